@@ -1,0 +1,118 @@
+"""Settings: named connections, the default one, and job-related options.
+
+The settings file is JSON in the user config directory (``platformdirs``);
+``BULKPROFILES_CONFIG_DIR`` / ``BULKPROFILES_DATA_DIR`` move both directories
+(the tests point them at a temp dir).  The store URL is chosen, first match
+wins: ``--db URL``, ``BULKPROFILES_DB_URL``, the default named connection,
+the embedded SQLite file in the user data directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+APP_NAME = "bulkprofiles"
+DEFAULT_CONNECTION = "Embedded (this computer)"
+ENV_DB_URL = "BULKPROFILES_DB_URL"
+
+
+class ConfigError(Exception):
+    """The settings file is unreadable or holds a wrong value."""
+
+
+def config_dir() -> Path:
+    override = os.environ.get("BULKPROFILES_CONFIG_DIR")
+    return Path(override) if override else Path(platformdirs.user_config_dir(APP_NAME))
+
+
+def data_dir() -> Path:
+    override = os.environ.get("BULKPROFILES_DATA_DIR")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def embedded_store_url() -> str:
+    return f"sqlite:///{data_dir() / 'store.sqlite3'}"
+
+
+@dataclass
+class Settings:
+    connections: dict[str, str] = field(default_factory=dict)
+    default_connection: str = DEFAULT_CONNECTION
+    delete_min_inactive_months: int = 4
+    batch_size: int = 5000
+
+    def __post_init__(self) -> None:
+        self.connections.setdefault(DEFAULT_CONNECTION, embedded_store_url())
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> Settings:
+        path = path or settings_path()
+        if not path.exists():
+            return cls()
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"settings file {path} is not valid JSON: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"settings file {path} must hold a JSON object")
+        return cls._from_dict(raw, path)
+
+    @classmethod
+    def _from_dict(cls, raw: dict[str, Any], path: Path) -> Settings:
+        known = {"connections", "default_connection", "delete_min_inactive_months", "batch_size"}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise ConfigError(f"settings file {path}: unknown key {unknown[0]!r}")
+        connections = raw.get("connections", {})
+        if not isinstance(connections, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in connections.items()
+        ):
+            raise ConfigError(f"settings file {path}: 'connections' must map names to URLs")
+        months = raw.get("delete_min_inactive_months", 4)
+        if not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 120:
+            raise ConfigError(
+                f"settings file {path}: 'delete_min_inactive_months' must be a whole number "
+                "from 1 to 120"
+            )
+        batch = raw.get("batch_size", 5000)
+        if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 1_000_000:
+            raise ConfigError(f"settings file {path}: 'batch_size' must be from 1 to 1000000")
+        default = raw.get("default_connection", DEFAULT_CONNECTION)
+        settings = cls(dict(connections), str(default), months, batch)
+        if settings.default_connection not in settings.connections:
+            raise ConfigError(
+                f"settings file {path}: default connection {default!r} is not among 'connections'"
+            )
+        return settings
+
+    def save(self, path: Path | None = None) -> None:
+        path = path or settings_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "connections": self.connections,
+            "default_connection": self.default_connection,
+            "delete_min_inactive_months": self.delete_min_inactive_months,
+            "batch_size": self.batch_size,
+        }
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        tmp.replace(path)
+
+    def resolve_url(self, explicit: str | None = None) -> str:
+        """The store URL to use (see the module docstring for the order)."""
+        if explicit:
+            return explicit
+        from_env = os.environ.get(ENV_DB_URL)
+        if from_env:
+            return from_env
+        return self.connections[self.default_connection]

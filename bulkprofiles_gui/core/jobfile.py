@@ -1,0 +1,145 @@
+"""The job document (domain.md, "Job file"): parsing and validation of its shape.
+
+A job is JSON the wizard saves and opens and the command line runs.  This
+module checks the top-level keys and the selection part; each action module
+checks its own ``action`` part (``bulkprofiles_gui.core.actions``).  Unknown
+keys are an error, never ignored.  Errors name the key path, e.g.
+``job.range.from: must be a number from 0 to 100``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TOP_LEVEL_KEYS = (
+    "database",
+    "segment",
+    "rules",
+    "range",
+    "limit",
+    "skip_triggers",
+    "action",
+)
+
+
+class JobFileError(ValueError):
+    """A job document that is not valid; the message names the wrong key."""
+
+
+def empty_rules() -> dict[str, Any]:
+    return {"combinator": "and", "not": False, "rules": []}
+
+
+@dataclass
+class Job:
+    database: str | None = None
+    segment: str | None = None
+    rules: dict[str, Any] = field(default_factory=empty_rules)
+    range_from: float = 0.0
+    range_to: float = 100.0
+    limit: int = 0
+    skip_triggers: bool = False
+    action: dict[str, Any] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "database": self.database,
+            "segment": self.segment,
+            "rules": self.rules,
+            "range": {"from": self.range_from, "to": self.range_to},
+            "limit": self.limit,
+            "skip_triggers": self.skip_triggers,
+            "action": self.action,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, raw: Any, *, require_action: bool = False) -> Job:
+        if not isinstance(raw, dict):
+            raise JobFileError("job: must be a JSON object")
+        unknown = [k for k in raw if k not in TOP_LEVEL_KEYS]
+        if unknown:
+            raise JobFileError(
+                f"job.{unknown[0]}: unknown key (allowed: {', '.join(TOP_LEVEL_KEYS)})"
+            )
+        job = cls()
+        job.database = _optional_str(raw, "database")
+        job.segment = _optional_str(raw, "segment")
+        if not job.database and not job.segment:
+            raise JobFileError("job.database: name a profile database (or job.segment)")
+        rules = raw.get("rules")
+        if rules is not None:
+            if not isinstance(rules, dict):
+                raise JobFileError("job.rules: must be a rule group object")
+            job.rules = rules
+        job.range_from, job.range_to = _parse_range(raw.get("range"))
+        limit = raw.get("limit", 0)
+        if limit is None:
+            limit = 0
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
+            raise JobFileError("job.limit: must be a whole number >= 0 (0 = no limit)")
+        job.limit = limit
+        skip = raw.get("skip_triggers", False)
+        if not isinstance(skip, bool):
+            raise JobFileError("job.skip_triggers: must be true or false")
+        job.skip_triggers = skip
+        action = raw.get("action")
+        if action is not None and not isinstance(action, dict):
+            raise JobFileError("job.action: must be an object with a 'type'")
+        if require_action and action is None:
+            raise JobFileError("job.action: missing (what should the job do?)")
+        job.action = action
+        return job
+
+    @classmethod
+    def load(cls, path: str | Path, *, require_action: bool = False) -> Job:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise JobFileError(f"{path}: no such job file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise JobFileError(f"{path}: cannot read the job file ({exc})") from None
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise JobFileError(
+                f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+            ) from None
+        try:
+            return cls.from_dict(raw, require_action=require_action)
+        except JobFileError as exc:
+            raise JobFileError(f"{path}: {exc}") from None
+
+
+def _optional_str(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise JobFileError(f"job.{key}: must be a name (text) or null")
+    return value.strip()
+
+
+def _parse_range(value: Any) -> tuple[float, float]:
+    if value is None:
+        return 0.0, 100.0
+    if not isinstance(value, dict):
+        raise JobFileError('job.range: must be an object like {"from": 0, "to": 100}')
+    unknown = [k for k in value if k not in ("from", "to")]
+    if unknown:
+        raise JobFileError(f"job.range.{unknown[0]}: unknown key (allowed: from, to)")
+    bounds = []
+    for key, default in (("from", 0.0), ("to", 100.0)):
+        v = value.get(key, default)
+        if not isinstance(v, int | float) or isinstance(v, bool) or not 0 <= v <= 100:
+            raise JobFileError(f"job.range.{key}: must be a number from 0 to 100")
+        bounds.append(float(v))
+    if bounds[0] >= bounds[1]:
+        raise JobFileError("job.range: 'from' must be less than 'to'")
+    return bounds[0], bounds[1]

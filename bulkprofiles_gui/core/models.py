@@ -1,0 +1,322 @@
+"""The store schema (SQLAlchemy 2.x typed declarative models).
+
+Everything here works unchanged on SQLite and PostgreSQL.  Typed values live
+in typed columns (``BigInteger``, ``Float``, ``Date``, ``DateTime``,
+``Boolean``), so comparisons in SQL are numeric for numbers and chronological
+for dates on both backends.
+
+Custom profile fields are real columns ``cf_<field id>`` of ``profiles``,
+added by :func:`bulkprofiles_gui.core.store.Store.add_custom_field`; the
+declarative ``Profile`` model only knows the system columns, and
+``Store.profiles`` is the ``Table`` with the custom columns of that store.
+List-typed fields (phones, tags) keep one row per item in
+``profile_list_values``.
+
+Events and trigger events carry a plain ``profile_id`` (no foreign key) on
+purpose: the action statistics of a deleted profile stay for reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+#: Bump when the schema changes; stored in ``store_meta``.
+SCHEMA_VERSION = 1
+#: Marks a database as a bulkprofiles store (see ``store_meta``).
+STORE_MARKER = "bulkprofiles-store"
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC now: the store keeps every timestamp as naive UTC."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {
+        int: Integer,
+        str: String(255),
+        dt.datetime: DateTime(),
+        dt.date: Date(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class StoreMeta(Base):
+    __tablename__ = "store_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ProfileDatabase(Base):
+    __tablename__ = "profile_databases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Field(Base):
+    """One field of one profile database (system or custom)."""
+
+    __tablename__ = "fields"
+    __table_args__ = (UniqueConstraint("database_id", "key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    database_id: Mapped[int] = mapped_column(
+        ForeignKey("profile_databases.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(16))
+    #: The ``profiles`` column holding the value; NULL for list types.
+    column_name: Mapped[str | None] = mapped_column(String(64))
+    is_system: Mapped[bool] = mapped_column(Boolean, default=False)
+    editable: Mapped[bool] = mapped_column(Boolean, default=True)
+    options: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(default=0)
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+    __table_args__ = (
+        Index("ix_profiles_database_id_id", "database_id", "id"),
+        Index("ix_profiles_database_city", "database_id", "city"),
+        Index("ix_profiles_database_email", "database_id", "email"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    database_id: Mapped[int] = mapped_column(ForeignKey("profile_databases.id", ondelete="CASCADE"))
+    email: Mapped[str | None]
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    birthday: Mapped[dt.date | None]
+    gender: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(200))
+    registered_at: Mapped[dt.datetime | None]
+    global_status: Mapped[str] = mapped_column(String(16), default="subscribed")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_interaction_at: Mapped[dt.datetime | None]
+
+
+class ProfileListValue(Base):
+    """One item of a list-typed field (a phone, a tag) of one profile."""
+
+    __tablename__ = "profile_list_values"
+    __table_args__ = (Index("ix_profile_list_values_field_value", "field_id", "value"),)
+    profile_id: Mapped[int] = mapped_column(
+        ForeignKey("profiles.id", ondelete="CASCADE"), primary_key=True
+    )
+    field_id: Mapped[int] = mapped_column(
+        ForeignKey("fields.id", ondelete="CASCADE"), primary_key=True
+    )
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class Resource(Base):
+    __tablename__ = "resources"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class ResourceChannel(Base):
+    """A channel configured in a resource."""
+
+    __tablename__ = "resource_channels"
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+    )
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+
+
+class ResourceDatabase(Base):
+    """A resource attached to a profile database."""
+
+    __tablename__ = "resource_databases"
+    resource_id: Mapped[int] = mapped_column(
+        ForeignKey("resources.id", ondelete="CASCADE"), primary_key=True
+    )
+    database_id: Mapped[int] = mapped_column(
+        ForeignKey("profile_databases.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class Subscription(Base):
+    """(profile, resource, channel) -> contact and status; one per channel."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        UniqueConstraint("profile_id", "resource_id", "channel"),
+        Index("ix_subscriptions_resource_channel_status", "resource_id", "channel", "status"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("profiles.id", ondelete="CASCADE"))
+    resource_id: Mapped[int] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(16))
+    contact: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class LoyaltyProgram(Base):
+    __tablename__ = "loyalty_programs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    database_id: Mapped[int | None] = mapped_column(
+        ForeignKey("profile_databases.id", ondelete="SET NULL")
+    )
+
+
+class PromoCode(Base):
+    """A code of a program's pool: free (no profile), attached, or activated."""
+
+    __tablename__ = "promo_codes"
+    __table_args__ = (
+        Index("ix_promo_codes_program_profile", "program_id", "profile_id"),
+        Index("ix_promo_codes_program_status", "program_id", "status", "id"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_programs.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="free")  # free|attached|activated
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("profiles.id", ondelete="SET NULL"))
+    attached_at: Mapped[dt.datetime | None]
+    activated_at: Mapped[dt.datetime | None]
+
+
+class Event(Base):
+    """One interaction in a profile's action history."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_profile_time", "profile_id", "occurred_at"),
+        Index("ix_events_type_time", "type", "occurred_at"),
+    )
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    profile_id: Mapped[int] = mapped_column(BigInteger)  # no FK: kept after deletion
+    database_id: Mapped[int] = mapped_column(index=True)
+    type: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    resource_id: Mapped[int | None]
+    campaign: Mapped[str | None] = mapped_column(String(200))
+    occurred_at: Mapped[dt.datetime]
+
+
+class Segment(Base):
+    """A saved selection (rules + range + limit) over one database."""
+
+    __tablename__ = "segments"
+    __table_args__ = (UniqueConstraint("database_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    database_id: Mapped[int] = mapped_column(
+        ForeignKey("profile_databases.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON)
+    range_from: Mapped[float] = mapped_column(Float, default=0.0)
+    range_to: Mapped[float] = mapped_column(Float, default=100.0)
+    limit: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Trigger(Base):
+    """A trigger campaign/scenario; ``kind`` says what starts it.
+
+    kinds: ``subscription`` (added or status changed; optional resource and
+    channel), ``field_updated`` (optional field), ``promo_attached``
+    (optional program).  A NULL filter column matches anything.
+    """
+
+    __tablename__ = "triggers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    database_id: Mapped[int | None] = mapped_column(
+        ForeignKey("profile_databases.id", ondelete="CASCADE")
+    )
+    resource_id: Mapped[int | None] = mapped_column(ForeignKey("resources.id", ondelete="CASCADE"))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    field_id: Mapped[int | None] = mapped_column(ForeignKey("fields.id", ondelete="CASCADE"))
+    program_id: Mapped[int | None] = mapped_column(
+        ForeignKey("loyalty_programs.id", ondelete="CASCADE")
+    )
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class TriggerEvent(Base):
+    """Outbox row: one trigger started for one profile by one task."""
+
+    __tablename__ = "trigger_events"
+    __table_args__ = (Index("ix_trigger_events_task", "task_id"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    trigger_id: Mapped[int] = mapped_column(ForeignKey("triggers.id", ondelete="CASCADE"))
+    profile_id: Mapped[int] = mapped_column(BigInteger)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[dt.datetime | None]
+
+
+class Task(Base):
+    """One run of a bulk update: the operator's audit trail."""
+
+    __tablename__ = "tasks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_type: Mapped[str] = mapped_column(String(32))
+    database_id: Mapped[int | None] = mapped_column(
+        ForeignKey("profile_databases.id", ondelete="SET NULL")
+    )
+    database_name: Mapped[str] = mapped_column(String(200), default="")
+    segment_name: Mapped[str | None] = mapped_column(String(200))
+    job: Mapped[dict[str, Any]] = mapped_column(JSON)
+    operator: Mapped[str] = mapped_column(String(200), default="")
+    #: queued | running | completed | cancelled | failed | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    selected: Mapped[int] = mapped_column(default=0)
+    processed: Mapped[int] = mapped_column(default=0)
+    changed: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    trigger_events: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+    #: Heartbeat of the process running it; a stale one means "interrupted".
+    heartbeat_at: Mapped[dt.datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class TaskProfile(Base):
+    """The frozen selection of a task, with each profile's outcome.
+
+    ``outcome`` is NULL until the profile's batch commits, then ``changed``
+    or the skip reason (``unsafe_status``, ``no_contact``, ...).
+    """
+
+    __tablename__ = "task_profiles"
+    __table_args__ = (Index("ix_task_profiles_task_outcome", "task_id", "outcome"),)
+    task_id: Mapped[int] = mapped_column(
+        ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str | None] = mapped_column(String(32))

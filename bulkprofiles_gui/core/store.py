@@ -1,0 +1,412 @@
+"""Opening a store (any SQLAlchemy URL) and the schema-level operations on it.
+
+``open_store(url)`` returns a :class:`Store`: the engine, and ``profiles``, the
+``profiles`` table *of this store*, i.e. with the custom-field columns that its
+``fields`` rows name.  Everything that builds SQL over profiles takes its
+columns from ``store.profiles`` (or from :meth:`Store.field_column`), so a
+column name never comes from user text.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeEngine
+
+from . import models as m
+from .fields import FIELD_KEY_RE, SYSTEM_FIELDS, FieldType
+
+
+class StoreError(Exception):
+    """The store cannot be used; the message is one line for the operator."""
+
+
+#: SQL type of a custom field's column, by field type.
+COLUMN_TYPES: dict[FieldType, type[TypeEngine[Any]] | TypeEngine[Any]] = {
+    FieldType.INTEGER: BigInteger,
+    FieldType.FLOAT: Float,
+    FieldType.STRING: String(255),
+    FieldType.DATE: Date,
+    FieldType.DATETIME: DateTime,
+    FieldType.BOOLEAN: Boolean,
+    FieldType.ENUM: String(255),
+    FieldType.IP: String(64),
+    FieldType.EMAIL: String(255),
+}
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """A field of a profile database as the rest of the core uses it."""
+
+    id: int
+    database_id: int
+    key: str
+    label: str
+    type: FieldType
+    column_name: str | None
+    is_system: bool
+    editable: bool
+    options: tuple[str, ...]
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password hidden, for messages and the window title."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA cache_size=-200000")
+    cur.execute("PRAGMA temp_store=MEMORY")
+    cur.close()
+
+
+class Store:
+    """An open store: engine plus this store's ``profiles`` table."""
+
+    def __init__(self, engine: Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+        self.session_factory = sessionmaker(engine, expire_on_commit=False)
+        self.profiles: Table = self._profiles_table([])
+
+    # -- basics ---------------------------------------------------------
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        return redact_url(self.url)
+
+    def session(self) -> Session:
+        return self.session_factory()
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- profiles table with custom columns ------------------------------
+    def _profiles_table(self, custom: list[tuple[str, FieldType]]) -> Table:
+        metadata = MetaData()
+        base = m.Profile.__table__
+        assert isinstance(base, Table)
+        table = base.to_metadata(metadata)
+        for column_name, ftype in custom:
+            table.append_column(Column(column_name, COLUMN_TYPES[ftype], nullable=True))
+        return table
+
+    def refresh_schema(self) -> None:
+        """Rebuild ``self.profiles`` from the custom fields the store holds."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(m.Field.column_name, m.Field.type)
+                .where(m.Field.is_system.is_(False), m.Field.column_name.is_not(None))
+                .order_by(m.Field.id)
+            ).all()
+        self.profiles = self._profiles_table([(str(c), FieldType(t)) for c, t in rows])
+
+    # -- databases and fields ---------------------------------------------
+    def create_database(
+        self, conn: Connection, name: str, *, is_demo: bool = False, description: str = ""
+    ) -> int:
+        """Create a profile database with the system fields; returns its id."""
+        name = name.strip()
+        if not name:
+            raise StoreError("a profile database needs a name")
+        exists = conn.execute(
+            select(m.ProfileDatabase.id).where(m.ProfileDatabase.name == name)
+        ).first()
+        if exists:
+            raise StoreError(f"a profile database named {name!r} already exists")
+        db_id = conn.execute(
+            insert(m.ProfileDatabase)
+            .values(name=name, is_demo=is_demo, description=description, created_at=m.utcnow())
+            .returning(m.ProfileDatabase.id)
+        ).scalar_one()
+        conn.execute(
+            insert(m.Field),
+            [
+                {
+                    "database_id": db_id,
+                    "key": f.key,
+                    "label": f.label,
+                    "type": f.type.value,
+                    "column_name": f.column,
+                    "is_system": True,
+                    "editable": f.editable,
+                    "options": list(f.options),
+                    "position": pos,
+                }
+                for pos, f in enumerate(SYSTEM_FIELDS)
+            ],
+        )
+        return int(db_id)
+
+    def add_custom_field(
+        self,
+        conn: Connection,
+        database_id: int,
+        key: str,
+        label: str,
+        ftype: FieldType,
+        options: tuple[str, ...] = (),
+    ) -> int:
+        """Add a custom field (and its column, for scalar types); returns its id."""
+        if not FIELD_KEY_RE.match(key):
+            raise StoreError(
+                f"field key {key!r} must start with a letter and hold only a-z, 0-9 and _"
+            )
+        taken = conn.execute(
+            select(m.Field.id).where(m.Field.database_id == database_id, m.Field.key == key)
+        ).first()
+        if taken:
+            raise StoreError(f"the database already has a field {key!r}")
+        if ftype is FieldType.ENUM and not options:
+            raise StoreError(f"enum field {key!r} needs a list of options")
+        position = conn.execute(
+            select(func.coalesce(func.max(m.Field.position), 0)).where(
+                m.Field.database_id == database_id
+            )
+        ).scalar_one()
+        field_id = int(
+            conn.execute(
+                insert(m.Field)
+                .values(
+                    database_id=database_id,
+                    key=key,
+                    label=label,
+                    type=ftype.value,
+                    column_name=None,
+                    is_system=False,
+                    editable=True,
+                    options=list(options),
+                    position=position + 1,
+                )
+                .returning(m.Field.id)
+            ).scalar_one()
+        )
+        if not ftype.is_list:
+            column_name = f"cf_{field_id}"
+            column = Column(column_name, COLUMN_TYPES[ftype], nullable=True)
+            ddl_type = column.type.compile(dialect=conn.dialect)
+            quoted = conn.dialect.identifier_preparer.quote(column_name)
+            conn.execute(text(f"ALTER TABLE profiles ADD COLUMN {quoted} {ddl_type}"))
+            conn.execute(
+                update(m.Field).where(m.Field.id == field_id).values(column_name=column_name)
+            )
+            self.profiles.append_column(column)
+        return field_id
+
+    def database_id(self, conn: Connection, name: str) -> int:
+        """The id of the database named ``name``; StoreError if there is none."""
+        found = conn.execute(
+            select(m.ProfileDatabase.id).where(m.ProfileDatabase.name == name)
+        ).scalar_one_or_none()
+        if found is None:
+            names = (
+                conn.execute(select(m.ProfileDatabase.name).order_by(m.ProfileDatabase.name))
+                .scalars()
+                .all()
+            )
+            known = ", ".join(repr(n) for n in names) or "none"
+            raise StoreError(f"no profile database named {name!r} (databases: {known})")
+        return int(found)
+
+    def fields(self, conn: Connection, database_id: int) -> list[FieldInfo]:
+        """The fields of a database in display order."""
+        table = m.Field.__table__
+        rows = conn.execute(
+            select(table).where(table.c.database_id == database_id).order_by(table.c.position)
+        ).all()
+        return [
+            FieldInfo(
+                id=r.id,
+                database_id=r.database_id,
+                key=r.key,
+                label=r.label,
+                type=FieldType(r.type),
+                column_name=r.column_name,
+                is_system=r.is_system,
+                editable=r.editable,
+                options=tuple(r.options or ()),
+            )
+            for r in rows
+        ]
+
+    def field_column(self, info: FieldInfo) -> Column[Any]:
+        """The ``profiles`` column of a scalar field (from the schema, never user text)."""
+        if info.column_name is None:
+            raise StoreError(f"field {info.key!r} is a list and has no profiles column")
+        return self.profiles.c[info.column_name]
+
+
+def _is_sqlite_file_of_another_program(path: Path) -> str | None:
+    """Why an existing file cannot be our store, or None if it may be."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    with path.open("rb") as fh:
+        header = fh.read(16)
+    if header != b"SQLite format 3\x00":
+        return f"{path} is not a bulkprofiles store (not an SQLite file)"
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master")}
+            if not tables:
+                return None
+            if "store_meta" not in tables:
+                return f"{path} is an SQLite file of another program, not a bulkprofiles store"
+            marker = con.execute("SELECT value FROM store_meta WHERE key='marker'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.Error as exc:
+        return f"{path} cannot be read as a store: {exc}"
+    if not marker or marker[0] != m.STORE_MARKER:
+        return f"{path} is an SQLite file of another program, not a bulkprofiles store"
+    return None
+
+
+_URL_HINT = "expected e.g. sqlite:///path/to/store.sqlite3 or postgresql+psycopg://user@host/db"
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"malformed store URL {url!r} ({_URL_HINT})") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(f"unsupported store URL {redact_url(url)!r}: {_URL_HINT}")
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        if backend == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_on_connect)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except NoSuchModuleError:
+        raise StoreError(f"unsupported store URL {redact_url(url)!r}: {_URL_HINT}") from None
+    except ModuleNotFoundError as exc:
+        raise StoreError(
+            f"the driver for {redact_url(url)!r} is not installed ({exc.name}); "
+            "install bulkprofiles[postgres]"
+        ) from None
+    return engine
+
+
+def open_store(url: str, *, create: bool = False) -> Store:
+    """Open (and with ``create``, initialise) the store at ``url``.
+
+    Raises :class:`StoreError` with one readable line for a malformed or
+    unreachable URL, a file that is not one of our stores, or (without
+    ``create``) a store that does not exist yet.  Nothing is written then.
+    """
+    engine = make_engine(url)
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database)
+            problem = _is_sqlite_file_of_another_program(path)
+            if problem:
+                raise StoreError(problem)
+            if not path.exists():
+                if not create:
+                    raise StoreError(f"no store at {path} (run 'bulkprofiles demo' to make one)")
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreError(f"cannot create the folder for {path}: {exc}") from None
+    store = Store(engine, url)
+    try:
+        with engine.begin() as conn:
+            state = _store_state(conn)
+            if state == "foreign":
+                raise StoreError(
+                    f"{redact_url(url)} holds tables of another program, not a bulkprofiles store"
+                )
+            if state == "empty":
+                if not create:
+                    raise StoreError(
+                        f"{redact_url(url)} is not initialised as a store "
+                        "(run 'bulkprofiles demo --db URL' to make one)"
+                    )
+                m.Base.metadata.create_all(conn)
+                conn.execute(
+                    insert(m.StoreMeta),
+                    [
+                        {"key": "marker", "value": m.STORE_MARKER},
+                        {"key": "schema_version", "value": str(m.SCHEMA_VERSION)},
+                    ],
+                )
+    except OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot reach the store {redact_url(url)}: {_first_line(exc)}") from None
+    except DBAPIError as exc:
+        engine.dispose()
+        raise StoreError(f"store {redact_url(url)} failed: {_first_line(exc)}") from None
+    except StoreError:
+        engine.dispose()
+        raise
+    store.refresh_schema()
+    return store
+
+
+def _store_state(conn: Connection) -> str:
+    """'ours', 'empty' or 'foreign'."""
+    tables = set(inspect(conn).get_table_names())
+    if "store_meta" in tables:
+        marker = conn.execute(
+            select(m.StoreMeta.value).where(m.StoreMeta.key == "marker")
+        ).scalar_one_or_none()
+        return "ours" if marker == m.STORE_MARKER else "foreign"
+    return "empty" if not tables else "foreign"
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    first = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return re.sub(r"\s+", " ", first)
