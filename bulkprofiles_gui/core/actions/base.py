@@ -1,0 +1,174 @@
+"""The shape every update action has (one module per action under this package).
+
+A job freezes its selection into ``task_profiles`` (task_id, position,
+profile_id, outcome=NULL) and then walks it in batches of positions
+``[lo, hi)``.  For each batch the runner opens one transaction and calls the
+action's ``apply_batch``, which works only with set-based statements:
+
+1. *classify*: ``mark_outcome(conn, batch, reason, where)`` sets the skip
+   reason on the batch's profiles that must not be touched (unsafe status, no
+   contact, pool empty, unchanged, ...); first reason wins, since only rows
+   whose outcome is still NULL are marked;
+2. unless ``ctx.dry_run``: change the profiles of the batch whose outcome is
+   still NULL (``batch.pending_ids()``) with UPDATE/INSERT ... SELECT/DELETE;
+3. ``mark_outcome(conn, batch, CHANGED)`` for the rest; in a dry run these are
+   the profiles that *would* change;
+4. unless ``ctx.skip_triggers`` or ``ctx.dry_run``: ``record_trigger_events``
+   for the changed profiles and the matching triggers.
+
+The runner then counts the batch's outcomes with one GROUP BY, so counts,
+the per-profile export and "retry the skipped ones" all come from the same
+rows.  A module exposes::
+
+    TYPE: str                 # the job's action.type
+    LABEL: str                # shown in the wizard and the Tasks view
+    DESCRIPTION: str          # the one-line explanation on the wizard page
+    REQUIRES_CONDITIONS: bool # delete / global unsubscribe: never "all profiles"
+    DESTRUCTIVE: bool         # ask for confirmation with the number of profiles
+    def parse(conn, ctx, raw: dict) -> Params        # ActionError naming the key
+    def apply_batch(conn, ctx, params, batch) -> None
+    def describe(params) -> str                       # plain-language summary
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, insert, select, update
+
+from .. import models as m
+from ..config import Settings
+from ..store import Store
+
+CHANGED = "changed"
+
+#: Skip reasons, with the words the operator sees.
+SKIP_REASONS: dict[str, str] = {
+    "unchanged": "already had the new value",
+    "no_contact": "no contact in the source field",
+    "invalid_contact": "contact is not valid for the channel",
+    "unsafe_status": "existing subscription has an unsafe status",
+    "unsafe_source": "source subscription has an unsafe status",
+    "no_source_subscription": "no subscription in the source resource",
+    "no_subscription": "no subscription to update",
+    "pool_empty": "the promo code pool ran dry",
+    "already_holds_code": "already holds a code of the program",
+    "no_code": "holds no code of the program",
+    "recently_active": "had an interaction after the cut-off",
+    "already_unsubscribed": "already globally unsubscribed",
+}
+
+
+class ActionError(ValueError):
+    """Action parameters that do not fit the store; names the key, e.g.
+    ``job.action.resource: no resource named 'Nope'``."""
+
+
+@dataclass
+class ActionContext:
+    store: Store
+    database_id: int
+    settings: Settings
+    now: dt.datetime
+    task_id: int
+    dry_run: bool = False
+    skip_triggers: bool = False
+    #: Free for an action to keep state across the batches of one run
+    #: (e.g. promo codes a dry run has already "used").
+    scratch: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Positions ``[lo, hi)`` of a task's frozen selection."""
+
+    task_id: int
+    lo: int
+    hi: int
+
+    def rows_where(self) -> ColumnElement[bool]:
+        tp = m.TaskProfile
+        return and_(tp.task_id == self.task_id, tp.position >= self.lo, tp.position < self.hi)
+
+    def profile_ids(self) -> Select[tuple[int]]:
+        """All profile ids of the batch."""
+        return select(m.TaskProfile.profile_id).where(self.rows_where())
+
+    def pending_ids(self) -> Select[tuple[int]]:
+        """Profile ids of the batch with no outcome yet (neither skipped nor changed)."""
+        return select(m.TaskProfile.profile_id).where(
+            self.rows_where(), m.TaskProfile.outcome.is_(None)
+        )
+
+    def changed_ids(self) -> Select[tuple[int]]:
+        return select(m.TaskProfile.profile_id).where(
+            self.rows_where(), m.TaskProfile.outcome == CHANGED
+        )
+
+
+def mark_outcome(
+    conn: Connection,
+    batch: Batch,
+    outcome: str,
+    profile_ids: Select[Any] | None = None,
+) -> int:
+    """Set ``outcome`` on the batch's rows still without one (optionally only
+    those whose profile id is in ``profile_ids``); returns how many."""
+    if outcome != CHANGED and outcome not in SKIP_REASONS:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    stmt = (
+        update(m.TaskProfile)
+        .where(batch.rows_where(), m.TaskProfile.outcome.is_(None))
+        .values(outcome=outcome)
+    )
+    if profile_ids is not None:
+        stmt = stmt.where(m.TaskProfile.profile_id.in_(profile_ids))
+    return conn.execute(stmt.execution_options(synchronize_session=False)).rowcount
+
+
+def record_trigger_events(
+    conn: Connection,
+    ctx: ActionContext,
+    batch: Batch,
+    trigger_filter: ColumnElement[bool],
+) -> int:
+    """Insert one outbox row per (changed profile of the batch, active trigger
+    matching ``trigger_filter``); none with skip_triggers or in a dry run."""
+    if ctx.skip_triggers or ctx.dry_run:
+        return 0
+    t = m.Trigger
+    tp = m.TaskProfile
+    triggers = (
+        select(t.id)
+        .where(t.active.is_(True), trigger_filter)
+        .where((t.database_id.is_(None)) | (t.database_id == ctx.database_id))
+        .subquery()
+    )
+    source = (
+        select(triggers.c.id, tp.profile_id, tp.task_id)
+        .select_from(tp)
+        .join(triggers, triggers.c.id == triggers.c.id)
+        .where(batch.rows_where(), tp.outcome == CHANGED)
+    )
+    result = conn.execute(
+        insert(m.TriggerEvent).from_select(["trigger_id", "profile_id", "task_id"], source)
+    )
+    return max(result.rowcount or 0, 0)
+
+
+class Action(Protocol):
+    TYPE: str
+    LABEL: str
+    DESCRIPTION: str
+    REQUIRES_CONDITIONS: bool
+    DESTRUCTIVE: bool
+
+    def parse(self, conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Any: ...
+
+    def apply_batch(
+        self, conn: Connection, ctx: ActionContext, params: Any, batch: Batch
+    ) -> None: ...
+
+    def describe(self, params: Any) -> str: ...
