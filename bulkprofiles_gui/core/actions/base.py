@@ -36,7 +36,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, insert, select, true, update
 
 from .. import models as m
 from ..config import Settings
@@ -149,7 +149,7 @@ def record_trigger_events(
     source = (
         select(triggers.c.id, tp.profile_id, tp.task_id)
         .select_from(tp)
-        .join(triggers, triggers.c.id == triggers.c.id)
+        .join(triggers, true())
         .where(batch.rows_where(), tp.outcome == CHANGED)
     )
     result = conn.execute(

@@ -1,0 +1,1 @@
+"""The "Update profiles" wizard: one QWizardPage class per page."""

@@ -1,0 +1,91 @@
+"""Running core functions off the main thread.
+
+The canonical QThread wiring (superqt's ``_qthreading``): a QObject worker is
+moved to a new QThread, ``started`` runs it, its signals reach the main
+thread queued, ``finished`` quits the thread and both are deleted later.
+The function receives no widget: only plain values (a store, a JobState).
+Cancel is a flag the function polls (``JobState.cancel``); after a cancel
+the result still arrives (the job returns its partial result), but a caller
+that has gone away (``discard``) gets no signal at all.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+
+class _Worker(QObject):
+    succeeded = Signal(object)
+    failed = Signal(object)  # the exception
+    finished = Signal()
+
+    def __init__(self, fn: Callable[[], Any]) -> None:
+        super().__init__()
+        self._fn = fn
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn()
+        except Exception as exc:  # reported to the main thread, shown as a message
+            exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            self.failed.emit(exc)
+        else:
+            self.succeeded.emit(result)
+        finally:
+            self.finished.emit()
+
+
+class BackgroundCall(QObject):
+    """One call of ``fn`` in its own QThread; ``done``/``error`` arrive on the
+    main thread.  Keep a reference until ``finished``."""
+
+    done = Signal(object)
+    error = Signal(object)
+    finished = Signal()
+
+    def __init__(self, fn: Callable[[], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._discarded = False
+        self._thread = QThread()
+        self._worker = _Worker(fn)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.succeeded.connect(self._on_success)
+        self._worker.failed.connect(self._on_failure)
+        self._worker.finished.connect(self._thread.quit)
+        self._worker.finished.connect(self._worker.deleteLater)
+        self._thread.finished.connect(self._on_thread_finished)
+
+    def start(self) -> BackgroundCall:
+        self._thread.start()
+        return self
+
+    def discard(self) -> None:
+        """The caller no longer wants the result (e.g. a newer count started)."""
+        self._discarded = True
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        return self._thread.wait(msecs)
+
+    @Slot(object)
+    def _on_success(self, result: object) -> None:
+        if not self._discarded:
+            self.done.emit(result)
+
+    @Slot(object)
+    def _on_failure(self, exc: object) -> None:
+        if not self._discarded:
+            self.error.emit(exc)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        self.finished.emit()
+        self._thread.deleteLater()
