@@ -302,6 +302,8 @@ class Task(Base):
     finished_at: Mapped[dt.datetime | None]
     #: Heartbeat of the process running it; a stale one means "interrupted".
     heartbeat_at: Mapped[dt.datetime | None]
+    #: "host:pid" of the process running it, so a gone process shows as "interrupted".
+    runner: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
 
 
