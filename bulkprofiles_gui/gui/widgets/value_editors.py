@@ -1,0 +1,514 @@
+"""Type-aware value editors: one small widget per kind of value.
+
+Every editor is a :class:`ValueEditor`: ``value()`` returns the JSON value
+(what a rule or a job file holds: ISO 8601 text for dates, lists for list
+kinds), ``set_value()`` takes the same, ``problem()`` says in the operator's
+words why the current value cannot be used (``None`` when it can), and
+``changed`` fires on every edit.  :func:`editor_for` picks the editor for a
+kind name or a :class:`~bulkprofiles_gui.core.fields.FieldType`:
+
+==========  ==============================================================
+kind        editor
+==========  ==============================================================
+text        line edit (``string``, ``email``, ``ip`` field types validate)
+integer     line edit accepting a whole number
+float       line edit accepting a number
+date        QDateEdit with a calendar pop-up (``YYYY-MM-DD``)
+datetime    QDateTimeEdit with a calendar pop-up (``YYYY-MM-DDTHH:MM:SS``)
+boolean     combo Yes / No
+choice      combo of ``options`` (``enum`` fields)
+list        line edit of comma-separated values (in / not in); ``item``
+            names the kind of each value (integer, float, phones, ...)
+pair        two editors of kind ``item`` (between)
+days        spin box "N days" (in the last N days, more than N days ago)
+tags        comma-separated tags with completion from ``options``
+==========  ==============================================================
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QDateEdit,
+    QDateTimeEdit,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from ...core.fields import FieldType, FieldValueError, coerce_value
+
+#: Kind names :func:`editor_for` accepts besides the field types.
+KINDS: tuple[str, ...] = (
+    "text",
+    "integer",
+    "float",
+    "date",
+    "datetime",
+    "boolean",
+    "choice",
+    "list",
+    "pair",
+    "days",
+    "tags",
+)
+
+#: Which editor kind serves each field type.
+KIND_OF_FIELD_TYPE: dict[str, str] = {
+    FieldType.INTEGER: "integer",
+    FieldType.FLOAT: "float",
+    FieldType.STRING: "text",
+    FieldType.EMAIL: "text",
+    FieldType.IP: "text",
+    FieldType.DATE: "date",
+    FieldType.DATETIME: "datetime",
+    FieldType.BOOLEAN: "boolean",
+    FieldType.ENUM: "choice",
+    FieldType.TAGS: "tags",
+    FieldType.PHONES: "list",
+}
+
+Options = Sequence[str] | Sequence[tuple[str, Any]]
+
+
+def _margins_zero(layout: QHBoxLayout) -> QHBoxLayout:
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(6)
+    return layout
+
+
+class ValueEditor(QWidget):
+    """Base of every editor: a widget holding one JSON value."""
+
+    changed = Signal()
+
+    def value(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def problem(self) -> str | None:
+        """Why the value cannot be used, in the operator's words; None if it can."""
+        return None
+
+    def _single(self, inner: QWidget) -> None:
+        """Lay out one inner widget that takes the focus for the editor."""
+        layout = _margins_zero(QHBoxLayout(self))
+        layout.addWidget(inner)
+        self.setFocusProxy(inner)
+
+
+class TextEditor(ValueEditor):
+    """Free text; ``field_type`` email / ip / string decides the validation."""
+
+    def __init__(self, field_type: str = FieldType.STRING, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._type = FieldType(field_type)
+        self.line = QLineEdit()
+        self.line.setPlaceholderText(
+            {FieldType.EMAIL: "name@example.com", FieldType.IP: "192.0.2.1"}.get(
+                self._type, "value"
+            )
+        )
+        self.line.textChanged.connect(self.changed)
+        self._single(self.line)
+
+    def value(self) -> Any:
+        return self.line.text().strip()
+
+    def set_value(self, value: Any) -> None:
+        self.line.setText("" if value is None else str(value))
+
+    def problem(self) -> str | None:
+        text = self.value()
+        if not text:
+            return "Enter a value"
+        if self._type in (FieldType.EMAIL, FieldType.IP):
+            try:
+                coerce_value(self._type, text)
+            except FieldValueError:
+                what = "an email address" if self._type is FieldType.EMAIL else "an IP address"
+                return f"“{text}” is not {what}"
+        return None
+
+
+class NumberEditor(ValueEditor):
+    """A whole number (``integer``) or any number (``float``) typed as text.
+
+    A line edit rather than a spin box: no artificial range, and an empty or
+    mistyped value is reported instead of silently becoming 0.
+    """
+
+    def __init__(self, integer: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._integer = integer
+        self.line = QLineEdit()
+        self.line.setPlaceholderText("e.g. 30" if integer else "e.g. 9.99")
+        self.line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.line.setMaximumWidth(160)
+        self.line.textChanged.connect(self.changed)
+        self._single(self.line)
+
+    def _parse(self) -> int | float | None:
+        text = self.line.text().strip()
+        if not self._integer:
+            text = text.replace(",", ".")  # a decimal comma is what many operators type
+        try:
+            return coerce_value(FieldType.INTEGER if self._integer else FieldType.FLOAT, text)
+        except FieldValueError:
+            return None
+
+    def value(self) -> Any:
+        return self._parse()
+
+    def set_value(self, value: Any) -> None:
+        self.line.setText("" if value is None else str(value))
+
+    def problem(self) -> str | None:
+        text = self.line.text().strip()
+        if not text:
+            return "Enter a number"
+        if self._parse() is None:
+            kind = "a whole number" if self._integer else "a number"
+            return f"“{text}” is not {kind}"
+        return None
+
+
+class DateEditor(ValueEditor):
+    """A calendar date, ISO ``YYYY-MM-DD``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QDateEdit()
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("yyyy-MM-dd")
+        self.edit.setDate(QDate.currentDate())
+        self.edit.dateChanged.connect(self.changed)
+        self._single(self.edit)
+
+    def value(self) -> Any:
+        d = self.edit.date()
+        return dt.date(d.year(), d.month(), d.day()).isoformat()
+
+    def set_value(self, value: Any) -> None:
+        if value in (None, ""):
+            return
+        try:
+            parsed = coerce_value(FieldType.DATE, value)
+        except FieldValueError:
+            return
+        self.edit.setDate(QDate(parsed.year, parsed.month, parsed.day))
+
+
+class DateTimeEditor(ValueEditor):
+    """A date and time to the minute, ISO ``YYYY-MM-DDTHH:MM:SS``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QDateTimeEdit()
+        self.edit.setCalendarPopup(True)
+        self.edit.setDisplayFormat("yyyy-MM-dd HH:mm")
+        now = QDateTime.currentDateTime()
+        self.edit.setDateTime(QDateTime(now.date(), QTime(now.time().hour(), 0)))
+        self.edit.dateTimeChanged.connect(self.changed)
+        self._single(self.edit)
+
+    def value(self) -> Any:
+        qdt = self.edit.dateTime()
+        d, t = qdt.date(), qdt.time()
+        return dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute()).isoformat()
+
+    def set_value(self, value: Any) -> None:
+        if value in (None, ""):
+            return
+        try:
+            parsed = coerce_value(FieldType.DATETIME, value)
+        except FieldValueError:
+            return
+        self.edit.setDateTime(
+            QDateTime(
+                QDate(parsed.year, parsed.month, parsed.day),
+                QTime(parsed.hour, parsed.minute, parsed.second),
+            )
+        )
+
+
+class ChoiceEditor(ValueEditor):
+    """One of a fixed list: ``options`` are values, or (label, value) pairs."""
+
+    def __init__(self, options: Options = (), parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.combo = QComboBox()
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.combo.currentIndexChanged.connect(self.changed)
+        self._single(self.combo)
+        self.set_options(options)
+
+    def set_options(self, options: Options) -> None:
+        """Replace the choices, keeping the current value when it is still offered."""
+        current = self.value()
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for option in options:
+            label, data = option if isinstance(option, tuple) else (str(option), option)
+            self.combo.addItem(label, data)
+        self.combo.blockSignals(False)
+        if current is not None:
+            self.set_value(current)
+        self.changed.emit()
+
+    def value(self) -> Any:
+        return self.combo.currentData() if self.combo.currentIndex() >= 0 else None
+
+    def set_value(self, value: Any) -> None:
+        index = self.combo.findData(value)
+        if index < 0 and value not in (None, ""):
+            # A value the store no longer offers stays visible, and is reported.
+            self.combo.addItem(f"{value} (not available)", value)
+            index = self.combo.count() - 1
+        self.combo.setCurrentIndex(index)
+
+    def problem(self) -> str | None:
+        if self.combo.count() == 0:
+            return "Nothing to choose from"
+        if self.value() is None:
+            return "Choose a value"
+        if self.combo.currentText().endswith("(not available)"):
+            return f"“{self.value()}” is not available here"
+        return None
+
+
+class BooleanEditor(ChoiceEditor):
+    """Yes / No."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__((("Yes", True), ("No", False)), parent)
+
+    def set_value(self, value: Any) -> None:
+        try:
+            value = coerce_value(FieldType.BOOLEAN, value)
+        except FieldValueError:
+            return
+        self.combo.setCurrentIndex(0 if value else 1)
+
+
+class ListEditor(ValueEditor):
+    """Several values separated by commas (for "in list" / "not in list").
+
+    ``item`` is the kind or field type of each value: numbers come back as
+    numbers, phones are checked.  ``options`` feed a completer.
+    """
+
+    def __init__(
+        self,
+        item: str = "text",
+        options: Options = (),
+        parent: QWidget | None = None,
+        placeholder: str = "value 1, value 2, ...",
+    ) -> None:
+        super().__init__(parent)
+        self._item_type = _field_type_of_item(item)
+        self.line = QLineEdit()
+        self.line.setPlaceholderText(placeholder)
+        words = [o[1] if isinstance(o, tuple) else o for o in options]
+        if words:
+            completer = QCompleter([str(w) for w in words], self.line)
+            completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            self.line.setCompleter(completer)
+        self.line.textChanged.connect(self.changed)
+        self._single(self.line)
+
+    def _items(self) -> list[str]:
+        return [part.strip() for part in self.line.text().split(",") if part.strip()]
+
+    def _coerced(self) -> tuple[list[Any], str | None]:
+        values: list[Any] = []
+        for text in self._items():
+            try:
+                if self._item_type.is_list:
+                    values.extend(coerce_value(self._item_type, [text]))
+                elif self._item_type in (FieldType.STRING, FieldType.ENUM):
+                    values.append(text)
+                else:
+                    values.append(_json(coerce_value(self._item_type, text)))
+            except FieldValueError as exc:
+                return values, _reason(text, exc, self._item_type)
+        return values, None
+
+    def value(self) -> Any:
+        values, _ = self._coerced()
+        return values
+
+    def set_value(self, value: Any) -> None:
+        if value is None:
+            items: list[Any] = []
+        elif isinstance(value, list | tuple):
+            items = list(value)
+        else:
+            items = [value]
+        self.line.setText(", ".join(str(v) for v in items))
+
+    def problem(self) -> str | None:
+        if not self._items():
+            return "Enter at least one value"
+        return self._coerced()[1]
+
+
+class TagsEditor(ListEditor):
+    """Tags, comma-separated, completed from the tags ``options``."""
+
+    def __init__(self, options: Options = (), parent: QWidget | None = None) -> None:
+        super().__init__("tags", options, parent, placeholder="tag 1, tag 2, ...")
+
+    def problem(self) -> str | None:
+        return "Enter at least one tag" if not self._items() else None
+
+
+class PairEditor(ValueEditor):
+    """Two values of the same kind for "between": ``[low, high]``."""
+
+    def __init__(
+        self, item: str = "integer", options: Options = (), parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.low = editor_for(item, options)
+        self.high = editor_for(item, options)
+        layout = _margins_zero(QHBoxLayout(self))
+        layout.addWidget(self.low)
+        layout.addWidget(QLabel("and"))
+        layout.addWidget(self.high)
+        layout.addStretch(1)
+        self.setFocusProxy(self.low)
+        self.low.changed.connect(self.changed)
+        self.high.changed.connect(self.changed)
+
+    def value(self) -> Any:
+        return [self.low.value(), self.high.value()]
+
+    def set_value(self, value: Any) -> None:
+        if isinstance(value, list | tuple) and len(value) == 2:
+            self.low.set_value(value[0])
+            self.high.set_value(value[1])
+
+    def problem(self) -> str | None:
+        for side, editor in (("From", self.low), ("To", self.high)):
+            reason = editor.problem()
+            if reason:
+                return f"{side}: {reason}"
+        low, high = self.value()
+        try:
+            if low > high:
+                return "The first value must not be greater than the second"
+        except TypeError:
+            return None
+        return None
+
+
+class DaysEditor(ValueEditor):
+    """A number of days, at least 1."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.spin = QSpinBox()
+        self.spin.setRange(1, 36_500)
+        self.spin.setValue(30)
+        self.spin.setSuffix(" days")
+        self.spin.setAccelerated(True)
+        self.spin.valueChanged.connect(self.changed)
+        self._single(self.spin)
+
+    def value(self) -> Any:
+        return self.spin.value()
+
+    def set_value(self, value: Any) -> None:
+        try:
+            self.spin.setValue(int(value))
+        except (TypeError, ValueError):
+            return
+
+
+def _field_type_of_item(item: str) -> FieldType:
+    kind_to_type = {
+        "text": FieldType.STRING,
+        "choice": FieldType.ENUM,
+        "integer": FieldType.INTEGER,
+        "float": FieldType.FLOAT,
+        "date": FieldType.DATE,
+        "datetime": FieldType.DATETIME,
+        "boolean": FieldType.BOOLEAN,
+        "tags": FieldType.TAGS,
+        "list": FieldType.STRING,
+    }
+    if item in kind_to_type:
+        return kind_to_type[item]
+    return FieldType(item)
+
+
+def _json(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _reason(text: str, exc: FieldValueError, ftype: FieldType) -> str:
+    words = {
+        FieldType.INTEGER: "a whole number",
+        FieldType.FLOAT: "a number",
+        FieldType.DATE: "a date (YYYY-MM-DD)",
+        FieldType.DATETIME: "a date-time (YYYY-MM-DD HH:MM)",
+        FieldType.BOOLEAN: "yes or no",
+        FieldType.EMAIL: "an email address",
+        FieldType.IP: "an IP address",
+        FieldType.PHONES: "a phone number (+ and digits)",
+    }
+    what = words.get(ftype)
+    return f"“{text}” is not {what}" if what else str(exc)
+
+
+def editor_for(
+    kind_or_field_type: str,
+    options: Options = (),
+    *,
+    item: str | None = None,
+    parent: QWidget | None = None,
+) -> ValueEditor:
+    """The editor for a kind (see the module docstring) or a field type.
+
+    ``options`` are the choices of ``choice`` (and completions of ``list`` /
+    ``tags``); ``item`` is the kind of each value of ``list`` and ``pair``
+    (default text for list, integer for pair).
+    """
+    kind = str(kind_or_field_type)
+    field_type = kind if kind in set(FieldType) else None
+    if field_type is not None:
+        if field_type == FieldType.PHONES:
+            return ListEditor("phones", options, parent, placeholder="+491701234567, ...")
+        kind = KIND_OF_FIELD_TYPE[field_type]
+    if kind == "text":
+        return TextEditor(field_type or FieldType.STRING, parent)
+    if kind in ("integer", "float"):
+        return NumberEditor(kind == "integer", parent)
+    if kind == "date":
+        return DateEditor(parent)
+    if kind == "datetime":
+        return DateTimeEditor(parent)
+    if kind == "boolean":
+        return BooleanEditor(parent)
+    if kind == "choice":
+        return ChoiceEditor(options, parent)
+    if kind == "list":
+        return ListEditor(item or "text", options, parent)
+    if kind == "pair":
+        return PairEditor(item or "integer", options, parent)
+    if kind == "days":
+        return DaysEditor(parent)
+    if kind == "tags":
+        return TagsEditor(options, parent)
+    raise ValueError(f"no value editor for {kind_or_field_type!r}")
