@@ -16,8 +16,8 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 echo "== installing bulkprofiles[$extras] into .venv"
-if [ "$extras" = test ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test,postgres]"
-else
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[postgres]"
-fi
+spec=".[postgres]"
+[ "$extras" = test ] && spec=".[test,postgres]"
+# pip's notes about unused local index folders are noise here; real errors still show.
+.venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" \
+  2> >(grep -v "^WARNING: Location 'file:" >&2)
