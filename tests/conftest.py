@@ -74,3 +74,19 @@ def sqlite_store(tmp_path: Path) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def demo_store(store: Store) -> Store:
+    """The ``store`` fixture (both backends) holding a small demo database.
+
+    400 profiles, seed 1, named "Demo customers" (``DEMO_DATABASE``), made by
+    ``bulkprofiles_gui.core.demo.generate_demo`` relative to the current time.
+    """
+    from bulkprofiles_gui.core.demo import generate_demo
+
+    generate_demo(store, profiles=400, seed=1, database_name=DEMO_DATABASE)
+    return store
+
+
+DEMO_DATABASE = "Demo customers"
