@@ -1,0 +1,504 @@
+"""Rule tree -> one SQLAlchemy boolean expression over ``store.profiles``.
+
+Validation and compilation are one walk: every node is checked (field known,
+operator offered for its type, value of the right type, names that exist) and
+every problem is collected with the node's path; the expression is only used
+when there is none.  Values are always bound parameters; columns come from the
+store's schema (``Store.field_column``), never from rule text.  Invalid rules
+are refused, never replaced by "true".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    and_,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+)
+
+from .. import models as m
+from ..fields import CHANNELS, EVENT_TYPES, STATUSES, FieldType, FieldValueError, coerce_value
+from ..store import FieldInfo, Store
+from . import operators as ops
+from .context import ResourceInfo, SchemaContext
+from .model import RuleProblem
+
+GROUP_KEYS = frozenset({"id", "path", "combinator", "not", "rules", "disabled"})
+RULE_KEYS = frozenset({"id", "path", "field", "operator", "value", "valueSource", "disabled"})
+MAX_DAYS = 36500
+DAY = dt.timedelta(days=1)
+MICROSECOND = dt.timedelta(microseconds=1)
+
+Expr = ColumnElement[bool]
+
+
+class BadValue(ValueError):
+    """One node's problem; caught by the walker and recorded with the node's path."""
+
+
+@dataclass(frozen=True)
+class Instant:
+    """A date or date-time value as the half-open interval it stands for.
+
+    A date (or a date-only value on a date-time field) is the whole day
+    ``[day, day + 1)``; an exact date-time is ``[t, t + 1 µs)``.
+    """
+
+    lo: dt.date | dt.datetime
+    hi: dt.date | dt.datetime
+
+
+def child_path(parent: str, index: int) -> str:
+    return f"{parent}.rules[{index}]" if parent else f"rules[{index}]"
+
+
+class RuleCompiler:
+    """Walks one rule tree; ``problems`` holds what was wrong with it."""
+
+    def __init__(self, store: Store, ctx: SchemaContext) -> None:
+        self.store = store
+        self.ctx = ctx
+        self.p: Table = store.profiles
+        self.problems: list[RuleProblem] = []
+
+    # -- tree -------------------------------------------------------------
+    def compile_root(self, rules: Any) -> Expr | None:
+        """The expression of the whole tree; None when it has no condition (= all)."""
+        if not isinstance(rules, dict):
+            self.problems.append(RuleProblem("", "rules must be a rule group object"))
+            return None
+        return self._group(rules, "", root=True)
+
+    def _group(self, node: dict[str, Any], path: str, *, root: bool = False) -> Expr | None:
+        unknown = sorted(set(node) - GROUP_KEYS)
+        if unknown:
+            self._problem(path, f"unknown key {unknown[0]!r} in a group")
+            return None
+        combinator = node.get("combinator", "and")
+        if not isinstance(combinator, str) or combinator.lower() not in ("and", "or"):
+            self._problem(path, f"combinator must be 'and' or 'or', not {combinator!r}")
+            return None
+        negate = node.get("not", False)
+        if not isinstance(negate, bool):
+            self._problem(path, "'not' must be true or false")
+            return None
+        children = node.get("rules", [])
+        if not isinstance(children, list):
+            self._problem(path, "'rules' must be a list")
+            return None
+        exprs: list[Expr] = []
+        before = len(self.problems)
+        for index, child in enumerate(children):
+            expr = self._node(child, child_path(path, index))
+            if expr is not None:
+                exprs.append(expr)
+        if len(self.problems) > before:
+            return None
+        if not exprs:
+            if not root:
+                self._problem(path, "empty group: add a condition or remove the group")
+            elif negate:
+                self._problem(path, "a negated group needs at least one condition")
+            return None
+        combined = exprs[0] if len(exprs) == 1 else _combine(combinator.lower(), exprs)
+        return not_(combined) if negate else combined
+
+    def _node(self, node: Any, path: str) -> Expr | None:
+        if isinstance(node, str):
+            self._problem(path, "independent combinators are not supported; use a group")
+            return None
+        if not isinstance(node, dict):
+            self._problem(path, "expected a rule or a group object")
+            return None
+        if node.get("disabled") is True:
+            return None
+        if "rules" in node or "combinator" in node:
+            return self._group(node, path)
+        try:
+            return self._rule(node)
+        except BadValue as exc:
+            self._problem(path, str(exc))
+            return None
+
+    def _problem(self, path: str, message: str) -> None:
+        self.problems.append(RuleProblem(path, message))
+
+    # -- one rule ---------------------------------------------------------
+    def _rule(self, node: dict[str, Any]) -> Expr:
+        unknown = sorted(set(node) - RULE_KEYS)
+        if unknown:
+            raise BadValue(f"unknown key {unknown[0]!r} in a rule")
+        if node.get("valueSource", "value") != "value":
+            raise BadValue("comparing a field with another field is not supported")
+        field = node.get("field")
+        operator = node.get("operator")
+        if not isinstance(field, str) or not field:
+            raise BadValue("the rule names no field")
+        if not isinstance(operator, str) or not operator:
+            raise BadValue(f"the rule on {field!r} names no operator")
+        value = node.get("value")
+        if field in ops.RESERVED_KINDS:
+            kind = ops.RESERVED_KINDS[field]
+            op = self._operator(kind, operator, field)
+            return self._reserved(field, op, value)
+        info = self.ctx.fields.get(field)
+        if info is None:
+            known = ", ".join(sorted(self.ctx.fields)) + ", " + ", ".join(ops.RESERVED_FIELDS)
+            raise BadValue(f"unknown field {field!r} (fields: {known})")
+        op = self._operator(info.type.value, operator, field)
+        if info.type.is_list:
+            return self._list_rule(info, op, value)
+        return self._scalar_rule(info, op, value)
+
+    def _operator(self, kind: str, operator: str, field: str) -> str:
+        if ops.operator_value_kind(kind, operator) is None:
+            offered = ", ".join(ops.operator_names(kind))
+            raise BadValue(
+                f"operator {operator!r} is not valid for {field!r} ({kind}); use one of: {offered}"
+            )
+        return ops.canonical_operator(kind, operator)
+
+    # -- scalar profile fields -------------------------------------------
+    def _scalar_rule(self, info: FieldInfo, op: str, value: Any) -> Expr:
+        col = self.store.field_column(info)
+        if op == "null":
+            return _is_empty(col, info.type)
+        if op == "notNull":
+            return not_(_is_empty(col, info.type))
+        positive, negated = _POSITIVE_OF.get(op, (op, False))
+        cond = self._scalar_condition(info, col, positive, value)
+        if negated:
+            return or_(col.is_(None), not_(cond))
+        return and_(col.is_not(None), cond)
+
+    def _scalar_condition(self, info: FieldInfo, col: Any, op: str, value: Any) -> Expr:
+        ftype = info.type
+        if op in ("contains", "beginsWith", "endsWith"):
+            text = _text(value)
+            return _TEXT_MATCH[op](col, text)
+        if op == "in":
+            return col.in_(self._list_of(value, lambda v: self._scalar(info, v)))
+        if ftype.is_temporal:
+            return self._temporal_condition(info, col, op, value)
+        if op == "between":
+            low, high = self._pair(value, lambda v: self._scalar(info, v))
+            return and_(col >= low, col <= high)
+        scalar = self._scalar(info, value)
+        compare: dict[str, Callable[[Any], Expr]] = {
+            "=": col.__eq__,
+            "<": col.__lt__,
+            "<=": col.__le__,
+            ">": col.__gt__,
+            ">=": col.__ge__,
+        }
+        return compare[op](scalar)
+
+    def _temporal_condition(self, info: FieldInfo, col: Any, op: str, value: Any) -> Expr:
+        if op in ("inLastDays", "moreThanDaysAgo"):
+            days = _days(value)
+            if info.type is FieldType.DATE:
+                today = self.ctx.now.date()
+                cutoff_day = today - dt.timedelta(days=days)
+                if op == "inLastDays":
+                    return and_(col > cutoff_day, col <= today)
+                return col < cutoff_day
+            cutoff = self.ctx.now - dt.timedelta(days=days)
+            if op == "inLastDays":
+                return and_(col >= cutoff, col <= self.ctx.now)
+            return col < cutoff
+        if op == "between":
+            low, high = self._pair(value, lambda v: self._instant(info, v), by=lambda i: i.lo)
+            return and_(col >= low.lo, col < high.hi)
+        instant = self._instant(info, value)
+        if op == "=":
+            return and_(col >= instant.lo, col < instant.hi)
+        if op == "before":
+            return col < instant.lo
+        if op == "after":
+            return col >= instant.hi
+        if op == "<=":
+            return col < instant.hi
+        return col >= instant.lo  # ">="
+
+    def _scalar(self, info: FieldInfo, value: Any) -> Any:
+        ftype = info.type
+        if ftype is FieldType.STRING:
+            return _text(value)
+        if ftype is FieldType.ENUM:
+            text = _text(value)
+            if text not in info.options:
+                raise BadValue(f"{text!r} is not one of: {', '.join(info.options)}")
+            return text
+        try:
+            return coerce_value(ftype, value, info.options)
+        except FieldValueError as exc:
+            raise BadValue(f"{info.key}: {exc}") from None
+
+    def _instant(self, info: FieldInfo, value: Any) -> Instant:
+        try:
+            return instant_of(info.type, value)
+        except FieldValueError as exc:
+            raise BadValue(f"{info.key}: {exc}") from None
+
+    # -- list fields (tags, phones) --------------------------------------
+    def _list_rule(self, info: FieldInfo, op: str, value: Any) -> Expr:
+        plv = m.ProfileListValue.__table__
+        item = plv.c.value
+        if op in ("null", "notNull"):
+            has_any = self._list_exists(info, None)
+            return not_(has_any) if op == "null" else has_any
+        positive, negated = _POSITIVE_OF.get(op, (op, False))
+        if positive in ("contains", "beginsWith", "endsWith"):
+            cond = _TEXT_MATCH[positive](item, _text(value))
+        elif positive == "in":
+            cond = item.in_(self._list_of(value, _text))
+        else:  # "=" / hasTag
+            cond = item == _text(value)
+        found = self._list_exists(info, cond)
+        return not_(found) if negated else found
+
+    def _list_exists(self, info: FieldInfo, cond: Expr | None) -> Expr:
+        plv = m.ProfileListValue.__table__
+        query = select(plv.c.profile_id).where(
+            plv.c.profile_id == self.p.c.id, plv.c.field_id == info.id
+        )
+        if cond is not None:
+            query = query.where(cond)
+        return exists(query)
+
+    # -- reserved fields ---------------------------------------------------
+    def _reserved(self, field: str, op: str, value: Any) -> Expr:
+        if field == ops.STATUS_FIELD:
+            return self._status(op, value)
+        if field == ops.SUBSCRIPTION_FIELD:
+            found = self._subscription(value)
+            return found if op == "has" else not_(found)
+        if field == ops.EVENT_FIELD:
+            found = self._event(value)
+            return found if op == "had" else not_(found)
+        found = self._promo(value)
+        return found if op == "holds" else not_(found)
+
+    def _status(self, op: str, value: Any) -> Expr:
+        col = self.p.c.global_status
+        if op in ("in", "notIn"):
+            statuses = self._list_of(value, _status)
+            return col.in_(statuses) if op == "in" else col.not_in(statuses)
+        status = _status(value)
+        return col == status if op == "=" else col != status
+
+    def _subscription(self, value: Any) -> Expr:
+        spec = _object(value, "subscription", {"resource", "channel", "status"}, {"resource"})
+        resource = self._resource(spec["resource"])
+        s = m.Subscription.__table__
+        query = select(s.c.id).where(s.c.profile_id == self.p.c.id, s.c.resource_id == resource.id)
+        if spec.get("channel") is not None:
+            channel = _channel(spec["channel"])
+            if channel not in resource.channels:
+                configured = ", ".join(sorted(resource.channels)) or "none"
+                raise BadValue(
+                    f"resource {resource.name!r} has no channel {channel!r} "
+                    f"(configured: {configured})"
+                )
+            query = query.where(s.c.channel == channel)
+        if spec.get("status") is not None:
+            raw = spec["status"]
+            statuses = self._list_of(raw, _status) if isinstance(raw, list) else [_status(raw)]
+            query = query.where(s.c.status.in_(statuses))
+        return exists(query)
+
+    def _event(self, value: Any) -> Expr:
+        keys = {"type", "channel", "resource", "lastDays", "from", "to", "atLeast"}
+        spec = _object(value, "event", keys, {"type"})
+        event_type = spec["type"]
+        if event_type not in EVENT_TYPES:
+            raise BadValue(f"unknown event type {event_type!r} (types: {', '.join(EVENT_TYPES)})")
+        e = m.Event.__table__
+        conds: list[Expr] = [e.c.profile_id == self.p.c.id, e.c.type == event_type]
+        if spec.get("channel") is not None:
+            conds.append(e.c.channel == _channel(spec["channel"]))
+        if spec.get("resource") is not None:
+            conds.append(e.c.resource_id == self._resource(spec["resource"]).id)
+        conds.extend(self._event_period(spec))
+        at_least = spec.get("atLeast", 1)
+        if at_least is None:
+            at_least = 1
+        if not isinstance(at_least, int) or isinstance(at_least, bool) or at_least < 1:
+            raise BadValue(f"atLeast must be a whole number >= 1, not {at_least!r}")
+        if at_least == 1:
+            return exists(select(e.c.id).where(*conds))
+        counted = select(func.count()).select_from(e).where(*conds).scalar_subquery()
+        return counted >= at_least
+
+    def _event_period(self, spec: dict[str, Any]) -> list[Expr]:
+        e = m.Event.__table__
+        has_days = spec.get("lastDays") is not None
+        has_range = spec.get("from") is not None or spec.get("to") is not None
+        if has_days and has_range:
+            raise BadValue("give either lastDays or from/to for the event period, not both")
+        if has_days:
+            cutoff = self.ctx.now - dt.timedelta(days=_days(spec["lastDays"]))
+            return [e.c.occurred_at >= cutoff, e.c.occurred_at <= self.ctx.now]
+        conds: list[Expr] = []
+        low = _period_bound(spec, "from")
+        high = _period_bound(spec, "to")
+        if low is not None and high is not None and low.lo > high.lo:
+            raise BadValue("the event period's 'from' is after its 'to'")
+        if low is not None:
+            conds.append(e.c.occurred_at >= low.lo)
+        if high is not None:
+            conds.append(e.c.occurred_at < high.hi)
+        return conds
+
+    def _promo(self, value: Any) -> Expr:
+        spec = _object(value, "promo", {"program"}, {"program"})
+        name = spec["program"]
+        program_id = self.ctx.programs.get(name) if isinstance(name, str) else None
+        if program_id is None:
+            known = ", ".join(repr(n) for n in sorted(self.ctx.programs)) or "none"
+            raise BadValue(f"no loyalty program {name!r} for this database (programs: {known})")
+        pc = m.PromoCode.__table__
+        return exists(
+            select(pc.c.id).where(pc.c.program_id == program_id, pc.c.profile_id == self.p.c.id)
+        )
+
+    def _resource(self, name: Any) -> ResourceInfo:
+        resource = self.ctx.resources.get(name) if isinstance(name, str) else None
+        if resource is None:
+            known = ", ".join(repr(n) for n in sorted(self.ctx.resources)) or "none"
+            raise BadValue(f"no resource {name!r} attached to this database (attached: {known})")
+        return resource
+
+    # -- value shapes ------------------------------------------------------
+    def _list_of(self, value: Any, item: Callable[[Any], Any]) -> list[Any]:
+        raw = _split(value) if isinstance(value, str) else value
+        if not isinstance(raw, list):
+            raise BadValue(f"expected a list of values, not {value!r}")
+        if not raw:
+            raise BadValue("the list of values is empty")
+        return [item(v) for v in raw]
+
+    def _pair(
+        self,
+        value: Any,
+        item: Callable[[Any], Any],
+        by: Callable[[Any], Any] = lambda v: v,
+    ) -> tuple[Any, Any]:
+        raw = _split(value) if isinstance(value, str) else value
+        if not isinstance(raw, list) or len(raw) != 2:
+            raise BadValue(f"between needs two values [from, to], not {value!r}")
+        low, high = item(raw[0]), item(raw[1])
+        if by(low) > by(high):
+            raise BadValue(f"between: from {raw[0]!r} is greater than to {raw[1]!r}")
+        return low, high
+
+
+#: Negative operator -> (its positive counterpart, negated).
+_POSITIVE_OF: dict[str, tuple[str, bool]] = {
+    "!=": ("=", True),
+    "notIn": ("in", True),
+    "notBetween": ("between", True),
+    "doesNotContain": ("contains", True),
+    "doesNotBeginWith": ("beginsWith", True),
+    "doesNotEndWith": ("endsWith", True),
+    "hasTag": ("=", False),
+    "hasNoTag": ("=", True),
+}
+
+_TEXT_MATCH: dict[str, Callable[[Any, str], Expr]] = {
+    "contains": lambda col, text: col.icontains(text, autoescape=True),
+    "beginsWith": lambda col, text: col.istartswith(text, autoescape=True),
+    "endsWith": lambda col, text: col.iendswith(text, autoescape=True),
+}
+
+
+def instant_of(ftype: FieldType, value: Any) -> Instant:
+    """The interval a date / date-time value stands for (FieldValueError if bad)."""
+    if ftype is FieldType.DATE:
+        day = coerce_value(FieldType.DATE, value)
+        return Instant(day, day + DAY)
+    is_day = (isinstance(value, str) and len(value.strip()) == 10) or (
+        isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+    )
+    moment = coerce_value(FieldType.DATETIME, value)
+    if is_day:
+        start = dt.datetime(moment.year, moment.month, moment.day)
+        return Instant(start, start + DAY)
+    return Instant(moment, moment + MICROSECOND)
+
+
+def _period_bound(spec: dict[str, Any], key: str) -> Instant | None:
+    if spec.get(key) is None:
+        return None
+    try:
+        return instant_of(FieldType.DATETIME, spec[key])
+    except FieldValueError as exc:
+        raise BadValue(f"event period {key!r}: {exc}") from None
+
+
+def _combine(combinator: str, exprs: list[Expr]) -> Expr:
+    return and_(*exprs) if combinator == "and" else or_(*exprs)
+
+
+def _is_empty(col: Any, ftype: FieldType) -> Expr:
+    if ftype.is_textual:
+        return or_(col.is_(None), col == "")
+    return col.is_(None)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise BadValue(f"expected text, not {value!r}")
+    text = str(value).strip()
+    if not text:
+        raise BadValue("the value is empty (use 'is empty' to find empty values)")
+    return text
+
+
+def _days(value: Any) -> int:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DAYS:
+        raise BadValue(f"number of days must be a whole number from 1 to {MAX_DAYS}, not {value!r}")
+    return value
+
+
+def _status(value: Any) -> str:
+    if value not in STATUSES:
+        raise BadValue(f"unknown status {value!r} (statuses: {', '.join(STATUSES)})")
+    return str(value)
+
+
+def _channel(value: Any) -> str:
+    if value not in CHANNELS:
+        raise BadValue(f"unknown channel {value!r} (channels: {', '.join(CHANNELS)})")
+    return str(value)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _object(value: Any, what: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise BadValue(f"the {what} condition needs an object value, not {value!r}")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise BadValue(
+            f"unknown key {unknown[0]!r} in the {what} condition "
+            f"(allowed: {', '.join(sorted(allowed))})"
+        )
+    missing = sorted(k for k in required if value.get(k) is None)
+    if missing:
+        raise BadValue(f"the {what} condition needs {missing[0]!r}")
+    return value

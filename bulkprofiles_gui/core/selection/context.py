@@ -1,0 +1,75 @@
+"""What a rule may name in one database: its fields, resources and programs."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, or_, select
+
+from .. import models as m
+from ..store import FieldInfo, Store, StoreError
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    id: int
+    name: str
+    channels: frozenset[str]
+
+
+@dataclass(frozen=True)
+class SchemaContext:
+    """The names a rule over ``database_id`` may use, loaded once per compile."""
+
+    database_id: int
+    fields: dict[str, FieldInfo]
+    #: Resources attached to the database, by name.
+    resources: dict[str, ResourceInfo]
+    #: Loyalty programs of the database (or of no database in particular), by name.
+    programs: dict[str, int]
+    now: dt.datetime
+
+
+def load_context(
+    store: Store, conn: Connection, database_id: int, now: dt.datetime | None = None
+) -> SchemaContext:
+    """Load the schema of ``database_id``; StoreError if the database does not exist."""
+    exists = conn.execute(
+        select(m.ProfileDatabase.id).where(m.ProfileDatabase.id == database_id)
+    ).first()
+    if exists is None:
+        raise StoreError(f"no profile database with id {database_id}")
+    fields = {f.key: f for f in store.fields(conn, database_id)}
+    channel_rows = conn.execute(
+        select(m.Resource.id, m.Resource.name, m.ResourceChannel.channel)
+        .join(m.ResourceDatabase, m.ResourceDatabase.resource_id == m.Resource.id)
+        .outerjoin(m.ResourceChannel, m.ResourceChannel.resource_id == m.Resource.id)
+        .where(m.ResourceDatabase.database_id == database_id)
+    ).all()
+    channels: dict[tuple[int, str], set[str]] = {}
+    for res_id, name, channel in channel_rows:
+        bucket = channels.setdefault((int(res_id), str(name)), set())
+        if channel is not None:
+            bucket.add(str(channel))
+    resources = {
+        name: ResourceInfo(res_id, name, frozenset(chs)) for (res_id, name), chs in channels.items()
+    }
+    programs = {
+        str(name): int(pid)
+        for pid, name in conn.execute(
+            select(m.LoyaltyProgram.id, m.LoyaltyProgram.name).where(
+                or_(
+                    m.LoyaltyProgram.database_id == database_id,
+                    m.LoyaltyProgram.database_id.is_(None),
+                )
+            )
+        )
+    }
+    return SchemaContext(
+        database_id=database_id,
+        fields=fields,
+        resources=resources,
+        programs=programs,
+        now=now or m.utcnow(),
+    )

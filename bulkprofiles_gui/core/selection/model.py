@@ -1,0 +1,79 @@
+"""The selection's public data: what to select, and what is wrong with a rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def empty_rule_group() -> dict[str, Any]:
+    return {"combinator": "and", "not": False, "rules": []}
+
+
+@dataclass
+class SelectionSpec:
+    """One selection over one profile database.
+
+    ``rules`` is a react-querybuilder rule group; ``range_from``/``range_to``
+    take a stable, evenly spread portion of the whole database (in %) before
+    the rules; ``limit`` keeps the first N matching profiles by id (0 = all).
+    ``now`` fixes the clock of relative-date conditions (default: UTC now).
+    """
+
+    database_id: int
+    rules: dict[str, Any] = field(default_factory=empty_rule_group)
+    range_from: float = 0.0
+    range_to: float = 100.0
+    limit: int = 0  # 0 = none
+    now: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class RuleProblem:
+    """What is wrong with one node of a rule tree; ``path`` like ``rules[1].rules[0]``."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path or 'rules'}: {self.message}"
+
+
+class RuleError(ValueError):
+    """Rules that cannot be used; ``problems`` lists every wrong node."""
+
+    def __init__(self, problems: list[RuleProblem]) -> None:
+        self.problems = list(problems)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        if not self.problems:
+            return "invalid rules"
+        more = len(self.problems) - 1
+        tail = f" (and {more} more problem{'s' * (more > 1)})" if more else ""
+        return f"invalid selection: {self.problems[0]}{tail}"
+
+
+@dataclass(frozen=True)
+class OperatorChoice:
+    """An operator offered for a field: its rule name, its words, its editor."""
+
+    name: str
+    label: str
+    #: none|text|number|date|datetime|choice|list|pair|days|subscription|event|promo|bool
+    value_kind: str
+
+
+@dataclass(frozen=True)
+class FieldChoice:
+    """One entry of the rule builder's field list."""
+
+    key: str
+    label: str
+    group: str
+    type: str
+    options: tuple[str, ...]
+    operators: tuple[OperatorChoice, ...]
+    #: Sub-choices of the reserved kinds, e.g. ``{"channels": (...), "statuses": (...)}``.
+    details: dict[str, tuple[str, ...]] = field(default_factory=dict)
