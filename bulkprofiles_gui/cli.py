@@ -16,6 +16,7 @@ from typing import Any
 
 from .core.config import ConfigError, Settings
 from .core.jobfile import JobFileError
+from .core.selection import RuleError
 from .core.store import Store, StoreError, open_store
 
 #: Exceptions whose message is meant for the operator as it is.
@@ -23,6 +24,7 @@ OPERATOR_ERRORS: tuple[type[BaseException], ...] = (
     StoreError,
     ConfigError,
     JobFileError,
+    RuleError,
 )
 
 Command = Callable[[argparse.Namespace], int]
