@@ -26,6 +26,8 @@ rows.  A module exposes::
     REQUIRES_CONDITIONS: bool # delete / global unsubscribe: never "all profiles"
     DESTRUCTIVE: bool         # ask for confirmation with the number of profiles
     def parse(conn, ctx, raw: dict) -> Params        # ActionError naming the key
+        # raw is job.action as written in the job file, "type" included;
+        # check_keys(raw, {...}) refuses unknown keys the same way everywhere
     def apply_batch(conn, ctx, params, batch) -> None
     def describe(params) -> str                       # plain-language summary
 """
@@ -36,7 +38,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, insert, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 
 from .. import models as m
 from ..config import Settings
@@ -58,12 +70,25 @@ SKIP_REASONS: dict[str, str] = {
     "no_code": "holds no code of the program",
     "recently_active": "had an interaction after the cut-off",
     "already_unsubscribed": "already globally unsubscribed",
+    "profile_gone": "the profile no longer exists",
 }
 
 
 class ActionError(ValueError):
     """Action parameters that do not fit the store; names the key, e.g.
     ``job.action.resource: no resource named 'Nope'``."""
+
+
+def check_keys(raw: Any, allowed: set[str] | frozenset[str], where: str = "job.action") -> None:
+    """ActionError for a non-object or an unknown key (``type`` is allowed in
+    ``job.action`` itself)."""
+    if not isinstance(raw, dict):
+        raise ActionError(f"{where}: must be an object")
+    implicit = {"type"} if where == "job.action" else set()
+    unknown = sorted(set(raw) - set(allowed) - implicit)
+    if unknown:
+        names = ", ".join(sorted(allowed)) or "none"
+        raise ActionError(f"{where}.{unknown[0]}: unknown key (allowed: {names})")
 
 
 @dataclass
@@ -136,21 +161,32 @@ def record_trigger_events(
 ) -> int:
     """Insert one outbox row per (changed profile of the batch, active trigger
     matching ``trigger_filter``); none with skip_triggers or in a dry run."""
+    return insert_trigger_events(conn, ctx, trigger_filter, batch.changed_ids())
+
+
+def insert_trigger_events(
+    conn: Connection,
+    ctx: ActionContext,
+    trigger_filter: ColumnElement[bool],
+    profile_ids: Select[Any],
+) -> int:
+    """One outbox row per (profile in ``profile_ids``, active trigger of the
+    database matching ``trigger_filter``); none with skip_triggers or in a dry
+    run.  For actions that must decide per trigger which profiles count (e.g.
+    a field trigger only for the profiles whose *that* field changed)."""
     if ctx.skip_triggers or ctx.dry_run:
         return 0
     t = m.Trigger
-    tp = m.TaskProfile
     triggers = (
         select(t.id)
         .where(t.active.is_(True), trigger_filter)
         .where((t.database_id.is_(None)) | (t.database_id == ctx.database_id))
         .subquery()
     )
+    ids = profile_ids.subquery()
+    id_col = next(iter(ids.c))
     source = (
-        select(triggers.c.id, tp.profile_id, tp.task_id)
-        .select_from(tp)
-        .join(triggers, true())
-        .where(batch.rows_where(), tp.outcome == CHANGED)
+        select(triggers.c.id, id_col, literal(ctx.task_id)).select_from(ids).join(triggers, true())
     )
     result = conn.execute(
         insert(m.TriggerEvent).from_select(["trigger_id", "profile_id", "task_id"], source)

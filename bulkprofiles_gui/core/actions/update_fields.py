@@ -1,0 +1,293 @@
+"""Update profile fields: set / clear any editable field, increment numbers,
+add / remove tags.
+
+Decisions (domain.md leaves them open):
+
+- every *editable* field can be set or cleared (domain.md: "for each: set a
+  new value ... or delete (clear) the value"); non-editable system fields
+  (id, created_at, updated_at, last_interaction_at) are refused by name;
+- ``increment`` only for integer and float fields, by a non-zero number (a
+  whole one for integers); an empty value counts as 0, so incrementing an
+  empty bonus by 10 gives 10;
+- ``add`` / ``remove`` only for tags; phones (and tags) can be ``set`` to a
+  new list, which replaces the old one, or cleared;
+- a field appears once, except that one ``add`` and one ``remove`` of
+  disjoint tags may be combined on the same tags field;
+- a profile all of whose fields already hold the new values is skipped as
+  ``unchanged``: its ``updated_at`` stays and no trigger starts for it;
+- ``field_updated`` triggers: one with no field starts for every changed
+  profile; one on a field starts only for the profiles whose *that* field
+  changed (decided on the values before the update, in the same
+  transaction).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    not_,
+    select,
+    true,
+    update,
+)
+
+from .. import models as m
+from ..fields import FieldType, FieldValueError, coerce_value, to_json_value
+from ..store import FieldInfo
+from .base import (
+    CHANGED,
+    ActionContext,
+    ActionError,
+    Batch,
+    check_keys,
+    insert_trigger_events,
+    mark_outcome,
+)
+
+TYPE = "update_fields"
+LABEL = "Update profile fields"
+DESCRIPTION = (
+    "Set or clear the values of one or more fields; numbers can be incremented, "
+    "tags added or removed."
+)
+REQUIRES_CONDITIONS = False
+DESTRUCTIVE = False
+
+OPS = ("set", "clear", "increment", "add", "remove")
+
+
+@dataclass(frozen=True)
+class Change:
+    field: FieldInfo
+    op: str
+    #: The coerced value: a list of strings for list fields, None for clear.
+    value: Any = None
+
+
+@dataclass(frozen=True)
+class Params:
+    changes: tuple[Change, ...]
+
+
+def ops_for(ftype: FieldType) -> tuple[str, ...]:
+    """The update operations a field type offers (the wizard reads this too)."""
+    if ftype is FieldType.TAGS:
+        return ("set", "clear", "add", "remove")
+    if ftype.is_numeric:
+        return ("set", "clear", "increment")
+    return ("set", "clear")
+
+
+# -- parse ---------------------------------------------------------------------
+def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
+    check_keys(raw, {"changes"})
+    items = raw.get("changes")
+    if not isinstance(items, list) or not items:
+        raise ActionError("job.action.changes: give at least one field change")
+    fields = ctx.store.fields(conn, ctx.database_id)
+    changes = tuple(
+        _parse_change(item, f"job.action.changes[{i}]", fields) for i, item in enumerate(items)
+    )
+    _refuse_duplicates(changes)
+    return Params(changes)
+
+
+def _find_field(key: Any, where: str, fields: list[FieldInfo]) -> FieldInfo:
+    if not isinstance(key, str) or not key.strip():
+        raise ActionError(f"{where}.field: name a field")
+    by_key = {f.key: f for f in fields}
+    by_label = {f.label.casefold(): f for f in fields}
+    found = by_key.get(key.strip()) or by_label.get(key.strip().casefold())
+    if found is None:
+        known = ", ".join(f.key for f in fields if f.editable)
+        raise ActionError(f"{where}.field: no field {key!r} in this database (fields: {known})")
+    if not found.editable:
+        raise ActionError(f"{where}.field: {found.label!r} ({found.key}) cannot be changed")
+    return found
+
+
+def _parse_change(item: Any, where: str, fields: list[FieldInfo]) -> Change:
+    check_keys(item, {"field", "op", "value"}, where)
+    info = _find_field(item.get("field"), where, fields)
+    op = item.get("op")
+    possible = ops_for(info.type)
+    if op not in possible:
+        raise ActionError(
+            f"{where}.op: {op!r} is not possible for the {info.type.value} field "
+            f"{info.key!r} (possible: {', '.join(possible)})"
+        )
+    raw = item.get("value")
+    if op == "clear":
+        if raw is not None:
+            raise ActionError(f"{where}.value: 'clear' takes no value")
+        return Change(info, op)
+    if raw is None:
+        hint = " (use op 'clear' to delete the value)" if op == "set" else ""
+        raise ActionError(f"{where}.value: {op!r} needs a value{hint}")
+    try:
+        value = coerce_value(info.type, raw, info.options)
+    except FieldValueError as exc:
+        raise ActionError(f"{where}.value: {exc}") from None
+    if info.type.is_list:
+        value = list(dict.fromkeys(value))
+        if op in ("add", "remove") and not value:
+            raise ActionError(f"{where}.value: {op!r} needs at least one tag")
+    if op == "increment" and value == 0:
+        raise ActionError(f"{where}.value: incrementing by 0 changes nothing")
+    return Change(info, op, value)
+
+
+def _refuse_duplicates(changes: tuple[Change, ...]) -> None:
+    seen: dict[str, list[Change]] = {}
+    for change in changes:
+        seen.setdefault(change.field.key, []).append(change)
+    for key, group in seen.items():
+        if len(group) == 1:
+            continue
+        ops = sorted(c.op for c in group)
+        if ops == ["add", "remove"]:
+            common = set(group[0].value) & set(group[1].value)
+            if not common:
+                continue
+            raise ActionError(
+                f"job.action.changes: tag {sorted(common)[0]!r} of {key!r} is both added "
+                "and removed"
+            )
+        raise ActionError(f"job.action.changes: field {key!r} is changed more than once")
+
+
+# -- apply ---------------------------------------------------------------------
+def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    p = ctx.store.profiles
+    in_batch = p.c.id.in_(batch.profile_ids())
+    noops = [_noop(ctx, c) for c in params.changes]
+    mark_outcome(conn, batch, "unchanged", select(p.c.id).where(in_batch, and_(*noops)))
+    pending = batch.pending_ids()
+    _record_triggers(conn, ctx, params, pending)
+    if not ctx.dry_run:
+        _update_scalars(conn, ctx, params, pending)
+        for change in params.changes:
+            if change.field.type.is_list:
+                _update_list(conn, change, pending)
+    mark_outcome(conn, batch, CHANGED)
+
+
+def _items(ctx: ActionContext, change: Change) -> Any:
+    lv = m.ProfileListValue
+    return select(literal(1)).where(
+        lv.profile_id == ctx.store.profiles.c.id, lv.field_id == change.field.id
+    )
+
+
+def _noop(ctx: ActionContext, change: Change) -> ColumnElement[bool]:
+    """True for a profile (correlated to ``store.profiles``) the change would not alter."""
+    lv = m.ProfileListValue
+    if not change.field.type.is_list:
+        column = ctx.store.field_column(change.field)
+        if change.op == "clear":
+            return column.is_(None)
+        if change.op == "set":
+            return column.is_not_distinct_from(change.value)
+        return false()  # increment by a non-zero number always changes
+    items = _items(ctx, change)
+    if change.op == "clear" or (change.op == "set" and not change.value):
+        return not_(exists(items))
+    if change.op == "add":
+        return and_(*(exists(items.where(lv.value == v)) for v in change.value))
+    if change.op == "remove":
+        return not_(exists(items.where(lv.value.in_(change.value))))
+    # set a list: no item outside the new list, and every new item present
+    return and_(
+        not_(exists(items.where(lv.value.not_in(change.value)))),
+        *(exists(items.where(lv.value == v)) for v in change.value),
+    )
+
+
+def _record_triggers(conn: Connection, ctx: ActionContext, params: Params, pending: Any) -> None:
+    """Before the update, so a field trigger sees which profiles' field changes."""
+    if ctx.skip_triggers or ctx.dry_run:
+        return
+    t = m.Trigger
+    p = ctx.store.profiles
+    kind = t.kind == "field_updated"
+    insert_trigger_events(conn, ctx, and_(kind, t.field_id.is_(None)), pending)
+    by_field: dict[int, list[Change]] = {}
+    for change in params.changes:
+        by_field.setdefault(change.field.id, []).append(change)
+    for field_id, group in by_field.items():
+        unchanged = and_(*(_noop(ctx, c) for c in group))
+        changed_ids = select(p.c.id).where(p.c.id.in_(pending), not_(unchanged))
+        insert_trigger_events(conn, ctx, and_(kind, t.field_id == field_id), changed_ids)
+
+
+def _update_scalars(conn: Connection, ctx: ActionContext, params: Params, pending: Any) -> None:
+    """One UPDATE for every scalar change, bumping updated_at (also for list-only jobs)."""
+    p = ctx.store.profiles
+    values: dict[str, Any] = {"updated_at": m.utcnow()}
+    for change in params.changes:
+        if change.field.type.is_list:
+            continue
+        column = ctx.store.field_column(change.field)
+        if change.op == "clear":
+            values[column.name] = None
+        elif change.op == "set":
+            values[column.name] = change.value
+        else:
+            values[column.name] = func.coalesce(column, 0) + change.value
+    conn.execute(update(p).where(p.c.id.in_(pending)).values(values))
+
+
+def _update_list(conn: Connection, change: Change, pending: Any) -> None:
+    lv = m.ProfileListValue
+    mine = and_(lv.field_id == change.field.id, lv.profile_id.in_(pending))
+    if change.op in ("set", "clear"):
+        conn.execute(delete(lv).where(mine))
+        new_values = change.value if change.op == "set" else []
+    elif change.op == "remove":
+        conn.execute(delete(lv).where(mine, lv.value.in_(change.value)))
+        new_values = []
+    else:
+        new_values = change.value
+    ids = pending.subquery()
+    id_col = next(iter(ids.c))
+    for value in new_values:
+        already = (
+            select(true())
+            .where(lv.profile_id == id_col, lv.field_id == change.field.id, lv.value == value)
+            .exists()
+        )
+        source = select(id_col, literal(change.field.id), literal(value)).where(~already)
+        conn.execute(insert(lv).from_select(["profile_id", "field_id", "value"], source))
+
+
+# -- describe ------------------------------------------------------------------
+def _describe_change(change: Change) -> str:
+    label = change.field.label
+    value = change.value
+    if change.op == "clear":
+        return f"clear {label}"
+    if change.op == "increment":
+        if value > 0:
+            return f"add {value} to {label}"
+        return f"subtract {abs(value)} from {label}"
+    if change.op in ("add", "remove"):
+        direction = "to" if change.op == "add" else "from"
+        return f"{change.op} {', '.join(value)} {direction} {label}"
+    if isinstance(value, list):
+        return f"set {label} to {', '.join(value) or '(empty)'}"
+    return f"set {label} to {to_json_value(value)!r}"
+
+
+def describe(params: Params) -> str:
+    return "Update fields: " + "; ".join(_describe_change(c) for c in params.changes)

@@ -1,0 +1,533 @@
+"""The job runner: validate a job, freeze its selection, apply its action in batches.
+
+A run is a *task* row (``tasks``) plus its frozen selection (``task_profiles``):
+
+1. :func:`prepare_task` validates everything (selection, action parameters,
+   mandatory conditions) and inserts the task as ``queued``; on any error it
+   raises and writes nothing.
+2. :func:`run_task` claims the task (``running``, this process as runner),
+   freezes the selection with one ``INSERT ... SELECT`` (position =
+   ``row_number()`` over profile id, so range and limit mean what the
+   operator saw), then walks positions ``[lo, hi)``.  Each batch is one
+   transaction that applies the action set-based, counts the batch's
+   outcomes with one ``GROUP BY`` and advances the task's counters, so a
+   crash leaves either the whole batch or none of it.  Cancel is polled
+   between batches.  A task whose process died stays ``running`` until
+   :func:`bulkprofiles_gui.core.tasks.mark_interrupted` shows it as
+   ``interrupted``; running it again resumes at ``tasks.processed``, the end
+   of its last committed batch.
+
+The batch size starts at ``Settings.batch_size`` and is halved while a batch
+takes longer than :data:`TARGET_BATCH_SECONDS`, so progress arrives at least
+once a second even on slow selections; it grows back when batches are fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, literal, select, update
+
+from . import models as m
+from .actions import get_action
+from .actions.base import CHANGED, ActionContext, ActionError, Batch, mark_outcome
+from .config import Settings
+from .jobfile import Job, JobFileError
+from .progress import JobState
+from .store import Store
+
+#: Statuses a task can be (re)started from; "running" is claimed by one process.
+STARTABLE = ("queued", "interrupted", "failed", "cancelled")
+FINAL = ("completed",)
+TARGET_BATCH_SECONDS = 0.5
+MIN_BATCH = 100
+
+
+class TaskError(Exception):
+    """A task that cannot be found or (re)started; one line for the operator."""
+
+
+@dataclass
+class TaskSummary:
+    task_id: int
+    status: str
+    selected: int = 0
+    processed: int = 0
+    changed: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    trigger_events: int = 0
+    error: str | None = None
+    dry_run: bool = False
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "selected": self.selected,
+            "processed": self.processed,
+            "changed": self.changed,
+            "skipped": dict(self.skipped),
+            "trigger_events": self.trigger_events,
+            "error": self.error,
+        }
+
+
+@dataclass
+class JobPlan:
+    """A validated job: what the review page and ``run`` show before starting."""
+
+    database_id: int
+    database_name: str
+    segment_name: str | None
+    action: ModuleType
+    params: Any
+    spec: Any  # selection.SelectionSpec
+
+    @property
+    def destructive(self) -> bool:
+        return bool(self.action.DESTRUCTIVE)
+
+    def describe(self) -> str:
+        return str(self.action.describe(self.params))
+
+
+# -- identity of this process --------------------------------------------------
+def runner_id() -> str:
+    """``host:pid`` of this process, stored on the tasks it runs."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def current_operator() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a container without passwd entry
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+_ACTIVE: set[int] = set()
+_ACTIVE_LOCK = threading.Lock()
+
+
+def is_running_here(task_id: int) -> bool:
+    """True while this process is running the task (used by ``mark_interrupted``)."""
+    with _ACTIVE_LOCK:
+        return task_id in _ACTIVE
+
+
+@contextmanager
+def _active(task_id: int) -> Iterator[None]:
+    with _ACTIVE_LOCK:
+        _ACTIVE.add(task_id)
+    try:
+        yield
+    finally:
+        with _ACTIVE_LOCK:
+            _ACTIVE.discard(task_id)
+
+
+# -- validation ------------------------------------------------------------------
+def _context(
+    store: Store,
+    database_id: int,
+    settings: Settings,
+    *,
+    task_id: int = 0,
+    dry_run: bool = False,
+    skip_triggers: bool = False,
+    now: dt.datetime | None = None,
+) -> ActionContext:
+    return ActionContext(
+        store=store,
+        database_id=database_id,
+        settings=settings,
+        now=now or m.utcnow(),
+        task_id=task_id,
+        dry_run=dry_run,
+        skip_triggers=skip_triggers,
+    )
+
+
+def plan_job(
+    store: Store,
+    conn: Connection,
+    job: Job,
+    settings: Settings,
+    *,
+    now: dt.datetime | None = None,
+) -> JobPlan:
+    """Validate the whole job; ActionError / RuleError / StoreError naming the key."""
+    from . import selection
+
+    if job.action is None:
+        raise JobFileError("job.action: missing (what should the job do?)")
+    action = get_action(job.action.get("type"))
+    spec = selection.resolve_job_selection(store, conn, job)
+    selection.check(store, conn, spec)
+    if action.REQUIRES_CONDITIONS and not selection.has_conditions(spec.rules):
+        raise ActionError(
+            f"job.rules: '{action.LABEL}' needs at least one condition; "
+            "it is never applied to all profiles of a database"
+        )
+    ctx = _context(store, spec.database_id, settings, now=now)
+    params = action.parse(conn, ctx, job.action)
+    name = conn.execute(
+        select(m.ProfileDatabase.name).where(m.ProfileDatabase.id == spec.database_id)
+    ).scalar_one()
+    return JobPlan(spec.database_id, name, job.segment, action, params, spec)
+
+
+def count_selection(store: Store, conn: Connection, plan: JobPlan) -> int:
+    """How many profiles the job would select now (for the confirmation)."""
+    from . import selection
+
+    return int(selection.count(store, conn, plan.spec))
+
+
+def prepare_task(
+    store: Store,
+    job: Job,
+    *,
+    dry_run: bool = False,
+    operator: str | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """Validate ``job`` and insert its task (``queued``); returns the task id.
+
+    Raises ActionError / RuleError / StoreError / JobFileError; nothing is
+    written then.
+    """
+    settings = settings or Settings.load()
+    with store.begin() as conn:
+        plan = plan_job(store, conn, job, settings)
+        return insert_task(conn, job, plan, dry_run=dry_run, operator=operator)
+
+
+def insert_task(
+    conn: Connection,
+    job: Job,
+    plan: JobPlan,
+    *,
+    dry_run: bool = False,
+    operator: str | None = None,
+) -> int:
+    """The task row of a validated job (status ``queued``)."""
+    return int(
+        conn.execute(
+            insert(m.Task)
+            .values(
+                action_type=plan.action.TYPE,
+                database_id=plan.database_id,
+                database_name=plan.database_name,
+                segment_name=plan.segment_name,
+                job=job.to_dict(),
+                operator=operator or current_operator(),
+                status="queued",
+                dry_run=dry_run,
+                skipped={},
+                created_at=m.utcnow(),
+            )
+            .returning(m.Task.id)
+        ).scalar_one()
+    )
+
+
+# -- running -----------------------------------------------------------------------
+@dataclass
+class _Run:
+    """What one run of a task keeps between batches."""
+
+    task_id: int
+    summary: TaskSummary
+    action: ModuleType
+    params: Any
+    ctx: ActionContext
+    batch_size: int
+    max_batch: int
+    now: dt.datetime
+
+
+def run_job(
+    store: Store,
+    job: Job,
+    state: JobState,
+    *,
+    dry_run: bool = False,
+    operator: str | None = None,
+    settings: Settings | None = None,
+) -> TaskSummary:
+    """:func:`prepare_task` then :func:`run_task`."""
+    settings = settings or Settings.load()
+    task_id = prepare_task(store, job, dry_run=dry_run, operator=operator, settings=settings)
+    return run_task(store, task_id, state, settings=settings)
+
+
+def run_task(
+    store: Store,
+    task_id: int,
+    state: JobState,
+    *,
+    settings: Settings | None = None,
+) -> TaskSummary:
+    """Run (or resume) a task to its end, cancel, or failure; see the module doc.
+
+    Raises TaskError if the task does not exist or cannot be started (already
+    completed, or running in another live process).  Errors while running do
+    not raise: the task ends ``failed`` with its error text, and so does the
+    returned summary.  A KeyboardInterrupt leaves the task ``interrupted``
+    (resumable) and is re-raised.
+    """
+    from .tasks import mark_interrupted
+
+    settings = settings or Settings.load()
+    mark_interrupted(store)
+    with _active(task_id):
+        run = _claim(store, task_id, settings)
+        try:
+            if run.summary.status == "freezing":
+                _freeze(store, run)
+            state.report(run.summary.processed, run.summary.selected, run.summary.changed)
+            _batches(store, run, state)
+        except KeyboardInterrupt:
+            _finish(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
+            raise
+        except Exception as exc:
+            _finish(store, run, "failed", _error_text(exc))
+        return run.summary
+
+
+def _claim(store: Store, task_id: int, settings: Settings) -> _Run:
+    """Mark the task running in this process; TaskError if it cannot start."""
+    now = m.utcnow()
+    with store.begin() as conn:
+        row = conn.execute(select(m.Task.__table__).where(m.Task.id == task_id)).first()
+        if row is None:
+            raise TaskError(f"no task with id {task_id}")
+        if row.status not in STARTABLE:
+            why = "it is running" if row.status == "running" else f"it is {row.status}"
+            raise TaskError(f"task {task_id} cannot be started: {why}")
+        claimed = conn.execute(
+            update(m.Task)
+            .where(m.Task.id == task_id, m.Task.status == row.status)
+            .values(status="running", runner=runner_id(), heartbeat_at=now, finished_at=None)
+        ).rowcount
+        if claimed != 1:
+            raise TaskError(f"task {task_id} was started by another process")
+        job = Job.from_dict(row.job, require_action=True)
+        assert job.action is not None
+        action = get_action(job.action.get("type"))
+        if row.database_id is None:
+            raise TaskError(f"task {task_id}: its profile database no longer exists")
+        started = row.started_at or now
+        ctx = _context(
+            store,
+            row.database_id,
+            settings,
+            task_id=task_id,
+            dry_run=row.dry_run,
+            skip_triggers=job.skip_triggers,
+            now=started,
+        )
+        summary = TaskSummary(
+            task_id=task_id,
+            status="running" if row.started_at is not None else "freezing",
+            selected=row.selected,
+            processed=row.processed,
+            changed=row.changed,
+            skipped={str(k): int(v) for k, v in (row.skipped or {}).items()},
+            trigger_events=row.trigger_events,
+            dry_run=row.dry_run,
+        )
+    run = _Run(task_id, summary, action, None, ctx, settings.batch_size, settings.batch_size, now)
+    try:
+        with store.begin() as conn:
+            run.params = action.parse(conn, ctx, job.action)
+    except Exception as exc:
+        _finish(store, run, "failed", _error_text(exc))
+        raise TaskError(f"task {task_id} failed: {_first_line(exc)}") from None
+    return run
+
+
+def _freeze(store: Store, run: _Run) -> None:
+    """Insert the selection as it is now into task_profiles (one statement)."""
+    from . import selection
+
+    job = _task_job(store, run.task_id)
+    with store.begin() as conn:
+        spec = selection.resolve_job_selection(store, conn, job)
+        ids = selection.selection_ids(store, conn, spec).subquery()
+        id_col = next(iter(ids.c))
+        position = func.row_number().over(order_by=id_col) - 1
+        conn.execute(
+            insert(m.TaskProfile).from_select(
+                ["task_id", "position", "profile_id"],
+                select(literal(run.task_id), position, id_col),
+            )
+        )
+        _mark_frozen(conn, run)
+
+
+def freeze_profile_ids(store: Store, task_id: int, profile_ids: list[int]) -> None:
+    """Freeze an explicit list of profile ids (in id order) as the task's selection.
+
+    For tests and tools that already know the profiles; the runner itself
+    freezes through the selection engine."""
+    rows = [
+        {"task_id": task_id, "position": pos, "profile_id": pid}
+        for pos, pid in enumerate(sorted(profile_ids))
+    ]
+    with store.begin() as conn:
+        if rows:
+            conn.execute(insert(m.TaskProfile), rows)
+        conn.execute(
+            update(m.Task)
+            .where(m.Task.id == task_id)
+            .values(selected=len(rows), started_at=m.utcnow())
+        )
+
+
+def _mark_frozen(conn: Connection, run: _Run) -> None:
+    selected = conn.execute(
+        select(func.count()).select_from(m.TaskProfile).where(m.TaskProfile.task_id == run.task_id)
+    ).scalar_one()
+    conn.execute(
+        update(m.Task)
+        .where(m.Task.id == run.task_id)
+        .values(selected=selected, started_at=run.ctx.now, heartbeat_at=m.utcnow())
+    )
+    run.summary.selected = int(selected)
+    run.summary.status = "running"
+
+
+def _task_job(store: Store, task_id: int) -> Job:
+    with store.begin() as conn:
+        raw = conn.execute(select(m.Task.job).where(m.Task.id == task_id)).scalar_one()
+    return Job.from_dict(raw, require_action=True)
+
+
+def _batches(store: Store, run: _Run, state: JobState) -> None:
+    summary = run.summary
+    while summary.processed < summary.selected:
+        if state.is_cancelled():
+            _finish(store, run, "cancelled", None)
+            return
+        lo = summary.processed
+        hi = min(lo + run.batch_size, summary.selected)
+        started = time.monotonic()
+        _apply_batch(store, run, Batch(run.task_id, lo, hi))
+        _adapt_batch_size(run, time.monotonic() - started)
+        state.report(summary.processed, summary.selected, summary.changed, summary.skipped_total)
+    _finish(store, run, "completed", None)
+
+
+def _apply_batch(store: Store, run: _Run, batch: Batch) -> None:
+    """One transaction: apply, count outcomes, advance the task."""
+    summary = run.summary
+    with store.begin() as conn:
+        before = conn.execute(select(func.coalesce(func.max(m.TriggerEvent.id), 0))).scalar_one()
+        profiles = run.ctx.store.profiles
+        mark_outcome(
+            conn,
+            batch,
+            "profile_gone",
+            batch.profile_ids().where(
+                ~select(profiles.c.id).where(profiles.c.id == m.TaskProfile.profile_id).exists()
+            ),
+        )
+        run.action.apply_batch(conn, run.ctx, run.params, batch)
+        counts = _outcome_counts(conn, batch)
+        events = conn.execute(
+            select(func.count())
+            .select_from(m.TriggerEvent)
+            .where(m.TriggerEvent.id > before, m.TriggerEvent.task_id == run.task_id)
+        ).scalar_one()
+        changed = summary.changed + counts.pop(CHANGED, 0)
+        skipped = dict(summary.skipped)
+        for reason, n in counts.items():
+            skipped[reason] = skipped.get(reason, 0) + n
+        advanced = conn.execute(
+            update(m.Task)
+            .where(
+                m.Task.id == run.task_id,
+                m.Task.processed == batch.lo,
+                m.Task.runner == runner_id(),
+            )
+            .values(
+                processed=batch.hi,
+                changed=changed,
+                skipped=skipped,
+                trigger_events=summary.trigger_events + int(events),
+                heartbeat_at=m.utcnow(),
+            )
+        ).rowcount
+        if advanced != 1:
+            raise TaskError(f"task {run.task_id} was taken over by another process")
+    summary.processed = batch.hi
+    summary.changed = changed
+    summary.skipped = skipped
+    summary.trigger_events += int(events)
+
+
+def _outcome_counts(conn: Connection, batch: Batch) -> dict[str, int]:
+    tp = m.TaskProfile
+    rows = conn.execute(
+        select(tp.outcome, func.count()).where(batch.rows_where()).group_by(tp.outcome)
+    ).all()
+    missing = sum(int(n) for outcome, n in rows if outcome is None)
+    if missing:
+        raise RuntimeError(
+            f"the action left {missing} profile(s) of positions {batch.lo}-{batch.hi} "
+            "without an outcome"
+        )
+    return {str(outcome): int(n) for outcome, n in rows}
+
+
+def _adapt_batch_size(run: _Run, seconds: float) -> None:
+    if seconds > TARGET_BATCH_SECONDS and run.batch_size > MIN_BATCH:
+        run.batch_size = max(MIN_BATCH, run.batch_size // 2)
+    elif seconds < TARGET_BATCH_SECONDS / 4 and run.batch_size < run.max_batch:
+        run.batch_size = min(run.max_batch, run.batch_size * 2)
+
+
+def _finish(store: Store, run: _Run, status: str, error: str | None) -> None:
+    values: dict[str, Any] = {"status": status, "error": error, "heartbeat_at": m.utcnow()}
+    if status != "interrupted":
+        values["finished_at"] = m.utcnow()
+    with store.begin() as conn:
+        conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(**values))
+    run.summary.status = status
+    run.summary.error = error.splitlines()[0] if error else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+#: Exceptions whose message is meant for the operator as it is (no traceback kept).
+_OPERATOR_ERRORS: tuple[type[BaseException], ...] = (ActionError, TaskError, JobFileError)
+
+
+def _error_text(exc: BaseException) -> str:
+    """One line for the operator; for an unexpected error the traceback follows it."""
+    from .store import StoreError
+
+    if isinstance(exc, (*_OPERATOR_ERRORS, StoreError)) or type(exc).__name__ == "RuleError":
+        return _first_line(exc)
+    detail = "".join(traceback.format_exception(exc))
+    return f"{type(exc).__name__}: {_first_line(exc)}\n\n{detail}"

@@ -1,0 +1,302 @@
+"""Tasks: the operator's audit trail of runs (listing, detail, export, retry).
+
+Every run of a job is one ``tasks`` row (see :mod:`bulkprofiles_gui.core.jobs`).
+A task left ``running`` by a process that is gone (killed, crashed, machine
+rebooted) is shown as ``interrupted`` by :func:`mark_interrupted`, which the
+listings call; it can then be resumed with ``jobs.run_task``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
+
+from . import models as m
+from .actions import ACTIONS
+from .actions.base import CHANGED, SKIP_REASONS
+from .jobfile import Job
+from .jobs import TaskError, is_running_here
+from .store import Store
+
+#: A running task whose heartbeat is older than this is interrupted, even when
+#: its process cannot be checked (it runs on another machine).
+STALE_AFTER = dt.timedelta(minutes=5)
+NOT_PROCESSED = "not_processed"
+SKIPPED = "skipped"
+
+
+@dataclass
+class TaskRow:
+    """A task as the Tasks view and ``bulkprofiles tasks`` show it."""
+
+    id: int
+    action_type: str
+    action_label: str
+    database_name: str
+    segment_name: str | None
+    operator: str
+    status: str
+    dry_run: bool
+    selected: int
+    processed: int
+    changed: int
+    skipped: dict[str, int]
+    trigger_events: int
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    error: str | None  # one line
+    error_detail: str | None  # the whole text (traceback of an unexpected error)
+    job: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end (to now while running)."""
+        if self.started_at is None:
+            return None
+        end = self.finished_at or m.utcnow()
+        return max((end - self.started_at).total_seconds(), 0.0)
+
+    @property
+    def resumable(self) -> bool:
+        return self.status in ("interrupted", "failed", "cancelled") and (
+            self.processed < self.selected or self.started_at is None
+        )
+
+    def skipped_words(self) -> dict[str, int]:
+        """Skip counts keyed by the words the operator reads."""
+        return {SKIP_REASONS.get(k, k): v for k, v in self.skipped.items()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "action": self.action_type,
+            "action_label": self.action_label,
+            "database": self.database_name,
+            "segment": self.segment_name,
+            "operator": self.operator,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "selected": self.selected,
+            "processed": self.processed,
+            "changed": self.changed,
+            "skipped": dict(self.skipped),
+            "trigger_events": self.trigger_events,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "duration_seconds": self.duration,
+            "error": self.error,
+            "job": self.job,
+        }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def _row(r: Row[Any]) -> TaskRow:
+    module = ACTIONS.get(r.action_type)
+    error = r.error
+    return TaskRow(
+        id=r.id,
+        action_type=r.action_type,
+        action_label=str(module.LABEL) if module else r.action_type,
+        database_name=r.database_name,
+        segment_name=r.segment_name,
+        operator=r.operator,
+        status=r.status,
+        dry_run=bool(r.dry_run),
+        selected=r.selected,
+        processed=r.processed,
+        changed=r.changed,
+        skipped={str(k): int(v) for k, v in (r.skipped or {}).items()},
+        trigger_events=r.trigger_events,
+        created_at=r.created_at,
+        started_at=r.started_at,
+        finished_at=r.finished_at,
+        error=error.splitlines()[0] if error else None,
+        error_detail=error,
+        job=dict(r.job or {}),
+    )
+
+
+def list_tasks(
+    store: Store,
+    *,
+    status: str | None = None,
+    action_type: str | None = None,
+    limit: int = 500,
+) -> list[TaskRow]:
+    """Newest first; marks dead runs interrupted before reading."""
+    mark_interrupted(store)
+    t = m.Task.__table__
+    stmt = select(t).order_by(t.c.id.desc()).limit(limit)
+    if status:
+        stmt = stmt.where(t.c.status == status)
+    if action_type:
+        stmt = stmt.where(t.c.action_type == action_type)
+    with store.begin() as conn:
+        return [_row(r) for r in conn.execute(stmt).all()]
+
+
+def get_task(store: Store, task_id: int) -> TaskRow:
+    """One task; TaskError if there is none."""
+    mark_interrupted(store)
+    t = m.Task.__table__
+    with store.begin() as conn:
+        r = conn.execute(select(t).where(t.c.id == task_id)).first()
+    if r is None:
+        raise TaskError(f"no task with id {task_id}")
+    return _row(r)
+
+
+def _process_gone(runner: str | None) -> bool:
+    """True when ``runner`` ("host:pid") is a process of this machine that is gone."""
+    if not runner or ":" not in runner:
+        return False
+    host, _, pid_text = runner.rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False  # decided by is_running_here
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def mark_interrupted(store: Store, *, stale_after: dt.timedelta = STALE_AFTER) -> list[int]:
+    """Show running tasks whose process is gone (or silent too long) as interrupted.
+
+    Returns the ids it marked.  Call it on start-up and before listings."""
+    here = f"{socket.gethostname()}:{os.getpid()}"
+    now = m.utcnow()
+    t = m.Task.__table__
+    with store.begin() as conn:
+        running = conn.execute(
+            select(t.c.id, t.c.runner, t.c.heartbeat_at).where(t.c.status == "running")
+        ).all()
+        dead = [
+            r.id
+            for r in running
+            if (r.runner == here and not is_running_here(r.id))
+            or _process_gone(r.runner)
+            or r.heartbeat_at is None
+            or now - r.heartbeat_at > stale_after
+        ]
+        if dead:
+            conn.execute(
+                update(m.Task)
+                .where(m.Task.id.in_(dead), m.Task.status == "running")
+                .values(status="interrupted")
+            )
+    return dead
+
+
+def export_task_csv(store: Store, task_id: int, path: str | Path) -> int:
+    """Write profile_id, outcome, reason, reason words of every profile of the
+    task's frozen selection (in selection order); returns the number of rows."""
+    get_task(store, task_id)
+    tp = m.TaskProfile
+    stmt = select(tp.profile_id, tp.outcome).where(tp.task_id == task_id).order_by(tp.position)
+    n = 0
+    with (
+        Path(path).open("w", newline="", encoding="utf-8") as fh,
+        store.engine.connect() as conn,
+    ):
+        writer = csv.writer(fh)
+        writer.writerow(["profile_id", "outcome", "reason", "reason_text"])
+        for profile_id, outcome in conn.execution_options(yield_per=10_000).execute(stmt):
+            writer.writerow([profile_id, *_outcome_words(outcome)])
+            n += 1
+    return n
+
+
+def _outcome_words(outcome: str | None) -> tuple[str, str, str]:
+    if outcome is None:
+        return NOT_PROCESSED, "", "the task stopped before this profile"
+    if outcome == CHANGED:
+        return CHANGED, "", ""
+    return SKIPPED, outcome, SKIP_REASONS.get(outcome, outcome)
+
+
+def outcome_filter(task_id: int, outcomes: tuple[str, ...] | list[str]) -> Any:
+    """SQL condition on task_profiles for outcome words: "changed", "skipped"
+    (any reason), "not_processed", or a skip reason such as "pool_empty"."""
+    tp = m.TaskProfile
+    known = {CHANGED, SKIPPED, NOT_PROCESSED, *SKIP_REASONS}
+    unknown = [o for o in outcomes if o not in known]
+    if unknown or not outcomes:
+        raise TaskError(
+            f"unknown outcome {unknown[0] if unknown else '(none)'!r} "
+            f"(known: changed, skipped, not_processed, {', '.join(SKIP_REASONS)})"
+        )
+    parts: list[ColumnElement[bool]] = []
+    reasons = [o for o in outcomes if o in SKIP_REASONS]
+    if reasons:
+        parts.append(tp.outcome.in_(reasons))
+    if SKIPPED in outcomes:
+        parts.append(and_(tp.outcome.is_not(None), tp.outcome != CHANGED))
+    if CHANGED in outcomes:
+        parts.append(tp.outcome == CHANGED)
+    if NOT_PROCESSED in outcomes:
+        parts.append(tp.outcome.is_(None))
+    return and_(tp.task_id == task_id, or_(*parts))
+
+
+def count_outcomes(store: Store, task_id: int, outcomes: tuple[str, ...] | list[str]) -> int:
+    tp = m.TaskProfile
+    with store.begin() as conn:
+        return int(
+            conn.execute(
+                select(func.count()).select_from(tp).where(outcome_filter(task_id, outcomes))
+            ).scalar_one()
+        )
+
+
+#: The reserved selection rule that picks the profiles of a task by outcome.
+TASK_RULE_FIELD = "$task"
+TASK_RULE_OPERATOR = "outcomeIn"
+
+
+def retry_job(
+    store: Store,
+    task_id: int,
+    outcomes: tuple[str, ...] | list[str] = (SKIPPED, NOT_PROCESSED),
+) -> Job:
+    """A new job with the task's action whose selection is exactly the task's
+    profiles with one of ``outcomes`` (e.g. "retry the skipped ones")."""
+    task = get_task(store, task_id)
+    outcome_filter(task_id, outcomes)  # validates the words
+    original = Job.from_dict(task.job, require_action=True)
+    rule = {
+        "field": TASK_RULE_FIELD,
+        "operator": TASK_RULE_OPERATOR,
+        "value": {"task": task_id, "outcomes": list(outcomes)},
+    }
+    return Job(
+        database=task.database_name,
+        segment=None,
+        rules={"combinator": "and", "not": False, "rules": [rule]},
+        range_from=0.0,
+        range_to=100.0,
+        limit=0,
+        skip_triggers=original.skip_triggers,
+        action=original.action,
+    )

@@ -1,0 +1,193 @@
+"""The job runner: batches, progress, cancel, resume, failure, dry run (both backends)."""
+
+from __future__ import annotations
+
+import pytest
+from jobs_helpers import (
+    Recorder,
+    build_world,
+    column_values,
+    data_digest,
+    make_task,
+    outcomes,
+    settings,
+)
+from sqlalchemy import delete, select, update
+
+from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.actions import update_fields
+from bulkprofiles_gui.core.jobs import TaskError, run_task
+from bulkprofiles_gui.core.store import Store
+from bulkprofiles_gui.core.tasks import get_task
+
+INCREMENT = {
+    "type": "update_fields",
+    "changes": [{"field": "bonus_points", "op": "increment", "value": 100}],
+}
+
+
+def test_runs_in_batches_reporting_progress_after_each(store: Store) -> None:
+    world = build_world(store, n=12)
+    bonus = world.columns["bonus_points"]
+    before = column_values(store, bonus)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    rec = Recorder()
+
+    summary = run_task(store, task_id, rec.state, settings=settings(batch_size=5))
+
+    assert summary.status == "completed"
+    assert (summary.selected, summary.processed, summary.changed) == (12, 12, 12)
+    assert [(p.done, p.total) for p in rec.reports] == [(0, 12), (5, 12), (10, 12), (12, 12)]
+    assert column_values(store, bonus) == {pid: v + 100 for pid, v in before.items()}
+    assert set(outcomes(store, task_id).values()) == {"changed"}
+    task = get_task(store, task_id)
+    assert task.status == "completed" and task.finished_at is not None
+    assert (task.selected, task.processed, task.changed) == (12, 12, 12)
+
+
+def test_cancel_stops_between_batches_with_partial_counts(store: Store) -> None:
+    world = build_world(store, n=12)
+    bonus = world.columns["bonus_points"]
+    before = column_values(store, bonus)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    rec = Recorder(cancel_after=2)  # the start report, then the first batch
+
+    summary = run_task(store, task_id, rec.state, settings=settings(batch_size=5))
+
+    assert summary.status == "cancelled"
+    assert (summary.processed, summary.changed) == (5, 5)
+    after = column_values(store, bonus)
+    first, rest = world.profile_ids[:5], world.profile_ids[5:]
+    assert all(after[pid] == before[pid] + 100 for pid in first)
+    assert all(after[pid] == before[pid] for pid in rest)
+    assert [outcomes(store, task_id)[pid] for pid in rest] == [None] * len(rest)
+    task = get_task(store, task_id)
+    assert task.status == "cancelled" and task.changed == 5 and task.resumable
+
+
+def test_resume_after_cancel_continues_without_repeating(store: Store) -> None:
+    world = build_world(store, n=12)
+    bonus = world.columns["bonus_points"]
+    before = column_values(store, bonus)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    run_task(store, task_id, Recorder(cancel_after=2).state, settings=settings(batch_size=5))
+
+    summary = run_task(store, task_id, Recorder().state, settings=settings(batch_size=5))
+
+    assert summary.status == "completed"
+    assert (summary.processed, summary.changed) == (12, 12)
+    assert column_values(store, bonus) == {pid: v + 100 for pid, v in before.items()}
+
+
+def test_failure_inside_a_batch_rolls_it_back_and_marks_the_task_failed(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(store, n=12)
+    bonus = world.columns["bonus_points"]
+    before = column_values(store, bonus)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    real = update_fields.apply_batch
+    calls = []
+
+    def second_batch_breaks(conn, ctx, params, batch):  # type: ignore[no-untyped-def]
+        calls.append(batch.lo)
+        real(conn, ctx, params, batch)  # changes the profiles, then fails
+        if len(calls) == 2:
+            raise RuntimeError("disk on fire\nsecond line")
+
+    monkeypatch.setattr(update_fields, "apply_batch", second_batch_breaks)
+    summary = run_task(store, task_id, Recorder().state, settings=settings(batch_size=5))
+
+    assert summary.status == "failed"
+    assert summary.error == "RuntimeError: disk on fire"
+    assert (summary.processed, summary.changed) == (5, 5)
+    after = column_values(store, bonus)
+    assert all(after[pid] == before[pid] + 100 for pid in world.profile_ids[:5])
+    assert all(after[pid] == before[pid] for pid in world.profile_ids[5:])  # rolled back
+    task = get_task(store, task_id)
+    assert task.status == "failed" and task.error == "RuntimeError: disk on fire"
+    assert task.error_detail is not None and "Traceback" in task.error_detail
+
+    monkeypatch.setattr(update_fields, "apply_batch", real)
+    resumed = run_task(store, task_id, Recorder().state, settings=settings(batch_size=5))
+    assert resumed.status == "completed" and resumed.changed == 12
+    assert column_values(store, bonus) == {pid: v + 100 for pid, v in before.items()}
+
+
+def test_dry_run_counts_the_same_and_changes_nothing(store: Store) -> None:
+    world = build_world(store, n=12)
+    action = {
+        "type": "update_fields",
+        "changes": [{"field": "city", "op": "set", "value": "Berlin"}],
+    }
+    digest = data_digest(store)
+    dry_id = make_task(store, action, world.profile_ids, dry_run=True)
+    dry = run_task(store, dry_id, Recorder().state, settings=settings(batch_size=5))
+    assert data_digest(store) == digest
+    assert dry.dry_run and dry.status == "completed"
+
+    real_id = make_task(store, action, world.profile_ids)
+    real = run_task(store, real_id, Recorder().state, settings=settings(batch_size=5))
+    assert (dry.changed, dry.skipped) == (real.changed, real.skipped) == (9, {"unchanged": 3})
+    assert outcomes(store, dry_id) == outcomes(store, real_id)
+    assert data_digest(store) != digest
+
+
+def test_profile_deleted_after_freezing_is_skipped_as_gone(store: Store) -> None:
+    world = build_world(store, n=6)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    gone = world.profile_ids[3]
+    with store.begin() as conn:
+        conn.execute(delete(store.profiles).where(store.profiles.c.id == gone))
+
+    summary = run_task(store, task_id, Recorder().state, settings=settings())
+
+    assert summary.changed == 5 and summary.skipped == {"profile_gone": 1}
+    assert outcomes(store, task_id)[gone] == "profile_gone"
+
+
+def test_completed_task_cannot_run_again(store: Store) -> None:
+    world = build_world(store, n=3)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    run_task(store, task_id, Recorder().state, settings=settings())
+    with pytest.raises(TaskError, match=f"task {task_id} cannot be started: it is completed"):
+        run_task(store, task_id, Recorder().state, settings=settings())
+    with pytest.raises(TaskError, match="no task with id 999"):
+        run_task(store, 999, Recorder().state, settings=settings())
+
+
+def test_task_running_in_a_live_process_is_not_started_twice(store: Store) -> None:
+    """A task whose runner is alive (here: this test's parent, pid 1-like) stays running."""
+    import os
+    import socket
+
+    world = build_world(store, n=3)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    with store.begin() as conn:
+        conn.execute(
+            update(m.Task)
+            .where(m.Task.id == task_id)
+            .values(
+                status="running",
+                runner=f"{socket.gethostname()}:{os.getppid()}",
+                heartbeat_at=m.utcnow(),
+            )
+        )
+    with pytest.raises(TaskError, match="cannot be started: it is running"):
+        run_task(store, task_id, Recorder().state, settings=settings())
+    with store.begin() as conn:
+        status = conn.execute(select(m.Task.status).where(m.Task.id == task_id)).scalar_one()
+    assert status == "running"
+
+
+def test_batches_shrink_when_slow(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch slower than the target halves the next one, so progress stays frequent."""
+    from bulkprofiles_gui.core import jobs
+
+    world = build_world(store, n=16)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    monkeypatch.setattr(jobs, "TARGET_BATCH_SECONDS", 0.0)
+    monkeypatch.setattr(jobs, "MIN_BATCH", 2)
+    rec = Recorder()
+    run_task(store, task_id, rec.state, settings=settings(batch_size=8))
+    assert [p.done for p in rec.reports] == [0, 8, 12, 14, 16]
