@@ -1,0 +1,250 @@
+"""What the three subscription actions share: resource look-up, the unsafe-status
+rule, writing subscriptions set-based, and subscription triggers.
+
+**Unsafe statuses rule** (domain.md): when the target status is
+``subscribed`` and "Include unsafe statuses" is off, a profile whose existing
+subscription (same resource and channel) has an unsafe status (unsubscribed,
+complainer, hardbounced, invalid) is not updated (skip ``unsafe_status``).
+:meth:`Target.blocks_unsafe` says when the rule applies; every action asks it
+rather than repeating the condition.
+
+Contacts are given as a *contact expression*: a function of a profile id
+column that returns a correlated scalar sub-select yielding the contact (or
+NULL).  Every sub-select here uses its own alias of ``subscriptions`` so it
+can sit inside an UPDATE of ``subscriptions`` without being correlated to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    exists,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import aliased
+
+from .. import models as m
+from ..fields import UNSAFE_STATUSES, Status
+from ._params import ProfileCondition, ProfileId, database_name
+from .base import ActionContext, ActionError, Batch
+
+#: A correlated scalar sub-select giving the contact of a profile id (or NULL).
+ContactFor = Callable[[ProfileId], ColumnElement[str]]
+
+
+@dataclass(frozen=True)
+class ResourceRef:
+    id: int
+    name: str
+    channels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Target:
+    """The subscription an action writes: resource, channel and new status."""
+
+    resource_id: int
+    channel: str
+    status: str
+    include_unsafe: bool
+
+    @property
+    def blocks_unsafe(self) -> bool:
+        """True when the unsafe-status rule holds back unsafe subscriptions."""
+        return self.status == Status.SUBSCRIBED and not self.include_unsafe
+
+
+def resolve_resource(conn: Connection, ctx: ActionContext, name: str, key: str) -> ResourceRef:
+    """The resource named ``name``, attached to the job's database."""
+    found = conn.execute(
+        select(m.Resource.id, m.Resource.name).where(m.Resource.name == name)
+    ).first()
+    if found is None:
+        raise ActionError(f"job.action.{key}: no resource named {name!r}")
+    rid = int(found[0])
+    attached = conn.execute(
+        select(m.ResourceDatabase.resource_id).where(
+            m.ResourceDatabase.resource_id == rid,
+            m.ResourceDatabase.database_id == ctx.database_id,
+        )
+    ).first()
+    if attached is None:
+        db_name = database_name(conn, ctx.database_id)
+        raise ActionError(
+            f"job.action.{key}: resource {name!r} is not attached to database {db_name!r}"
+        )
+    channels = conn.execute(
+        select(m.ResourceChannel.channel)
+        .where(m.ResourceChannel.resource_id == rid)
+        .order_by(m.ResourceChannel.channel)
+    ).scalars()
+    return ResourceRef(rid, str(found[1]), tuple(channels))
+
+
+def require_configured(resource: ResourceRef, channel: str, key: str = "channel") -> None:
+    if channel not in resource.channels:
+        configured = ", ".join(resource.channels) or "none"
+        raise ActionError(
+            f"job.action.{key}: channel {channel!r} is not configured in resource "
+            f"{resource.name!r} (configured: {configured})"
+        )
+
+
+def subscription_exists(
+    resource_id: int,
+    channel: str,
+    *,
+    statuses: frozenset[str] | None = None,
+    status: str | None = None,
+    contact_for: ContactFor | None = None,
+) -> ProfileCondition:
+    """Condition: the profile has a subscription to resource/channel (optionally
+    with a status among ``statuses``, with exactly ``status``, and with the
+    contact that ``contact_for`` gives for the profile)."""
+
+    def condition(pid: ProfileId) -> ColumnElement[bool]:
+        sub = aliased(m.Subscription)
+        query = select(sub.id).where(
+            sub.profile_id == pid, sub.resource_id == resource_id, sub.channel == channel
+        )
+        if statuses is not None:
+            query = query.where(sub.status.in_(sorted(statuses)))
+        if status is not None:
+            query = query.where(sub.status == status)
+        if contact_for is not None:
+            query = query.where(sub.contact == contact_for(sub.profile_id))
+        return exists(query)
+
+    return condition
+
+
+def unsafe_existing(target: Target) -> ProfileCondition:
+    """Condition: the profile's subscription to the target has an unsafe status."""
+    return subscription_exists(target.resource_id, target.channel, statuses=UNSAFE_STATUSES)
+
+
+def unchanged(target: Target, contact_for: ContactFor | None) -> ProfileCondition:
+    """Condition: the profile's subscription to the target already has the new
+    status (and, when a contact is written, the same contact)."""
+    return subscription_exists(
+        target.resource_id, target.channel, status=target.status, contact_for=contact_for
+    )
+
+
+def write_subscriptions(
+    conn: Connection,
+    ctx: ActionContext,
+    target: Target,
+    batch: Batch,
+    rows: ColumnElement[bool],
+    contact_for: ContactFor,
+) -> None:
+    """Subscribe the batch's profiles whose ``task_profiles`` row satisfies
+    ``rows`` to the target: update the existing subscriptions (status, contact,
+    updated_at), insert the missing ones.  Two set-based statements."""
+    tp = m.TaskProfile
+    sub = m.Subscription
+    chosen = select(tp.profile_id).where(batch.rows_where(), rows)
+    conn.execute(
+        update(sub)
+        .where(
+            sub.resource_id == target.resource_id,
+            sub.channel == target.channel,
+            sub.profile_id.in_(chosen),
+        )
+        .values(status=target.status, contact=contact_for(sub.profile_id), updated_at=ctx.now)
+    )
+    missing = select(
+        tp.profile_id,
+        literal(target.resource_id, Integer),
+        literal(target.channel, String),
+        contact_for(tp.profile_id),
+        literal(target.status, String),
+        literal(ctx.now, DateTime),
+        literal(ctx.now, DateTime),
+    ).where(
+        batch.rows_where(),
+        rows,
+        ~subscription_exists(target.resource_id, target.channel)(tp.profile_id),
+    )
+    columns = ["profile_id", "resource_id", "channel", "contact", "status"]
+    conn.execute(insert(sub).from_select([*columns, "created_at", "updated_at"], missing))
+
+
+def set_status(conn: Connection, ctx: ActionContext, target: Target, batch: Batch) -> None:
+    """Set the target status on the batch's pending profiles' existing subscriptions."""
+    sub = m.Subscription
+    conn.execute(
+        update(sub)
+        .where(
+            sub.resource_id == target.resource_id,
+            sub.channel == target.channel,
+            sub.profile_id.in_(batch.pending_ids()),
+        )
+        .values(status=target.status, updated_at=ctx.now)
+    )
+
+
+def subscription_triggers(resource_id: int, channel: str | None) -> ColumnElement[bool]:
+    """Triggers of kind ``subscription`` for the resource (or any) and, with a
+    channel, for that channel (or any); with ``channel=None`` only the triggers
+    that name no channel."""
+    t = m.Trigger
+    resource_ok = or_(t.resource_id.is_(None), t.resource_id == resource_id)
+    channel_ok = (
+        t.channel.is_(None) if channel is None else or_(t.channel.is_(None), t.channel == channel)
+    )
+    return and_(t.kind == "subscription", resource_ok, channel_ok)
+
+
+def record_channel_triggers(
+    conn: Connection,
+    ctx: ActionContext,
+    batch: Batch,
+    resource_id: int,
+    channel: str,
+    profiles: ProfileCondition,
+) -> None:
+    """Outbox rows for the triggers naming exactly ``channel`` (and the resource
+    or any), one per (trigger, batch profile for which ``profiles`` holds).
+
+    Used by the multi-channel action, whose per-profile outcome cannot tell
+    which channel changed; triggers that name no channel go through
+    :func:`base.record_trigger_events` once per changed profile."""
+    if ctx.skip_triggers or ctx.dry_run:
+        return
+    t = m.Trigger
+    tp = m.TaskProfile
+    triggers = (
+        select(t.id)
+        .where(
+            t.active.is_(True),
+            t.kind == "subscription",
+            or_(t.resource_id.is_(None), t.resource_id == resource_id),
+            t.channel == channel,
+            or_(t.database_id.is_(None), t.database_id == ctx.database_id),
+        )
+        .subquery()
+    )
+    source = (
+        select(triggers.c.id, tp.profile_id, tp.task_id)
+        .select_from(tp)
+        .join(triggers, true())
+        .where(batch.rows_where(), profiles(tp.profile_id))
+    )
+    conn.execute(
+        insert(m.TriggerEvent).from_select(["trigger_id", "profile_id", "task_id"], source)
+    )

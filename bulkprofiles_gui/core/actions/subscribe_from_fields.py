@@ -1,0 +1,207 @@
+"""Add subscription, source = profile fields.
+
+Subscribes the selected profiles to a resource (attached to the database) on
+one channel with the chosen status, taking the contact from a profile field:
+an email field for ``email``; the Phones field for ``sms``, ``whatsapp`` and
+``viber``; an additional (custom text) field for the other channels.
+
+Per profile, first reason wins:
+
+1. ``no_contact``: the field is empty (no email, no phone, blank text);
+2. ``invalid_contact``: the contact does not fit the channel (an email that
+   is not an address; no phone of the profile matches ``+<7-15 digits>``);
+3. ``unsafe_status``: the target status is ``subscribed``, the existing
+   subscription to the resource/channel has an unsafe status, and "Include
+   unsafe statuses" is off;
+4. ``unchanged``: the existing subscription already has the status and the
+   contact;
+5. otherwise the subscription is inserted, or its status, contact and
+   ``updated_at`` are updated (``changed``), and the ``subscription``
+   triggers of the resource/channel fire.
+
+A profile with several phones is subscribed with its *smallest valid phone*
+in text order (e.g. ``+33...`` before ``+49...``), so the choice is the same
+on every backend and every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, exists, func, select
+
+from .. import models as m
+from ..fields import EMAIL_RE, PHONE_CHANNELS, PHONE_RE, Channel, FieldType
+from ..store import FieldInfo
+from . import _subscriptions as subs
+from ._params import (
+    ProfileId,
+    batch_ids,
+    check_keys,
+    optional_bool,
+    parse_channel,
+    parse_status,
+    require_text,
+)
+from .base import CHANGED, ActionContext, ActionError, Batch, mark_outcome, record_trigger_events
+
+TYPE = "subscribe_from_fields"
+LABEL = "Add subscription from profile fields"
+DESCRIPTION = (
+    "Subscribe the selected profiles to a resource on one channel, taking the contact "
+    "(email, phone or other id) from a profile field."
+)
+REQUIRES_CONDITIONS = False
+DESTRUCTIVE = False
+
+KEYS = ("resource", "channel", "status", "source_field", "include_unsafe")
+
+
+@dataclass(frozen=True)
+class ContactField:
+    """The profile field a contact comes from, as SQL over a profile id."""
+
+    field_id: int
+    label: str
+    type: FieldType
+    column_name: str | None
+    store_profiles: Any  # the store's profiles Table (with custom columns)
+
+    def _column(self) -> Any:
+        return self.store_profiles.c[self.column_name]
+
+    def _scalar(self, pid: ProfileId, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        p = self.store_profiles
+        return exists(select(p.c.id).where(p.c.id == pid, *conditions))
+
+    def _phone(self, pid: ProfileId, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+        plv = m.ProfileListValue
+        return exists(
+            select(plv.profile_id).where(
+                plv.profile_id == pid, plv.field_id == self.field_id, *conditions
+            )
+        )
+
+    def present(self, pid: ProfileId) -> ColumnElement[bool]:
+        """The field holds something (valid or not)."""
+        if self.type is FieldType.PHONES:
+            return self._phone(pid, func.trim(m.ProfileListValue.value) != "")
+        col = self._column()
+        return self._scalar(pid, col.is_not(None), func.trim(col) != "")
+
+    def valid(self, pid: ProfileId) -> ColumnElement[bool]:
+        """The field holds a contact usable on the channel."""
+        if self.type is FieldType.PHONES:
+            return self._phone(pid, m.ProfileListValue.value.regexp_match(PHONE_RE.pattern))
+        col = self._column()
+        if self.type is FieldType.EMAIL:
+            return self._scalar(pid, col.regexp_match(EMAIL_RE.pattern))
+        return self.present(pid)
+
+    def contact_for(self, pid: ProfileId) -> ColumnElement[str]:
+        """The contact written into the subscription (smallest valid phone for phones)."""
+        if self.type is FieldType.PHONES:
+            plv = m.ProfileListValue
+            return (
+                select(func.min(plv.value))
+                .where(
+                    plv.profile_id == pid,
+                    plv.field_id == self.field_id,
+                    plv.value.regexp_match(PHONE_RE.pattern),
+                )
+                .scalar_subquery()
+            )
+        p = self.store_profiles
+        return select(self._column()).where(p.c.id == pid).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class Params:
+    resource: str
+    target: subs.Target
+    contact: ContactField
+
+
+def _find_field(fields: list[FieldInfo], name: str) -> FieldInfo:
+    for info in fields:
+        if info.key == name:
+            return info
+    for info in fields:
+        if info.label == name:
+            return info
+    raise ActionError(f"job.action.source_field: no field named {name!r} in the database")
+
+
+def _check_field_fits(info: FieldInfo, channel: str) -> None:
+    if channel == Channel.EMAIL:
+        fits, needed = info.type is FieldType.EMAIL, "an email field"
+    elif channel in PHONE_CHANNELS:
+        fits, needed = info.type is FieldType.PHONES, "the Phones field"
+    else:
+        fits = info.type is FieldType.STRING and not info.is_system
+        needed = "an additional text field"
+    if not fits:
+        raise ActionError(
+            f"job.action.source_field: field {info.key!r} cannot hold the contact for channel "
+            f"{channel!r} (use {needed})"
+        )
+
+
+def _default_source(channel: str) -> str | None:
+    if channel == Channel.EMAIL:
+        return "email"
+    if channel in PHONE_CHANNELS:
+        return "phones"
+    return None
+
+
+def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
+    check_keys(raw, KEYS)
+    resource = subs.resolve_resource(
+        conn, ctx, require_text(raw, "resource", "resource"), "resource"
+    )
+    channel = parse_channel(raw.get("channel"), "channel")
+    subs.require_configured(resource, channel)
+    status = parse_status(raw)
+    include_unsafe = optional_bool(raw, "include_unsafe")
+    source_name = raw.get("source_field", _default_source(channel))
+    if not isinstance(source_name, str) or not source_name.strip():
+        raise ActionError("job.action.source_field: name the field that holds the contact")
+    info = _find_field(ctx.store.fields(conn, ctx.database_id), source_name.strip())
+    _check_field_fits(info, channel)
+    contact = ContactField(info.id, info.label, info.type, info.column_name, ctx.store.profiles)
+    target = subs.Target(resource.id, channel, status, include_unsafe)
+    return Params(resource.name, target, contact)
+
+
+def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    target, contact = params.target, params.contact
+    mark_outcome(conn, batch, "no_contact", batch_ids(batch, lambda pid: ~contact.present(pid)))
+    mark_outcome(conn, batch, "invalid_contact", batch_ids(batch, lambda pid: ~contact.valid(pid)))
+    if target.blocks_unsafe:
+        mark_outcome(conn, batch, "unsafe_status", batch_ids(batch, subs.unsafe_existing(target)))
+    unchanged = subs.unchanged(target, contact.contact_for)
+    mark_outcome(conn, batch, "unchanged", batch_ids(batch, unchanged))
+    if not ctx.dry_run:
+        pending = m.TaskProfile.outcome.is_(None)
+        subs.write_subscriptions(conn, ctx, target, batch, pending, contact.contact_for)
+    mark_outcome(conn, batch, CHANGED)
+    record_trigger_events(
+        conn, ctx, batch, subs.subscription_triggers(target.resource_id, target.channel)
+    )
+
+
+def describe(params: Params) -> str:
+    target = params.target
+    unsafe = (
+        " (unsafe statuses skipped)"
+        if target.blocks_unsafe
+        else " (unsafe statuses included)"
+        if target.include_unsafe and target.status == "subscribed"
+        else ""
+    )
+    return (
+        f"Subscribe to {params.resource} / {target.channel} with status {target.status}, "
+        f"contact from {params.contact.label}{unsafe}"
+    )
