@@ -78,6 +78,10 @@ KIND_OF_FIELD_TYPE: dict[str, str] = {
 
 Options = Sequence[str] | Sequence[tuple[str, Any]]
 
+#: Widths (px) that keep editors readable without stretching across a whole row.
+TEXT_WIDTH = 260
+NUMBER_WIDTH = 120
+
 
 def _margins_zero(layout: QHBoxLayout) -> QHBoxLayout:
     layout.setContentsMargins(0, 0, 0, 0)
@@ -100,6 +104,10 @@ class ValueEditor(QWidget):
         """Why the value cannot be used, in the operator's words; None if it can."""
         return None
 
+    def focus_widgets(self) -> list[QWidget]:
+        """The widgets Tab visits inside this editor, in order (for tab chains)."""
+        return [self.focusProxy() or self]
+
     def _single(self, inner: QWidget) -> None:
         """Lay out one inner widget that takes the focus for the editor."""
         layout = _margins_zero(QHBoxLayout(self))
@@ -119,6 +127,7 @@ class TextEditor(ValueEditor):
                 self._type, "value"
             )
         )
+        self.line.setMinimumWidth(TEXT_WIDTH)
         self.line.textChanged.connect(self.changed)
         self._single(self.line)
 
@@ -154,7 +163,7 @@ class NumberEditor(ValueEditor):
         self.line = QLineEdit()
         self.line.setPlaceholderText("e.g. 30" if integer else "e.g. 9.99")
         self.line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.line.setMaximumWidth(160)
+        self.line.setFixedWidth(NUMBER_WIDTH)
         self.line.textChanged.connect(self.changed)
         self._single(self.line)
 
@@ -280,7 +289,7 @@ class ChoiceEditor(ValueEditor):
     def problem(self) -> str | None:
         if self.combo.count() == 0:
             return "Nothing to choose from"
-        if self.value() is None:
+        if self.combo.currentIndex() < 0:
             return "Choose a value"
         if self.combo.currentText().endswith("(not available)"):
             return f"“{self.value()}” is not available here"
@@ -319,6 +328,7 @@ class ListEditor(ValueEditor):
         self._item_type = _field_type_of_item(item)
         self.line = QLineEdit()
         self.line.setPlaceholderText(placeholder)
+        self.line.setMinimumWidth(TEXT_WIDTH)
         words = [o[1] if isinstance(o, tuple) else o for o in options]
         if words:
             completer = QCompleter([str(w) for w in words], self.line)
@@ -390,6 +400,9 @@ class PairEditor(ValueEditor):
         self.setFocusProxy(self.low)
         self.low.changed.connect(self.changed)
         self.high.changed.connect(self.changed)
+
+    def focus_widgets(self) -> list[QWidget]:
+        return self.low.focus_widgets() + self.high.focus_widgets()
 
     def value(self) -> Any:
         return [self.low.value(), self.high.value()]

@@ -1,0 +1,850 @@
+"""The visual rule builder: nested AND/OR groups of conditions.
+
+The tree of widgets *is* the rule tree: a :class:`GroupWidget` holds
+:class:`ConditionRow` and nested :class:`GroupWidget` children, and
+:meth:`RuleBuilder.rules` reads react-querybuilder JSON off it.  The fields,
+their operators and value kinds come from the core's field catalog
+(``core.selection.field_catalog``: a list of ``FieldChoice``), so the builder
+offers nothing the rule compiler would reject.
+
+Problems are found in two places: each value editor knows what is wrong with
+its own value, and the optional ``validator`` (the core's ``validate``, bound
+to the store by the page) checks the whole tree.  Both are shown in place,
+under the condition or group they concern, and listed by :meth:`problems`.
+Paths are the core's: ``rules[1].rules[0]``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.fields import CHANNELS, EVENT_TYPES, STATUSES
+from ...core.selection.model import FieldChoice, OperatorChoice, RuleProblem
+from .value_editors import ChoiceEditor, ValueEditor, editor_for
+
+Validator = Callable[[dict[str, Any]], Sequence[RuleProblem]]
+
+#: Order of the field groups in the field combo (others follow in catalog order).
+GROUP_ORDER = ("Profile fields", "Global status", "Subscriptions", "Action history", "Promo codes")
+
+ANY = "(any)"
+
+_BUILDER_STYLE = """
+QFrame#ruleGroup {
+    background: #ffffff;
+    border: 1px solid #d3d9e1;
+    border-left: 3px solid #7f9bb8;
+    border-radius: 5px;
+}
+QFrame#ruleGroup[depth="1"] { background: #f7f9fb; }
+QFrame#ruleGroup[depth="2"] { background: #ffffff; }
+QFrame#ruleGroup[depth="3"] { background: #f7f9fb; }
+QFrame#ruleGroup[invalid="true"], QWidget#ruleRow[invalid="true"] {
+    border-left: 3px solid #c0392b;
+}
+QToolButton#combinator {
+    padding: 2px 10px;
+    font-weight: 600;
+}
+QToolButton#combinator:checked {
+    background: #2f5d8a;
+    color: white;
+    border: 1px solid #2f5d8a;
+}
+QLabel#error { color: #a12622; }
+QLabel#emptyGroup { color: #5b6b7c; font-style: italic; }
+"""
+
+
+def _detail(choice: FieldChoice, *names: str, default: Sequence[str] = ()) -> tuple[str, ...]:
+    """A sub-choice list of a reserved field (first key present wins)."""
+    for name in names:
+        if name in choice.details:
+            return tuple(choice.details[name])
+    return tuple(default)
+
+
+def _optional_options(values: Sequence[str]) -> list[tuple[str, Any]]:
+    return [(ANY, None), *((v, v) for v in values)]
+
+
+def _tool_button(parent: QWidget, icon: QStyle.StandardPixmap, tip: str) -> QToolButton:
+    button = QToolButton(parent)
+    button.setIcon(parent.style().standardIcon(icon))
+    button.setToolTip(tip)
+    button.setAccessibleName(tip)
+    button.setAutoRaise(True)
+    button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+    return button
+
+
+def _hbox(widget: QWidget | None = None, margins: int = 0) -> QHBoxLayout:
+    layout = QHBoxLayout(widget) if widget is not None else QHBoxLayout()
+    layout.setContentsMargins(margins, margins, margins, margins)
+    layout.setSpacing(6)
+    return layout
+
+
+# --- editors of the reserved condition kinds -------------------------------------------
+
+
+class _CompositeEditor(ValueEditor):
+    """A row of labelled combos/spins whose value is one JSON object."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = _hbox(self)
+        self._focus: list[QWidget] = []
+
+    def _add(self, label: str, widget: QWidget) -> None:
+        if label:
+            caption = QLabel(label)
+            caption.setBuddy(widget)
+            self._layout.addWidget(caption)
+        self._layout.addWidget(widget)
+        self._focus.append(widget)
+        if len(self._focus) == 1:
+            self.setFocusProxy(widget)
+
+    def _choice(self, label: str, options: Sequence[Any]) -> ChoiceEditor:
+        editor = ChoiceEditor(options)
+        editor.changed.connect(self.changed)
+        self._add(label, editor)
+        return editor
+
+    def focus_widgets(self) -> list[QWidget]:
+        found: list[QWidget] = []
+        for widget in self._focus:
+            found.extend(widget.focus_widgets() if isinstance(widget, ValueEditor) else [widget])
+        return found
+
+    def _finish(self) -> None:
+        self._layout.addStretch(1)
+
+
+def _set_optional(editor: ChoiceEditor, value: Any) -> None:
+    editor.set_value(value if value not in ("", []) else None)
+
+
+class SubscriptionEditor(_CompositeEditor):
+    """``{"resource", "channel"?, "status"?}``: resource required, the rest optional.
+
+    The channel list follows the resource: only channels configured in it.
+    """
+
+    def __init__(self, choice: FieldChoice, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._choice_info = choice
+        self.resource = self._choice("", choice.options or _detail(choice, "resources"))
+        self.channel = self._choice("on", _optional_options(self._channels()))
+        self.status = self._choice(
+            "with status", _optional_options(_detail(choice, "statuses", default=STATUSES))
+        )
+        self.resource.changed.connect(self._refill_channels)
+        self._finish()
+
+    def _channels(self) -> tuple[str, ...]:
+        general = _detail(self._choice_info, "channels", default=CHANNELS)
+        return _detail(self._choice_info, f"channels:{self.resource.value()}", default=general)
+
+    def _refill_channels(self) -> None:
+        self.channel.set_options(_optional_options(self._channels()))
+
+    def value(self) -> Any:
+        value: dict[str, Any] = {"resource": self.resource.value()}
+        if self.channel.value():
+            value["channel"] = self.channel.value()
+        if self.status.value():
+            value["status"] = self.status.value()
+        return value
+
+    def set_value(self, value: Any) -> None:
+        if not isinstance(value, dict):
+            return
+        self.resource.set_value(value.get("resource"))
+        _set_optional(self.channel, value.get("channel"))
+        status = value.get("status")
+        if isinstance(status, list) and len(status) == 1:
+            status = status[0]
+        _set_optional(self.status, status)
+
+    def problem(self) -> str | None:
+        if self.resource.combo.count() == 0:
+            return "No resource is attached to this database"
+        for editor in (self.resource, self.channel, self.status):
+            reason = editor.problem()
+            if reason:
+                return reason
+        return None
+
+
+class EventEditor(_CompositeEditor):
+    """``{"type", "channel"?, "resource"?, "lastDays" | "from"/"to"?, "atLeast"}``."""
+
+    PERIODS = (("at any time", "any"), ("in the last", "days"), ("between", "dates"))
+
+    def __init__(self, choice: FieldChoice, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.type = self._choice("", choice.options or EVENT_TYPES)
+        self.channel = self._choice(
+            "on", _optional_options(_detail(choice, "channels", default=CHANNELS))
+        )
+        self.resource = self._choice("from", _optional_options(_detail(choice, "resources")))
+        self.period = self._choice("", self.PERIODS)
+        self.period.set_value("days")
+        self.days = editor_for("days")
+        self.dates = editor_for("pair", item="date")
+        self.at_least = QSpinBox()
+        self.at_least.setRange(1, 9_999)
+        self.at_least.setPrefix("at least ")
+        self.at_least.setSuffix("×")
+        self.at_least.setToolTip("How many such events at least")
+        for widget in (self.days, self.dates, self.at_least):
+            self._add("", widget)
+        self.days.changed.connect(self.changed)
+        self.dates.changed.connect(self.changed)
+        self.at_least.valueChanged.connect(self.changed)
+        self.period.changed.connect(self._show_period)
+        self._finish()
+        self._show_period()
+
+    def _show_period(self) -> None:
+        self.days.setVisible(self.period.value() == "days")
+        self.dates.setVisible(self.period.value() == "dates")
+
+    def focus_widgets(self) -> list[QWidget]:
+        hidden = {id(w) for w in (self.days, self.dates) if w.isHidden()}
+        kept: list[QWidget] = []
+        for widget in self._focus:
+            if id(widget) in hidden:
+                continue
+            kept += widget.focus_widgets() if isinstance(widget, ValueEditor) else [widget]
+        return kept
+
+    def value(self) -> Any:
+        value: dict[str, Any] = {"type": self.type.value()}
+        if self.channel.value():
+            value["channel"] = self.channel.value()
+        if self.resource.value():
+            value["resource"] = self.resource.value()
+        if self.period.value() == "days":
+            value["lastDays"] = self.days.value()
+        elif self.period.value() == "dates":
+            value["from"], value["to"] = self.dates.value()
+        value["atLeast"] = self.at_least.value()
+        return value
+
+    def set_value(self, value: Any) -> None:
+        if not isinstance(value, dict):
+            return
+        self.type.set_value(value.get("type"))
+        _set_optional(self.channel, value.get("channel"))
+        _set_optional(self.resource, value.get("resource"))
+        if value.get("lastDays") is not None:
+            self.period.set_value("days")
+            self.days.set_value(value["lastDays"])
+        elif value.get("from") is not None or value.get("to") is not None:
+            self.period.set_value("dates")
+            self.dates.set_value([value.get("from"), value.get("to")])
+        else:
+            self.period.set_value("any")
+        if isinstance(value.get("atLeast"), int):
+            self.at_least.setValue(value["atLeast"])
+
+    def problem(self) -> str | None:
+        for editor in (self.type, self.channel, self.resource):
+            reason = editor.problem()
+            if reason:
+                return reason
+        return self.dates.problem() if self.period.value() == "dates" else None
+
+
+class PromoEditor(_CompositeEditor):
+    """``{"program"}``: a loyalty program usable with the database."""
+
+    def __init__(self, choice: FieldChoice, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.program = self._choice("", choice.options or _detail(choice, "programs"))
+        self._finish()
+
+    def value(self) -> Any:
+        return {"program": self.program.value()}
+
+    def set_value(self, value: Any) -> None:
+        if isinstance(value, dict):
+            self.program.set_value(value.get("program"))
+
+    def problem(self) -> str | None:
+        if self.program.combo.count() == 0:
+            return "No loyalty program is available for this database"
+        return self.program.problem()
+
+
+def value_editor_for(choice: FieldChoice, operator: OperatorChoice) -> ValueEditor | None:
+    """The editor for a condition's value; None for operators without a value."""
+    kind = operator.value_kind
+    ftype = choice.type
+    if kind == "none":
+        return None
+    if kind == "subscription":
+        return SubscriptionEditor(choice)
+    if kind == "event":
+        return EventEditor(choice)
+    if kind == "promo":
+        return PromoEditor(choice)
+    options: Sequence[str] = choice.options or _detail(choice, "statuses")
+    if kind == "number":
+        return editor_for(ftype if ftype in ("integer", "float") else "float")
+    if kind == "bool":
+        return editor_for("boolean")
+    if kind == "choice":
+        return editor_for("choice", options)
+    if kind == "list":
+        item = ftype if ftype in ("integer", "float", "date", "datetime", "email", "ip") else "text"
+        return editor_for("list", options, item=item)
+    if kind == "pair":
+        item = ftype if ftype in ("integer", "float", "date", "datetime") else "float"
+        return editor_for("pair", item=item)
+    return editor_for(kind)  # text, date, datetime, days
+
+
+# --- the tree -----------------------------------------------------------------------------
+
+
+class _Node(QFrame):
+    """What a condition row and a group share: a place in a parent group."""
+
+    def __init__(self, builder: RuleBuilder, parent_group: GroupWidget | None) -> None:
+        super().__init__()
+        self.builder = builder
+        self.parent_group = parent_group
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("error")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.hide()
+        self.move_up = self.move_down = self.remove = None  # type: QToolButton | None
+
+    def _add_move_buttons(self, layout: QHBoxLayout, what: str) -> None:
+        self.move_up = _tool_button(self, QStyle.StandardPixmap.SP_ArrowUp, f"Move {what} up")
+        self.move_down = _tool_button(self, QStyle.StandardPixmap.SP_ArrowDown, f"Move {what} down")
+        self.remove = _tool_button(
+            self, QStyle.StandardPixmap.SP_DialogCloseButton, f"Remove {what}"
+        )
+        for button in (self.move_up, self.move_down, self.remove):
+            layout.addWidget(button)
+        self.move_up.clicked.connect(lambda: self._move(-1))
+        self.move_down.clicked.connect(lambda: self._move(+1))
+        self.remove.clicked.connect(self._remove)
+
+    def _move(self, step: int) -> None:
+        if self.parent_group is not None:
+            self.parent_group.move_child(self, step)
+
+    def _remove(self) -> None:
+        if self.parent_group is not None:
+            self.parent_group.remove_child(self)
+
+    def show_problem(self, message: str | None) -> None:
+        self.problem_label.setText(f"⚠ {message}" if message else "")
+        self.problem_label.setVisible(bool(message))
+        self.setProperty("invalid", "true" if message else "false")
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def focus_widgets(self) -> list[QWidget]:
+        raise NotImplementedError
+
+
+class ConditionRow(_Node):
+    """One condition: field, operator, value, and its problem underneath."""
+
+    def __init__(self, builder: RuleBuilder, parent_group: GroupWidget) -> None:
+        super().__init__(builder, parent_group)
+        self.setObjectName("ruleRow")
+        self.editor: ValueEditor | None = None
+        self._unknown_value: Any = None
+        self.field_combo = QComboBox()
+        self.field_combo.setAccessibleName("Field")
+        self._fixed_width(self.field_combo, 17)
+        self.field_combo.setMaxVisibleItems(24)
+        self.operator_combo = QComboBox()
+        self.operator_combo.setAccessibleName("Operator")
+        self._fixed_width(self.operator_combo, 19)
+        self.editor_slot = _hbox()
+        self.editor_slot.addStretch(1)
+        line = _hbox()
+        line.addWidget(self.field_combo)
+        line.addWidget(self.operator_combo)
+        line.addLayout(self.editor_slot, 1)
+        self._add_move_buttons(line, "condition")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(6, 2, 2, 2)
+        outer.setSpacing(2)
+        outer.addLayout(line)
+        outer.addWidget(self.problem_label)
+        self._fill_fields()
+        self.field_combo.currentIndexChanged.connect(self._on_field_changed)
+        self.operator_combo.currentIndexChanged.connect(self._on_operator_changed)
+        self._on_field_changed()
+
+    @staticmethod
+    def _fixed_width(combo: QComboBox, chars: int) -> None:
+        """Same width in every row, so the columns line up; the pop-up may be wider."""
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(chars)
+        combo.view().setMinimumWidth(combo.fontMetrics().averageCharWidth() * (chars + 12))
+
+    # fields and operators
+
+    def _fill_fields(self) -> None:
+        model = QStandardItemModel(self.field_combo)
+        heading_font = QFont(self.font())
+        heading_font.setBold(True)
+        for group, choices in self.builder.grouped_catalog():
+            heading = QStandardItem(group)
+            heading.setFlags(Qt.ItemFlag.NoItemFlags)
+            heading.setFont(heading_font)
+            model.appendRow(heading)
+            for choice in choices:
+                item = QStandardItem(choice.label)
+                item.setData(choice.key, Qt.ItemDataRole.UserRole)
+                model.appendRow(item)
+        self.field_combo.setModel(model)
+        first = next((i for i in range(model.rowCount()) if model.item(i).isEnabled()), -1)
+        self.field_combo.setCurrentIndex(first)
+
+    def field_choice(self) -> FieldChoice | None:
+        return self.builder.choice(self.field_combo.currentData())
+
+    def operator_choice(self) -> OperatorChoice | None:
+        choice = self.field_choice()
+        name = self.operator_combo.currentData()
+        if choice is None:
+            return None
+        return next((op for op in choice.operators if op.name == name), None)
+
+    def _on_field_changed(self) -> None:
+        choice = self.field_choice()
+        self.operator_combo.blockSignals(True)
+        self.operator_combo.clear()
+        for op in choice.operators if choice else ():
+            self.operator_combo.addItem(op.label, op.name)
+        self.operator_combo.setCurrentIndex(0 if self.operator_combo.count() else -1)
+        self.operator_combo.blockSignals(False)
+        self._replace_editor(keep_value=False)
+
+    def _on_operator_changed(self) -> None:
+        self._replace_editor(keep_value=True)
+
+    def _replace_editor(self, keep_value: bool) -> None:
+        choice, op = self.field_choice(), self.operator_choice()
+        old = self.editor
+        old_kind = old.property("valueKind") if old is not None else None
+        old_value = old.value() if old is not None else None
+        new = value_editor_for(choice, op) if choice and op else None
+        if new is not None:
+            new.setProperty("valueKind", op.value_kind if op else None)
+            if keep_value and old_kind == new.property("valueKind"):
+                new.set_value(old_value)
+            new.changed.connect(self.builder.on_edit)
+            self.editor_slot.insertWidget(0, new)
+        if old is not None:
+            old.hide()
+            old.setParent(None)
+            old.deleteLater()
+        self.editor = new
+        self.builder.on_structure_changed()
+
+    # JSON
+
+    def to_json(self) -> dict[str, Any]:
+        key = self.field_combo.currentData()
+        if self.field_choice() is None:  # kept as loaded: a field not in this database
+            return {
+                "field": key,
+                "operator": self.operator_combo.currentData(),
+                "value": self._unknown_value,
+            }
+        return {
+            "field": key,
+            "operator": self.operator_combo.currentData(),
+            "value": self.editor.value() if self.editor is not None else None,
+        }
+
+    def load(self, rule: dict[str, Any]) -> None:
+        key, operator = rule.get("field"), rule.get("operator")
+        self.field_combo.blockSignals(True)
+        index = self.field_combo.findData(key)
+        if index < 0:
+            self.field_combo.addItem(f"{key} (not in this database)", key)
+            index = self.field_combo.count() - 1
+        self.field_combo.setCurrentIndex(index)
+        self.field_combo.blockSignals(False)
+        self._on_field_changed()
+        choice = self.field_choice()
+        if choice is None:
+            self.operator_combo.addItem(str(operator), operator)
+            self._unknown_value = rule.get("value")
+            return
+        op_index = self.operator_combo.findData(operator)
+        if op_index < 0:
+            op_index = self.operator_combo.findData(self.builder.canonical(choice, operator))
+        if op_index < 0:
+            self.operator_combo.addItem(f"{operator} (not offered)", operator)
+            op_index = self.operator_combo.count() - 1
+        self.operator_combo.setCurrentIndex(op_index)
+        if self.editor is not None and "value" in rule:
+            self.editor.set_value(rule["value"])
+
+    def local_problem(self) -> str | None:
+        if self.field_choice() is None:
+            return f"Field “{self.field_combo.currentData()}” is not in this database"
+        if self.operator_choice() is None:
+            return f"“{self.operator_combo.currentData()}” is not offered for this field"
+        return self.editor.problem() if self.editor is not None else None
+
+    def focus_widgets(self) -> list[QWidget]:
+        widgets: list[QWidget] = [self.field_combo, self.operator_combo]
+        if self.editor is not None:
+            widgets += self.editor.focus_widgets()
+        return [*widgets, self.move_up, self.move_down, self.remove]  # type: ignore[list-item]
+
+
+class GroupWidget(_Node):
+    """A group: AND/OR switch, NOT toggle, its children, add buttons."""
+
+    def __init__(self, builder: RuleBuilder, parent_group: GroupWidget | None, depth: int) -> None:
+        super().__init__(builder, parent_group)
+        self.setObjectName("ruleGroup")
+        self.setProperty("depth", str(depth % 4))
+        self.level = depth
+        self.children_: list[_Node] = []
+
+        self.and_button = self._combinator_button("AND", "All conditions must hold")
+        self.or_button = self._combinator_button("OR", "At least one condition must hold")
+        self.and_button.setChecked(True)
+        switch = QButtonGroup(self)
+        switch.setExclusive(True)
+        switch.addButton(self.and_button)
+        switch.addButton(self.or_button)
+        self.not_check = QCheckBox("&Not")
+        self.not_check.setToolTip("Select the profiles this group does NOT select")
+        self.add_condition_button = QPushButton("Add &condition")
+        self.add_group_button = QPushButton("Add &group")
+        for button in (self.add_condition_button, self.add_group_button):
+            button.setAutoDefault(False)
+
+        header = _hbox()
+        header.addWidget(self.and_button)
+        header.addWidget(self.or_button)
+        header.addSpacing(8)
+        header.addWidget(self.not_check)
+        header.addStretch(1)
+        header.addWidget(self.add_condition_button)
+        header.addWidget(self.add_group_button)
+        if parent_group is not None:
+            self._add_move_buttons(header, "group")
+
+        self.empty_label = QLabel("No conditions: every profile of the range matches.")
+        self.empty_label.setObjectName("emptyGroup")
+        self.body = QVBoxLayout()
+        self.body.setContentsMargins(12, 0, 0, 0)
+        self.body.setSpacing(4)
+        self.body.addWidget(self.empty_label)
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(8, 6, 8, 8)
+        outer.setSpacing(6)
+        outer.addLayout(header)
+        outer.addWidget(self.problem_label)
+        outer.addLayout(self.body)
+
+        self.and_button.toggled.connect(self.builder.on_edit)
+        self.not_check.toggled.connect(self.builder.on_edit)
+        self.add_condition_button.clicked.connect(self._add_condition_clicked)
+        self.add_group_button.clicked.connect(self._add_group_clicked)
+
+    def _combinator_button(self, text: str, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setObjectName("combinator")
+        button.setText(text)
+        button.setToolTip(tip)
+        button.setCheckable(True)
+        button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        return button
+
+    # structure
+
+    def add_condition(self) -> ConditionRow:
+        row = ConditionRow(self.builder, self)
+        self._append(row)
+        return row
+
+    def add_group(self) -> GroupWidget:
+        group = GroupWidget(self.builder, self, self.level + 1)
+        self._append(group)
+        return group
+
+    def _add_condition_clicked(self) -> None:
+        self.add_condition().field_combo.setFocus()
+
+    def _add_group_clicked(self) -> None:
+        group = self.add_group()
+        group.add_condition()
+        group.and_button.setFocus()
+
+    def _append(self, node: _Node) -> None:
+        self.children_.append(node)
+        self.body.addWidget(node)
+        self._children_changed()
+
+    def move_child(self, node: _Node, step: int) -> None:
+        index = self.children_.index(node)
+        target = index + step
+        if not 0 <= target < len(self.children_):
+            return
+        focused = self.focusWidget()
+        self.children_.insert(target, self.children_.pop(index))
+        self.body.removeWidget(node)
+        self.body.insertWidget(target + 1, node)  # +1: the "no conditions" label comes first
+        self._children_changed()
+        if focused is not None:
+            focused.setFocus()
+
+    def remove_child(self, node: _Node) -> None:
+        index = self.children_.index(node)
+        self.children_.pop(index)
+        self.body.removeWidget(node)
+        node.hide()
+        node.setParent(None)
+        node.deleteLater()
+        self._children_changed()
+        if self.children_:
+            self.children_[min(index, len(self.children_) - 1)].focus_widgets()[0].setFocus()
+        else:
+            self.add_condition_button.setFocus()
+
+    def clear(self) -> None:
+        for node in self.children_:
+            self.body.removeWidget(node)
+            node.hide()
+            node.setParent(None)
+            node.deleteLater()
+        self.children_.clear()
+
+    def _children_changed(self) -> None:
+        self.empty_label.setVisible(not self.children_)
+        for i, node in enumerate(self.children_):
+            if node.move_up is not None and node.move_down is not None:
+                node.move_up.setEnabled(i > 0)
+                node.move_down.setEnabled(i < len(self.children_) - 1)
+        self.builder.on_structure_changed()
+
+    # JSON
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "combinator": "or" if self.or_button.isChecked() else "and",
+            "not": self.not_check.isChecked(),
+            "rules": [node.to_json() for node in self.children_],
+        }
+
+    def load(self, group: dict[str, Any]) -> None:
+        self.clear()
+        is_or = str(group.get("combinator", "and")).lower() == "or"
+        (self.or_button if is_or else self.and_button).setChecked(True)
+        self.not_check.setChecked(bool(group.get("not", False)))
+        for rule in group.get("rules", []) or []:
+            if isinstance(rule, dict) and "rules" in rule:
+                self.add_group().load(rule)
+            elif isinstance(rule, dict):
+                self.add_condition().load(rule)
+        self._children_changed()
+
+    def focus_widgets(self) -> list[QWidget]:
+        widgets: list[QWidget] = [
+            self.and_button,
+            self.or_button,
+            self.not_check,
+            self.add_condition_button,
+            self.add_group_button,
+        ]
+        if self.move_up is not None:
+            widgets += [self.move_up, self.move_down, self.remove]  # type: ignore[list-item]
+        for node in self.children_:
+            widgets += node.focus_widgets()
+        return widgets
+
+    def walk(self, path: str = "") -> list[tuple[str, _Node]]:
+        """Every node under this group with its core-style path."""
+        found: list[tuple[str, _Node]] = [(path, self)]
+        for i, node in enumerate(self.children_):
+            child = f"{path}.rules[{i}]" if path else f"rules[{i}]"
+            if isinstance(node, GroupWidget):
+                found += node.walk(child)
+            else:
+                found.append((child, node))
+        return found
+
+
+class RuleBuilder(QWidget):
+    """The rule tree editor; ``changed`` fires after every edit."""
+
+    changed = Signal()
+
+    def __init__(
+        self,
+        catalog: Sequence[FieldChoice] = (),
+        validator: Validator | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setStyleSheet(_BUILDER_STYLE)
+        self._catalog: list[FieldChoice] = list(catalog)
+        self._validator = validator
+        self._problems: list[RuleProblem] = []
+        self._loading = False
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self.root = GroupWidget(self, None, 0)
+        self._layout.addWidget(self.root)
+        self._layout.addStretch(1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        self._revalidate()
+
+    # catalog
+
+    def set_catalog(self, catalog: Sequence[FieldChoice], validator: Validator | None) -> None:
+        """New fields (another database): the rules are kept where they still fit."""
+        rules = self.rules()
+        self._catalog = list(catalog)
+        self._validator = validator
+        self.set_rules(rules)
+
+    def catalog(self) -> list[FieldChoice]:
+        return list(self._catalog)
+
+    def grouped_catalog(self) -> list[tuple[str, list[FieldChoice]]]:
+        groups: dict[str, list[FieldChoice]] = {}
+        for choice in self._catalog:
+            groups.setdefault(choice.group, []).append(choice)
+        ordered = [g for g in GROUP_ORDER if g in groups]
+        ordered += [g for g in groups if g not in GROUP_ORDER]
+        return [(g, groups[g]) for g in ordered]
+
+    def choice(self, key: Any) -> FieldChoice | None:
+        return next((c for c in self._catalog if c.key == key), None)
+
+    @staticmethod
+    def canonical(choice: FieldChoice, operator: Any) -> Any:
+        from ...core.selection.operators import canonical_operator
+
+        return canonical_operator(choice.type, str(operator))
+
+    # rules
+
+    def rules(self) -> dict[str, Any]:
+        """The tree as react-querybuilder JSON."""
+        return self.root.to_json()
+
+    def set_rules(self, rules: dict[str, Any] | None) -> None:
+        self._loading = True
+        try:
+            self.root.load(rules or {"combinator": "and", "not": False, "rules": []})
+        finally:
+            self._loading = False
+        self.on_structure_changed()
+
+    def has_conditions(self) -> bool:
+        return bool(self.root.children_)
+
+    def problems(self) -> list[RuleProblem]:
+        """Every invalid condition or group, with its path and the reason."""
+        return list(self._problems)
+
+    # reactions
+
+    def on_edit(self) -> None:
+        if self._loading:
+            return
+        self._revalidate()
+        self.changed.emit()
+
+    def on_structure_changed(self) -> None:
+        if self._loading:
+            return
+        self._update_tab_order()
+        self._revalidate()
+        self.changed.emit()
+
+    def _revalidate(self) -> None:
+        nodes = self.root.walk()
+        found: dict[str, str] = {}
+        for path, node in nodes:
+            if isinstance(node, ConditionRow):
+                reason = node.local_problem()
+                if reason:
+                    found[path] = reason
+        if not found and self._validator is not None:
+            for problem in self._validator(self.rules()):
+                found.setdefault(problem.path, problem.message)
+        by_path = dict(nodes)
+        problems: list[RuleProblem] = []
+        for path, node in nodes:
+            message = self._message_for(path, found, by_path)
+            node.show_problem(message)
+            if message:
+                problems.append(RuleProblem(path, message))
+        # Problems the validator reports on paths we cannot place (deeper keys) go on the root.
+        stray = [p for p in found if p not in by_path and self._owner(p, by_path) is None]
+        for path in stray:
+            problems.append(RuleProblem(path, found[path]))
+        self._problems = problems
+
+    @staticmethod
+    def _owner(path: str, by_path: dict[str, _Node]) -> str | None:
+        while path:
+            if path in by_path:
+                return path
+            path = path.rsplit(".", 1)[0] if "." in path else ""
+        return None
+
+    def _message_for(
+        self, path: str, found: dict[str, str], by_path: dict[str, _Node]
+    ) -> str | None:
+        """The reason shown under ``path``: its own, or one reported deeper inside a condition."""
+        if path in found:
+            return found[path]
+        if isinstance(by_path.get(path), ConditionRow):
+            for key, message in found.items():
+                if key.startswith(path + ".") and self._owner(key, by_path) == path:
+                    return message
+        return None
+
+    def _update_tab_order(self) -> None:
+        chain = [w for w in self.root.focus_widgets() if w is not None]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
