@@ -1,0 +1,411 @@
+"""What every action page of the update wizard shares.
+
+An action page shows the parameters of one update action (domain.md,
+"Update actions") as a form, fills its choices from the core catalog for the
+database picked on the selection page, and turns them into the job's
+``action`` JSON (``action()``) and back (``load_action()``).
+
+Choices live in the widgets: a name from a job file that the database does
+not offer (a resource that is not attached, a field that does not exist)
+stays visible in its combo box marked as unavailable, and the page explains
+what is wrong instead of silently picking something else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from types import ModuleType
+from typing import Any, ClassVar
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+from sqlalchemy import Connection
+
+from ....core.actions import ACTIONS
+from ....core.catalog import ResourceInfo
+from ....core.fields import STATUSES, UNSAFE_STATUSES, Status
+from ....core.selection import has_conditions
+from ..context import WizardContext
+
+#: How channels are shown to the operator (the JSON keeps the lower-case word).
+CHANNEL_LABELS: dict[str, str] = {
+    "email": "Email",
+    "sms": "SMS",
+    "push": "Push",
+    "whatsapp": "WhatsApp",
+    "viber": "Viber",
+    "telegram_bot": "Telegram bot",
+    "notify": "Notify",
+}
+
+#: Widest a form field grows: forms stay readable on a wide window.
+FORM_FIELD_MAX_WIDTH = 420
+
+
+def channel_label(channel: str) -> str:
+    return CHANNEL_LABELS.get(channel, channel)
+
+
+def status_label(status: str) -> str:
+    return status.capitalize()
+
+
+def unsafe_statuses_text() -> str:
+    ordered = [s for s in STATUSES if s in UNSAFE_STATUSES]
+    return ", ".join(ordered[:-1]) + " or " + ordered[-1]
+
+
+def core_action(action_type: str) -> ModuleType | None:
+    """The core module of an action type, or None if the core does not have it."""
+    return ACTIONS.get(action_type)
+
+
+class ChoiceCombo(QComboBox):
+    """A combo box of (text, value) choices whose value is a name or key.
+
+    ``select_value`` of a value that is not among the choices adds it as an
+    unavailable item (value None, shown as ``missing_text``), so a job file's
+    wrong name stays visible and the page can say why it cannot go on.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.setMinimumContentsLength(18)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMaximumWidth(FORM_FIELD_MAX_WIDTH)
+        self._missing: str | None = None
+
+    def set_choices(self, choices: Iterable[tuple[str, Any]], empty_text: str = "") -> None:
+        """Replace the choices, keeping the current value when it is still offered."""
+        previous = self.current_value()
+        self.blockSignals(True)
+        try:
+            self.clear()
+            self._missing = None
+            for text, value in choices:
+                self.addItem(text, value)
+            if self.count() == 0 and empty_text:
+                self.addItem(empty_text, None)
+            self.setEnabled(self.count() > 0 and self.itemData(0) is not None)
+            index = self.findData(previous) if previous is not None else -1
+            self.setCurrentIndex(index if index >= 0 else 0)
+        finally:
+            self.blockSignals(False)
+        self.currentIndexChanged.emit(self.currentIndex())
+
+    def values(self) -> list[Any]:
+        return [self.itemData(i) for i in range(self.count()) if self.itemData(i) is not None]
+
+    def current_value(self) -> Any:
+        """The chosen value; None when nothing usable is chosen."""
+        return self.currentData() if self.currentIndex() >= 0 else None
+
+    def missing_value(self) -> str | None:
+        """The value a job asked for that is not offered, while it is selected."""
+        if self.current_value() is None and self._missing is not None:
+            return self._missing
+        return None
+
+    def select_value(self, value: Any, missing_text: Callable[[str], str]) -> None:
+        """Select ``value``; show it as unavailable when it is not offered."""
+        index = self.findData(value) if value is not None else -1
+        if index < 0 and value is not None:
+            self.addItem(missing_text(str(value)), None)
+            index = self.count() - 1
+            self._missing = str(value)
+            self.setEnabled(True)
+        if index >= 0:
+            self.setCurrentIndex(index)
+
+
+class UnsafeStatusesOption(QWidget):
+    """The "Include unsafe statuses" option with its explanation.
+
+    Only meaningful when the target status is "subscribed": otherwise the box
+    is disabled and the option is reported as off.
+    """
+
+    toggled = Signal(bool)
+
+    def __init__(self, about_source: bool = False, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.checkbox = QCheckBox("&Include unsafe statuses")
+        explanation = (
+            f"When the new status is “subscribed”, profiles whose existing subscription is "
+            f"{unsafe_statuses_text()} are skipped"
+        )
+        if about_source:
+            explanation += ", and so are those whose source subscription has such a status"
+        explanation += ". Turn this on to update them as well."
+        self.explanation = QLabel(explanation)
+        self.explanation.setWordWrap(True)
+        self.explanation.setObjectName("hintLabel")
+        self.explanation.setEnabled(False)
+        self._enabled_tip = explanation
+        self._disabled_tip = (
+            "Only applies when the new status is “subscribed”: other statuses never touch "
+            "the unsafe ones differently."
+        )
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.checkbox)
+        layout.addWidget(self.explanation)
+        self.checkbox.toggled.connect(self.toggled)
+        self.follow_status(Status.SUBSCRIBED.value)
+
+    def follow_status(self, status: str | None) -> None:
+        """Enable the option only for the target status "subscribed"."""
+        applies = status == Status.SUBSCRIBED.value
+        self.checkbox.setEnabled(applies)
+        self.checkbox.setToolTip(self._enabled_tip if applies else self._disabled_tip)
+        self.explanation.setVisible(applies)
+
+    def value(self) -> bool:
+        return self.checkbox.isEnabled() and self.checkbox.isChecked()
+
+    def set_value(self, on: bool) -> None:
+        self.checkbox.setChecked(bool(on))
+
+
+def status_combo(default: str) -> ChoiceCombo:
+    combo = ChoiceCombo()
+    combo.set_choices((status_label(s), s) for s in STATUSES)
+    combo.select_value(default, str)
+    return combo
+
+
+def resource_choices(resources: Iterable[ResourceInfo]) -> list[tuple[str, str]]:
+    return [(r.name, r.name) for r in resources]
+
+
+def missing_resource(name: str) -> str:
+    return f"{name} (not attached to this database)"
+
+
+def missing_channel(channel: str) -> str:
+    return f"{channel_label(channel)} (not configured in the resource)"
+
+
+def unknown_status(status: str) -> str:
+    return f"{status} (unknown status)"
+
+
+class ActionPage(QWizardPage):
+    """Base of the seven action pages.
+
+    Subclasses set ``ACTION_TYPE`` (the core action TYPE) and fallback
+    ``LABEL``/``DESCRIPTION`` (the core module's win when it exists), add their
+    rows to ``self.form`` (and other widgets to ``self.body``) and implement
+    ``load_choices``, ``problems``, ``action`` and ``apply_action``.
+    """
+
+    ACTION_TYPE: ClassVar[str]
+    LABEL: ClassVar[str]
+    DESCRIPTION: ClassVar[str]
+
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._filled_for: int | None = None
+        self._pending: dict[str, Any] | None = None
+        module = core_action(self.ACTION_TYPE)
+        self.setTitle(getattr(module, "LABEL", self.LABEL))
+        self.description_label = QLabel(getattr(module, "DESCRIPTION", self.DESCRIPTION))
+        self.description_label.setObjectName("pageDescription")
+        self.description_label.setWordWrap(True)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.form.setFormAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.form.setHorizontalSpacing(12)
+        self.form.setVerticalSpacing(10)
+        self.body = QVBoxLayout()
+        self.body.setSpacing(8)
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("problemLabel")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setStyleSheet("QLabel#problemLabel { color: #b3261e; }")
+        self.problem_label.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.description_label)
+        layout.addSpacing(6)
+        layout.addLayout(self.form)
+        layout.addLayout(self.body)
+        layout.addStretch(1)
+        layout.addWidget(self.problem_label)
+
+    # -- the interface the wizard uses -----------------------------------
+    def action(self) -> dict[str, Any]:
+        """The job's ``action`` JSON for the current state of the page."""
+        raise NotImplementedError
+
+    def load_action(self, action: dict[str, Any]) -> None:
+        """Restore the page from a job's ``action`` JSON (File -> Open job)."""
+        if action.get("type") != self.ACTION_TYPE:
+            raise ValueError(
+                f"job.action.type: {action.get('type')!r} does not belong on the "
+                f"{self.ACTION_TYPE} page"
+            )
+        if self._filled_for is not None and self._filled_for == self.ctx.database_id:
+            self.apply_action(action)
+            self.refresh_state()
+        else:
+            self._pending = dict(action)
+
+    def initializePage(self) -> None:
+        """Refill the choices for ``ctx.database_id``, keeping what was chosen."""
+        keep = self._pending
+        if keep is None and self._filled_for is not None:
+            keep = self.action()
+        self._pending = None
+        self.refill_choices()
+        if keep is not None:
+            self.apply_action(keep)
+        self.refresh_state()
+
+    def isComplete(self) -> bool:
+        return not self.problems()
+
+    # -- for subclasses ---------------------------------------------------
+    def load_choices(self, conn: Connection, database_id: int) -> None:
+        """Fill the combo boxes from the catalog of ``database_id``."""
+        raise NotImplementedError
+
+    def apply_action(self, action: dict[str, Any]) -> None:
+        """Set the widgets from an ``action`` JSON (choices already filled)."""
+        raise NotImplementedError
+
+    def problems(self) -> list[str]:
+        """Why the page cannot go on, one line each; empty when it is valid."""
+        if self.ctx.database_id is None:
+            return ["Choose a profile database on the Selection page first."]
+        return []
+
+    def refill_choices(self) -> None:
+        database_id = self.ctx.database_id
+        if database_id is None:
+            return
+        with self.ctx.store.engine.connect() as conn:
+            self.load_choices(conn, database_id)
+        self._filled_for = database_id
+
+    def refresh_state(self) -> None:
+        """Show the first problem (if any) and let the wizard re-check Next."""
+        found = self.problems()
+        self.problem_label.setText(found[0] if found else "")
+        self.problem_label.setVisible(bool(found))
+        self.completeChanged.emit()
+
+    def add_row(self, label: str, widget: QWidget, tip: str = "") -> QWidget:
+        if tip:
+            widget.setToolTip(tip)
+        self.form.addRow(label, widget)
+        buddy = self.form.labelForField(widget)
+        if isinstance(buddy, QLabel):
+            buddy.setBuddy(widget)
+        return widget
+
+    def wizard_selection(self) -> dict[str, Any] | None:
+        """The selection of the wizard's selection page, when there is one."""
+        wizard = self.wizard()
+        if wizard is None:
+            return None
+        for page_id in wizard.pageIds():
+            page = wizard.page(page_id)
+            getter = getattr(page, "selection", None)
+            if page is not self and callable(getter):
+                result = getter()
+                return result if isinstance(result, dict) else None
+        return None
+
+
+class ResourceChannelFields:
+    """The "Resource" and "Channel" rows of the subscription pages: only
+    resources attached to the database, only channels configured in the
+    chosen resource."""
+
+    def __init__(self, page: ActionPage) -> None:
+        self.resources: dict[str, ResourceInfo] = {}
+        self.resource_combo = ChoiceCombo()
+        self.channel_combo = ChoiceCombo()
+        page.add_row("&Resource:", self.resource_combo, "Only resources attached to the database")
+        page.add_row("&Channel:", self.channel_combo, "Channels configured in the resource")
+        self.resource_combo.currentIndexChanged.connect(self._resource_changed)
+
+    def fill(self, resources: Iterable[ResourceInfo]) -> None:
+        self.resources = {r.name: r for r in resources}
+        self.resource_combo.set_choices(
+            resource_choices(self.resources.values()), "No resource is attached to this database"
+        )
+
+    def _resource_changed(self) -> None:
+        info = self.resources.get(self.resource_combo.current_value() or "")
+        channels = info.channels if info else ()
+        self.channel_combo.set_choices(
+            ((channel_label(c), c) for c in channels), "No channel is configured"
+        )
+
+    @property
+    def resource(self) -> str | None:
+        return self.resource_combo.current_value()
+
+    @property
+    def channel(self) -> str | None:
+        return self.channel_combo.current_value()
+
+    def apply(self, resource: Any, channel: Any) -> None:
+        self.resource_combo.select_value(resource, missing_resource)
+        self.channel_combo.select_value(channel, missing_channel)
+
+    def problems(self) -> list[str]:
+        missing = self.resource_combo.missing_value()
+        if missing:
+            return [f"Resource “{missing}” is not attached to this database: choose another."]
+        if self.resource is None:
+            return ["Attach a resource to this database first: none is attached."]
+        missing = self.channel_combo.missing_value()
+        if missing:
+            return [
+                f"Channel “{channel_label(missing)}” is not configured in {self.resource}: "
+                "choose another."
+            ]
+        if self.channel is None:
+            return [f"{self.resource} has no channel configured."]
+        return []
+
+
+class ConditionsRequiredPage(ActionPage):
+    """Base of the actions that never apply to "all profiles" (delete, global
+    unsubscribe): they take no parameters, and refuse to go on while the
+    wizard's selection has no condition."""
+
+    def action(self) -> dict[str, Any]:
+        return {"type": self.ACTION_TYPE}
+
+    def load_choices(self, conn: Connection, database_id: int) -> None:
+        return None
+
+    def apply_action(self, action: dict[str, Any]) -> None:
+        return None
+
+    def problems(self) -> list[str]:
+        found = super().problems()
+        selection = self.wizard_selection() or {}
+        rules_required = bool(selection) and not selection.get("segment")
+        if not found and rules_required and not has_conditions(selection.get("rules")):
+            found.append(
+                "Add at least one condition on the Selection page: this update never "
+                "applies to all profiles of a database."
+            )
+        return found
