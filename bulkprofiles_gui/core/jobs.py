@@ -178,12 +178,12 @@ def plan_job(
         raise JobFileError("job.action: missing (what should the job do?)")
     action = get_action(job.action.get("type"))
     spec = selection.resolve_job_selection(store, conn, job)
-    selection.check(store, conn, spec)
     if action.REQUIRES_CONDITIONS and not selection.has_conditions(spec.rules):
         raise ActionError(
             f"job.rules: '{action.LABEL}' needs at least one condition; "
             "it is never applied to all profiles of a database"
         )
+    selection.check(store, conn, spec)
     ctx = _context(store, spec.database_id, settings, now=now)
     params = action.parse(conn, ctx, job.action)
     name = conn.execute(
