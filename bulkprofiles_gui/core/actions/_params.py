@@ -26,14 +26,6 @@ ProfileId = ColumnElement[int] | QueryableAttribute[int]
 ProfileCondition = Callable[[ProfileId], ColumnElement[bool]]
 
 
-def check_keys(raw: dict[str, Any], allowed: tuple[str, ...]) -> None:
-    """Unknown keys are an error, never ignored (``type`` is the runner's)."""
-    unknown = [k for k in raw if k != "type" and k not in allowed]
-    if unknown:
-        listed = ", ".join(allowed) or "none"
-        raise ActionError(f"job.action.{unknown[0]}: unknown key (allowed: {listed})")
-
-
 def require_text(raw: dict[str, Any], key: str, what: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():

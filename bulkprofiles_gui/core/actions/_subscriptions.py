@@ -31,7 +31,6 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    true,
     update,
 )
 from sqlalchemy.orm import aliased
@@ -199,52 +198,22 @@ def set_status(conn: Connection, ctx: ActionContext, target: Target, batch: Batc
 
 
 def subscription_triggers(resource_id: int, channel: str | None) -> ColumnElement[bool]:
-    """Triggers of kind ``subscription`` for the resource (or any) and, with a
-    channel, for that channel (or any); with ``channel=None`` only the triggers
+    """Triggers of kind ``subscription`` for the resource (or any resource) and
+    the channel (or any channel).  With ``channel=None``: only the triggers
     that name no channel."""
     t = m.Trigger
     resource_ok = or_(t.resource_id.is_(None), t.resource_id == resource_id)
-    channel_ok = (
-        t.channel.is_(None) if channel is None else or_(t.channel.is_(None), t.channel == channel)
-    )
+    channel_ok: ColumnElement[bool]
+    if channel is None:
+        channel_ok = t.channel.is_(None)
+    else:
+        channel_ok = or_(t.channel.is_(None), t.channel == channel)
     return and_(t.kind == "subscription", resource_ok, channel_ok)
 
 
-def record_channel_triggers(
-    conn: Connection,
-    ctx: ActionContext,
-    batch: Batch,
-    resource_id: int,
-    channel: str,
-    profiles: ProfileCondition,
-) -> None:
-    """Outbox rows for the triggers naming exactly ``channel`` (and the resource
-    or any), one per (trigger, batch profile for which ``profiles`` holds).
-
-    Used by the multi-channel action, whose per-profile outcome cannot tell
-    which channel changed; triggers that name no channel go through
-    :func:`base.record_trigger_events` once per changed profile."""
-    if ctx.skip_triggers or ctx.dry_run:
-        return
+def channel_only_triggers(resource_id: int, channel: str) -> ColumnElement[bool]:
+    """Triggers of kind ``subscription`` naming exactly ``channel`` (and the
+    resource or any): the multi-channel action fires these per channel."""
     t = m.Trigger
-    tp = m.TaskProfile
-    triggers = (
-        select(t.id)
-        .where(
-            t.active.is_(True),
-            t.kind == "subscription",
-            or_(t.resource_id.is_(None), t.resource_id == resource_id),
-            t.channel == channel,
-            or_(t.database_id.is_(None), t.database_id == ctx.database_id),
-        )
-        .subquery()
-    )
-    source = (
-        select(triggers.c.id, tp.profile_id, tp.task_id)
-        .select_from(tp)
-        .join(triggers, true())
-        .where(batch.rows_where(), profiles(tp.profile_id))
-    )
-    conn.execute(
-        insert(m.TriggerEvent).from_select(["trigger_id", "profile_id", "task_id"], source)
-    )
+    resource_ok = or_(t.resource_id.is_(None), t.resource_id == resource_id)
+    return and_(t.kind == "subscription", resource_ok, t.channel == channel)

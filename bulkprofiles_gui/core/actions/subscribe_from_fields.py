@@ -38,13 +38,20 @@ from . import _subscriptions as subs
 from ._params import (
     ProfileId,
     batch_ids,
-    check_keys,
     optional_bool,
     parse_channel,
     parse_status,
     require_text,
 )
-from .base import CHANGED, ActionContext, ActionError, Batch, mark_outcome, record_trigger_events
+from .base import (
+    CHANGED,
+    ActionContext,
+    ActionError,
+    Batch,
+    check_keys,
+    mark_outcome,
+    record_trigger_events,
+)
 
 TYPE = "subscribe_from_fields"
 LABEL = "Add subscription from profile fields"
@@ -55,7 +62,7 @@ DESCRIPTION = (
 REQUIRES_CONDITIONS = False
 DESTRUCTIVE = False
 
-KEYS = ("resource", "channel", "status", "source_field", "include_unsafe")
+KEYS = frozenset({"resource", "channel", "status", "source_field", "include_unsafe"})
 
 
 @dataclass(frozen=True)
