@@ -113,8 +113,18 @@ class _CompositeEditor(ValueEditor):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = _hbox(self)
+        self._lines = QVBoxLayout(self)
+        self._lines.setContentsMargins(0, 0, 0, 0)
+        self._lines.setSpacing(4)
+        self._layout = _hbox()
+        self._lines.addLayout(self._layout)
         self._focus: list[QWidget] = []
+
+    def _new_line(self) -> None:
+        """Continue on a second line (keeps wide editors within the page)."""
+        self._layout.addStretch(1)
+        self._layout = _hbox()
+        self._lines.addLayout(self._layout)
 
     def _add(self, label: str, widget: QWidget) -> None:
         if label:
@@ -210,6 +220,7 @@ class EventEditor(_CompositeEditor):
             "on", _optional_options(_detail(choice, "channels", default=CHANNELS))
         )
         self.resource = self._choice("from", _optional_options(_detail(choice, "resources")))
+        self._new_line()
         self.period = self._choice("", self.PERIODS)
         self.period.set_value("days")
         self.days = editor_for("days")
