@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QLabel,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
     QWizardPage,
@@ -47,8 +46,21 @@ CHANNEL_LABELS: dict[str, str] = {
     "notify": "Notify",
 }
 
-#: Widest a form field grows: forms stay readable on a wide window.
-FORM_FIELD_MAX_WIDTH = 420
+#: Width of the form fields (combo boxes, lists): one column, aligned.
+FORM_FIELD_WIDTH = 360
+#: Widest a paragraph of explanation grows: lines stay readable on a wide window.
+READING_WIDTH = 760
+
+
+def paragraph(text: str, object_name: str = "") -> QLabel:
+    """A word-wrapped label of explanation, no wider than ``READING_WIDTH``."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setMaximumWidth(READING_WIDTH)
+    label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+    if object_name:
+        label.setObjectName(object_name)
+    return label
 
 
 def channel_label(channel: str) -> str:
@@ -79,10 +91,8 @@ class ChoiceCombo(QComboBox):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.setMinimumContentsLength(18)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setMaximumWidth(FORM_FIELD_MAX_WIDTH)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setFixedWidth(FORM_FIELD_WIDTH)
         self._missing: str | None = None
 
     def set_choices(self, choices: Iterable[tuple[str, Any]], empty_text: str = "") -> None:
@@ -147,10 +157,8 @@ class UnsafeStatusesOption(QWidget):
         if about_source:
             explanation += ", and so are those whose source subscription has such a status"
         explanation += ". Turn this on to update them as well."
-        self.explanation = QLabel(explanation)
-        self.explanation.setWordWrap(True)
-        self.explanation.setObjectName("hintLabel")
-        self.explanation.setEnabled(False)
+        self.explanation = paragraph(explanation, "hint")
+        self.explanation.setMaximumWidth(READING_WIDTH - 200)
         self._enabled_tip = explanation
         self._disabled_tip = (
             "Only applies when the new status is “subscribed”: other statuses never touch "
@@ -231,11 +239,9 @@ class ActionPage(QWizardPage):
         self.form.setHorizontalSpacing(12)
         self.form.setVerticalSpacing(10)
         self.body = QVBoxLayout()
-        self.body.setSpacing(8)
-        self.problem_label = QLabel()
-        self.problem_label.setObjectName("problemLabel")
-        self.problem_label.setWordWrap(True)
-        self.problem_label.setStyleSheet("QLabel#problemLabel { color: #b3261e; }")
+        self.body.setSpacing(10)
+        self.problem_label = paragraph("", "error")
+        self.problem_label.setStyleSheet("QLabel#error { color: #a12622; }")
         self.problem_label.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.description_label)

@@ -7,10 +7,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import ClassVar
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from ..context import WizardContext
-from .base import ConditionsRequiredPage
+from .base import ConditionsRequiredPage, paragraph
 
 MONTHS = (
     "January",
@@ -45,23 +45,17 @@ class DeleteProfilesPage(ConditionsRequiredPage):
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.cutoff_label = QLabel()
-        self.cutoff_label.setObjectName("cutoffLabel")
-        self.cutoff_label.setWordWrap(True)
-        self.rule_label = QLabel()
-        self.rule_label.setObjectName("hintLabel")
-        self.rule_label.setWordWrap(True)
-        self.conditions_label = QLabel(
+        self.cutoff_label = paragraph("", "cutoffLabel")
+        self.rule_label = paragraph("", "hint")
+        self.conditions_label = paragraph(
             "<b>Conditions are mandatory.</b> You cannot delete every profile of a database: "
             "the selection must hold at least one condition. A selected profile that is not "
             "deleted had an interaction after the cut-off; the Tasks view counts them."
         )
-        self.conditions_label.setWordWrap(True)
-        self.reports_label = QLabel(
+        self.reports_label = paragraph(
             "The action statistics of deleted profiles (messages, opens, purchases, ...) stay "
             "in the reports. Deleting cannot be undone."
         )
-        self.reports_label.setWordWrap(True)
         for label in (
             self.cutoff_label,
             self.rule_label,

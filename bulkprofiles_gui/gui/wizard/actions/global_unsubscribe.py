@@ -3,10 +3,10 @@ mandatory)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
 from ..context import WizardContext
-from .base import ConditionsRequiredPage
+from .base import ConditionsRequiredPage, paragraph
 
 
 class GlobalUnsubscribePage(ConditionsRequiredPage):
@@ -18,17 +18,15 @@ class GlobalUnsubscribePage(ConditionsRequiredPage):
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
-        self.explanation_label = QLabel(
+        self.explanation_label = paragraph(
             "A globally unsubscribed profile receives no message on any channel, even where "
             "its subscriptions to resources are still active. The subscriptions themselves "
             "are kept, so the change can be audited in the Tasks view."
         )
-        self.explanation_label.setWordWrap(True)
-        self.conditions_label = QLabel(
+        self.conditions_label = paragraph(
             "<b>Conditions are mandatory.</b> You cannot unsubscribe every profile of a "
             "database: the selection must hold at least one condition. Profiles already "
             "unsubscribed globally are skipped and counted."
         )
-        self.conditions_label.setWordWrap(True)
         self.body.addWidget(self.explanation_label)
         self.body.addWidget(self.conditions_label)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QLabel, QRadioButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
 from sqlalchemy import Connection
 
 from ....core import catalog
 from ....core.catalog import ProgramInfo
 from ..context import WizardContext
-from .base import ActionPage, ChoiceCombo
+from .base import READING_WIDTH, ActionPage, ChoiceCombo, paragraph
 
 MODES = ("attach", "detach")
 
@@ -46,9 +46,8 @@ class PromoCodesPage(ActionPage):
         row.addWidget(self.detach_radio)
         row.addStretch(1)
         self.program_combo = ChoiceCombo()
-        self.pool_label = QLabel()
-        self.pool_label.setObjectName("hintLabel")
-        self.pool_label.setWordWrap(True)
+        self.pool_label = paragraph("", "hint")
+        self.pool_label.setMaximumWidth(READING_WIDTH - 200)
         self.form.addRow("Action:", modes)
         self.add_row("Loyalty &program:", self.program_combo)
         self.form.addRow("", self.pool_label)

@@ -15,7 +15,7 @@ from ....core.catalog import ResourceInfo
 from ....core.fields import CHANNELS, Status
 from ..context import WizardContext
 from .base import (
-    FORM_FIELD_MAX_WIDTH,
+    FORM_FIELD_WIDTH,
     ActionPage,
     ChoiceCombo,
     UnsafeStatusesOption,
@@ -35,7 +35,7 @@ class ChannelChecklist(QListWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setMaximumWidth(FORM_FIELD_MAX_WIDTH)
+        self.setFixedWidth(FORM_FIELD_WIDTH)
         self.setUniformItemSizes(True)
         self.itemChanged.connect(lambda _item: self.checked_changed.emit())
 

@@ -26,7 +26,7 @@ from ....core.fields import FieldType
 from ....core.store import FieldInfo
 from ...widgets.value_editors import ValueEditor, editor_for
 from ..context import WizardContext
-from .base import FORM_FIELD_MAX_WIDTH, ActionPage, ChoiceCombo
+from .base import ActionPage, ChoiceCombo, paragraph
 
 #: How each operation reads in the row's combo box.
 OP_LABELS: dict[str, str] = {
@@ -37,8 +37,12 @@ OP_LABELS: dict[str, str] = {
     "remove": "Remove tags",
 }
 
-#: The label column of the rows, wide enough for most field names.
+#: Column widths of the rows (and of the field picker above them), so that
+#: labels, operations, values and buttons line up.
 ROW_LABEL_WIDTH = 170
+OP_WIDTH = 170
+EDITOR_WIDTH = 360
+ROW_SPACING = 10
 
 
 def editor_kind(info: FieldInfo, op: str | None) -> str | None:
@@ -68,22 +72,26 @@ class ChangeRow(QWidget):
         self.op_combo = QComboBox()
         for op in ops_for(info.type):
             self.op_combo.addItem(OP_LABELS[op], op)
-        self.op_combo.setMinimumWidth(150)
+        self.op_combo.setFixedWidth(OP_WIDTH)
         self.cleared_label = QLabel("the value is deleted")
-        self.cleared_label.setObjectName("hintLabel")
+        self.cleared_label.setObjectName("hint")
         self.remove_button = QToolButton()
         self.remove_button.setText("Remove")
         self.remove_button.setToolTip(f"Remove the change of {info.label}")
         self.remove_button.setAccessibleName(f"Remove {info.label}")
-        self._editor_box = QHBoxLayout()
+        editor_slot = QWidget()
+        editor_slot.setFixedWidth(EDITOR_WIDTH)
+        self._editor_box = QHBoxLayout(editor_slot)
         self._editor_box.setContentsMargins(0, 0, 0, 0)
+        self._editor_box.addStretch(0)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
+        layout.setSpacing(ROW_SPACING)
         layout.addWidget(self.field_label)
         layout.addWidget(self.op_combo)
-        layout.addLayout(self._editor_box, 1)
+        layout.addWidget(editor_slot)
         layout.addWidget(self.remove_button)
+        layout.addStretch(1)
         self.op_combo.currentIndexChanged.connect(self._op_changed)
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self))
         self._op_changed()
@@ -103,15 +111,17 @@ class ChangeRow(QWidget):
         self._editor_box.removeWidget(self.cleared_label)
         self.cleared_label.hide()
         if self._kind is None:
-            self._editor_box.addWidget(self.cleared_label, 1)
+            self._editor_box.insertWidget(0, self.cleared_label)
             self.cleared_label.show()
         else:
             self.editor = editor_for(self._kind, self.info.options)
-            self.editor.setMaximumWidth(FORM_FIELD_MAX_WIDTH)
             if previous is not None and previous_kind == self._kind:
                 self.editor.set_value(previous)
             self.editor.changed.connect(self.changed)
-            self._editor_box.addWidget(self.editor, 1)
+            inner = self.editor.focusProxy()
+            if inner is not None and inner.maximumWidth() < EDITOR_WIDTH:
+                self.editor.setMaximumWidth(inner.maximumWidth())  # e.g. a short number box
+            self._editor_box.insertWidget(0, self.editor, 1)
             self.setTabOrder(self.op_combo, self.editor)
             self.setTabOrder(self.editor, self.remove_button)
         self.changed.emit()
@@ -189,25 +199,26 @@ class UpdateFieldsPage(ActionPage):
         self._fields: dict[str, FieldInfo] = {}
         self.rows: list[ChangeRow] = []
         self.field_combo = ChoiceCombo()
+        self.field_combo.setFixedWidth(OP_WIDTH + ROW_SPACING + EDITOR_WIDTH)
+        self.field_combo.setToolTip("All fields of the database that may be changed")
         self.add_button = QPushButton("&Add this field")
-        picker = QWidget()
-        picker_row = QHBoxLayout(picker)
-        picker_row.setContentsMargins(0, 0, 0, 0)
-        picker_row.addWidget(self.field_combo, 1)
-        picker_row.addWidget(self.add_button)
-        picker.setMaximumWidth(FORM_FIELD_MAX_WIDTH + 140)
-        self.add_row("&Field:", picker, "All fields of the database that may be changed")
-        buddy = self.form.labelForField(picker)
-        if isinstance(buddy, QLabel):
-            buddy.setBuddy(self.field_combo)
-        self.empty_label = QLabel("No field to change yet: pick one above and add it.")
-        self.empty_label.setObjectName("hintLabel")
+        field_label = QLabel("&Field:")
+        field_label.setFixedWidth(ROW_LABEL_WIDTH)
+        field_label.setBuddy(self.field_combo)
+        picker = QHBoxLayout()
+        picker.setSpacing(ROW_SPACING)
+        picker.addWidget(field_label)
+        picker.addWidget(self.field_combo)
+        picker.addWidget(self.add_button)
+        picker.addStretch(1)
+        self.empty_label = paragraph("No field to change yet: pick one above and add it.", "hint")
         self._rows_box = QVBoxLayout()
         self._rows_box.setSpacing(8)
         self._rows_box.addWidget(self.empty_label)
         rows_widget = QWidget()
+        rows_widget.setObjectName("changeRows")
         outer = QVBoxLayout(rows_widget)
-        outer.setContentsMargins(0, 4, 0, 4)
+        outer.setContentsMargins(0, 0, 0, 4)
         outer.addLayout(self._rows_box)
         outer.addStretch(1)
         self.rows_area = QScrollArea()
@@ -215,8 +226,11 @@ class UpdateFieldsPage(ActionPage):
         self.rows_area.setFrameShape(QFrame.Shape.NoFrame)
         self.rows_area.setWidget(rows_widget)
         self.rows_area.setMinimumHeight(160)
+        self.rows_area.setStyleSheet("QScrollArea, QWidget#changeRows { background: transparent; }")
+        self.rows_area.viewport().setAutoFillBackground(False)
         heading = QLabel("<b>Changes</b>")
-        self.body.addSpacing(4)
+        self.body.addLayout(picker)
+        self.body.addSpacing(6)
         self.body.addWidget(heading)
         self.body.addWidget(self.rows_area, 1)
         self.field_combo.currentIndexChanged.connect(self._update_add_button)
