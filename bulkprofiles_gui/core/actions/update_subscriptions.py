@@ -1,0 +1,84 @@
+"""Update subscription: change the status of existing subscriptions to a
+resource on a channel (e.g. unsubscribe all inactive clients).
+
+Per profile, first reason wins: ``no_subscription`` (nothing to update on
+that resource/channel); ``unsafe_status`` (target ``subscribed``, existing
+status unsafe, "Include unsafe statuses" off); ``unchanged`` (already has the
+status).  The others get the new status and ``updated_at``; the contact is
+kept.  ``subscription`` triggers of the resource/channel fire for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+
+from . import _subscriptions as subs
+from ._params import batch_ids, optional_bool, parse_channel, parse_status, require_text
+from .base import (
+    CHANGED,
+    ActionContext,
+    Batch,
+    check_keys,
+    mark_outcome,
+    record_trigger_events,
+)
+
+TYPE = "update_subscriptions"
+LABEL = "Update subscription status"
+DESCRIPTION = (
+    "Change the status of the selected profiles' existing subscriptions to a resource on "
+    "one channel."
+)
+REQUIRES_CONDITIONS = False
+DESTRUCTIVE = False
+
+KEYS = frozenset({"resource", "channel", "status", "include_unsafe"})
+
+
+@dataclass(frozen=True)
+class Params:
+    resource: str
+    target: subs.Target
+
+
+def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
+    check_keys(raw, KEYS)
+    resource = subs.resolve_resource(
+        conn, ctx, require_text(raw, "resource", "resource"), "resource"
+    )
+    channel = parse_channel(raw.get("channel"), "channel")
+    subs.require_configured(resource, channel)
+    status = parse_status(raw)
+    include_unsafe = optional_bool(raw, "include_unsafe")
+    return Params(resource.name, subs.Target(resource.id, channel, status, include_unsafe))
+
+
+def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    target = params.target
+    has_subscription = subs.subscription_exists(target.resource_id, target.channel)
+    mark_outcome(
+        conn, batch, "no_subscription", batch_ids(batch, lambda pid: ~has_subscription(pid))
+    )
+    if target.blocks_unsafe:
+        mark_outcome(conn, batch, "unsafe_status", batch_ids(batch, subs.unsafe_existing(target)))
+    mark_outcome(conn, batch, "unchanged", batch_ids(batch, subs.unchanged(target, None)))
+    if not ctx.dry_run:
+        subs.set_status(conn, ctx, target, batch)
+    mark_outcome(conn, batch, CHANGED)
+    record_trigger_events(
+        conn, ctx, batch, subs.subscription_triggers(target.resource_id, target.channel)
+    )
+
+
+def describe(params: Params) -> str:
+    target = params.target
+    unsafe = ""
+    if target.status == "subscribed":
+        unsafe = " (unsafe statuses included)" if target.include_unsafe else " (unsafe skipped)"
+    return (
+        f"Set status {target.status} on subscriptions to {params.resource} / "
+        f"{target.channel}{unsafe}"
+    )
