@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 
 class _Worker(QObject):
@@ -51,13 +51,16 @@ class BackgroundCall(QObject):
     def __init__(self, fn: Callable[[], Any], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._discarded = False
+        self._thread_done = False
         self._thread = QThread()
         self._worker = _Worker(fn)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.succeeded.connect(self._on_success)
         self._worker.failed.connect(self._on_failure)
-        self._worker.finished.connect(self._thread.quit)
+        # Direct: quit() is thread-safe, and a queued quit would make wait() on
+        # the main thread block until its timeout.
+        self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._worker.finished.connect(self._worker.deleteLater)
         self._thread.finished.connect(self._on_thread_finished)
 
@@ -70,10 +73,11 @@ class BackgroundCall(QObject):
         self._discarded = True
 
     def is_running(self) -> bool:
-        return self._thread.isRunning()
+        # After ``finished`` the QThread is deleted (deleteLater): never touch it then.
+        return not self._thread_done and self._thread.isRunning()
 
     def wait(self, msecs: int = 30_000) -> bool:
-        return self._thread.wait(msecs)
+        return self._thread_done or self._thread.wait(msecs)
 
     @Slot(object)
     def _on_success(self, result: object) -> None:
@@ -87,5 +91,6 @@ class BackgroundCall(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
+        self._thread_done = True
         self.finished.emit()
         self._thread.deleteLater()
