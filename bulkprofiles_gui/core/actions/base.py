@@ -68,6 +68,7 @@ SKIP_REASONS: dict[str, str] = {
     "pool_empty": "the promo code pool ran dry",
     "already_holds_code": "already holds a code of the program",
     "no_code": "holds no code of the program",
+    "code_activated": "holds only activated codes of the program (they stay)",
     "recently_active": "had an interaction after the cut-off",
     "already_unsubscribed": "already globally unsubscribed",
     "profile_gone": "the profile no longer exists",
