@@ -1,21 +1,57 @@
-"""Application start-up (replaced by the full main window in the GUI issue)."""
+"""Application start-up: ``bulkprofiles`` with no subcommand.
+
+Opens the configured store in the background (creating it; on the first
+start of an empty store making the demo data), marks runs of dead processes
+interrupted, and shows the main window.  A store that cannot be opened is
+told in one line with the Connections dialog on offer, never a traceback.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from PySide6.QtWidgets import QApplication, QLabel, QMainWindow
+from PySide6.QtWidgets import QApplication, QMessageBox
 
-from ..core.config import Settings
-from ..core.store import open_store
+from ..core.config import ConfigError, Settings
+from .connections import resolve_store_url
+from .main_window import MainWindow
+from .resources import apply_style
+from .ui_settings import APPLICATION, ORGANIZATION
+
+
+def make_application() -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication(sys.argv)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    apply_style(app)
+    return app
+
+
+def load_settings() -> tuple[Settings, str | None]:
+    """The settings, or the defaults with the reason the file was not usable."""
+    try:
+        return Settings.load(), None
+    except ConfigError as exc:
+        return Settings(), str(exc)
+
+
+def start_main_window(db_url: str | None = None) -> MainWindow:
+    """Show the window and start opening the store (for run_app and the tests)."""
+    settings, problem = load_settings()
+    window = MainWindow(settings)
+    window.show()
+    if problem:
+        QMessageBox.warning(window, "Settings", f"{problem}\nThe default settings are used.")
+    url, name = resolve_store_url(settings, db_url)
+    window.connect_store(url, name, make_demo=True)
+    return window
 
 
 def run_app(db_url: str | None = None) -> int:
-    app = QApplication.instance() or QApplication(sys.argv)
-    store = open_store(Settings.load().resolve_url(db_url), create=True)
-    window = QMainWindow()
-    window.setWindowTitle(f"bulkprofiles — {store.display_url}")
-    window.setCentralWidget(QLabel("bulkprofiles"))
-    window.resize(1280, 800)
-    window.show()
-    return app.exec()
+    app = make_application()
+    window = start_main_window(db_url)
+    code = app.exec()
+    window.shutdown()
+    return code

@@ -1,0 +1,351 @@
+"""File -> Connections: named store connections (add, test, make default, connect).
+
+URLs go to ``settings.json`` without their password; the password of a
+PostgreSQL URL goes to the system keyring (service ``bulkprofiles``, user =
+connection name) and is put back into the URL only when connecting.  On a
+machine without a keyring the password is kept for this session only and the
+operator is told so.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from ..core.config import DEFAULT_CONNECTION, ConfigError, Settings
+from ..core.store import StoreError, open_store, redact_url
+from .worker import BackgroundCall
+
+KEYRING_SERVICE = "bulkprofiles"
+
+#: Passwords the keyring could not keep, for this session only.
+_session_passwords: dict[str, str] = {}
+
+
+def split_password(url: str) -> tuple[str, str | None]:
+    """The URL without its password, and the password (None when there is none)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url, None
+    if parsed.password is None:
+        return url, None
+    password = str(parsed.password)
+    return parsed.set(password=None).render_as_string(hide_password=False), password
+
+
+def with_password(url: str, password: str | None) -> str:
+    if not password:
+        return url
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    return parsed.set(password=password).render_as_string(hide_password=False)
+
+
+def save_password(name: str, password: str) -> str | None:
+    """Keep the password in the keyring; a readable note when it could not."""
+    try:
+        import keyring
+        from keyring.errors import KeyringError
+
+        try:
+            keyring.set_password(KEYRING_SERVICE, name, password)
+            _session_passwords.pop(name, None)
+            return None
+        except KeyringError as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except ImportError:
+        reason = "the keyring package is not installed"
+    _session_passwords[name] = password
+    return f"No system keyring ({reason}): the password is kept for this session only."
+
+
+def load_password(name: str) -> str | None:
+    if name in _session_passwords:
+        return _session_passwords[name]
+    try:
+        import keyring
+
+        return keyring.get_password(KEYRING_SERVICE, name)
+    except Exception:  # any keyring backend failure means "no stored password"
+        return None
+
+
+def delete_password(name: str) -> None:
+    _session_passwords.pop(name, None)
+    try:
+        import keyring
+
+        keyring.delete_password(KEYRING_SERVICE, name)
+    except Exception:  # nothing stored, or no keyring: nothing to delete
+        pass
+
+
+def connection_url(settings: Settings, name: str) -> str:
+    """The URL of a named connection with its password from the keyring."""
+    url = settings.connections[name]
+    return with_password(url, load_password(name)) if split_password(url)[1] is None else url
+
+
+def resolve_store_url(settings: Settings, explicit: str | None = None) -> tuple[str, str | None]:
+    """(URL to open, connection name or None) following Settings.resolve_url's order."""
+    url = settings.resolve_url(explicit)
+    if url == settings.connections.get(settings.default_connection) and not explicit:
+        return connection_url(settings, settings.default_connection), settings.default_connection
+    for name, known in settings.connections.items():
+        if known == url:
+            return connection_url(settings, name), name
+    return url, None
+
+
+def test_connection(url: str) -> str:
+    """Open the store without creating anything; a one-line description of it."""
+    store = open_store(url)
+    try:
+        with store.begin() as conn:
+            from ..core.catalog import list_databases
+
+            databases = list_databases(store, conn)
+    finally:
+        store.close()
+    names = ", ".join(d.name for d in databases) or "no profile databases yet"
+    return f"Connected: {len(databases)} profile database(s) ({names})."
+
+
+class ConnectionsDialog(QDialog):
+    """Manage named connections; ``connect_requested(name, url)`` switches the store."""
+
+    connect_requested = Signal(str, str)
+
+    def __init__(
+        self, settings: Settings, current: str | None = None, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Connections")
+        self.settings = settings
+        self._current = current
+        self._test_call: BackgroundCall | None = None
+        self._build()
+        self._fill_list(select=current or settings.default_connection)
+        self.resize(720, 380)
+
+    # -- layout ---------------------------------------------------------------
+    def _build(self) -> None:
+        self.list = QListWidget()
+        self.list.setObjectName("connectionList")
+        self.list.currentItemChanged.connect(self._on_selected)
+        self.name_edit = QLineEdit()
+        self.url_edit = QLineEdit()
+        self.url_edit.setPlaceholderText("postgresql+psycopg://user@host:5432/dbname")
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText("kept in the system keyring")
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        form.addRow("&Name:", self.name_edit)
+        form.addRow("&URL:", self.url_edit)
+        form.addRow("&Password:", self.password_edit)
+        hint = QLabel(
+            "SQLite: sqlite:///path/to/store.sqlite3 — PostgreSQL: "
+            "postgresql+psycopg://user@host:5432/db. Passwords go to the system keyring, "
+            "never into the settings file."
+        )
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.new_button = QPushButton("Ne&w")
+        self.save_button = QPushButton("&Save")
+        self.remove_button = QPushButton("&Remove")
+        self.test_button = QPushButton("&Test")
+        self.default_button = QPushButton("Make &default")
+        self.connect_button = QPushButton("&Connect")
+        self.connect_button.setDefault(True)
+        self.new_button.clicked.connect(self._on_new)
+        self.save_button.clicked.connect(self._on_save)
+        self.remove_button.clicked.connect(self._on_remove)
+        self.test_button.clicked.connect(self._on_test)
+        self.default_button.clicked.connect(self._on_make_default)
+        self.connect_button.clicked.connect(self._on_connect)
+        actions = QHBoxLayout()
+        for button in (self.new_button, self.save_button, self.remove_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        for button in (self.test_button, self.default_button, self.connect_button):
+            actions.addWidget(button)
+
+        right = QVBoxLayout()
+        right.addLayout(form)
+        right.addWidget(hint)
+        right.addLayout(actions)
+        right.addWidget(self.status_label)
+        right.addStretch(1)
+        top = QHBoxLayout()
+        top.addWidget(self.list, 2)
+        top.addLayout(right, 5)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(close)
+        self.setTabOrder(self.list, self.name_edit)
+        self.setTabOrder(self.name_edit, self.url_edit)
+        self.setTabOrder(self.url_edit, self.password_edit)
+
+    def _fill_list(self, select: str | None = None) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for name in self.settings.connections:
+            marks = []
+            if name == self.settings.default_connection:
+                marks.append("default")
+            if name == self._current:
+                marks.append("connected")
+            text = f"{name}  ({', '.join(marks)})" if marks else name
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            self.list.addItem(item)
+            if name == select:
+                self.list.setCurrentItem(item)
+        self.list.blockSignals(False)
+        self._on_selected(self.list.currentItem())
+
+    # -- helpers ----------------------------------------------------------------
+    def selected_name(self) -> str | None:
+        item = self.list.currentItem()
+        return None if item is None else str(item.data(Qt.ItemDataRole.UserRole))
+
+    def entered_url(self) -> str:
+        url, embedded = split_password(self.url_edit.text().strip())
+        return with_password(url, self.password_edit.text() or embedded)
+
+    def _say(self, text: str, *, error: bool = False) -> None:
+        self.status_label.setStyleSheet(f"color: {'#a12622' if error else '#2b3a4a'};")
+        self.status_label.setText(text)
+
+    @Slot(object)
+    def _on_selected(self, item: QListWidgetItem | None) -> None:
+        if item is None:
+            return
+        name = str(item.data(Qt.ItemDataRole.UserRole))
+        self.name_edit.setText(name)
+        self.url_edit.setText(self.settings.connections.get(name, ""))
+        self.password_edit.setText(load_password(name) or "")
+        self.remove_button.setEnabled(name != DEFAULT_CONNECTION)
+
+    # -- actions ------------------------------------------------------------------
+    @Slot()
+    def _on_new(self) -> None:
+        self.list.clearSelection()
+        self.name_edit.setText("")
+        self.url_edit.setText("")
+        self.password_edit.setText("")
+        self.name_edit.setFocus()
+
+    def save_entered(self) -> str | None:
+        """Save the form as a named connection; its name, or None (and a message)."""
+        name = self.name_edit.text().strip()
+        raw = self.url_edit.text().strip()
+        if not name or not raw:
+            self._say("A connection needs a name and a URL.", error=True)
+            return None
+        try:
+            make_url(raw)
+        except ArgumentError:
+            self._say(f"{raw!r} is not a database URL.", error=True)
+            return None
+        url, embedded = split_password(raw)
+        password = self.password_edit.text() or embedded
+        note = save_password(name, password) if password else None
+        self.settings.connections[name] = url
+        try:
+            self.settings.save()
+        except (OSError, ConfigError) as exc:
+            self._say(f"Could not save the settings: {exc}", error=True)
+            return None
+        self._fill_list(select=name)
+        self._say(note or f"Saved connection {name!r}.", error=bool(note))
+        return name
+
+    @Slot()
+    def _on_save(self) -> None:
+        self.save_entered()
+
+    @Slot()
+    def _on_remove(self) -> None:
+        name = self.selected_name()
+        if name is None or name == DEFAULT_CONNECTION:
+            return
+        del self.settings.connections[name]
+        if self.settings.default_connection == name:
+            self.settings.default_connection = DEFAULT_CONNECTION
+        delete_password(name)
+        self.settings.save()
+        self._fill_list(select=DEFAULT_CONNECTION)
+        self._say(f"Removed connection {name!r}.")
+
+    @Slot()
+    def _on_make_default(self) -> None:
+        name = self.save_entered()
+        if name is None:
+            return
+        self.settings.default_connection = name
+        self.settings.save()
+        self._fill_list(select=name)
+        self._say(f"{name!r} is now the default connection.")
+
+    @Slot()
+    def _on_test(self) -> None:
+        url = self.entered_url()
+        if not url:
+            self._say("Enter a URL to test.", error=True)
+            return
+        self._say(f"Testing {redact_url(url)}…")
+        self.test_button.setEnabled(False)
+        call = BackgroundCall(lambda: test_connection(url), self)
+        call.done.connect(lambda text: self._say(str(text)))
+        call.error.connect(self._on_test_failed)
+        call.finished.connect(lambda: self.test_button.setEnabled(True))
+        self._test_call = call.start()
+
+    @Slot(object)
+    def _on_test_failed(self, exc: object) -> None:
+        message = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+        self._say(f"Cannot connect: {message}", error=True)
+
+    @Slot()
+    def _on_connect(self) -> None:
+        name = self.save_entered()
+        if name is None:
+            return
+        self.connect_requested.emit(name, connection_url(self.settings, name))
+        self.accept()
+
+    def done(self, result: int) -> None:
+        if self._test_call is not None and self._test_call.is_running():
+            self._test_call.discard()
+            self._test_call.wait()
+        super().done(result)
+
+    @classmethod
+    def warn(cls, parent: QWidget | None, title: str, text: str) -> None:
+        QMessageBox.warning(parent, title, text)

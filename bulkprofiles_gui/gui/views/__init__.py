@@ -1,0 +1,1 @@
+"""The main window's views: profile databases, segments, tasks."""

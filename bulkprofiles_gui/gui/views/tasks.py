@@ -1,0 +1,450 @@
+"""Data -> Tasks: the audit trail of runs, newest first.
+
+Filters by status and type; details show the job document and the counts by
+reason; a running task's progress is followed live (the list is polled once
+a second while a task runs, so a run in another process shows too); an
+interrupted task can be resumed here; a task's per-profile outcomes export
+to CSV.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.actions import ACTIONS
+from ...core.actions.base import SKIP_REASONS
+from ...core.progress import JobState, Progress
+from ...core.store import Store
+from ..resources import icon
+from ..ui_settings import ui_settings
+from ..worker import BackgroundCall
+from .base import StoreView, make_table, operator_message
+
+STATUSES = ("queued", "running", "completed", "cancelled", "failed", "interrupted")
+POLL_MS = 1000
+ALL = "All"
+_STATUS_COLORS = {
+    "completed": "#2e7d32",
+    "running": "#1f5fa8",
+    "failed": "#a12622",
+    "interrupted": "#9a6400",
+    "cancelled": "#5b6b7c",
+}
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return ""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, sec = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def _list(store: Store, status: str | None, action_type: str | None) -> list[Any]:
+    from ...core.tasks import list_tasks
+
+    return list_tasks(store, status=status, action_type=action_type)
+
+
+class _ProgressRelay(QObject):
+    """Carries JobState reports from the worker thread to the main thread."""
+
+    progressed = Signal(object)
+
+
+class TasksView(StoreView):
+    """The Tasks view; ``show_task(id)`` selects a task (e.g. from the wizard)."""
+
+    task_resumed = Signal(int)
+
+    COLUMNS = (
+        "Time",
+        "Type",
+        "Database / segment",
+        "Status",
+        "Selected",
+        "Changed",
+        "Skipped",
+        "Trigger events",
+        "Duration",
+        "Operator",
+    )
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Tasks", parent)
+        self.tasks: list[Any] = []
+        self._wanted_task: int | None = None
+        self._resume_call: BackgroundCall | None = None
+        self._resume_state: JobState | None = None
+        self._relay = _ProgressRelay(self)
+        self._relay.progressed.connect(self._on_resume_progress)
+        self._build_filters()
+        self._build_table()
+        self._build_details()
+        self.poll_timer = QTimer(self)
+        self.poll_timer.setInterval(POLL_MS)
+        self.poll_timer.timeout.connect(self.refresh)
+        self._update_buttons()
+
+    # -- layout -------------------------------------------------------------------
+    def _build_filters(self) -> None:
+        self.status_filter = QComboBox()
+        self.status_filter.addItem(ALL, None)
+        for status in STATUSES:
+            self.status_filter.addItem(status.capitalize(), status)
+        self.type_filter = QComboBox()
+        self.type_filter.addItem(ALL, None)
+        for action_type, module in ACTIONS.items():
+            self.type_filter.addItem(str(module.LABEL), action_type)
+        qs = ui_settings()
+        for combo, key in ((self.status_filter, "status"), (self.type_filter, "type")):
+            index = combo.findData(qs.value(f"tasks/{key}_filter"))
+            combo.setCurrentIndex(max(index, 0))
+            combo.currentIndexChanged.connect(self._on_filter_changed)
+        status_label = QLabel("&Status:")
+        status_label.setBuddy(self.status_filter)
+        type_label = QLabel("T&ype:")
+        type_label.setBuddy(self.type_filter)
+        self.refresh_button = QPushButton(icon("refresh"), "Re&fresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        self.resume_button = QPushButton(icon("resume"), "&Resume")
+        self.resume_button.setToolTip("Run the rest of an interrupted, failed or cancelled task")
+        self.resume_button.clicked.connect(self.resume_selected)
+        self.export_button = QPushButton(icon("export"), "&Export CSV…")
+        self.export_button.setToolTip("Every profile of the task with its outcome and reason")
+        self.export_button.clicked.connect(self._on_export_clicked)
+        bar = QHBoxLayout()
+        bar.addWidget(status_label)
+        bar.addWidget(self.status_filter)
+        bar.addSpacing(12)
+        bar.addWidget(type_label)
+        bar.addWidget(self.type_filter)
+        bar.addStretch(1)
+        bar.addWidget(self.refresh_button)
+        bar.addWidget(self.resume_button)
+        bar.addWidget(self.export_button)
+        self.layout_.addLayout(bar)
+
+    def _build_table(self) -> None:
+        self.table = make_table(list(self.COLUMNS))
+        self.table.setObjectName("tasksTable")
+        self.table.itemSelectionChanged.connect(self._on_selection_changed)
+
+    def _build_details(self) -> None:
+        self.detail_title = QLabel("Select a task to see its details.")
+        self.detail_title.setObjectName("bigCount")
+        self.detail_title.setWordWrap(True)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setFormat("%v of %m profiles (%p %)")
+        self.progress_bar.hide()
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        self.counts_table = make_table(["Outcome", "Profiles"])
+        self.counts_table.setObjectName("countsTable")
+        self.job_text = QPlainTextEdit()
+        self.job_text.setObjectName("jobDocument")
+        self.job_text.setReadOnly(True)
+        self.job_text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        counts_box = QWidget()
+        counts_layout = QVBoxLayout(counts_box)
+        counts_layout.setContentsMargins(0, 0, 0, 0)
+        counts_caption = QLabel("Counts by outcome")
+        counts_caption.setObjectName("hint")
+        counts_layout.addWidget(counts_caption)
+        counts_layout.addWidget(self.counts_table)
+        job_box = QWidget()
+        job_layout = QVBoxLayout(job_box)
+        job_layout.setContentsMargins(0, 0, 0, 0)
+        job_caption = QLabel("Job document")
+        job_caption.setObjectName("hint")
+        job_layout.addWidget(job_caption)
+        job_layout.addWidget(self.job_text)
+        lower_split = QSplitter(Qt.Orientation.Horizontal)
+        lower_split.addWidget(counts_box)
+        lower_split.addWidget(job_box)
+        lower_split.setStretchFactor(0, 2)
+        lower_split.setStretchFactor(1, 3)
+        details = QWidget()
+        details_layout = QVBoxLayout(details)
+        details_layout.setContentsMargins(0, 8, 0, 0)
+        details_layout.addWidget(self.detail_title)
+        details_layout.addWidget(self.progress_bar)
+        details_layout.addWidget(self.error_label)
+        details_layout.addWidget(lower_split, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        self.layout_.addWidget(splitter, 1)
+
+    # -- loading -------------------------------------------------------------------
+    def refresh(self) -> None:
+        status = self.status_filter.currentData()
+        action_type = self.type_filter.currentData()
+        self.load("list", lambda store: _list(store, status, action_type), self._on_loaded)
+
+    @Slot()
+    def _on_filter_changed(self) -> None:
+        qs = ui_settings()
+        qs.setValue("tasks/status_filter", self.status_filter.currentData() or "")
+        qs.setValue("tasks/type_filter", self.type_filter.currentData() or "")
+        self.refresh()
+
+    @Slot(object)
+    def _on_loaded(self, tasks: Any) -> None:
+        selected = self._wanted_task or self.selected_task_id()
+        self.tasks = list(tasks)
+        self.table.blockSignals(True)
+        self.table.clear()
+        for task in self.tasks:
+            self.table.addTopLevelItem(self._item(task))
+        for column in range(len(self.COLUMNS)):
+            self.table.resizeColumnToContents(column)
+        self.table.blockSignals(False)
+        if selected is not None and self.select_task(selected):
+            self._wanted_task = None
+        elif self.tasks and self.selected_task_id() is None:
+            self.table.setCurrentItem(self.table.topLevelItem(0))
+        self._show_details(self.selected_task())
+        self._update_polling()
+
+    def _item(self, task: Any) -> QTreeWidgetItem:
+        where = task.database_name + (f" / {task.segment_name}" if task.segment_name else "")
+        label = task.action_label + (" (dry run)" if task.dry_run else "")
+        item = QTreeWidgetItem(
+            [
+                task.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                label,
+                where,
+                task.status,
+                f"{task.selected:,}",
+                f"{task.changed:,}",
+                f"{task.skipped_total:,}",
+                f"{task.trigger_events:,}",
+                format_duration(task.duration),
+                task.operator,
+            ]
+        )
+        item.setData(0, Qt.ItemDataRole.UserRole, task.id)
+        color = _STATUS_COLORS.get(task.status)
+        if color:
+            item.setForeground(3, QBrush(QColor(color)))
+        for column in range(4, 9):
+            item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight)
+        if task.error:
+            item.setToolTip(3, task.error)
+        return item
+
+    def _update_polling(self) -> None:
+        running = any(t.status in ("running", "queued") for t in self.tasks)
+        resuming = self._resume_call is not None and self._resume_call.is_running()
+        if (running or resuming) and self.isVisible():
+            if not self.poll_timer.isActive():
+                self.poll_timer.start()
+        else:
+            self.poll_timer.stop()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self.store is not None:
+            self.refresh()
+
+    def hideEvent(self, event: Any) -> None:
+        super().hideEvent(event)
+        self.poll_timer.stop()
+
+    # -- selection ---------------------------------------------------------------------
+    def selected_task_id(self) -> int | None:
+        items = self.table.selectedItems()
+        return int(items[0].data(0, Qt.ItemDataRole.UserRole)) if items else None
+
+    def selected_task(self) -> Any:
+        task_id = self.selected_task_id()
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    def select_task(self, task_id: int) -> bool:
+        for i in range(self.table.topLevelItemCount()):
+            item = self.table.topLevelItem(i)
+            if item.data(0, Qt.ItemDataRole.UserRole) == task_id:
+                self.table.setCurrentItem(item)
+                self.table.scrollToItem(item)
+                return True
+        return False
+
+    def show_task(self, task_id: int) -> None:
+        """Select ``task_id`` (reloading first, with the filters cleared if needed)."""
+        self._wanted_task = task_id
+        if not self.select_task(task_id):
+            self.status_filter.blockSignals(True)
+            self.type_filter.blockSignals(True)
+            self.status_filter.setCurrentIndex(0)
+            self.type_filter.setCurrentIndex(0)
+            self.status_filter.blockSignals(False)
+            self.type_filter.blockSignals(False)
+        self.refresh()
+
+    @Slot()
+    def _on_selection_changed(self) -> None:
+        self._show_details(self.selected_task())
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        task = self.selected_task()
+        resuming = self._resume_call is not None and self._resume_call.is_running()
+        self.resume_button.setEnabled(bool(task and task.resumable) and not resuming)
+        self.export_button.setEnabled(task is not None and task.started_at is not None)
+
+    # -- details -----------------------------------------------------------------------
+    def _show_details(self, task: Any) -> None:
+        self._update_buttons()
+        if task is None:
+            self.detail_title.setText("Select a task to see its details.")
+            self.progress_bar.hide()
+            self.error_label.hide()
+            self.counts_table.clear()
+            self.job_text.setPlainText("")
+            return
+        where = task.database_name + (f", segment {task.segment_name}" if task.segment_name else "")
+        dry = " — dry run" if task.dry_run else ""
+        self.detail_title.setText(
+            f"Task {task.id}: {task.action_label} on {where} — {task.status}{dry}"
+        )
+        live = task.status in ("running", "queued")
+        self.progress_bar.setVisible(live or task.processed < task.selected)
+        self.progress_bar.setMaximum(max(task.selected, 1))
+        self.progress_bar.setValue(min(task.processed, max(task.selected, 1)))
+        self.error_label.setVisible(bool(task.error))
+        self.error_label.setText(f"Error: {task.error}" if task.error else "")
+        self._fill_counts(task)
+        self.job_text.setPlainText(json.dumps(task.job, indent=2, ensure_ascii=False))
+
+    def _fill_counts(self, task: Any) -> None:
+        self.counts_table.clear()
+        rows: list[tuple[str, int]] = [
+            ("Selected", task.selected),
+            ("Processed", task.processed),
+            ("Would change" if task.dry_run else "Changed", task.changed),
+        ]
+        rows += [
+            (f"Skipped: {SKIP_REASONS.get(reason, reason)}", n)
+            for reason, n in sorted(task.skipped.items(), key=lambda kv: -kv[1])
+        ]
+        rows.append(("Trigger events", task.trigger_events))
+        if task.processed < task.selected:
+            rows.append(("Not processed yet", task.selected - task.processed))
+        for label, n in rows:
+            item = QTreeWidgetItem([label, f"{n:,}"])
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            self.counts_table.addTopLevelItem(item)
+        self.counts_table.resizeColumnToContents(0)
+
+    # -- resume ------------------------------------------------------------------------
+    @Slot()
+    def resume_selected(self) -> None:
+        task = self.selected_task()
+        if task is None or not task.resumable or self.store is None:
+            return
+        store = self.store
+        state = JobState(on_progress=self._relay.progressed.emit)
+        self._resume_state = state
+        task_id = task.id
+
+        def run() -> Any:
+            from ...core.jobs import run_task
+
+            return run_task(store, task_id, state)
+
+        call = BackgroundCall(run, self)
+        call.done.connect(lambda summary: self._on_resume_done(task_id, summary))
+        call.error.connect(lambda exc: self._on_resume_failed(exc))
+        self._resume_call = call.start()
+        self._wanted_task = task_id
+        self._update_buttons()
+        self.poll_timer.start()
+
+    @Slot(object)
+    def _on_resume_progress(self, progress: Progress) -> None:
+        self.progress_bar.show()
+        self.progress_bar.setMaximum(max(progress.total, 1))
+        self.progress_bar.setValue(progress.done)
+
+    def _on_resume_done(self, task_id: int, summary: Any) -> None:
+        self.task_resumed.emit(task_id)
+        self._wanted_task = task_id
+        self.refresh()
+
+    def _on_resume_failed(self, exc: object) -> None:
+        QMessageBox.warning(self, "Resume task", operator_message(exc))
+        self.refresh()
+
+    def wait_for_resume(self, msecs: int = 60_000) -> bool:
+        return self._resume_call is None or self._resume_call.wait(msecs)
+
+    # -- export ------------------------------------------------------------------------
+    def ask_csv_path(self, suggested: str) -> str | None:
+        """Where to write the CSV (a method so tests can answer it)."""
+        path, _ = QFileDialog.getSaveFileName(self, "Export task", suggested, "CSV (*.csv)")
+        return path or None
+
+    @Slot()
+    def _on_export_clicked(self) -> None:
+        task = self.selected_task()
+        if task is None:
+            return
+        start = Path(str(ui_settings().value("tasks/export_dir", str(Path.home()))))
+        path = self.ask_csv_path(str(start / f"task-{task.id}.csv"))
+        if path:
+            self.export_task(task.id, path)
+
+    def export_task(self, task_id: int, path: str) -> BackgroundCall | None:
+        ui_settings().setValue("tasks/export_dir", str(Path(path).parent))
+
+        def export(store: Store) -> int:
+            from ...core.tasks import export_task_csv
+
+            return export_task_csv(store, task_id, path)
+
+        call = self.load(
+            "export",
+            export,
+            lambda n: self.message.emit(f"Exported {n:,} profiles of task {task_id} to {path}"),
+        )
+        return call
+
+    # -- closing -----------------------------------------------------------------------
+    def shutdown(self) -> None:
+        self.poll_timer.stop()
+        if self._resume_state is not None:
+            self._resume_state.cancel()
+        if self._resume_call is not None:
+            self._resume_call.discard()
+            self._resume_call.wait()
+        super().shutdown()
