@@ -390,6 +390,7 @@ class PairEditor(ValueEditor):
         self, item: str = "integer", options: Options = (), parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
+        self._item = item
         self.low = editor_for(item, options)
         self.high = editor_for(item, options)
         layout = _margins_zero(QHBoxLayout(self))
@@ -420,6 +421,8 @@ class PairEditor(ValueEditor):
         low, high = self.value()
         try:
             if low > high:
+                if self._item in ("date", "datetime"):
+                    return "The first date must not be after the second"
                 return "The first value must not be greater than the second"
         except TypeError:
             return None

@@ -1,0 +1,453 @@
+"""The rule builder, driven by clicks and keys on a real SQLite store's catalog.
+
+The field list, operators and validation come from the core
+(``core.selection.field_catalog`` and its rule compiler); the tests build
+nested rules the way an operator does and compare ``rules()`` with the exact
+react-querybuilder JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+from sqlalchemy import insert
+
+from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.fields import FieldType
+from bulkprofiles_gui.core.selection import RuleProblem, field_catalog
+from bulkprofiles_gui.core.selection.compiler import RuleCompiler
+from bulkprofiles_gui.core.selection.context import load_context
+from bulkprofiles_gui.core.store import Store, open_store
+from bulkprofiles_gui.gui.widgets.rule_builder import (
+    ConditionRow,
+    EventEditor,
+    GroupWidget,
+    RuleBuilder,
+    SubscriptionEditor,
+)
+from bulkprofiles_gui.gui.widgets.value_editors import (
+    ListEditor,
+    NumberEditor,
+    TextEditor,
+    editor_for,
+)
+
+pytestmark = pytest.mark.usefixtures("qapp")
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Iterator[tuple[Store, int]]:
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}", create=True)
+    with store.begin() as conn:
+        db = store.create_database(conn, "Shop customers")
+        store.add_custom_field(conn, db, "bonus_points", "Bonus points", FieldType.INTEGER)
+        store.add_custom_field(conn, db, "tags", "Tags", FieldType.TAGS)
+        conn.execute(
+            insert(m.Resource), [{"id": 1, "name": "Newsletter"}, {"id": 2, "name": "Shop"}]
+        )
+        conn.execute(
+            insert(m.ResourceChannel),
+            [
+                {"resource_id": 1, "channel": "email"},
+                {"resource_id": 2, "channel": "sms"},
+                {"resource_id": 2, "channel": "push"},
+            ],
+        )
+        conn.execute(
+            insert(m.ResourceDatabase),
+            [{"resource_id": 1, "database_id": db}, {"resource_id": 2, "database_id": db}],
+        )
+        conn.execute(
+            insert(m.LoyaltyProgram), [{"id": 1, "name": "Winter sale", "database_id": db}]
+        )
+    try:
+        yield store, db
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def builder(qtbot: Any, shop: tuple[Store, int]) -> RuleBuilder:
+    store, db = shop
+    with store.begin() as conn:
+        catalog = field_catalog(store, conn, db)
+        context = load_context(store, conn, db)
+
+    def validate(rules: dict[str, Any]) -> list[RuleProblem]:
+        compiler = RuleCompiler(store, context)
+        compiler.compile_root(rules)
+        return compiler.problems
+
+    widget = RuleBuilder(catalog, validate)
+    qtbot.addWidget(widget)
+    widget.resize(1200, 700)
+    widget.show()
+    return widget
+
+
+# --- helpers: what an operator does ---------------------------------------------------------
+
+
+def pick(combo: Any, data: Any) -> None:
+    """Choose the entry whose data is ``data`` with the keyboard's help: like a user would."""
+    index = combo.findData(data)
+    assert index >= 0, f"{data!r} is not offered"
+    combo.setCurrentIndex(index)
+
+
+def set_condition(qtbot: Any, row: ConditionRow, field: str, operator: str, text: str = "") -> None:
+    pick(row.field_combo, field)
+    pick(row.operator_combo, operator)
+    if text:
+        line = row.editor.focus_widgets()[0]
+        line.clear()
+        qtbot.keyClicks(line, text)
+
+
+def click(qtbot: Any, button: QWidget) -> None:
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def toggle(qtbot: Any, check: QWidget) -> None:
+    """Toggle a check box from the keyboard (Space), as a keyboard-only operator does."""
+    check.setFocus()
+    qtbot.keyClick(check, Qt.Key.Key_Space)
+
+
+def last_row(group: GroupWidget) -> ConditionRow:
+    node = group.children_[-1]
+    assert isinstance(node, ConditionRow)
+    return node
+
+
+def last_group(group: GroupWidget) -> GroupWidget:
+    node = group.children_[-1]
+    assert isinstance(node, GroupWidget)
+    return node
+
+
+# --- tests -------------------------------------------------------------------------------------
+
+
+def test_starts_as_an_empty_and_group(builder: RuleBuilder) -> None:
+    assert builder.rules() == {"combinator": "and", "not": False, "rules": []}
+    assert builder.problems() == []
+    assert builder.root.empty_label.isVisible()
+
+
+def test_fields_are_grouped_by_kind_with_headings(builder: RuleBuilder, qtbot: Any) -> None:
+    click(qtbot, builder.root.add_condition_button)
+    combo = last_row(builder.root).field_combo
+    model = combo.model()
+    headings = [
+        model.item(i).text() for i in range(model.rowCount()) if not model.item(i).isEnabled()
+    ]
+    assert headings == [
+        "Profile fields",
+        "Global status",
+        "Subscriptions",
+        "Action history",
+        "Promo codes",
+    ]
+    assert combo.findData("$subscription") > combo.findData("city")
+
+
+def test_build_nested_rules_by_clicking(builder: RuleBuilder, qtbot: Any) -> None:
+    root = builder.root
+    click(qtbot, root.add_condition_button)
+    set_condition(qtbot, last_row(root), "city", "in", "Berlin, Paris")
+
+    click(qtbot, root.add_group_button)  # a group comes with one condition
+    inner = last_group(root)
+    click(qtbot, inner.or_button)
+    set_condition(qtbot, last_row(inner), "bonus_points", ">=", "30")
+    click(qtbot, inner.add_condition_button)
+    set_condition(qtbot, last_row(inner), "registered_at", "inLastDays")
+    last_row(inner).editor.set_value(90)
+
+    click(qtbot, inner.add_group_button)
+    deepest = last_group(inner)
+    toggle(qtbot, deepest.not_check)
+    set_condition(qtbot, last_row(deepest), "$subscription", "hasNo")
+    sub = last_row(deepest).editor
+    assert isinstance(sub, SubscriptionEditor)
+    pick(sub.resource.combo, "Newsletter")
+    pick(sub.channel.combo, "email")
+
+    assert builder.rules() == {
+        "combinator": "and",
+        "not": False,
+        "rules": [
+            {"field": "city", "operator": "in", "value": ["Berlin", "Paris"]},
+            {
+                "combinator": "or",
+                "not": False,
+                "rules": [
+                    {"field": "bonus_points", "operator": ">=", "value": 30},
+                    {"field": "registered_at", "operator": "inLastDays", "value": 90},
+                    {
+                        "combinator": "and",
+                        "not": True,
+                        "rules": [
+                            {
+                                "field": "$subscription",
+                                "operator": "hasNo",
+                                "value": {"resource": "Newsletter", "channel": "email"},
+                            }
+                        ],
+                    },
+                ],
+            },
+        ],
+    }
+    assert builder.problems() == []
+
+
+SAMPLE_RULES: dict[str, Any] = {
+    "combinator": "or",
+    "not": True,
+    "rules": [
+        {"field": "gender", "operator": "=", "value": "female"},
+        {"field": "birthday", "operator": "between", "value": ["1980-01-01", "1990-12-31"]},
+        {
+            "combinator": "and",
+            "not": False,
+            "rules": [
+                {"field": "tags", "operator": "hasTag", "value": "vip"},
+                {"field": "email", "operator": "null", "value": None},
+                {"field": "$status", "operator": "in", "value": ["subscribed", "unconfirmed"]},
+                {
+                    "field": "$event",
+                    "operator": "had",
+                    "value": {"type": "opened", "channel": "email", "lastDays": 30, "atLeast": 2},
+                },
+                {
+                    "field": "$event",
+                    "operator": "neverHad",
+                    "value": {
+                        "type": "purchase",
+                        "resource": "Shop",
+                        "from": "2026-01-01",
+                        "to": "2026-03-31",
+                        "atLeast": 1,
+                    },
+                },
+                {"field": "$promo", "operator": "holdsNo", "value": {"program": "Winter sale"}},
+                {
+                    "field": "$subscription",
+                    "operator": "has",
+                    "value": {"resource": "Shop", "channel": "sms", "status": "subscribed"},
+                },
+                {"field": "registered_at", "operator": "after", "value": "2026-05-01T10:30:00"},
+            ],
+        },
+    ],
+}
+
+
+def test_set_rules_round_trips(builder: RuleBuilder) -> None:
+    builder.set_rules(SAMPLE_RULES)
+    assert builder.rules() == SAMPLE_RULES
+    assert builder.problems() == []
+    builder.set_rules({"combinator": "and", "not": False, "rules": []})
+    assert builder.rules()["rules"] == []
+
+
+def test_subscription_channels_follow_the_resource(builder: RuleBuilder, qtbot: Any) -> None:
+    click(qtbot, builder.root.add_condition_button)
+    row = last_row(builder.root)
+    set_condition(qtbot, row, "$subscription", "has")
+    editor = row.editor
+    assert isinstance(editor, SubscriptionEditor)
+    pick(editor.resource.combo, "Shop")
+    offered = [editor.channel.combo.itemData(i) for i in range(editor.channel.combo.count())]
+    assert offered == [None, "push", "sms"]
+    pick(editor.resource.combo, "Newsletter")
+    offered = [editor.channel.combo.itemData(i) for i in range(editor.channel.combo.count())]
+    assert offered == [None, "email"]
+
+
+def test_operators_fit_the_field_type(builder: RuleBuilder, qtbot: Any) -> None:
+    click(qtbot, builder.root.add_condition_button)
+    row = last_row(builder.root)
+    pick(row.field_combo, "bonus_points")
+    ops = [row.operator_combo.itemData(i) for i in range(row.operator_combo.count())]
+    assert "between" in ops and "contains" not in ops
+    assert isinstance(row.editor, NumberEditor)
+    pick(row.operator_combo, "between")
+    assert row.editor.focus_widgets()[0] is not row.editor.focus_widgets()[1]
+    pick(row.field_combo, "city")
+    ops = [row.operator_combo.itemData(i) for i in range(row.operator_combo.count())]
+    assert "contains" in ops and "between" not in ops
+    assert isinstance(row.editor, TextEditor)
+    pick(row.operator_combo, "notIn")
+    assert isinstance(row.editor, ListEditor)
+    pick(row.operator_combo, "null")
+    assert row.editor is None
+
+
+def test_operator_change_keeps_a_value_of_the_same_kind(builder: RuleBuilder, qtbot: Any) -> None:
+    click(qtbot, builder.root.add_condition_button)
+    row = last_row(builder.root)
+    set_condition(qtbot, row, "city", "=", "Berlin")
+    pick(row.operator_combo, "!=")
+    assert builder.rules()["rules"][0] == {"field": "city", "operator": "!=", "value": "Berlin"}
+
+
+def test_move_up_down_and_remove(builder: RuleBuilder, qtbot: Any) -> None:
+    root = builder.root
+    for city in ("A", "B", "C"):
+        click(qtbot, root.add_condition_button)
+        set_condition(qtbot, last_row(root), "city", "=", city)
+
+    def cities() -> list[str]:
+        return [r["value"] for r in builder.rules()["rules"]]
+
+    first, _, third = root.children_
+    assert first.move_up is not None and not first.move_up.isEnabled()
+    click(qtbot, third.move_up)
+    assert cities() == ["A", "C", "B"]
+    click(qtbot, first.move_down)
+    assert cities() == ["C", "A", "B"]
+    assert third.move_up is not None and not third.move_up.isEnabled()
+    click(qtbot, root.children_[1].remove)
+    assert cities() == ["C", "B"]
+
+
+def test_moving_a_group_keeps_its_rules(builder: RuleBuilder, qtbot: Any) -> None:
+    builder.set_rules(
+        {
+            "combinator": "and",
+            "not": False,
+            "rules": [
+                {"field": "city", "operator": "=", "value": "Berlin"},
+                {
+                    "combinator": "or",
+                    "not": False,
+                    "rules": [{"field": "country", "operator": "=", "value": "DE"}],
+                },
+            ],
+        }
+    )
+    group = builder.root.children_[1]
+    click(qtbot, group.move_up)
+    assert builder.rules()["rules"][0] == {
+        "combinator": "or",
+        "not": False,
+        "rules": [{"field": "country", "operator": "=", "value": "DE"}],
+    }
+
+
+def test_changed_fires_on_every_edit(builder: RuleBuilder, qtbot: Any) -> None:
+    with qtbot.waitSignal(builder.changed, timeout=1000):
+        click(qtbot, builder.root.add_condition_button)
+    row = last_row(builder.root)
+    with qtbot.waitSignal(builder.changed, timeout=1000):
+        qtbot.keyClicks(row.editor.focus_widgets()[0], "x")
+    with qtbot.waitSignal(builder.changed, timeout=1000):
+        click(qtbot, builder.root.or_button)
+
+
+def test_invalid_condition_is_marked_in_place_with_the_reason(
+    builder: RuleBuilder, qtbot: Any
+) -> None:
+    click(qtbot, builder.root.add_condition_button)
+    row = last_row(builder.root)
+    set_condition(qtbot, row, "bonus_points", ">=", "lots")
+    assert builder.problems() == [RuleProblem("rules[0]", "“lots” is not a whole number")]
+    qtbot.waitUntil(row.problem_label.isVisible, timeout=1000)
+    assert "“lots” is not a whole number" in row.problem_label.text()
+    assert row.property("invalid") == "true"
+    row.editor.focus_widgets()[0].clear()
+    qtbot.keyClicks(row.editor.focus_widgets()[0], "12")
+    assert builder.problems() == []
+    assert row.problem_label.isHidden()
+
+
+def test_problems_found_by_the_core_are_shown_too(builder: RuleBuilder, qtbot: Any) -> None:
+    """An empty nested group passes every editor; the core's compiler refuses it."""
+    click(qtbot, builder.root.add_group_button)
+    group = last_group(builder.root)
+    click(qtbot, group.children_[0].remove)
+    problems = builder.problems()
+    assert [p.path for p in problems] == ["rules[0]"]
+    assert "empty group" in problems[0].message
+    qtbot.waitUntil(group.problem_label.isVisible, timeout=1000)
+
+
+def test_unknown_field_from_a_job_is_kept_and_reported(builder: RuleBuilder) -> None:
+    rules = {
+        "combinator": "and",
+        "not": False,
+        "rules": [{"field": "shoe_size", "operator": "=", "value": 42}],
+    }
+    builder.set_rules(rules)
+    assert builder.rules() == rules
+    assert builder.problems() == [
+        RuleProblem("rules[0]", "Field “shoe_size” is not in this database")
+    ]
+
+
+def test_event_editor_periods(builder: RuleBuilder, qtbot: Any) -> None:
+    click(qtbot, builder.root.add_condition_button)
+    row = last_row(builder.root)
+    set_condition(qtbot, row, "$event", "had")
+    editor = row.editor
+    assert isinstance(editor, EventEditor)
+    pick(editor.type.combo, "clicked")
+    pick(editor.period.combo, "any")
+    assert builder.rules()["rules"][0]["value"] == {"type": "clicked", "atLeast": 1}
+    pick(editor.period.combo, "dates")
+    editor.dates.set_value(["2026-02-01", "2026-01-01"])
+    assert builder.problems()[0].message == "The first date must not be after the second"
+
+
+def test_tab_order_follows_the_tree(builder: RuleBuilder, qtbot: Any) -> None:
+    """A condition added to an earlier group sits in the tab chain where it is shown."""
+    root = builder.root
+    click(qtbot, root.add_group_button)
+    group = last_group(root)
+    click(qtbot, root.add_condition_button)  # after the group
+    later = last_row(root)
+    click(qtbot, group.add_condition_button)  # added last, shown before `later`
+    added = last_row(group)
+    qtbot.waitUntil(later.field_combo.isVisible, timeout=1000)
+    qtbot.waitUntil(added.field_combo.isVisible, timeout=1000)
+    chain = builder.root.focus_widgets()
+    assert chain.index(added.field_combo) < chain.index(later.field_combo)
+    widget: QWidget = added.remove
+    widget = widget.nextInFocusChain()
+    while not (widget.focusPolicy() & Qt.FocusPolicy.TabFocus) or not widget.isVisible():
+        widget = widget.nextInFocusChain()
+    assert widget is later.field_combo
+
+
+def test_buttons_have_mnemonics(builder: RuleBuilder) -> None:
+    root = builder.root
+    assert "&" in root.add_condition_button.text()
+    assert "&" in root.add_group_button.text()
+    assert "&" in root.not_check.text()
+
+
+def test_value_editors_report_problems_in_plain_words() -> None:
+    number = editor_for("integer")
+    number.set_value("abc")
+    assert number.problem() == "“abc” is not a whole number"
+    email = editor_for(FieldType.EMAIL)
+    email.set_value("nobody@")
+    assert email.problem() == "“nobody@” is not an email address"
+    phones = editor_for(FieldType.PHONES)
+    phones.set_value(["+491701234567", "12"])
+    assert phones.problem() == "“12” is not a phone number (+ and digits)"
+    pair = editor_for("pair", item="float")
+    pair.set_value([5, 1])
+    assert pair.problem() == "The first value must not be greater than the second"
+    days = editor_for("days")
+    days.set_value(7)
+    assert days.value() == 7 and days.problem() is None
+    assert QApplication.instance() is not None
