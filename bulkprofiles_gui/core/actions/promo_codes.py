@@ -1,0 +1,202 @@
+"""Promo codes: attach a free code of a loyalty program to each selected
+profile, or detach the program's codes from them.
+
+**Attach**: one code per profile.  A profile that already holds a code of the
+program (attached or activated) keeps it (``already_holds_code``).  The
+others get the free codes in a fixed order: the batch's pending profiles are
+numbered by their position in the frozen selection, the program's free codes
+by id (lowest first), and profile *n* gets code *n* (one UPDATE ... FROM over
+the two ``row_number()`` sub-selects).  When the pool runs dry the remaining
+profiles are skipped as ``pool_empty``: counted in the task, never silently
+ignored; the task still completes.  ``promo_attached`` triggers of the
+program (or of any program) fire for the profiles that got a code.
+
+**Detach**: the program's *attached* codes of the profile become free again
+(no profile, no attach time).  Activated (redeemed) codes stay with their
+profile: they are history, not a pool.  A profile with no code of the program
+is skipped as ``no_code``, one with only activated codes as
+``code_activated``.  Detaching starts no trigger.
+
+A dry run cannot take codes, so it counts the codes it *would* have used in
+``ctx.scratch`` to report ``pool_empty`` for the same profiles as a real run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from .. import models as m
+from ._params import ProfileCondition, ProfileId, batch_ids, database_name, require_text
+from .base import (
+    CHANGED,
+    ActionContext,
+    ActionError,
+    Batch,
+    check_keys,
+    mark_outcome,
+    record_trigger_events,
+)
+
+TYPE = "promo_codes"
+LABEL = "Attach or detach promo codes"
+DESCRIPTION = (
+    "Attach a free promo code of a loyalty program to each selected profile (one per "
+    "profile), or detach the program's codes from them."
+)
+REQUIRES_CONDITIONS = False
+DESTRUCTIVE = False
+
+KEYS = frozenset({"mode", "program"})
+MODES = ("attach", "detach")
+
+
+@dataclass(frozen=True)
+class Params:
+    mode: str
+    program_id: int
+    program: str
+
+
+def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
+    check_keys(raw, KEYS)
+    mode = raw.get("mode")
+    if mode not in MODES:
+        raise ActionError(f"job.action.mode: {mode!r} is not one of: {', '.join(MODES)}")
+    name = require_text(raw, "program", "loyalty program")
+    found = conn.execute(
+        select(m.LoyaltyProgram.id, m.LoyaltyProgram.database_id).where(
+            m.LoyaltyProgram.name == name
+        )
+    ).first()
+    if found is None:
+        raise ActionError(f"job.action.program: no loyalty program named {name!r}")
+    program_id, owner = int(found[0]), found[1]
+    if owner is not None and owner != ctx.database_id:
+        raise ActionError(
+            f"job.action.program: loyalty program {name!r} belongs to database "
+            f"{database_name(conn, owner)!r}, not {database_name(conn, ctx.database_id)!r}"
+        )
+    return Params(str(mode), program_id, name)
+
+
+def _holds_code(program_id: int, *statuses: str) -> ProfileCondition:
+    """Condition: the profile holds a code of the program (with one of ``statuses``)."""
+
+    def condition(pid: ProfileId) -> ColumnElement[bool]:
+        pc = aliased(m.PromoCode)
+        query = select(pc.id).where(pc.program_id == program_id, pc.profile_id == pid)
+        if statuses:
+            query = query.where(pc.status.in_(statuses))
+        return exists(query)
+
+    return condition
+
+
+def _numbered_pending(batch: Batch) -> Any:
+    """The batch's pending profiles numbered 1.. by position (a sub-select)."""
+    tpa = aliased(m.TaskProfile)
+    return (
+        select(
+            tpa.profile_id.label("profile_id"),
+            func.row_number().over(order_by=tpa.position).label("rn"),
+        )
+        .where(
+            tpa.task_id == batch.task_id,
+            tpa.position >= batch.lo,
+            tpa.position < batch.hi,
+            tpa.outcome.is_(None),
+        )
+        .subquery("pending")
+    )
+
+
+def _free_codes(program_id: int) -> ColumnElement[bool]:
+    pc = m.PromoCode
+    return and_(pc.program_id == program_id, pc.status == "free")
+
+
+def _count_free(conn: Connection, program_id: int) -> int:
+    query = select(func.count()).select_from(m.PromoCode).where(_free_codes(program_id))
+    return int(conn.execute(query).scalar_one())
+
+
+def _assign_codes(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    """Give pending profile n (by position) free code n (by id), set-based."""
+    pending = _numbered_pending(batch)
+    pca = aliased(m.PromoCode)
+    first_free = (
+        select(pca.id.label("code_id"))
+        .where(pca.program_id == params.program_id, pca.status == "free")
+        .order_by(pca.id)
+        .limit(batch.hi - batch.lo)
+        .subquery("first_free")
+    )
+    free = select(
+        first_free.c.code_id, func.row_number().over(order_by=first_free.c.code_id).label("rn")
+    ).subquery("free")
+    assign = (
+        select(free.c.code_id, pending.c.profile_id)
+        .join_from(free, pending, free.c.rn == pending.c.rn)
+        .subquery("assign")
+    )
+    pc = m.PromoCode
+    conn.execute(
+        update(pc)
+        .where(pc.id == assign.c.code_id)
+        .values(status="attached", profile_id=assign.c.profile_id, attached_at=ctx.now)
+    )
+
+
+def _attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    holds = _holds_code(params.program_id)
+    mark_outcome(conn, batch, "already_holds_code", batch_ids(batch, holds))
+    used_key = f"promo_codes.used.{params.program_id}"
+    used_in_dry_run = int(ctx.scratch.get(used_key, 0))
+    available = max(_count_free(conn, params.program_id) - used_in_dry_run, 0)
+    pending = _numbered_pending(batch)
+    beyond_pool = select(pending.c.profile_id).where(pending.c.rn > available)
+    mark_outcome(conn, batch, "pool_empty", beyond_pool)
+    if not ctx.dry_run:
+        _assign_codes(conn, ctx, params, batch)
+    changed = mark_outcome(conn, batch, CHANGED)
+    if ctx.dry_run:
+        ctx.scratch[used_key] = used_in_dry_run + changed
+    t = m.Trigger
+    program_ok = or_(t.program_id.is_(None), t.program_id == params.program_id)
+    record_trigger_events(conn, ctx, batch, and_(t.kind == "promo_attached", program_ok))
+
+
+def _detach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    holds_any = _holds_code(params.program_id)
+    holds_attached = _holds_code(params.program_id, "attached")
+    mark_outcome(conn, batch, "no_code", batch_ids(batch, lambda pid: ~holds_any(pid)))
+    mark_outcome(conn, batch, "code_activated", batch_ids(batch, lambda pid: ~holds_attached(pid)))
+    if not ctx.dry_run:
+        pc = m.PromoCode
+        conn.execute(
+            update(pc)
+            .where(
+                pc.program_id == params.program_id,
+                pc.status == "attached",
+                pc.profile_id.in_(batch.pending_ids()),
+            )
+            .values(status="free", profile_id=None, attached_at=None)
+        )
+    mark_outcome(conn, batch, CHANGED)
+
+
+def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    if params.mode == "attach":
+        _attach(conn, ctx, params, batch)
+    else:
+        _detach(conn, ctx, params, batch)
+
+
+def describe(params: Params) -> str:
+    if params.mode == "attach":
+        return f"Attach one free promo code of {params.program} to each profile"
+    return f"Detach the promo codes of {params.program} (activated codes stay)"
