@@ -589,9 +589,12 @@ def test_delete_profiles_shows_the_cutoff_in_words(
 
 
 class _FakeSelectionPage(QWizardPage):
-    def __init__(self, rules: dict[str, Any]) -> None:
+    """Stands in for the selection page: ``selection()`` and ``selected_count``."""
+
+    def __init__(self, rules: dict[str, Any], selected_count: int | None = None) -> None:
         super().__init__()
         self.rules = rules
+        self.selected_count = selected_count
 
     def selection(self) -> dict[str, Any]:
         return {"database": "Shop customers", "segment": None, "rules": self.rules}
@@ -618,6 +621,19 @@ def test_conditions_are_mandatory(qtbot: Any, ctx: WizardContext, cls: type[Acti
     assert page.action() == {"type": cls.ACTION_TYPE}
 
 
+def test_promo_codes_takes_the_count_from_the_selection_page(
+    qtbot: Any, ctx: WizardContext
+) -> None:
+    wizard = QWizard()
+    qtbot.addWidget(wizard)
+    wizard.addPage(_FakeSelectionPage({"combinator": "and", "rules": []}, selected_count=40))
+    page = PromoCodesPage(ctx)
+    wizard.addPage(page)
+    page.initializePage()
+    assert "selection holds 40 profiles" in page.pool_label.text()
+    assert page.isComplete()  # a dry pool is reported, not refused
+
+
 def test_global_unsubscribe_explains_itself(qtbot: Any, ctx: WizardContext) -> None:
     page = _page(qtbot, GlobalUnsubscribePage, ctx)
     assert "any channel" in page.explanation_label.text()
@@ -630,6 +646,33 @@ def test_pages_without_a_database_are_incomplete(qtbot: Any, shop_store: Store) 
         page = _page(qtbot, cls, none)
         assert not page.isComplete(), cls.__name__
         assert isinstance(page.problems(), list)
+
+
+def test_keyboard_labels_have_buddies_and_rows_tab_in_order(qtbot: Any, ctx: WizardContext) -> None:
+    for cls in PAGES.values():
+        page = _page(qtbot, cls, ctx)
+        for row in range(page.form.rowCount()):
+            label = page.form.itemAt(row, page.form.ItemRole.LabelRole)
+            if label is not None and label.widget() is not None and label.widget().text():
+                assert "&" in label.widget().text() or cls is PromoCodesPage
+                assert label.widget().buddy() is not None, label.widget().text()
+    page = _page(qtbot, UpdateFieldsPage, ctx)
+    row = _add_field(page, "city")
+    _choose(row.op_combo, "clear")
+    _choose(row.op_combo, "set")  # a new editor: it must still come between op and Remove
+    assert _tab_stops_after(row.op_combo, 2) == [row.editor.line, row.remove_button]
+
+
+def _tab_stops_after(widget: Any, n: int) -> list[Any]:
+    """The next ``n`` widgets Tab reaches after ``widget``."""
+    stops: list[Any] = []
+    current = widget
+    while len(stops) < n:
+        current = current.nextInFocusChain()
+        tabbable = bool(current.focusPolicy() & Qt.FocusPolicy.TabFocus)
+        if tabbable and current.isEnabled() and not current.isHidden():
+            stops.append(current)
+    return stops
 
 
 def test_choice_combo_keeps_an_unknown_value_visible(qtbot: Any) -> None:

@@ -322,18 +322,28 @@ class ActionPage(QWizardPage):
             buddy.setBuddy(widget)
         return widget
 
-    def wizard_selection(self) -> dict[str, Any] | None:
-        """The selection of the wizard's selection page, when there is one."""
+    def selection_page(self) -> QWizardPage | None:
+        """The wizard's selection page (the page with ``selection()``), if any."""
         wizard = self.wizard()
         if wizard is None:
             return None
         for page_id in wizard.pageIds():
             page = wizard.page(page_id)
-            getter = getattr(page, "selection", None)
-            if page is not self and callable(getter):
-                result = getter()
-                return result if isinstance(result, dict) else None
+            if page is not self and callable(getattr(page, "selection", None)):
+                return page
         return None
+
+    def wizard_selection(self) -> dict[str, Any] | None:
+        """The selection of the wizard's selection page, when there is one."""
+        page = self.selection_page()
+        result = page.selection() if page is not None else None  # type: ignore[attr-defined]
+        return result if isinstance(result, dict) else None
+
+    def wizard_selected_count(self) -> int | None:
+        """How many profiles the selection holds, when the selection page knows
+        (its optional ``selected_count`` attribute: the last finished count)."""
+        count = getattr(self.selection_page(), "selected_count", None)
+        return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 class ResourceChannelFields:

@@ -61,6 +61,12 @@ class PromoCodesPage(ActionPage):
             ((program_text(p), p.name) for p in programs), "No loyalty program for this database"
         )
 
+    def initializePage(self) -> None:
+        super().initializePage()
+        known = self.wizard_selected_count()
+        if known is not None:
+            self.set_expected_profiles(known)
+
     def set_expected_profiles(self, count: int | None) -> None:
         """How many profiles the selection holds, when known (for the pool warning)."""
         self._expected_profiles = count

@@ -61,7 +61,7 @@ class SubscribeFromFieldsPage(ActionPage):
         self.source_combo = ChoiceCombo()
         self.unsafe_option = UnsafeStatusesOption()
         self.add_row("Subscription &status:", self.status_combo)
-        self.add_row("Contact &from field:", self.source_combo)
+        self.add_row("Con&tact from field:", self.source_combo)
         self.form.addRow("", self.unsafe_option)
         self.channel_combo.currentIndexChanged.connect(self._channel_changed)
         self.source_combo.currentIndexChanged.connect(self.refresh_state)

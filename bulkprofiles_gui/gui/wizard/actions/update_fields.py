@@ -4,6 +4,7 @@ tags) and a value in an editor that fits the field type."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -122,8 +123,9 @@ class ChangeRow(QWidget):
             if inner is not None and inner.maximumWidth() < EDITOR_WIDTH:
                 self.editor.setMaximumWidth(inner.maximumWidth())  # e.g. a short number box
             self._editor_box.insertWidget(0, self.editor, 1)
-            self.setTabOrder(self.op_combo, self.editor)
-            self.setTabOrder(self.editor, self.remove_button)
+            chain = [self.op_combo, *self.editor.focus_widgets(), self.remove_button]
+            for first, second in pairwise(chain):
+                QWidget.setTabOrder(first, second)
         self.changed.emit()
 
     def change(self) -> dict[str, Any]:
@@ -202,7 +204,7 @@ class UpdateFieldsPage(ActionPage):
         self.field_combo.setFixedWidth(OP_WIDTH + ROW_SPACING + EDITOR_WIDTH)
         self.field_combo.setToolTip("All fields of the database that may be changed")
         self.add_button = QPushButton("&Add this field")
-        field_label = QLabel("&Field:")
+        field_label = QLabel("Fie&ld:")
         field_label.setFixedWidth(ROW_LABEL_WIDTH)
         field_label.setBuddy(self.field_combo)
         picker = QHBoxLayout()
