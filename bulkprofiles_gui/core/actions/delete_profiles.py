@@ -1,0 +1,103 @@
+"""Delete profiles by conditions.
+
+Conditions are mandatory (``REQUIRES_CONDITIONS``: the runner refuses a job
+without any, so this never means "all profiles").  Only profiles with no
+interaction on or after the *cut-off* are deleted: the first day of the
+current month minus N months, N = ``delete_min_inactive_months`` from the
+configuration file (default 4), so on 1 May and on 31 May alike the cut-off
+is 1 January.  :func:`inactivity_cutoff` computes it; the wizard shows it.
+
+An interaction on or after the cut-off is any of: an event in the profile's
+action history, the profile's creation, or its ``last_interaction_at``
+stamp.  Such profiles are skipped as ``recently_active``.
+
+What stays and what goes: the profile's subscriptions and list values
+(phones, tags) go with it (foreign-key cascade); its events and trigger
+events stay (no foreign key: the action statistics remain in reports); its
+promo codes become unlinked (``profile_id`` set to NULL) and keep their
+status, so an attached or activated code is not handed out again.  Deleting
+starts no trigger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, delete, exists, or_, select
+
+from .. import models as m
+from ._params import ProfileId, batch_ids
+from .base import CHANGED, ActionContext, Batch, check_keys, mark_outcome
+
+TYPE = "delete_profiles"
+LABEL = "Delete profiles by conditions"
+DESCRIPTION = (
+    "Delete the selected profiles that had no interaction since the cut-off date; their "
+    "action statistics stay in reports."
+)
+REQUIRES_CONDITIONS = True
+DESTRUCTIVE = True
+
+
+def inactivity_cutoff(today: dt.date, months: int) -> dt.date:
+    """The first day of ``today``'s month minus ``months`` months.
+
+    >>> inactivity_cutoff(dt.date(2026, 5, 1), 4), inactivity_cutoff(dt.date(2026, 5, 31), 4)
+    (datetime.date(2026, 1, 1), datetime.date(2026, 1, 1))
+    """
+    if months < 0:
+        raise ValueError("months must be >= 0")
+    index = today.year * 12 + (today.month - 1) - months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Params:
+    months: int
+    cutoff: dt.date
+
+    @property
+    def cutoff_at(self) -> dt.datetime:
+        return dt.datetime.combine(self.cutoff, dt.time())
+
+
+def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
+    check_keys(raw, frozenset())
+    months = ctx.settings.delete_min_inactive_months
+    return Params(months, inactivity_cutoff(ctx.now.date(), months))
+
+
+def _recently_active(store_profiles: Any, since: dt.datetime) -> Any:
+    p = store_profiles
+
+    def condition(pid: ProfileId) -> ColumnElement[bool]:
+        event = exists(
+            select(m.Event.id).where(m.Event.profile_id == pid, m.Event.occurred_at >= since)
+        )
+        profile = exists(
+            select(p.c.id).where(
+                p.c.id == pid,
+                or_(p.c.created_at >= since, p.c.last_interaction_at >= since),
+            )
+        )
+        return or_(event, profile)
+
+    return condition
+
+
+def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    active = _recently_active(ctx.store.profiles, params.cutoff_at)
+    mark_outcome(conn, batch, "recently_active", batch_ids(batch, active))
+    if not ctx.dry_run:
+        profiles = ctx.store.profiles
+        conn.execute(delete(profiles).where(profiles.c.id.in_(batch.pending_ids())))
+    mark_outcome(conn, batch, CHANGED)
+
+
+def describe(params: Params) -> str:
+    return (
+        f"Delete the profiles with no interaction since {params.cutoff.isoformat()} "
+        f"({params.months} months before the start of the current month)"
+    )
