@@ -43,6 +43,7 @@ from sqlalchemy import Connection
 from superqt import QLabeledRangeSlider
 
 from ...core import catalog as core_catalog
+from ...core import segments
 from ...core.jobfile import Job, empty_rules
 from ...core.selection import (
     RuleError,
@@ -146,15 +147,11 @@ def load_sources(store: Store) -> list[SourceEntry]:
     return entries
 
 
-def _list_segments(store: Store, conn: Connection) -> list[Any]:
-    from ...core import segments
-
-    return list(segments.list_segments(store, conn))
+def _list_segments(store: Store, conn: Connection) -> list[segments.SegmentInfo]:
+    return segments.list_segments(store, conn)
 
 
 def _create_segment(store: Store, conn: Connection, spec: SelectionSpec, name: str) -> None:
-    from ...core import segments
-
     segments.create_segment(
         store,
         conn,
@@ -467,6 +464,7 @@ class SelectionPage(QWizardPage):
             self._on_selection_edited()
             return
         self._schema = None
+        self._generation += 1
         self.save_segment_button.setEnabled(False)
         self.count_label.setText("–")
         self.count_status.setText("Loading fields…")
@@ -600,7 +598,11 @@ class SelectionPage(QWizardPage):
 
     def counted(self) -> bool:
         """True when the count shown is that of the current selection."""
-        return self._counted_generation == self._generation and not self.is_busy()
+        return (
+            self._schema is not None
+            and self._counted_generation == self._generation
+            and not self.count_timer.isActive()
+        )
 
     # --- save as segment -------------------------------------------------------------------
 

@@ -1,0 +1,384 @@
+"""The selection page on a real SQLite store: database/segment, rules, range,
+limit, the live count (computed in the background) and "Save as segment...".
+
+Counts shown by the page are compared with ``core.selection.count`` of the
+same selection.  Every test waits for the page's background calls and checks
+that no QThread of the page is still running when it ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWizard, QWizardPage
+from sqlalchemy import insert
+
+from bulkprofiles_gui.core import segments
+from bulkprofiles_gui.core.config import Settings
+from bulkprofiles_gui.core.fields import FieldType
+from bulkprofiles_gui.core.jobfile import Job
+from bulkprofiles_gui.core.selection import SelectionSpec, count
+from bulkprofiles_gui.core.store import Store, open_store
+from bulkprofiles_gui.gui.widgets.rule_builder import ConditionRow
+from bulkprofiles_gui.gui.wizard import selection_page as sp
+from bulkprofiles_gui.gui.wizard.context import WizardContext
+from bulkprofiles_gui.gui.wizard.selection_page import SelectionPage, SourceEntry
+
+pytestmark = pytest.mark.usefixtures("qapp")
+
+CITIES = ("Berlin", "Paris", "Rome", "Madrid")
+SHOP_PROFILES = 200
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """ "Shop customers" (200 profiles, cities in turn, bonus points 0..199) with a
+    saved segment "Parisians" (30-80 %, limit 25); "Other" with 5 profiles."""
+    opened = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}", create=True)
+    with opened.begin() as conn:
+        shop = opened.create_database(conn, "Shop customers")
+        opened.add_custom_field(conn, shop, "bonus_points", "Bonus points", FieldType.INTEGER)
+        column = next(f for f in opened.fields(conn, shop) if f.key == "bonus_points")
+        bonus = opened.field_column(column).name
+        conn.execute(
+            insert(opened.profiles),
+            [
+                {"database_id": shop, "city": CITIES[i % 4], "first_name": f"P{i}", bonus: i}
+                for i in range(SHOP_PROFILES)
+            ],
+        )
+        other = opened.create_database(conn, "Other")
+        conn.execute(insert(opened.profiles), [{"database_id": other, "city": "Oslo"}] * 5)
+        segments.create_segment(
+            opened,
+            conn,
+            shop,
+            "Parisians",
+            rules={
+                "combinator": "and",
+                "not": False,
+                "rules": [{"field": "city", "operator": "=", "value": "Paris"}],
+            },
+            range_from=30,
+            range_to=80,
+            limit=25,
+        )
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def ctx(store: Store) -> WizardContext:
+    return WizardContext(store, Settings())
+
+
+@pytest.fixture
+def wizard(qtbot: Any, ctx: WizardContext) -> Iterator[QWizard]:
+    """The page in a real QWizard (with a next page, so Next can be checked)."""
+    wiz = QWizard()
+    wiz.addPage(SelectionPage(ctx))
+    wiz.addPage(QWizardPage())
+    wiz.resize(1280, 800)
+    qtbot.addWidget(wiz)
+    try:
+        yield wiz
+    finally:
+        assert sp.wait_for_background_calls(30_000)
+        assert sp.background_calls_running() == 0
+
+
+@pytest.fixture
+def page(wizard: QWizard) -> SelectionPage:
+    found = wizard.page(wizard.pageIds()[0])
+    assert isinstance(found, SelectionPage)
+    return found
+
+
+def shown(qtbot: Any, wizard: QWizard, page: SelectionPage) -> SelectionPage:
+    """Open the wizard on the page and wait for the first count."""
+    wizard.show()
+    wait_counted(qtbot, page)
+    return page
+
+
+def wait_counted(qtbot: Any, page: SelectionPage) -> None:
+    qtbot.waitUntil(page.counted, timeout=15_000)
+
+
+def core_count(
+    store: Store, database: str, rules: dict[str, Any], low: float, high: float, limit: int
+) -> int:
+    with store.begin() as conn:
+        spec = SelectionSpec(store.database_id(conn, database), rules, low, high, limit)
+        return count(store, conn, spec)
+
+
+def choose_source(page: SelectionPage, database: str, segment: str | None = None) -> None:
+    for index in range(page.source_combo.count()):
+        entry = page.source_combo.itemData(index)
+        if entry.database_name == database and entry.segment == segment:
+            page.source_combo.setCurrentIndex(index)
+            return
+    raise AssertionError(f"{database}/{segment} not offered")
+
+
+def add_condition(
+    qtbot: Any, page: SelectionPage, field: str, operator: str, text: str
+) -> ConditionRow:
+    root = page.rule_builder.root
+    qtbot.mouseClick(root.add_condition_button, Qt.MouseButton.LeftButton)
+    row = root.children_[-1]
+    assert isinstance(row, ConditionRow)
+    row.field_combo.setCurrentIndex(row.field_combo.findData(field))
+    row.operator_combo.setCurrentIndex(row.operator_combo.findData(operator))
+    qtbot.keyClicks(row.editor.focus_widgets()[0], text)
+    return row
+
+
+# --- tests -------------------------------------------------------------------------------------
+
+
+def test_lists_databases_each_followed_by_its_segments(
+    qtbot: Any, wizard: QWizard, page: SelectionPage
+) -> None:
+    shown(qtbot, wizard, page)
+    entries = [page.source_combo.itemData(i) for i in range(page.source_combo.count())]
+    assert [(e.database_name, e.segment) for e in entries] == [
+        ("Other", None),
+        ("Shop customers", None),
+        ("Shop customers", "Parisians"),
+    ]
+    assert "200 profiles" in page.source_combo.itemText(1)
+
+
+def test_whole_database_count_preview_and_context(
+    qtbot: Any, wizard: QWizard, page: SelectionPage, ctx: WizardContext
+) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    assert page.count_label.text() == f"{SHOP_PROFILES} of {SHOP_PROFILES} profiles"
+    assert page.preview_table.rowCount() == 50
+    headers = [
+        page.preview_table.horizontalHeaderItem(c).text()
+        for c in range(page.preview_table.columnCount())
+    ]
+    assert "City" in headers and "Bonus points" in headers
+    assert ctx.database_name == "Shop customers" and ctx.segment_name is None
+    assert ctx.database_id is not None
+    assert page.isComplete()
+    assert page.limit_spin.maximum() == SHOP_PROFILES
+
+
+def test_rules_range_and_limit_give_the_core_count(
+    qtbot: Any, wizard: QWizard, page: SelectionPage, store: Store
+) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    add_condition(qtbot, page, "city", "in", "Berlin, Rome")
+    add_condition(qtbot, page, "bonus_points", ">=", "20")
+    rules = page.rule_builder.rules()
+    assert rules["rules"] == [
+        {"field": "city", "operator": "in", "value": ["Berlin", "Rome"]},
+        {"field": "bonus_points", "operator": ">=", "value": 20},
+    ]
+
+    page.range_slider.setValue((10, 60))
+    wait_counted(qtbot, page)
+    expected = core_count(store, "Shop customers", rules, 10, 60, 0)
+    assert 0 < expected < SHOP_PROFILES
+    assert page.count_label.text() == f"{expected} of {SHOP_PROFILES} profiles"
+
+    page.limit_spin.setValue(7)
+    assert page.limit_slider.value() == 7
+    wait_counted(qtbot, page)
+    assert core_count(store, "Shop customers", rules, 10, 60, 7) == 7
+    assert page.count_label.text() == f"7 of {SHOP_PROFILES} profiles"
+    assert page.preview_table.rowCount() == 7
+
+    page.limit_slider.setValue(0)
+    assert page.limit_spin.value() == 0 and page.limit_spin.text() == "no limit"
+    wait_counted(qtbot, page)
+    assert page.count_label.text() == f"{expected} of {SHOP_PROFILES} profiles"
+    assert page.selection() == {
+        "database": "Shop customers",
+        "segment": None,
+        "rules": rules,
+        "range": {"from": 10.0, "to": 60.0},
+        "limit": 0,
+    }
+
+
+def test_invalid_condition_blocks_next_and_shows_the_reason(
+    qtbot: Any, wizard: QWizard, page: SelectionPage
+) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    assert next_button.isEnabled()
+    row = add_condition(qtbot, page, "bonus_points", ">=", "many")
+    assert not page.isComplete()
+    assert not next_button.isEnabled()
+    qtbot.waitUntil(row.problem_label.isVisible, timeout=1000)
+    assert "“many” is not a whole number" in row.problem_label.text()
+    assert "Fix the marked condition" in page.count_status.text()
+    row.editor.focus_widgets()[0].clear()
+    qtbot.keyClicks(row.editor.focus_widgets()[0], "150")
+    assert page.isComplete() and next_button.isEnabled()
+    wait_counted(qtbot, page)
+    assert page.count_label.text() == f"50 of {SHOP_PROFILES} profiles"
+
+
+def test_edits_are_debounced_into_one_count(
+    qtbot: Any, wizard: QWizard, page: SelectionPage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    calls: list[int] = []
+    real = sp.count_selection
+
+    def counting(store: Store, job: Job, generation: int) -> sp.CountResult:
+        calls.append(generation)
+        return real(store, job, generation)
+
+    monkeypatch.setattr(sp, "count_selection", counting)
+    for low in (5, 10, 15, 20, 25):
+        page.range_slider.setValue((low, 100))
+    wait_counted(qtbot, page)
+    assert len(calls) == 1
+    assert page.selection()["range"] == {"from": 25.0, "to": 100.0}
+
+
+def test_a_stale_count_is_discarded(
+    qtbot: Any, wizard: QWizard, page: SelectionPage, store: Store
+) -> None:
+    """Two counts in flight: only the newer one's result is shown."""
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    page.range_slider.setValue((0, 50))
+    page.count_timer.stop()
+    page._start_count()  # the older count starts now ...
+    add_condition(qtbot, page, "city", "=", "Madrid")  # ... and is overtaken by an edit
+    wait_counted(qtbot, page)
+    rules = page.rule_builder.rules()
+    expected = core_count(store, "Shop customers", rules, 0, 50, 0)
+    assert page.count_label.text() == f"{expected} of {SHOP_PROFILES} profiles"
+    assert expected != core_count(store, "Shop customers", {"rules": []}, 0, 50, 0)
+
+
+def test_choosing_a_segment_applies_its_conditions_range_and_limit(
+    qtbot: Any, wizard: QWizard, page: SelectionPage, ctx: WizardContext, store: Store
+) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers", "Parisians")
+    wait_counted(qtbot, page)
+    assert ctx.segment_name == "Parisians"
+    assert page.range_slider.value() == (30, 80)
+    assert page.limit_spin.value() == 25
+    assert "Parisians" in page.source_hint.text()
+    paris = {
+        "combinator": "and",
+        "not": False,
+        "rules": [{"field": "city", "operator": "=", "value": "Paris"}],
+    }
+    expected = core_count(store, "Shop customers", paris, 30, 80, 25)
+    assert page.count_label.text() == f"{expected} of {SHOP_PROFILES} profiles"
+    selection = page.selection()
+    assert selection["segment"] == "Parisians" and selection["database"] == "Shop customers"
+
+
+def test_save_as_segment(qtbot: Any, wizard: QWizard, page: SelectionPage, store: Store) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    add_condition(qtbot, page, "city", "=", "Rome")
+    page.range_slider.setValue((0, 90))
+    page.limit_spin.setValue(12)
+    page.ask_segment_name = lambda: "Romans"  # type: ignore[method-assign]
+    qtbot.mouseClick(page.save_segment_button, Qt.MouseButton.LeftButton)
+    assert page.save_message.text() == "Saved segment “Romans”."
+    with store.begin() as conn:
+        saved = {s.name: s for s in segments.list_segments(store, conn)}
+    assert saved["Romans"].rules == page.rule_builder.rules()
+    assert (saved["Romans"].range_from, saved["Romans"].range_to, saved["Romans"].limit) == (
+        0.0,
+        90.0,
+        12,
+    )
+
+    def offered() -> list[SourceEntry]:
+        return [page.source_combo.itemData(i) for i in range(page.source_combo.count())]
+
+    qtbot.waitUntil(lambda: any(e.segment == "Romans" for e in offered()), timeout=10_000)
+    assert page.current_source() == offered()[1]  # still the database
+
+    qtbot.mouseClick(page.save_segment_button, Qt.MouseButton.LeftButton)
+    assert page.save_message.text() == (
+        "Not saved: this database already has a segment named 'Romans'"
+    )
+
+
+def test_load_job_prefills_the_page(
+    qtbot: Any, wizard: QWizard, page: SelectionPage, store: Store
+) -> None:
+    rules = {
+        "combinator": "or",
+        "not": False,
+        "rules": [
+            {"field": "city", "operator": "=", "value": "Berlin"},
+            {
+                "combinator": "and",
+                "not": True,
+                "rules": [{"field": "bonus_points", "operator": "between", "value": [10, 90]}],
+            },
+        ],
+    }
+    page.load_job(Job(database="Shop customers", rules=rules, range_from=20, range_to=70, limit=9))
+    assert not page.isComplete()  # until the database's fields are loaded
+    shown(qtbot, wizard, page)
+    assert page.selection() == {
+        "database": "Shop customers",
+        "segment": None,
+        "rules": rules,
+        "range": {"from": 20.0, "to": 70.0},
+        "limit": 9,
+    }
+    assert page.isComplete()
+    assert (
+        page.count_label.text()
+        == f"{core_count(store, 'Shop customers', rules, 20, 70, 9)} of {SHOP_PROFILES} profiles"
+    )
+
+
+def test_a_job_naming_an_unknown_database_says_so(
+    qtbot: Any, wizard: QWizard, page: SelectionPage
+) -> None:
+    page.load_job(Job(database="Gone"))
+    wizard.show()
+    qtbot.waitUntil(lambda: "not in this store" in page.count_status.text(), timeout=10_000)
+    assert "“Gone”" in page.count_status.text()
+
+
+def test_switching_database_reloads_fields_and_limit(
+    qtbot: Any, wizard: QWizard, page: SelectionPage, ctx: WizardContext
+) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    choose_source(page, "Other")
+    wait_counted(qtbot, page)
+    assert page.count_label.text() == "5 of 5 profiles"
+    assert page.limit_spin.maximum() == 5
+    assert ctx.database_name == "Other"
+    keys = {c.key for c in page.rule_builder.catalog()}
+    assert "bonus_points" not in keys and "city" in keys
