@@ -1,0 +1,382 @@
+"""The wizard's review page: a plain-language summary, the triggers option,
+a dry run with the counts by outcome, "Save job as file...", and the
+confirmation of destructive updates.  It is the commit page: Next is "Run".
+
+The job is validated and the selection counted in the background when the
+page opens (``core.jobs.plan_job`` / ``count_selection``); Run stays disabled
+until that is done and valid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from ...core.actions.base import SKIP_REASONS
+from ...core.jobfile import Job
+from ...core.jobs import TaskSummary, count_selection, plan_job, run_job
+from ...core.progress import JobState
+from ...core.selection.operators import LABELS
+from ...core.store import Store
+from ..resources import icon
+from ..ui_settings import ui_settings
+from ..views.base import operator_message
+from ..worker import BackgroundCall
+from .context import WizardContext
+
+if TYPE_CHECKING:
+    from .wizard import UpdateWizard
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    """What the background check found out about the job."""
+
+    action_text: str
+    selected: int
+    destructive: bool
+    action_label: str
+    field_labels: dict[str, str]
+
+
+def check_job(store: Store, job: Job, ctx: WizardContext) -> ReviewFacts:
+    """Validate the whole job and count its selection (in a worker thread)."""
+    with store.begin() as conn:
+        plan = plan_job(store, conn, job, ctx.settings)
+        selected = count_selection(store, conn, plan)
+        labels = {f.key: f.label for f in store.fields(conn, plan.database_id)}
+    return ReviewFacts(
+        action_text=plan.describe(),
+        selected=selected,
+        destructive=plan.destructive,
+        action_label=str(plan.action.LABEL),
+        field_labels=labels,
+    )
+
+
+def _value_text(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_value_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_value_text(v)}" for k, v in value.items() if v not in (None, ""))
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def describe_rules(rules: dict[str, Any], labels: dict[str, str] | None = None) -> str:
+    """The rule tree in words, e.g. ``City is one of Berlin, Paris and (Age at least 30
+    or Registration date in the last N days 90)``."""
+    labels = labels or {}
+    combinator = str(rules.get("combinator", "and")).lower()
+    parts = []
+    for rule in rules.get("rules", []) or []:
+        if isinstance(rule, dict) and "rules" in rule:
+            inner = describe_rules(rule, labels)
+            if inner:
+                parts.append(f"({inner})")
+        elif isinstance(rule, dict):
+            field = str(rule.get("field", ""))
+            name = labels.get(field, field.lstrip("$").capitalize() if field else "?")
+            words = LABELS.get(str(rule.get("operator")), str(rule.get("operator")))
+            value = rule.get("value")
+            tail = "" if value in (None, "", []) else f" {_value_text(value)}"
+            parts.append(f"{name} {words}{tail}")
+    text = f" {combinator} ".join(parts)
+    if rules.get("not") and text:
+        text = f"not ({text})"
+    return text
+
+
+def _range_text(job: Job) -> str:
+    if job.range_from == 0 and job.range_to == 100:
+        return "the whole database (0–100 %)"
+    return f"{job.range_from:g}–{job.range_to:g} % of the database"
+
+
+class ReviewPage(QWizardPage):
+    """Summary, options, dry run; Run (commit) once the job is checked."""
+
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.facts: ReviewFacts | None = None
+        self.problem: str | None = None
+        self.dry_run_summary: TaskSummary | None = None
+        self._check_call: BackgroundCall | None = None
+        self._dry_call: BackgroundCall | None = None
+        self._dry_state: JobState | None = None
+        self.setTitle("Review and run")
+        self.setSubTitle("Check what will happen. Nothing has been changed yet.")
+        self.setCommitPage(True)
+        self.setButtonText(QWizard.WizardButton.CommitButton, "&Run")
+        self._build()
+
+    # -- layout -------------------------------------------------------------------
+    def _label(self) -> QLabel:
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
+
+    def _build(self) -> None:
+        self.where_label = self._label()
+        self.rules_label = self._label()
+        self.range_label = self._label()
+        self.limit_label = self._label()
+        self.action_label = self._label()
+        self.count_label = self._label()
+        self.count_label.setObjectName("bigCount")
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(8)
+        form.addRow("Profiles of:", self.where_label)
+        form.addRow("Conditions:", self.rules_label)
+        form.addRow("Range:", self.range_label)
+        form.addRow("Total limit:", self.limit_label)
+        form.addRow("Update:", self.action_label)
+        form.addRow("Selected now:", self.count_label)
+
+        self.skip_triggers_check = QCheckBox("&Don't start triggers related to this action")
+        self.skip_triggers_check.setToolTip(
+            "When on, no trigger campaign or scenario starts because of this update."
+        )
+        self.problem_label = self._label()
+        self.problem_label.setObjectName("error")
+        self.problem_label.setStyleSheet("color: #a12622;")
+        self.problem_label.hide()
+
+        self.dry_run_button = QPushButton("Dr&y run")
+        self.dry_run_button.setToolTip("Work out the outcome of every profile without changing any")
+        self.dry_run_button.clicked.connect(self.start_dry_run)
+        self.save_button = QPushButton(icon("save"), "&Save job as file…")
+        self.save_button.clicked.connect(self._on_save_clicked)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.dry_run_button)
+        buttons.addWidget(self.save_button)
+        buttons.addStretch(1)
+        self.dry_run_status = QLabel()
+        self.dry_run_status.setObjectName("hint")
+        self.dry_run_table = QTreeWidget()
+        self.dry_run_table.setObjectName("dryRunTable")
+        self.dry_run_table.setHeaderLabels(["Outcome of the dry run", "Profiles"])
+        self.dry_run_table.setRootIsDecorated(False)
+        self.dry_run_table.setAlternatingRowColors(True)
+        self.dry_run_table.setMaximumHeight(170)
+        self.dry_run_table.hide()
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addSpacing(6)
+        layout.addWidget(self.skip_triggers_check)
+        layout.addWidget(self.problem_label)
+        layout.addSpacing(6)
+        layout.addLayout(buttons)
+        layout.addWidget(self.dry_run_status)
+        layout.addWidget(self.dry_run_table)
+        layout.addStretch(1)
+
+    # -- the wizard's job ---------------------------------------------------------------
+    def update_wizard(self) -> UpdateWizard | None:
+        wizard = self.wizard()
+        return wizard if hasattr(wizard, "job") else None  # type: ignore[return-value]
+
+    def job(self) -> Job:
+        wizard = self.update_wizard()
+        assert wizard is not None
+        return wizard.job()
+
+    def skip_triggers(self) -> bool:
+        return self.skip_triggers_check.isChecked()
+
+    def set_skip_triggers(self, on: bool) -> None:
+        self.skip_triggers_check.setChecked(on)
+
+    # -- opening -------------------------------------------------------------------
+    def initializePage(self) -> None:
+        job = self.job()
+        self.facts = None
+        self.problem = None
+        self.dry_run_summary = None
+        self.dry_run_table.hide()
+        self.dry_run_status.setText("")
+        where = job.database or ""
+        if job.segment:
+            where = f"segment “{job.segment}” of {where}" if where else f"segment “{job.segment}”"
+        self.where_label.setText(where)
+        self._show_rules(job, {})
+        self.range_label.setText(_range_text(job))
+        self.limit_label.setText(
+            f"the first {job.limit:,} matching profiles" if job.limit else "none"
+        )
+        self.action_label.setText("…")
+        self.count_label.setText("Counting…")
+        self.problem_label.hide()
+        self._set_busy(True)
+        store, ctx = self.ctx.store, self.ctx
+        if self._check_call is not None:
+            self._check_call.discard()
+        call = BackgroundCall(lambda: check_job(store, job, ctx), self)
+        call.done.connect(self._on_checked)
+        call.error.connect(self._on_check_failed)
+        call.finished.connect(lambda: self._set_busy(False))
+        self._check_call = call.start()
+
+    def _show_rules(self, job: Job, labels: dict[str, str]) -> None:
+        text = describe_rules(job.rules, labels)
+        if job.segment:
+            text = f"those of the segment{', and ' + text if text else ''}"
+        self.rules_label.setText(text or "none: every profile of the range")
+
+    @Slot(object)
+    def _on_checked(self, facts: Any) -> None:
+        self.facts = facts
+        self.action_label.setText(facts.action_text)
+        self._show_rules(self.job(), facts.field_labels)
+        word = "will be deleted" if "delete" in facts.action_label.lower() else "are selected"
+        self.count_label.setText(f"{facts.selected:,} profiles {word}")
+        self.completeChanged.emit()
+
+    @Slot(object)
+    def _on_check_failed(self, exc: object) -> None:
+        self.problem = operator_message(exc)
+        self.problem_label.setText(f"This job cannot run: {self.problem}")
+        self.problem_label.show()
+        self.count_label.setText("–")
+        self.action_label.setText("–")
+        self.completeChanged.emit()
+
+    def _set_busy(self, busy: bool) -> None:
+        dry_running = self._dry_call is not None and self._dry_call.is_running()
+        self.dry_run_button.setEnabled(not busy and not dry_running and self.problem is None)
+
+    def is_checking(self) -> bool:
+        return self._check_call is not None and self._check_call.is_running()
+
+    def isComplete(self) -> bool:
+        dry_running = self._dry_call is not None and self._dry_call.is_running()
+        return self.facts is not None and self.problem is None and not dry_running
+
+    # -- dry run --------------------------------------------------------------------
+    @Slot()
+    def start_dry_run(self) -> None:
+        if self.facts is None:
+            return
+        job = self.job()
+        store, settings = self.ctx.store, self.ctx.settings
+        state = JobState()
+        self._dry_state = state
+        self.dry_run_status.setText("Dry run: working out the outcome of every profile…")
+        self.dry_run_button.setEnabled(False)
+        call = BackgroundCall(
+            lambda: run_job(store, job, state, dry_run=True, settings=settings), self
+        )
+        call.done.connect(self._on_dry_run_done)
+        call.error.connect(self._on_dry_run_failed)
+        call.finished.connect(lambda: self._set_busy(False))
+        call.finished.connect(self.completeChanged)
+        self._dry_call = call.start()
+        self.completeChanged.emit()
+
+    @Slot(object)
+    def _on_dry_run_done(self, summary: Any) -> None:
+        self.dry_run_summary = summary
+        if summary.status == "failed":
+            self.dry_run_status.setText(f"The dry run failed: {summary.error}")
+            return
+        self.dry_run_status.setText(
+            f"Dry run (task {summary.task_id}): nothing was changed. "
+            "These counts are what Run would do now."
+        )
+        self.dry_run_table.clear()
+        rows = [("Selected", summary.selected), ("Would change", summary.changed)]
+        rows += [
+            (f"Would skip: {SKIP_REASONS.get(reason, reason)}", n)
+            for reason, n in sorted(summary.skipped.items(), key=lambda kv: -kv[1])
+        ]
+        for label, n in rows:
+            item = QTreeWidgetItem([label, f"{n:,}"])
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            self.dry_run_table.addTopLevelItem(item)
+        self.dry_run_table.resizeColumnToContents(0)
+        self.dry_run_table.show()
+
+    @Slot(object)
+    def _on_dry_run_failed(self, exc: object) -> None:
+        self.dry_run_status.setText(f"The dry run failed: {operator_message(exc)}")
+
+    # -- save -----------------------------------------------------------------------
+    def ask_save_path(self, suggested: str) -> str | None:
+        """Where to save the job (a dialog; tests replace this method)."""
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save job as file", suggested, "Job files (*.json)"
+        )
+        return path or None
+
+    @Slot()
+    def _on_save_clicked(self) -> None:
+        start = Path(str(ui_settings().value("jobs/last_dir", str(Path.home()))))
+        path = self.ask_save_path(str(start / "job.json"))
+        if path:
+            self.save_job(path)
+
+    def save_job(self, path: str) -> bool:
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_suffix(".json")
+        try:
+            target.write_text(self.job().to_json() + "\n", encoding="utf-8")
+        except OSError as exc:
+            QMessageBox.warning(self, "Save job", f"Cannot write {target}: {exc.strerror}")
+            return False
+        ui_settings().setValue("jobs/last_dir", str(target.parent))
+        self.dry_run_status.setText(f"Saved the job to {target}.")
+        return True
+
+    # -- run ------------------------------------------------------------------------
+    def confirm_destructive(self, action_label: str, selected: int) -> bool:
+        """Ask before a destructive update (tests replace this method)."""
+        answer = QMessageBox.warning(
+            self,
+            action_label,
+            f"{action_label}: this applies to {selected:,} profiles and cannot be undone.\n\n"
+            "Do you want to run it?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def validatePage(self) -> bool:
+        if self.facts is None or self.problem is not None:
+            return False
+        if self.facts.destructive:
+            return self.confirm_destructive(self.facts.action_label, self.facts.selected)
+        return True
+
+    def shutdown(self) -> None:
+        if self._dry_state is not None:
+            self._dry_state.cancel()
+        for call in (self._check_call, self._dry_call):
+            if call is not None:
+                call.discard()
+                call.wait()

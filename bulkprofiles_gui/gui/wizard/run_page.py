@@ -1,0 +1,273 @@
+"""The wizard's last page: the job runs in a QThread worker.
+
+Progress reports come from ``JobState.on_progress`` in the worker thread and
+reach the page through a queued signal (``_Relay``); the page only ever
+touches widgets on the main thread.  Cancel sets the JobState flag, which
+the runner polls between batches: the committed batches stay, the task ends
+``cancelled`` and can be resumed from the Tasks view.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from ...core.actions.base import SKIP_REASONS
+from ...core.jobfile import Job
+from ...core.jobs import TaskSummary, prepare_task, run_task
+from ...core.progress import JobState, Progress
+from ..resources import icon
+from ..views.base import operator_message
+from ..views.tasks import format_duration
+from ..worker import BackgroundCall
+from .context import WizardContext
+
+#: At most this many progress updates per second reach the widgets.
+MAX_UPDATES_PER_SECOND = 10
+
+FINAL_WORDS = {
+    "completed": "Done.",
+    "cancelled": "Cancelled. The profiles processed so far keep their changes; "
+    "the task can be resumed from the Tasks view.",
+    "failed": "The job failed.",
+    "interrupted": "The job was interrupted; it can be resumed from the Tasks view.",
+}
+
+
+class _Relay(QObject):
+    """Lives on the main thread; emitted from the worker, delivered queued."""
+
+    progressed = Signal(object)
+    task_created = Signal(int)
+
+
+def run_wizard_job(
+    store: Any, job: Job, state: JobState, relay: _Relay, settings: Any
+) -> TaskSummary:
+    """Prepare the task (validation: raises with one line), announce it, run it."""
+    task_id = prepare_task(store, job, settings=settings)
+    relay.task_created.emit(task_id)
+    return run_task(store, task_id, state, settings=settings)
+
+
+class RunPage(QWizardPage):
+    """Progress bar, rate, time left, Cancel; the counts by outcome at the end."""
+
+    show_task_requested = Signal(int)
+    job_finished = Signal(int)  # task id
+
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.task_id: int | None = None
+        self.summary: TaskSummary | None = None
+        self.error: str | None = None
+        self.state: JobState | None = None
+        self._call: BackgroundCall | None = None
+        self._last_update = 0.0
+        self._relay = _Relay(self)
+        self._relay.progressed.connect(self._on_progress)
+        self._relay.task_created.connect(self._on_task_created)
+        self.setTitle("Running the update")
+        self.setSubTitle("The job runs in the background; the window stays usable.")
+        self._build()
+
+    def _build(self) -> None:
+        self.status_label = QLabel("Starting…")
+        self.status_label.setObjectName("bigCount")
+        self.status_label.setWordWrap(True)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.setFormat("%v of %m profiles (%p %)")
+        self.rate_label = QLabel("–")
+        self.left_label = QLabel("–")
+        self.elapsed_label = QLabel("–")
+        facts = QFormLayout()
+        facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        facts.addRow("Rate:", self.rate_label)
+        facts.addRow("Time left:", self.left_label)
+        facts.addRow("Elapsed:", self.elapsed_label)
+        self.cancel_button = QPushButton(icon("cancel"), "&Cancel job")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.show_task_button = QPushButton(icon("tasks"), "Show in &Tasks")
+        self.show_task_button.setEnabled(False)
+        self.show_task_button.clicked.connect(self._on_show_task)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.show_task_button)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setStyleSheet("color: #a12622;")
+        self.error_label.setWordWrap(True)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.error_label.hide()
+        self.counts_table = QTreeWidget()
+        self.counts_table.setObjectName("outcomeTable")
+        self.counts_table.setHeaderLabels(["Outcome", "Profiles"])
+        self.counts_table.setRootIsDecorated(False)
+        self.counts_table.setAlternatingRowColors(True)
+        self.counts_table.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.progress_bar)
+        layout.addLayout(facts)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.counts_table, 1)
+        layout.addStretch(0)
+
+    # -- running -------------------------------------------------------------------
+    def initializePage(self) -> None:
+        wizard: Any = self.wizard()
+        self.start(wizard.job())
+
+    def start(self, job: Job) -> None:
+        self.task_id = None
+        self.summary = None
+        self.error = None
+        self.state = JobState(on_progress=self._relay.progressed.emit)
+        self.status_label.setText("Starting…")
+        self.error_label.hide()
+        self.counts_table.hide()
+        self.progress_bar.setRange(0, 0)
+        self.cancel_button.setEnabled(True)
+        self.show_task_button.setEnabled(False)
+        store, settings, state, relay = self.ctx.store, self.ctx.settings, self.state, self._relay
+        call = BackgroundCall(lambda: run_wizard_job(store, job, state, relay, settings), self)
+        call.done.connect(self._on_done)
+        call.error.connect(self._on_error)
+        call.finished.connect(self._on_finished)
+        self._call = call.start()
+        self.completeChanged.emit()
+
+    def is_running(self) -> bool:
+        return self._call is not None and self._call.is_running()
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.state is not None and self.is_running():
+            self.state.cancel()
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText("Cancelling after the current batch…")
+
+    @Slot(int)
+    def _on_task_created(self, task_id: int) -> None:
+        self.task_id = task_id
+        self.status_label.setText(f"Task {task_id}: selecting the profiles…")
+        self.show_task_button.setEnabled(True)
+
+    @Slot(object)
+    def _on_progress(self, progress: Progress) -> None:
+        now = time.monotonic()
+        final = progress.done >= progress.total
+        if not final and now - self._last_update < 1 / MAX_UPDATES_PER_SECOND:
+            return
+        self._last_update = now
+        self.progress_bar.setRange(0, max(progress.total, 1))
+        self.progress_bar.setValue(min(progress.done, max(progress.total, 1)))
+        if self.state is not None and not self.state.is_cancelled():
+            self.status_label.setText(
+                f"Task {self.task_id}: {progress.done:,} of {progress.total:,} profiles processed"
+            )
+        self.rate_label.setText(f"{progress.rate:,.0f} profiles/s" if progress.done else "–")
+        left = progress.seconds_left
+        self.left_label.setText(
+            "–" if left is None else ("less than a second" if left < 1 else format_duration(left))
+        )
+        self.elapsed_label.setText(format_duration(progress.elapsed))
+
+    @Slot(object)
+    def _on_done(self, summary: Any) -> None:
+        self.summary = summary
+        if summary.status == "failed":
+            self.error = summary.error or "unknown error"
+            self._show_error(self.error)
+        self.status_label.setText(
+            f"Task {summary.task_id}: {FINAL_WORDS.get(summary.status, summary.status)}"
+        )
+        if summary.selected:
+            self.progress_bar.setRange(0, summary.selected)
+            self.progress_bar.setValue(summary.processed)
+        else:
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(1)
+        self._fill_counts(summary)
+        self.job_finished.emit(summary.task_id)
+
+    @Slot(object)
+    def _on_error(self, exc: object) -> None:
+        self.error = operator_message(exc)
+        self.status_label.setText("The job did not start." if self.task_id is None else "Failed.")
+        self._show_error(self.error)
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        if self.task_id is not None:
+            self.job_finished.emit(self.task_id)
+
+    def _show_error(self, message: str) -> None:
+        self.error_label.setText(f"Error: {message}")
+        self.error_label.show()
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self.cancel_button.setEnabled(False)
+        self.show_task_button.setEnabled(self.task_id is not None)
+        self.completeChanged.emit()
+
+    def _fill_counts(self, summary: TaskSummary) -> None:
+        self.counts_table.clear()
+        rows: list[tuple[str, int]] = [
+            ("Selected", summary.selected),
+            ("Changed", summary.changed),
+        ]
+        rows += [
+            (f"Skipped: {SKIP_REASONS.get(reason, reason)}", n)
+            for reason, n in sorted(summary.skipped.items(), key=lambda kv: -kv[1])
+        ]
+        if summary.processed < summary.selected:
+            rows.append(("Not processed", summary.selected - summary.processed))
+        rows.append(("Trigger events recorded", summary.trigger_events))
+        for label, n in rows:
+            item = QTreeWidgetItem([label, f"{n:,}"])
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            self.counts_table.addTopLevelItem(item)
+        self.counts_table.resizeColumnToContents(0)
+        self.counts_table.show()
+
+    def outcome_counts(self) -> dict[str, int]:
+        """The counts table as {label: number} (tests, screenshots)."""
+        result = {}
+        for i in range(self.counts_table.topLevelItemCount()):
+            item = self.counts_table.topLevelItem(i)
+            result[item.text(0)] = int(item.text(1).replace(",", ""))
+        return result
+
+    @Slot()
+    def _on_show_task(self) -> None:
+        if self.task_id is not None:
+            self.show_task_requested.emit(self.task_id)
+
+    def isComplete(self) -> bool:
+        return self._call is not None and not self.is_running()
+
+    def shutdown(self, msecs: int = 60_000) -> None:
+        """Cancel a running job and wait for its thread (the wizard is closing)."""
+        if self.state is not None:
+            self.state.cancel()
+        if self._call is not None:
+            self._call.wait(msecs)

@@ -1,0 +1,200 @@
+"""The "Update profiles" wizard: selection, action, the action's page, review, run.
+
+One QWizardPage class per page; ``PageId`` numbers them, and ``nextId``
+branches from the action page to the chosen action's page.  The pages share
+one :class:`WizardContext`; the job document is put together from them by
+:meth:`UpdateWizard.job` (the same JSON the command line runs).
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
+
+from ...core.jobfile import Job
+from ..resources import icon
+from ..ui_settings import ui_settings
+from .action_choice_page import ActionChoicePage
+from .actions import PAGES, ActionPage
+from .context import WizardContext
+from .review_page import ReviewPage
+from .run_page import RunPage
+from .selection_page import SelectionPage, wait_for_background_calls
+
+
+class PageId(IntEnum):
+    SELECTION = 0
+    ACTION = 1
+    UPDATE_FIELDS = 10
+    SUBSCRIBE_FROM_FIELDS = 11
+    SUBSCRIBE_FROM_RESOURCE = 12
+    UPDATE_SUBSCRIPTIONS = 13
+    PROMO_CODES = 14
+    DELETE_PROFILES = 15
+    GLOBAL_UNSUBSCRIBE = 16
+    REVIEW = 20
+    RUN = 21
+
+
+#: The page of each action type (core action TYPE -> page id).
+ACTION_PAGE_IDS: dict[str, PageId] = {
+    "update_fields": PageId.UPDATE_FIELDS,
+    "subscribe_from_fields": PageId.SUBSCRIBE_FROM_FIELDS,
+    "subscribe_from_resource": PageId.SUBSCRIBE_FROM_RESOURCE,
+    "update_subscriptions": PageId.UPDATE_SUBSCRIPTIONS,
+    "promo_codes": PageId.PROMO_CODES,
+    "delete_profiles": PageId.DELETE_PROFILES,
+    "global_unsubscribe": PageId.GLOBAL_UNSUBSCRIBE,
+}
+
+
+class UpdateWizard(QWizard):
+    """Update profiles: a guided job from selection to run."""
+
+    show_task_requested = Signal(int)
+    job_finished = Signal(int)
+
+    def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("Update profiles")
+        self.setWindowIcon(icon("update"))
+        self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, False)
+        self.selection_page = SelectionPage(ctx)
+        self.action_choice_page = ActionChoicePage(ctx)
+        self.action_pages: dict[str, ActionPage] = {t: cls(ctx) for t, cls in PAGES.items()}
+        self.review_page = ReviewPage(ctx)
+        self.run_page = RunPage(ctx)
+        self.setPage(PageId.SELECTION, self.selection_page)
+        self.setPage(PageId.ACTION, self.action_choice_page)
+        for action_type, page in self.action_pages.items():
+            self.setPage(ACTION_PAGE_IDS[action_type], page)
+        self.setPage(PageId.REVIEW, self.review_page)
+        self.setPage(PageId.RUN, self.run_page)
+        self.setStartId(PageId.SELECTION)
+        self.run_page.show_task_requested.connect(self._on_show_task)
+        self.run_page.job_finished.connect(self.job_finished)
+        self.resize(1100, 760)
+        geometry = ui_settings().value("wizard/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+
+    # -- navigation -----------------------------------------------------------------
+    def nextId(self) -> int:
+        current = self.currentId()
+        if current == PageId.SELECTION:
+            return int(PageId.ACTION)
+        if current == PageId.ACTION:
+            chosen = self.action_choice_page.action_type()
+            return int(ACTION_PAGE_IDS[chosen]) if chosen in ACTION_PAGE_IDS else -1
+        if current in ACTION_PAGE_IDS.values():
+            return int(PageId.REVIEW)
+        if current == PageId.REVIEW:
+            return int(PageId.RUN)
+        return -1
+
+    def action_type(self) -> str | None:
+        return self.action_choice_page.action_type()
+
+    def current_action_page(self) -> ActionPage | None:
+        chosen = self.action_type()
+        return self.action_pages.get(chosen) if chosen else None
+
+    # -- the job --------------------------------------------------------------------
+    def job(self) -> Job:
+        """The job document of the wizard's current choices."""
+        selection = self.selection_page.selection()
+        page = self.current_action_page()
+        return Job(
+            database=selection["database"],
+            segment=selection["segment"],
+            rules=selection["rules"],
+            range_from=float(selection["range"]["from"]),
+            range_to=float(selection["range"]["to"]),
+            limit=int(selection["limit"]),
+            skip_triggers=self.review_page.skip_triggers(),
+            action=page.action() if page is not None else None,
+        )
+
+    def preselect(self, database: str | None, segment: str | None = None) -> None:
+        """Start on a database or segment (from a view's context menu)."""
+        self.ctx.database_name = database
+        self.ctx.segment_name = segment
+
+    def load_job(self, job: Job) -> None:
+        """Prefill every page from a job (File -> Open job...)."""
+        self.preselect(job.database, job.segment)
+        self.selection_page.load_job(job)
+        self.review_page.set_skip_triggers(job.skip_triggers)
+        action: dict[str, Any] | None = job.action
+        if not action:
+            return
+        action_type = action.get("type")
+        if action_type not in self.action_pages:
+            QMessageBox.warning(
+                self,
+                "Open job",
+                f"job.action.type: unknown action {action_type!r}; choose the update again.",
+            )
+            return
+        self.action_choice_page.set_action_type(str(action_type))
+        try:
+            self.action_pages[str(action_type)].load_action(action)
+        except (ValueError, KeyError, TypeError) as exc:
+            QMessageBox.warning(self, "Open job", str(exc).splitlines()[0])
+
+    # -- run page signals -------------------------------------------------------------
+    def _on_show_task(self, task_id: int) -> None:
+        self.show_task_requested.emit(task_id)
+        if not self.run_page.is_running():
+            self.accept()
+
+    # -- closing ---------------------------------------------------------------------
+    def ask_cancel_running_job(self) -> bool:
+        """Ask whether to cancel the running job (tests replace this method)."""
+        answer = QMessageBox.question(
+            self,
+            "Update profiles",
+            "The job is still running. Cancel it? The profiles processed so far keep "
+            "their changes.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def reject(self) -> None:
+        if self.run_page.is_running():
+            if not self.ask_cancel_running_job():
+                return
+            self.run_page.cancel()
+            self.run_page.shutdown()
+        self._remember()
+        super().reject()
+
+    def accept(self) -> None:
+        self._remember()
+        super().accept()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.run_page.is_running() and not self.ask_cancel_running_job():
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+    def _remember(self) -> None:
+        ui_settings().setValue("wizard/geometry", self.saveGeometry())
+
+    def shutdown(self) -> None:
+        """Cancel what still runs and wait for every thread of the wizard."""
+        self.run_page.shutdown()
+        self.review_page.shutdown()
+        wait_for_background_calls()
+        for page in self.action_pages.values():
+            stop = getattr(page, "shutdown", None)
+            if callable(stop):
+                stop()
