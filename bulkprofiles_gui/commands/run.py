@@ -1,0 +1,195 @@
+"""``bulkprofiles run JOB.json [--dry-run] [--yes] [--json]``: run a job file.
+
+The job is validated completely before anything is written.  Destructive
+actions (delete profiles, global unsubscribe) ask for confirmation with the
+number of profiles unless ``--yes``.  Progress goes to stderr: a bar on a
+terminal, a plain line at most once a second otherwise.  The first Ctrl-C
+cancels cleanly after the current batch (the task can be resumed with
+``bulkprofiles tasks resume ID``); a second one stops at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
+
+from ..cli import command, print_json, register_operator_error, settings, store_from_args
+from ..core.actions.base import SKIP_REASONS, ActionError
+from ..core.jobfile import Job
+from ..core.jobs import TaskError, TaskSummary, count_selection, plan_job, prepare_task, run_task
+from ..core.progress import JobState, Progress
+from ..core.store import Store
+from ..core.tasks import get_task
+
+register_operator_error(ActionError, TaskError)
+
+BAR_WIDTH = 30
+
+
+class ProgressPrinter:
+    """The ``on_progress`` callback of the command line."""
+
+    def __init__(self, stream: TextIO, *, tty: bool, interval: float = 1.0) -> None:
+        self.stream = stream
+        self.tty = tty
+        self.interval = interval
+        self._last = 0.0
+        self._drawn = False
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        last = p.done >= p.total
+        if not self.tty and not last and now - self._last < self.interval:
+            return
+        self._last = now
+        percent = 100.0 * p.done / p.total if p.total else 100.0
+        numbers = f"{p.done:,}/{p.total:,} profiles ({percent:.0f} %), {p.rate:,.0f}/s"
+        if self.tty:
+            filled = int(BAR_WIDTH * percent / 100)
+            bar = "#" * filled + "." * (BAR_WIDTH - filled)
+            left = p.seconds_left
+            eta = f", {left:,.0f} s left" if left is not None and not last else ""
+            self.stream.write(f"\r[{bar}] {numbers}{eta}   ")
+            self._drawn = True
+        else:
+            self.stream.write(f"progress: {numbers}\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+            self._drawn = False
+
+
+def ask(prompt: str) -> bool:
+    """Ask on the terminal; tests replace this function."""
+    if not sys.stdin.isatty():
+        raise TaskError("this job changes profiles irreversibly: confirm it with --yes")
+    answer = input(prompt)
+    return answer.strip().lower() in ("y", "yes")
+
+
+@contextmanager
+def ctrl_c_cancels(state: JobState, stream: TextIO) -> Iterator[None]:
+    """First Ctrl-C: cancel after the current batch; the second interrupts."""
+
+    def on_sigint(_signum: int, _frame: Any) -> None:
+        if state.is_cancelled():
+            raise KeyboardInterrupt
+        state.cancel()
+        stream.write("\ncancelling after the current batch (Ctrl-C again to stop at once)\n")
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def execute_task(store: Store, task_id: int, *, quiet: bool = False) -> TaskSummary:
+    """Run (or resume) a task with terminal progress and Ctrl-C handling."""
+    printer = ProgressPrinter(sys.stderr, tty=sys.stderr.isatty() and not quiet)
+    state = JobState(on_progress=printer)
+    try:
+        with ctrl_c_cancels(state, sys.stderr):
+            return run_task(store, task_id, state, settings=settings())
+    except KeyboardInterrupt:
+        printer.close()
+        print(f"resume with: bulkprofiles tasks resume {task_id}", file=sys.stderr)
+        raise
+    finally:
+        printer.close()
+
+
+def summary_lines(store: Store, summary: TaskSummary, seconds: float | None = None) -> list[str]:
+    task = get_task(store, summary.task_id)
+    dry = summary.dry_run
+    database = task.database_name + (
+        f" (segment {task.segment_name!r})" if task.segment_name else ""
+    )
+    rows: list[tuple[str, str]] = [
+        ("Action", task.action_label),
+        ("Database", database),
+        ("Selected", f"{summary.selected:,}"),
+        ("Would change" if dry else "Changed", f"{summary.changed:,}"),
+        ("Skipped", f"{summary.skipped_total:,}"),
+    ]
+    for reason, n in sorted(summary.skipped.items(), key=lambda kv: -kv[1]):
+        rows.append((f"  {SKIP_REASONS.get(reason, reason)}", f"{n:,}"))
+    if summary.processed < summary.selected:
+        rows.append(("Not processed", f"{summary.selected - summary.processed:,}"))
+    rows.append(("Trigger events", f"{summary.trigger_events:,}"))
+    if seconds is not None:
+        rows.append(("Time", f"{seconds:,.1f} s"))
+    if summary.status in ("cancelled", "interrupted", "failed"):
+        rows.append(("Resume with", f"bulkprofiles tasks resume {summary.task_id}"))
+    title = f"Task {summary.task_id} {summary.status}"
+    if dry:
+        title += " (dry run: nothing was changed)"
+    return [title] + [f"  {label + ':':<16} {value}" for label, value in rows]
+
+
+def report(store: Store, summary: TaskSummary, *, as_json: bool, seconds: float) -> int:
+    """Print the summary; the exit code (0 only when completed)."""
+    if as_json:
+        data = summary.to_dict()
+        data["elapsed_seconds"] = round(seconds, 3)
+        print_json(data)
+    else:
+        print("\n".join(summary_lines(store, summary, seconds)))
+    if summary.status == "failed":
+        print(
+            f"bulkprofiles: error: task {summary.task_id} failed: {summary.error}", file=sys.stderr
+        )
+        return 1
+    return 0 if summary.status == "completed" else 1
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("job", metavar="JOB.json", help="the job file (domain.md, 'Job file')")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="count what would change, change nothing"
+    )
+    parser.add_argument(
+        "--yes", action="store_true", help="do not ask before deleting or unsubscribing"
+    )
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+@command("run", "run a job file (update the selected profiles)", _configure)
+def cmd_run(args: argparse.Namespace) -> int:
+    job = Job.load(args.job, require_action=True)
+    store = store_from_args(args)
+    try:
+        if not _confirmed(store, job, args):
+            print("Nothing was changed.", file=sys.stderr)
+            return 1
+        started = time.monotonic()
+        task_id = prepare_task(store, job, dry_run=args.dry_run, settings=settings())
+        summary = execute_task(store, task_id, quiet=args.json)
+        return report(store, summary, as_json=args.json, seconds=time.monotonic() - started)
+    finally:
+        store.close()
+
+
+def _confirmed(store: Store, job: Job, args: argparse.Namespace) -> bool:
+    """Validate the job; for a destructive one, ask with the number of profiles."""
+    with store.begin() as conn:
+        plan = plan_job(store, conn, job, settings())
+        if not plan.destructive or args.dry_run or args.yes:
+            return True
+        count = count_selection(store, conn, plan)
+    return ask(
+        f"{plan.describe()}: {count:,} profile(s) of {plan.database_name!r}. "
+        "This cannot be undone. Continue? [y/N] "
+    )

@@ -1,0 +1,118 @@
+"""``bulkprofiles tasks``: the task history; ``show ID``, ``resume ID``, ``export ID --csv OUT``."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from ..cli import command, print_json, store_from_args
+from ..core.jobs import TaskError
+from ..core.store import Store
+from ..core.tasks import TaskRow, export_task_csv, get_task, list_tasks
+from .run import execute_task, report
+
+STATUSES = ("queued", "running", "completed", "cancelled", "failed", "interrupted")
+
+
+def _when(task: TaskRow) -> str:
+    return task.created_at.strftime("%Y-%m-%d %H:%M")
+
+
+def _print_table(tasks: list[TaskRow]) -> None:
+    if not tasks:
+        print("No tasks yet.")
+        return
+    print(
+        f"{'ID':>5}  {'Created (UTC)':<16}  {'Status':<11}  {'Action':<28}  "
+        f"{'Database':<20}  {'Selected':>9}  {'Changed':>9}  {'Skipped':>9}"
+    )
+    for t in tasks:
+        label = t.action_label + (" (dry run)" if t.dry_run else "")
+        print(
+            f"{t.id:>5}  {_when(t):<16}  {t.status:<11}  {label[:28]:<28}  "
+            f"{t.database_name[:20]:<20}  {t.selected:>9,}  {t.changed:>9,}  "
+            f"{t.skipped_total:>9,}"
+        )
+
+
+def _print_detail(t: TaskRow) -> None:
+    rows = [
+        ("Task", f"{t.id} ({t.status}{', dry run' if t.dry_run else ''})"),
+        ("Action", t.action_label),
+        (
+            "Database",
+            t.database_name + (f" (segment {t.segment_name!r})" if t.segment_name else ""),
+        ),
+        ("Operator", t.operator),
+        ("Created", str(t.created_at)),
+        ("Started", str(t.started_at or "-")),
+        ("Finished", str(t.finished_at or "-")),
+        ("Duration", f"{t.duration:,.1f} s" if t.duration is not None else "-"),
+        ("Selected", f"{t.selected:,}"),
+        ("Processed", f"{t.processed:,}"),
+        ("Changed", f"{t.changed:,}"),
+        ("Skipped", f"{t.skipped_total:,}"),
+    ]
+    rows += [(f"  {reason}", f"{n:,}") for reason, n in t.skipped_words().items()]
+    rows.append(("Trigger events", f"{t.trigger_events:,}"))
+    if t.error:
+        rows.append(("Error", t.error))
+    if t.resumable:
+        rows.append(("Resume with", f"bulkprofiles tasks resume {t.id}"))
+    for key, value in rows:
+        print(f"{key + ':':<16} {value}")
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "what",
+        nargs="?",
+        default="list",
+        choices=("list", "show", "resume", "export"),
+        help="list (default), show ID, resume ID, export ID --csv OUT",
+    )
+    parser.add_argument("task_id", nargs="?", type=int, metavar="ID")
+    parser.add_argument("--status", choices=STATUSES, help="list only tasks with this status")
+    parser.add_argument("--limit", type=int, default=50, help="list at most N tasks (default 50)")
+    parser.add_argument("--csv", metavar="OUT", help="export: the CSV file to write")
+    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
+
+
+@command("tasks", "the task history; show, resume or export a task", _configure)
+def cmd_tasks(args: argparse.Namespace) -> int:
+    if args.what != "list" and args.task_id is None:
+        raise TaskError(f"'tasks {args.what}' needs a task ID")
+    store = store_from_args(args)
+    try:
+        return _dispatch(store, args)
+    finally:
+        store.close()
+
+
+def _dispatch(store: Store, args: argparse.Namespace) -> int:
+    if args.what == "list":
+        tasks = list_tasks(store, status=args.status, limit=max(args.limit, 1))
+        if args.json:
+            print_json([t.to_dict() for t in tasks])
+        else:
+            _print_table(tasks)
+        return 0
+    if args.what == "show":
+        task = get_task(store, args.task_id)
+        if args.json:
+            print_json({**task.to_dict(), "error_detail": task.error_detail})
+        else:
+            _print_detail(task)
+        return 0
+    if args.what == "export":
+        if not args.csv:
+            raise TaskError("'tasks export' needs --csv OUT")
+        try:
+            n = export_task_csv(store, args.task_id, args.csv)
+        except OSError as exc:
+            raise TaskError(f"cannot write {args.csv}: {exc.strerror or exc}") from None
+        print(f"Wrote {n:,} profile(s) of task {args.task_id} to {args.csv}")
+        return 0
+    started = time.monotonic()
+    summary = execute_task(store, args.task_id, quiet=args.json)
+    return report(store, summary, as_json=args.json, seconds=time.monotonic() - started)

@@ -1,0 +1,303 @@
+"""``bulkprofiles run`` and ``bulkprofiles tasks``: summaries, confirmation, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jobs_helpers import DB, Recorder, build_world, column_values, data_digest, make_task, settings
+from sqlalchemy import func, select
+
+from bulkprofiles_gui.cli import main
+from bulkprofiles_gui.commands import run as run_cmd
+from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.actions import ACTIONS
+from bulkprofiles_gui.core.jobs import run_task
+from bulkprofiles_gui.core.store import Store
+
+PARIS = {
+    "combinator": "and",
+    "not": False,
+    "rules": [{"field": "city", "operator": "=", "value": "Paris"}],
+}
+SET_LYON = {"type": "update_fields", "changes": [{"field": "city", "op": "set", "value": "Lyon"}]}
+
+
+def write_job(tmp_path: Path, action: dict[str, Any], **top: Any) -> Path:
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps({"database": DB, "action": action, **top}), encoding="utf-8")
+    return path
+
+
+def task_count(store: Store) -> int:
+    with store.begin() as conn:
+        return int(conn.execute(select(func.count()).select_from(m.Task)).scalar_one())
+
+
+def test_run_prints_progress_and_summary(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_world(sqlite_store, n=12)
+    job = write_job(tmp_path, SET_LYON, rules=PARIS)
+
+    code = main(["run", "--db", sqlite_store.url, str(job)])
+
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert "Task 1 completed" in out
+    assert "Selected:        3" in out and "Changed:         3" in out
+    assert "Trigger events:  6" in out
+    assert "progress: 3/3 profiles (100 %)" in err  # plain lines: stderr is not a terminal
+    assert list(column_values(sqlite_store, "city").values()).count("Lyon") == 3
+
+
+def test_run_json_summary(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_world(sqlite_store, n=8)
+    job = write_job(
+        tmp_path,
+        {"type": "update_fields", "changes": [{"field": "city", "op": "set", "value": "Berlin"}]},
+    )
+    assert main(["run", "--db", sqlite_store.url, "--json", str(job)]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["status"], data["selected"], data["changed"]) == ("completed", 8, 6)
+    assert data["skipped"] == {"unchanged": 2} and data["dry_run"] is False
+
+
+def test_dry_run_changes_nothing(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_world(sqlite_store, n=8)
+    digest = data_digest(sqlite_store)
+    job = write_job(tmp_path, SET_LYON)
+    assert main(["run", "--db", sqlite_store.url, "--dry-run", str(job)]) == 0
+    out = capsys.readouterr().out
+    assert "(dry run: nothing was changed)" in out and "Would change:    8" in out
+    assert data_digest(sqlite_store) == digest
+
+
+def test_destructive_job_asks_and_a_no_changes_nothing(
+    sqlite_store: Store,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    build_world(sqlite_store, n=12)
+    digest = data_digest(sqlite_store)
+    job = write_job(tmp_path, {"type": "global_unsubscribe"}, rules=PARIS)
+    prompts: list[str] = []
+    monkeypatch.setattr(run_cmd, "ask", lambda prompt: prompts.append(prompt) or False)
+
+    assert main(["run", "--db", sqlite_store.url, str(job)]) == 1
+
+    assert prompts == [
+        'Set the global status of the selected profiles to "unsubscribed": 3 profile(s) of '
+        "'Test customers'. This cannot be undone. Continue? [y/N] "
+    ]
+    assert "Nothing was changed." in capsys.readouterr().err
+    assert data_digest(sqlite_store) == digest and task_count(sqlite_store) == 0
+
+    monkeypatch.setattr(run_cmd, "ask", lambda prompt: True)
+    assert main(["run", "--db", sqlite_store.url, str(job)]) == 0
+    assert "Changed:         2" in capsys.readouterr().out
+
+
+def test_destructive_job_without_a_terminal_needs_yes(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_world(sqlite_store, n=12)
+    job = write_job(tmp_path, {"type": "global_unsubscribe"}, rules=PARIS)
+    assert main(["run", "--db", sqlite_store.url, str(job)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        "bulkprofiles: error: this job changes profiles irreversibly: confirm it with --yes"
+    ]
+    assert task_count(sqlite_store) == 0
+    assert main(["run", "--db", sqlite_store.url, "--yes", str(job)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("top", "action", "message"),
+    [
+        ({}, {"type": "global_unsubscribe"}, "job.rules: 'Global unsubscribe' needs at least one"),
+        ({}, {"type": "teleport"}, "job.action.type: unknown action 'teleport'"),
+        (
+            {},
+            {"type": "update_fields", "changes": [{"field": "id", "op": "clear"}]},
+            "job.action.changes[0].field: 'Profile ID' (id) cannot be changed",
+        ),
+        ({"colour": 1}, SET_LYON, "job.colour: unknown key"),
+        (
+            {
+                "rules": {
+                    "combinator": "and",
+                    "rules": [{"field": "nope", "operator": "=", "value": 1}],
+                }
+            },
+            SET_LYON,
+            "rules[0]",
+        ),
+    ],
+)
+def test_wrong_jobs_are_one_line_errors_and_write_nothing(
+    sqlite_store: Store,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    top: dict[str, Any],
+    action: dict[str, Any],
+    message: str,
+) -> None:
+    build_world(sqlite_store, n=4)
+    digest = data_digest(sqlite_store)
+    job = write_job(tmp_path, action, **top)
+    assert main(["run", "--db", sqlite_store.url, "--yes", str(job)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("bulkprofiles: error:") and message in err[0]
+    assert task_count(sqlite_store) == 0 and data_digest(sqlite_store) == digest
+
+
+def test_tasks_list_show_export_and_resume(
+    sqlite_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world = build_world(sqlite_store, n=12)
+    task_id = make_task(sqlite_store, SET_LYON, world.profile_ids)
+    run_task(sqlite_store, task_id, Recorder(cancel_after=2).state, settings=settings(5))
+    url = sqlite_store.url
+
+    assert main(["tasks", "--db", url]) == 0
+    out = capsys.readouterr().out
+    assert "cancelled" in out and "Update profile fields" in out
+
+    assert main(["tasks", "--db", url, "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(t["id"], t["status"], t["changed"]) for t in listed] == [(task_id, "cancelled", 5)]
+
+    assert main(["tasks", "--db", url, "show", str(task_id)]) == 0
+    out = capsys.readouterr().out
+    assert f"bulkprofiles tasks resume {task_id}" in out and "Processed:       5" in out
+
+    csv_path = tmp_path / "out.csv"
+    assert main(["tasks", "--db", url, "export", str(task_id), "--csv", str(csv_path)]) == 0
+    assert len(csv_path.read_text().splitlines()) == 13
+    assert "Wrote 12 profile(s)" in capsys.readouterr().out
+
+    assert main(["tasks", "--db", url, "resume", str(task_id), "--json"]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert (resumed["status"], resumed["changed"]) == ("completed", 12)
+
+    assert main(["tasks", "--db", url, "resume", str(task_id)]) == 2
+    assert "it is completed" in capsys.readouterr().err
+    assert main(["tasks", "--db", url, "show", "99"]) == 2
+    assert capsys.readouterr().err.strip() == "bulkprofiles: error: no task with id 99"
+    assert main(["tasks", "--db", url, "resume"]) == 2
+
+
+def test_run_in_a_real_process_on_the_demo_store(tmp_path: Path) -> None:
+    """`python -m bulkprofiles_gui run` end to end, with plain progress lines."""
+    from bulkprofiles_gui.core.demo import generate_demo
+    from bulkprofiles_gui.core.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    store = open_store(url, create=True)
+    generate_demo(store, profiles=300, seed=3)
+    store.close()
+    job = tmp_path / "job.json"
+    job.write_text(
+        json.dumps(
+            {
+                "database": "Demo customers",
+                "rules": {
+                    "combinator": "and",
+                    "rules": [{"field": "city", "operator": "notNull", "value": None}],
+                },
+                "action": {
+                    "type": "update_fields",
+                    "changes": [
+                        {"field": "bonus_points", "op": "increment", "value": 10},
+                        {"field": "tags", "op": "add", "value": ["cli"]},
+                    ],
+                },
+            }
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "bulkprofiles_gui", "run", "--db", url, "--json", str(job)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["status"] == "completed" and data["changed"] == data["selected"] > 0
+    assert "progress:" in done.stderr and "Traceback" not in done.stderr
+
+
+#: One job per action type on the demo store (domain.md "Job file" shapes).
+DEMO_ACTIONS: dict[str, dict[str, Any]] = {
+    "update_fields": SET_LYON,
+    "subscribe_from_fields": {
+        "type": "subscribe_from_fields",
+        "resource": "Newsletter",
+        "channel": "email",
+        "status": "subscribed",
+        "source_field": "email",
+        "include_unsafe": False,
+    },
+    "subscribe_from_resource": {
+        "type": "subscribe_from_resource",
+        "source_resource": "Shop",
+        "resource": "Newsletter",
+        "channels": ["email"],
+        "status": "subscribed",
+        "include_unsafe": False,
+    },
+    "update_subscriptions": {
+        "type": "update_subscriptions",
+        "resource": "Newsletter",
+        "channel": "email",
+        "status": "unsubscribed",
+        "include_unsafe": False,
+    },
+    "promo_codes": {"type": "promo_codes", "mode": "attach", "program": "Winter sale"},
+    "delete_profiles": {"type": "delete_profiles"},
+    "global_unsubscribe": {"type": "global_unsubscribe"},
+}
+
+
+@pytest.mark.parametrize("action_type", list(DEMO_ACTIONS))
+def test_every_action_runs_on_the_demo_store(
+    demo_store: Store,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    action_type: str,
+) -> None:
+    if action_type not in ACTIONS:
+        pytest.skip(f"action {action_type} is not written yet")
+    path = tmp_path / "job.json"
+    path.write_text(
+        json.dumps(
+            {
+                "database": "Demo customers",
+                "rules": {
+                    "combinator": "and",
+                    "rules": [
+                        {"field": "city", "operator": "in", "value": ["Berlin", "Paris", "Madrid"]}
+                    ],
+                },
+                "action": DEMO_ACTIONS[action_type],
+            }
+        )
+    )
+    code = main(["run", "--db", demo_store.url, "--yes", "--json", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["status"] == "completed" and data["selected"] > 0
+    assert data["changed"] + sum(data["skipped"].values()) == data["selected"]
