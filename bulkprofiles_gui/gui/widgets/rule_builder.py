@@ -561,7 +561,7 @@ class GroupWidget(_Node):
         switch.setExclusive(True)
         switch.addButton(self.and_button)
         switch.addButton(self.or_button)
-        self.not_check = QCheckBox("&Not")
+        self.not_check = QCheckBox("N&ot")
         self.not_check.setToolTip("Select the profiles this group does NOT select")
         self.add_condition_button = QPushButton("Add &condition")
         self.add_group_button = QPushButton("Add &group")
@@ -795,6 +795,22 @@ class RuleBuilder(QWidget):
     def problems(self) -> list[RuleProblem]:
         """Every invalid condition or group, with its path and the reason."""
         return list(self._problems)
+
+    def describe(self, problem: RuleProblem) -> str:
+        """The problem in the operator's words: "Birthday: <reason>" or "Group: <reason>"."""
+        node = dict(self.root.walk()).get(problem.path)
+        if isinstance(node, ConditionRow):
+            choice = node.field_choice()
+            what = choice.label if choice else str(node.field_combo.currentData())
+        elif isinstance(node, GroupWidget):
+            what = "Group"
+        else:
+            what = problem.path or "Rules"
+        return f"{what}: {problem.message}"
+
+    def node_at(self, path: str) -> QWidget | None:
+        """The condition row or group widget at a core-style path."""
+        return dict(self.root.walk()).get(path)
 
     # reactions
 

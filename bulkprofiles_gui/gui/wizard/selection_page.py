@@ -198,7 +198,10 @@ class SelectionPage(QWizardPage):
         self._schema: DatabaseSchema | None = None
         self._pending_job: Job | None = None
         self._generation = 0
+        #: The one count running (a newer edit waits for it rather than piling up queries).
         self._count_call: BackgroundCall | None = None
+        self._count_call_generation = -1
+        self._count_again = False
         self._counted_generation = -1
         self._sources_loading = False
         self._build()
@@ -228,6 +231,9 @@ class SelectionPage(QWizardPage):
         self.range_slider = QLabeledRangeSlider(Qt.Orientation.Horizontal)
         self.range_slider.setRange(0, 100)
         self.range_slider.setValue((0, 100))
+        self.range_slider.setEdgeLabelMode(QLabeledRangeSlider.EdgeLabelMode.NoLabel)
+        # Room for the handle labels at 0 and 100, which are centred over the handles.
+        self.range_slider.setContentsMargins(10, 0, 14, 0)
         self.range_slider.setToolTip(
             "A stable, evenly spread portion of the whole database, taken before the rules"
         )
@@ -522,14 +528,13 @@ class SelectionPage(QWizardPage):
         if self._schema is None:
             return
         self._generation += 1
-        if self._count_call is not None:
-            self._count_call.discard()
-            self._count_call = None
         problems = self.rule_builder.problems()
         if problems:
             self.count_timer.stop()
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self._show_count_problem(
-                f"Fix the marked condition{'s' * (len(problems) > 1)} to see the count."
+                f"Fix the marked condition to see the count — "
+                f"{self.rule_builder.describe(problems[0])}{more}"
             )
             return
         if self._range()[0] >= self._range()[1]:
@@ -541,8 +546,17 @@ class SelectionPage(QWizardPage):
 
     @Slot()
     def _start_count(self) -> None:
+        """Count the current selection, or, while a count runs, once it has finished.
+
+        A query cannot be interrupted; letting every edit start its own would
+        pile up work on the database, so there is at most one at a time and
+        the results of older selections are dropped (``generation``).
+        """
         source = self.current_source()
         if source is None or self._schema is None:
+            return
+        if self._count_call is not None:
+            self._count_again = True
             return
         selection = self.selection()
         job = Job(
@@ -554,15 +568,25 @@ class SelectionPage(QWizardPage):
             limit=selection["limit"],
         )
         store, generation = self.ctx.store, self._generation
+        self._count_call_generation = generation
         self._count_call = _run_in_background(
             lambda: count_selection(store, job, generation), self._on_count, self._on_count_error
         )
+        self._count_call.finished.connect(self._on_count_finished)
+
+    @Slot()
+    def _on_count_finished(self) -> None:
+        self._count_call = None
+        if self._count_again:
+            self._count_again = False
+            stale = self._count_call_generation != self._generation
+            if stale and not self.count_timer.isActive() and not self.rule_builder.problems():
+                self._start_count()
 
     @Slot(object)
     def _on_count(self, result: CountResult) -> None:
         if result.generation != self._generation:
             return  # stale: the selection changed since
-        self._count_call = None
         self._counted_generation = result.generation
         self.count_label.setText(f"{result.selected:,} of {result.total:,} profiles")
         self.count_status.setText("")
@@ -570,7 +594,9 @@ class SelectionPage(QWizardPage):
 
     @Slot(object)
     def _on_count_error(self, exc: object) -> None:
-        self._count_call = None
+        if self._count_call_generation != self._generation:
+            return  # the error of a selection that is no longer shown
+        self._counted_generation = self._generation
         if isinstance(exc, RuleError):
             self._show_count_problem(_first_line(exc))
         else:
@@ -579,6 +605,7 @@ class SelectionPage(QWizardPage):
     def _show_count_problem(self, message: str) -> None:
         self.count_label.setText("–")
         self.count_status.setText(message)
+        self.preview_table.setRowCount(0)  # never a preview of another selection
 
     def _fill_preview(self, header: list[str], rows: list[tuple[Any, ...]]) -> None:
         table = self.preview_table
