@@ -64,10 +64,13 @@ def print_json(data: Any) -> None:
     sys.stdout.write("\n")
 
 
-def add_db_argument(parser: argparse.ArgumentParser) -> None:
+def add_db_argument(parser: argparse.ArgumentParser, *, inherit: bool = False) -> None:
+    """``--db URL``; with ``inherit`` (subcommands) an absent option keeps the
+    value given before the subcommand (``bulkprofiles --db URL info``)."""
     parser.add_argument(
         "--db",
         metavar="URL",
+        default=argparse.SUPPRESS if inherit else None,
         help="store URL (SQLAlchemy form); default: $BULKPROFILES_DB_URL, then the "
         "default connection of the settings, then the embedded SQLite store",
     )
@@ -83,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (func, configure, help_text) in _COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
-        add_db_argument(p)
+        add_db_argument(p, inherit=True)
         configure(p)
         p.set_defaults(func=func)
     return parser
