@@ -21,6 +21,9 @@ from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.actions.base import ActionContext, Batch
 from bulkprofiles_gui.core.config import Settings
 from bulkprofiles_gui.core.fields import FieldType
+from bulkprofiles_gui.core.jobfile import Job
+from bulkprofiles_gui.core.jobs import TaskSummary, run_job
+from bulkprofiles_gui.core.progress import JobState
 from bulkprofiles_gui.core.store import Store
 
 NOW = dt.datetime(2026, 5, 15, 12, 0, 0)
@@ -301,3 +304,41 @@ def table_digest(store: Store) -> dict[str, str]:
             rows = conn.execute(select(table).order_by(*table.primary_key.columns)).all()
             digests[name] = hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
     return digests
+
+
+#: Rule selecting the profiles made with ``city="Berlin"`` (end-to-end tests).
+BERLIN = {
+    "combinator": "and",
+    "not": False,
+    "rules": [{"field": "city", "operator": "=", "value": "Berlin"}],
+}
+
+
+def run_job_e2e(
+    world: World,
+    action: dict[str, Any],
+    *,
+    rules: dict[str, Any] | None = None,
+    dry_run: bool = False,
+    skip_triggers: bool = False,
+    settings: Settings | None = None,
+) -> TaskSummary:
+    """Run ``action`` on database "Customers" through ``jobs.run_job`` (selection,
+    freezing, batches, counts), selecting the Berlin profiles by default."""
+    job = Job.from_dict(
+        {
+            "database": "Customers",
+            "rules": BERLIN if rules is None else rules,
+            "skip_triggers": skip_triggers,
+            "action": action,
+        },
+        require_action=True,
+    )
+    return run_job(
+        world.store,
+        job,
+        JobState(),
+        dry_run=dry_run,
+        operator="tester",
+        settings=settings or Settings(batch_size=2),
+    )

@@ -15,6 +15,7 @@ from action_helpers import (
     make_world,
     parse_action,
     run_action,
+    run_job_e2e,
     table_digest,
 )
 from sqlalchemy import func, select
@@ -182,3 +183,37 @@ def test_dry_run_gives_the_same_outcomes_and_changes_nothing(world: World) -> No
     real = run_action(world, action, DELETE, list(ids.values()), now=FIRST_OF_MAY)
     assert dry.outcomes == real.outcomes
     assert len(real.with_outcome("changed")) == 3
+
+
+def test_end_to_end_deletes_inactive_selected_profiles(world: World) -> None:
+    with world.store.begin() as conn:
+        inactive = add_profile(conn, world, city="Berlin", created_at=OLD)
+        active = add_profile(conn, world, city="Berlin", created_at=OLD)
+        add_event(conn, world, active, m.utcnow())
+        paris = add_profile(conn, world, city="Paris", created_at=OLD)
+    summary = run_job_e2e(world, DELETE)
+    assert (summary.status, summary.selected, summary.changed) == ("completed", 2, 1)
+    assert summary.skipped == {"recently_active": 1}
+    assert _remaining(world) == {active, paris}
+    assert inactive not in _remaining(world)
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"combinator": "and", "not": False, "rules": []},
+        {"combinator": "or", "not": False, "rules": [{"combinator": "and", "rules": []}]},
+    ],
+    ids=["no-rules", "empty-group"],
+)
+def test_end_to_end_without_conditions_is_refused_and_writes_nothing(
+    world: World, rules: dict[str, object]
+) -> None:
+    with world.store.begin() as conn:
+        add_profile(conn, world, city="Berlin", created_at=OLD)
+    before = table_digest(world.store)
+    with pytest.raises(ActionError, match=r"needs at least one condition"):
+        run_job_e2e(world, DELETE, rules=rules)
+    assert table_digest(world.store) == before
+    with world.store.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(m.Task)).scalar_one() == 0

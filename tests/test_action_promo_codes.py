@@ -12,6 +12,7 @@ from action_helpers import (
     make_world,
     parse_action,
     run_action,
+    run_job_e2e,
     table_digest,
 )
 from sqlalchemy import select
@@ -239,3 +240,17 @@ def test_dry_run_gives_the_same_outcomes_and_changes_nothing(
     )
     assert sorted(real.outcomes.values()) == sorted(expected)
     assert dry.trigger_events == []
+
+
+def test_end_to_end_pool_running_dry_completes_and_says_so(world: World) -> None:
+    with world.store.begin() as conn:
+        berlin = [add_profile(conn, world, city="Berlin") for _ in range(5)]
+        paris = add_profile(conn, world, city="Paris")
+        add_codes(conn, world.programs["Winter sale"], [(f"C{i}", "free", None) for i in range(3)])
+        add_trigger(conn, "promo_attached")
+    summary = run_job_e2e(world, ATTACH)
+    assert (summary.status, summary.selected, summary.changed) == ("completed", 5, 3)
+    assert summary.skipped == {"pool_empty": 2}
+    assert summary.trigger_events == 3
+    owners = {pid for _, pid in _codes(world).values()}
+    assert owners == set(berlin[:3]) and paris not in owners

@@ -14,6 +14,7 @@ from action_helpers import (
     make_world,
     parse_action,
     run_action,
+    run_job_e2e,
     subscriptions,
     table_digest,
 )
@@ -252,3 +253,21 @@ def test_batches_give_the_same_result_as_one(world: World) -> None:
     run = run_action(world, action, EMAIL_JOB, ids, batch_size=3)
     assert len(run.with_outcome("changed")) == 7
     assert run.with_outcome("no_contact") == {ids[-1]}
+
+
+def test_end_to_end_through_the_job_runner(world: World) -> None:
+    with world.store.begin() as conn:
+        fresh = add_profile(conn, world, email="fresh@example.com", city="Berlin")
+        no_email = add_profile(conn, world, city="Berlin")
+        unsafe = add_profile(conn, world, email="u@example.com", city="Berlin")
+        add_subscription(conn, world, unsafe, "Newsletter", "email", "u@example.com", "invalid")
+        paris = add_profile(conn, world, email="paris@example.com", city="Paris")
+        add_trigger(conn, "subscription")
+    summary = run_job_e2e(world, EMAIL_JOB)
+    assert (summary.status, summary.selected, summary.changed) == ("completed", 3, 1)
+    assert summary.skipped == {"no_contact": 1, "unsafe_status": 1}
+    assert summary.trigger_events == 1
+    assert subscriptions(world, fresh) == {
+        ("Newsletter", "email"): ("fresh@example.com", "subscribed")
+    }
+    assert subscriptions(world, no_email) == {} and subscriptions(world, paris) == {}

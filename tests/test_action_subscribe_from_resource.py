@@ -14,6 +14,7 @@ from action_helpers import (
     make_world,
     parse_action,
     run_action,
+    run_job_e2e,
     subscriptions,
     table_digest,
 )
@@ -300,3 +301,24 @@ def test_dry_run_gives_the_same_outcomes_and_changes_nothing(world: World) -> No
         ["changed", "changed", "no_source_subscription", "unsafe_source", "unchanged"]
     )
     assert dry.trigger_events == [] and real.trigger_events != []
+
+
+def test_end_to_end_through_the_job_runner(world: World) -> None:
+    with world.store.begin() as conn:
+        copied = add_profile(conn, world, city="Berlin")
+        add_subscription(conn, world, copied, "Shop", "email", "c@example.com", "subscribed")
+        add_subscription(conn, world, copied, "Shop", "sms", "+4915100000001", "subscribed")
+        unsafe = add_profile(conn, world, city="Berlin")
+        add_subscription(conn, world, unsafe, "Shop", "email", "u@example.com", "complainer")
+        nothing = add_profile(conn, world, city="Berlin")
+        paris = add_profile(conn, world, city="Paris")
+        add_subscription(conn, world, paris, "Shop", "email", "p@example.com", "subscribed")
+        add_trigger(conn, "subscription")
+        add_trigger(conn, "subscription", channel="sms")
+    summary = run_job_e2e(world, {**JOB, "channels": ["email", "sms"]})
+    assert (summary.status, summary.selected, summary.changed) == ("completed", 3, 1)
+    assert summary.skipped == {"unsafe_source": 1, "no_source_subscription": 1}
+    assert summary.trigger_events == 2  # the any-channel trigger once, the sms one once
+    assert subscriptions(world, copied)[("Newsletter", "sms")] == ("+4915100000001", "subscribed")
+    assert ("Newsletter", "email") not in subscriptions(world, paris)
+    assert subscriptions(world, nothing) == {}

@@ -14,6 +14,7 @@ from action_helpers import (
     make_world,
     parse_action,
     run_action,
+    run_job_e2e,
     subscriptions,
     table_digest,
 )
@@ -210,3 +211,20 @@ def test_dry_run_gives_the_same_outcomes_and_changes_nothing(world: World) -> No
         paused: "changed",
     }
     assert dry.trigger_events == [] and real.trigger_events != []
+
+
+def test_end_to_end_through_the_job_runner(world: World) -> None:
+    with world.store.begin() as conn:
+        berlin = add_profile(conn, world, city="Berlin")
+        add_subscription(conn, world, berlin, "Newsletter", "email", "b@example.com", "subscribed")
+        none = add_profile(conn, world, city="Berlin")
+        paris = add_profile(conn, world, city="Paris")
+        add_subscription(conn, world, paris, "Newsletter", "email", "p@example.com", "subscribed")
+        add_trigger(conn, "subscription")
+    summary = run_job_e2e(world, UNSUBSCRIBE, skip_triggers=True)
+    assert (summary.status, summary.selected, summary.changed) == ("completed", 2, 1)
+    assert summary.skipped == {"no_subscription": 1}
+    assert summary.trigger_events == 0
+    assert subscriptions(world, berlin)[("Newsletter", "email")][1] == "unsubscribed"
+    assert subscriptions(world, paris)[("Newsletter", "email")][1] == "subscribed"
+    assert subscriptions(world, none) == {}
