@@ -35,7 +35,7 @@ SHOP_PROFILES = 200
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def shop_store(tmp_path: Path) -> Iterator[Store]:
     """ "Shop customers" (200 profiles, cities in turn, bonus points 0..199) with a
     saved segment "Parisians" (30-80 %, limit 25); "Other" with 5 profiles."""
     opened = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}", create=True)
@@ -74,8 +74,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def ctx(store: Store) -> WizardContext:
-    return WizardContext(store, Settings())
+def ctx(shop_store: Store) -> WizardContext:
+    return WizardContext(shop_store, Settings())
 
 
 @pytest.fixture
@@ -177,7 +177,7 @@ def test_whole_database_count_preview_and_context(
 
 
 def test_rules_range_and_limit_give_the_core_count(
-    qtbot: Any, wizard: QWizard, page: SelectionPage, store: Store
+    qtbot: Any, wizard: QWizard, page: SelectionPage, shop_store: Store
 ) -> None:
     shown(qtbot, wizard, page)
     choose_source(page, "Shop customers")
@@ -192,14 +192,14 @@ def test_rules_range_and_limit_give_the_core_count(
 
     page.range_slider.setValue((10, 60))
     wait_counted(qtbot, page)
-    expected = core_count(store, "Shop customers", rules, 10, 60, 0)
+    expected = core_count(shop_store, "Shop customers", rules, 10, 60, 0)
     assert 0 < expected < SHOP_PROFILES
     assert page.count_label.text() == f"{expected} of {SHOP_PROFILES} profiles"
 
     page.limit_spin.setValue(7)
     assert page.limit_slider.value() == 7
     wait_counted(qtbot, page)
-    assert core_count(store, "Shop customers", rules, 10, 60, 7) == 7
+    assert core_count(shop_store, "Shop customers", rules, 10, 60, 7) == 7
     assert page.count_label.text() == f"7 of {SHOP_PROFILES} profiles"
     assert page.preview_table.rowCount() == 7
 
@@ -259,7 +259,7 @@ def test_edits_are_debounced_into_one_count(
 
 
 def test_a_stale_count_is_discarded(
-    qtbot: Any, wizard: QWizard, page: SelectionPage, store: Store
+    qtbot: Any, wizard: QWizard, page: SelectionPage, shop_store: Store
 ) -> None:
     """Two counts in flight: only the newer one's result is shown."""
     shown(qtbot, wizard, page)
@@ -271,13 +271,13 @@ def test_a_stale_count_is_discarded(
     add_condition(qtbot, page, "city", "=", "Madrid")  # ... and is overtaken by an edit
     wait_counted(qtbot, page)
     rules = page.rule_builder.rules()
-    expected = core_count(store, "Shop customers", rules, 0, 50, 0)
+    expected = core_count(shop_store, "Shop customers", rules, 0, 50, 0)
     assert page.count_label.text() == f"{expected} of {SHOP_PROFILES} profiles"
-    assert expected != core_count(store, "Shop customers", {"rules": []}, 0, 50, 0)
+    assert expected != core_count(shop_store, "Shop customers", {"rules": []}, 0, 50, 0)
 
 
 def test_choosing_a_segment_applies_its_conditions_range_and_limit(
-    qtbot: Any, wizard: QWizard, page: SelectionPage, ctx: WizardContext, store: Store
+    qtbot: Any, wizard: QWizard, page: SelectionPage, ctx: WizardContext, shop_store: Store
 ) -> None:
     shown(qtbot, wizard, page)
     choose_source(page, "Shop customers", "Parisians")
@@ -291,13 +291,15 @@ def test_choosing_a_segment_applies_its_conditions_range_and_limit(
         "not": False,
         "rules": [{"field": "city", "operator": "=", "value": "Paris"}],
     }
-    expected = core_count(store, "Shop customers", paris, 30, 80, 25)
+    expected = core_count(shop_store, "Shop customers", paris, 30, 80, 25)
     assert page.count_label.text() == f"{expected} of {SHOP_PROFILES} profiles"
     selection = page.selection()
     assert selection["segment"] == "Parisians" and selection["database"] == "Shop customers"
 
 
-def test_save_as_segment(qtbot: Any, wizard: QWizard, page: SelectionPage, store: Store) -> None:
+def test_save_as_segment(
+    qtbot: Any, wizard: QWizard, page: SelectionPage, shop_store: Store
+) -> None:
     shown(qtbot, wizard, page)
     choose_source(page, "Shop customers")
     wait_counted(qtbot, page)
@@ -307,8 +309,8 @@ def test_save_as_segment(qtbot: Any, wizard: QWizard, page: SelectionPage, store
     page.ask_segment_name = lambda: "Romans"  # type: ignore[method-assign]
     qtbot.mouseClick(page.save_segment_button, Qt.MouseButton.LeftButton)
     assert page.save_message.text() == "Saved segment “Romans”."
-    with store.begin() as conn:
-        saved = {s.name: s for s in segments.list_segments(store, conn)}
+    with shop_store.begin() as conn:
+        saved = {s.name: s for s in segments.list_segments(shop_store, conn)}
     assert saved["Romans"].rules == page.rule_builder.rules()
     assert (saved["Romans"].range_from, saved["Romans"].range_to, saved["Romans"].limit) == (
         0.0,
@@ -329,7 +331,7 @@ def test_save_as_segment(qtbot: Any, wizard: QWizard, page: SelectionPage, store
 
 
 def test_load_job_prefills_the_page(
-    qtbot: Any, wizard: QWizard, page: SelectionPage, store: Store
+    qtbot: Any, wizard: QWizard, page: SelectionPage, shop_store: Store
 ) -> None:
     rules = {
         "combinator": "or",
@@ -354,10 +356,8 @@ def test_load_job_prefills_the_page(
         "limit": 9,
     }
     assert page.isComplete()
-    assert (
-        page.count_label.text()
-        == f"{core_count(store, 'Shop customers', rules, 20, 70, 9)} of {SHOP_PROFILES} profiles"
-    )
+    expected = core_count(shop_store, "Shop customers", rules, 20, 70, 9)
+    assert page.count_label.text() == f"{expected} of {SHOP_PROFILES} profiles"
 
 
 def test_a_job_naming_an_unknown_database_says_so(
@@ -382,3 +382,24 @@ def test_switching_database_reloads_fields_and_limit(
     assert ctx.database_name == "Other"
     keys = {c.key for c in page.rule_builder.catalog()}
     assert "bonus_points" not in keys and "city" in keys
+
+
+def test_demo_store_counts_on_every_backend(qtbot: Any, demo_store: Store) -> None:
+    """The background count and preview on SQLite and PostgreSQL (the demo database)."""
+    page = SelectionPage(WizardContext(demo_store, Settings()))
+    qtbot.addWidget(page)
+    try:
+        page.initializePage()
+        wait_counted(qtbot, page)
+        assert page.count_label.text() == "400 of 400 profiles"
+        add_condition(qtbot, page, "$status", "in", "subscribed, unconfirmed")
+        page.range_slider.setValue((25, 75))
+        wait_counted(qtbot, page)
+        rules = page.rule_builder.rules()
+        expected = core_count(demo_store, "Demo customers", rules, 25, 75, 0)
+        assert 0 < expected < 200
+        assert page.count_label.text() == f"{expected} of 400 profiles"
+        assert page.preview_table.rowCount() == min(expected, 50)
+    finally:
+        page.shutdown()
+    assert sp.background_calls_running() == 0

@@ -377,6 +377,12 @@ class SelectionPage(QWizardPage):
         data = self.source_combo.currentData()
         return data if isinstance(data, SourceEntry) else None
 
+    def shutdown(self, msecs: int = 30_000) -> bool:
+        """Stop counting and wait for the page's background calls (wizard close, tests)."""
+        self.count_timer.stop()
+        self._count_again = False
+        return wait_for_background_calls(msecs)
+
     def is_busy(self) -> bool:
         """True while a count, the catalog or the database list is being loaded."""
         return background_calls_running() > 0 or self.count_timer.isActive()
