@@ -451,3 +451,37 @@ def test_value_editors_report_problems_in_plain_words() -> None:
     days.set_value(7)
     assert days.value() == 7 and days.problem() is None
     assert QApplication.instance() is not None
+
+
+def test_jquery_querybuilder_rules_are_imported(builder: RuleBuilder) -> None:
+    builder.set_rules(
+        {
+            "condition": "OR",
+            "not": False,
+            "rules": [
+                {"id": "city", "field": "city", "operator": "equal", "value": "Berlin"},
+                {"id": "bonus_points", "field": "bonus_points", "operator": "less", "value": 5},
+            ],
+        }
+    )
+    assert builder.rules() == {
+        "combinator": "or",
+        "not": False,
+        "rules": [
+            {"field": "city", "operator": "=", "value": "Berlin"},
+            {"field": "bonus_points", "operator": "<", "value": 5},
+        ],
+    }
+
+
+def test_disabled_rules_are_left_out(builder: RuleBuilder) -> None:
+    builder.set_rules(
+        {
+            "combinator": "and",
+            "rules": [
+                {"field": "city", "operator": "=", "value": "Berlin", "disabled": True},
+                {"field": "city", "operator": "=", "value": "Rome"},
+            ],
+        }
+    )
+    assert builder.rules()["rules"] == [{"field": "city", "operator": "=", "value": "Rome"}]

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.fields import CHANNELS, EVENT_TYPES, STATUSES
+from ...core.selection.jquery import import_jquery_rules
 from ...core.selection.model import FieldChoice, OperatorChoice, RuleProblem
 from .value_editors import ChoiceEditor, ValueEditor, editor_for
 
@@ -689,6 +690,8 @@ class GroupWidget(_Node):
         (self.or_button if is_or else self.and_button).setChecked(True)
         self.not_check.setChecked(bool(group.get("not", False)))
         for rule in group.get("rules", []) or []:
+            if isinstance(rule, dict) and rule.get("disabled") is True:
+                continue
             if isinstance(rule, dict) and "rules" in rule:
                 self.add_group().load(rule)
             elif isinstance(rule, dict):
@@ -782,6 +785,11 @@ class RuleBuilder(QWidget):
         return self.root.to_json()
 
     def set_rules(self, rules: dict[str, Any] | None) -> None:
+        """Show ``rules`` (react-querybuilder JSON; jQuery QueryBuilder's shape is
+        converted, RuleError if it cannot be).  Disabled rules are left out: the
+        compiler ignores them anyway."""
+        if isinstance(rules, dict) and "condition" in rules and "combinator" not in rules:
+            rules = import_jquery_rules(rules)
         self._loading = True
         try:
             self.root.load(rules or {"combinator": "and", "not": False, "rules": []})
