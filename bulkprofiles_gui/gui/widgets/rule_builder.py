@@ -393,7 +393,9 @@ class _Node(QFrame):
 class ConditionRow(_Node):
     """One condition: field, operator, value, and its problem underneath."""
 
-    def __init__(self, builder: RuleBuilder, parent_group: GroupWidget) -> None:
+    def __init__(
+        self, builder: RuleBuilder, parent_group: GroupWidget, rule: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(builder, parent_group)
         self.setObjectName("ruleRow")
         self.editor: ValueEditor | None = None
@@ -418,9 +420,15 @@ class ConditionRow(_Node):
         outer.addLayout(line)
         outer.addWidget(self.problem_label)
         self._fill_fields()
+        if rule is None:
+            self._fill_operators()
+        else:
+            self._select(rule)
+        self._replace_editor(keep_value=False)
+        if rule is not None and self.editor is not None and "value" in rule:
+            self.editor.set_value(rule["value"])
         self.field_combo.currentIndexChanged.connect(self._on_field_changed)
         self.operator_combo.currentIndexChanged.connect(self._on_operator_changed)
-        self._on_field_changed()
 
     @staticmethod
     def _fixed_width(combo: QComboBox, chars: int) -> None:
@@ -458,7 +466,8 @@ class ConditionRow(_Node):
             return None
         return next((op for op in choice.operators if op.name == name), None)
 
-    def _on_field_changed(self) -> None:
+    def _fill_operators(self) -> None:
+        """The operators of the chosen field, the first one selected (no signals)."""
         choice = self.field_choice()
         self.operator_combo.blockSignals(True)
         self.operator_combo.clear()
@@ -466,6 +475,9 @@ class ConditionRow(_Node):
             self.operator_combo.addItem(op.label, op.name)
         self.operator_combo.setCurrentIndex(0 if self.operator_combo.count() else -1)
         self.operator_combo.blockSignals(False)
+
+    def _on_field_changed(self) -> None:
+        self._fill_operators()
         self._replace_editor(keep_value=False)
 
     def _on_operator_changed(self) -> None:
@@ -506,7 +518,8 @@ class ConditionRow(_Node):
             "value": self.editor.value() if self.editor is not None else None,
         }
 
-    def load(self, rule: dict[str, Any]) -> None:
+    def _select(self, rule: dict[str, Any]) -> None:
+        """Choose the rule's field and operator (no signals; unknown ones are kept, marked)."""
         key, operator = rule.get("field"), rule.get("operator")
         self.field_combo.blockSignals(True)
         index = self.field_combo.findData(key)
@@ -515,21 +528,22 @@ class ConditionRow(_Node):
             index = self.field_combo.count() - 1
         self.field_combo.setCurrentIndex(index)
         self.field_combo.blockSignals(False)
-        self._on_field_changed()
+        self._fill_operators()
         choice = self.field_choice()
+        self.operator_combo.blockSignals(True)
         if choice is None:
             self.operator_combo.addItem(str(operator), operator)
             self._unknown_value = rule.get("value")
-            return
-        op_index = self.operator_combo.findData(operator)
-        if op_index < 0:
-            op_index = self.operator_combo.findData(self.builder.canonical(choice, operator))
-        if op_index < 0:
-            self.operator_combo.addItem(f"{operator} (not offered)", operator)
             op_index = self.operator_combo.count() - 1
+        else:
+            op_index = self.operator_combo.findData(operator)
+            if op_index < 0:
+                op_index = self.operator_combo.findData(self.builder.canonical(choice, operator))
+            if op_index < 0:
+                self.operator_combo.addItem(f"{operator} (not offered)", operator)
+                op_index = self.operator_combo.count() - 1
         self.operator_combo.setCurrentIndex(op_index)
-        if self.editor is not None and "value" in rule:
-            self.editor.set_value(rule["value"])
+        self.operator_combo.blockSignals(False)
 
     def local_problem(self) -> str | None:
         if self.field_choice() is None:
@@ -610,8 +624,8 @@ class GroupWidget(_Node):
 
     # structure
 
-    def add_condition(self) -> ConditionRow:
-        row = ConditionRow(self.builder, self)
+    def add_condition(self, rule: dict[str, Any] | None = None) -> ConditionRow:
+        row = ConditionRow(self.builder, self, rule)
         self._append(row)
         return row
 
@@ -695,7 +709,7 @@ class GroupWidget(_Node):
             if isinstance(rule, dict) and "rules" in rule:
                 self.add_group().load(rule)
             elif isinstance(rule, dict):
-                self.add_condition().load(rule)
+                self.add_condition(rule)
         self._children_changed()
 
     def focus_widgets(self) -> list[QWidget]:
@@ -791,10 +805,12 @@ class RuleBuilder(QWidget):
         if isinstance(rules, dict) and "condition" in rules and "combinator" not in rules:
             rules = import_jquery_rules(rules)
         self._loading = True
+        self.setUpdatesEnabled(False)
         try:
             self.root.load(rules or {"combinator": "and", "not": False, "rules": []})
         finally:
             self._loading = False
+            self.setUpdatesEnabled(True)
         self.on_structure_changed()
 
     def has_conditions(self) -> bool:
