@@ -41,7 +41,7 @@ from sqlalchemy import Connection, func, insert, literal, select, update
 
 from . import models as m
 from .actions import get_action
-from .actions.base import CHANGED, ActionContext, ActionError, Batch, mark_outcome
+from .actions.base import CHANGED, ActionContext, ActionError, Batch
 from .config import Settings
 from .jobfile import Job, JobFileError
 from .progress import JobState
@@ -440,15 +440,7 @@ def _apply_batch(store: Store, run: _Run, batch: Batch) -> None:
     summary = run.summary
     with store.begin() as conn:
         before = conn.execute(select(func.coalesce(func.max(m.TriggerEvent.id), 0))).scalar_one()
-        profiles = run.ctx.store.profiles
-        mark_outcome(
-            conn,
-            batch,
-            "profile_gone",
-            batch.profile_ids().where(
-                ~select(profiles.c.id).where(profiles.c.id == m.TaskProfile.profile_id).exists()
-            ),
-        )
+        _mark_gone(conn, run.ctx.store, batch)
         run.action.apply_batch(conn, run.ctx, run.params, batch)
         counts = _outcome_counts(conn, batch)
         events = conn.execute(
@@ -481,6 +473,17 @@ def _apply_batch(store: Store, run: _Run, batch: Batch) -> None:
     summary.changed = changed
     summary.skipped = skipped
     summary.trigger_events += int(events)
+
+
+def _mark_gone(conn: Connection, store: Store, batch: Batch) -> None:
+    """Profiles deleted since the selection was frozen: skipped as ``profile_gone``."""
+    tp, p = m.TaskProfile, store.profiles
+    conn.execute(
+        update(tp)
+        .where(batch.rows_where(), tp.outcome.is_(None))
+        .where(~select(p.c.id).where(p.c.id == tp.profile_id).exists())
+        .values(outcome="profile_gone")
+    )
 
 
 def _outcome_counts(conn: Connection, batch: Batch) -> dict[str, int]:

@@ -43,6 +43,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    case,
     insert,
     literal,
     select,
@@ -152,6 +153,32 @@ def mark_outcome(
     if profile_ids is not None:
         stmt = stmt.where(m.TaskProfile.profile_id.in_(profile_ids))
     return conn.execute(stmt.execution_options(synchronize_session=False)).rowcount
+
+
+def classify(
+    conn: Connection,
+    batch: Batch,
+    reasons: list[tuple[str, Select[Any]]],
+    default: str = CHANGED,
+) -> None:
+    """Give every batch row still without an outcome its outcome in ONE update:
+    the first reason whose profile-id select holds the profile, else
+    ``default`` (normally CHANGED).  Equivalent to ``mark_outcome`` per reason
+    followed by ``mark_outcome(CHANGED)``, in one pass over the batch; an
+    action using it then changes ``batch.changed_ids()``."""
+    for outcome in (*(r for r, _ in reasons), default):
+        if outcome != CHANGED and outcome not in SKIP_REASONS:
+            raise ValueError(f"unknown outcome {outcome!r}")
+    tp = m.TaskProfile
+    value: Any = literal(default)
+    if reasons:
+        value = case(*((tp.profile_id.in_(ids), literal(r)) for r, ids in reasons), else_=default)
+    conn.execute(
+        update(tp)
+        .where(batch.rows_where(), tp.outcome.is_(None))
+        .values(outcome=value)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def record_trigger_events(

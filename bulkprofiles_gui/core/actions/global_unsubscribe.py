@@ -16,7 +16,7 @@ from sqlalchemy import Connection, select, update
 
 from .. import models as m
 from ..fields import Status
-from .base import CHANGED, ActionContext, Batch, check_keys, mark_outcome
+from .base import ActionContext, Batch, check_keys, classify
 
 TYPE = "global_unsubscribe"
 LABEL = "Global unsubscribe"
@@ -43,14 +43,13 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     already = select(p.c.id).where(
         p.c.id.in_(batch.profile_ids()), p.c.global_status == Status.UNSUBSCRIBED.value
     )
-    mark_outcome(conn, batch, "already_unsubscribed", already)
+    classify(conn, batch, [("already_unsubscribed", already)])
     if not ctx.dry_run:
         conn.execute(
             update(p)
-            .where(p.c.id.in_(batch.pending_ids()))
+            .where(p.c.id.in_(batch.changed_ids()))
             .values(global_status=Status.UNSUBSCRIBED.value, updated_at=m.utcnow())
         )
-    mark_outcome(conn, batch, CHANGED)
 
 
 def describe(params: Params) -> str:

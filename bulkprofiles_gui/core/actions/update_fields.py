@@ -46,13 +46,12 @@ from .. import models as m
 from ..fields import FieldType, FieldValueError, coerce_value, to_json_value
 from ..store import FieldInfo
 from .base import (
-    CHANGED,
     ActionContext,
     ActionError,
     Batch,
     check_keys,
+    classify,
     insert_trigger_events,
-    mark_outcome,
 )
 
 TYPE = "update_fields"
@@ -170,17 +169,16 @@ def _refuse_duplicates(changes: tuple[Change, ...]) -> None:
 # -- apply ---------------------------------------------------------------------
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     p = ctx.store.profiles
-    in_batch = p.c.id.in_(batch.profile_ids())
     noops = [_noop(ctx, c) for c in params.changes]
-    mark_outcome(conn, batch, "unchanged", select(p.c.id).where(in_batch, and_(*noops)))
-    pending = batch.pending_ids()
-    _record_triggers(conn, ctx, params, pending)
+    unchanged = select(p.c.id).where(p.c.id.in_(batch.profile_ids()), and_(*noops))
+    classify(conn, batch, [("unchanged", unchanged)])
+    changed = batch.changed_ids()
+    _record_triggers(conn, ctx, params, changed)
     if not ctx.dry_run:
-        _update_scalars(conn, ctx, params, pending)
+        _update_scalars(conn, ctx, params, changed)
         for change in params.changes:
             if change.field.type.is_list:
-                _update_list(conn, change, pending)
-    mark_outcome(conn, batch, CHANGED)
+                _update_list(conn, change, changed)
 
 
 def _items(ctx: ActionContext, change: Change) -> Any:
@@ -214,24 +212,25 @@ def _noop(ctx: ActionContext, change: Change) -> ColumnElement[bool]:
     )
 
 
-def _record_triggers(conn: Connection, ctx: ActionContext, params: Params, pending: Any) -> None:
-    """Before the update, so a field trigger sees which profiles' field changes."""
+def _record_triggers(conn: Connection, ctx: ActionContext, params: Params, changed: Any) -> None:
+    """Before the update, so a field trigger sees which profiles' field changes
+    (``changed``: the batch's profiles classified CHANGED)."""
     if ctx.skip_triggers or ctx.dry_run:
         return
     t = m.Trigger
     p = ctx.store.profiles
     kind = t.kind == "field_updated"
-    insert_trigger_events(conn, ctx, and_(kind, t.field_id.is_(None)), pending)
+    insert_trigger_events(conn, ctx, and_(kind, t.field_id.is_(None)), changed)
     by_field: dict[int, list[Change]] = {}
     for change in params.changes:
         by_field.setdefault(change.field.id, []).append(change)
     for field_id, group in by_field.items():
         unchanged = and_(*(_noop(ctx, c) for c in group))
-        changed_ids = select(p.c.id).where(p.c.id.in_(pending), not_(unchanged))
+        changed_ids = select(p.c.id).where(p.c.id.in_(changed), not_(unchanged))
         insert_trigger_events(conn, ctx, and_(kind, t.field_id == field_id), changed_ids)
 
 
-def _update_scalars(conn: Connection, ctx: ActionContext, params: Params, pending: Any) -> None:
+def _update_scalars(conn: Connection, ctx: ActionContext, params: Params, changed: Any) -> None:
     """One UPDATE for every scalar change, bumping updated_at (also for list-only jobs)."""
     p = ctx.store.profiles
     values: dict[str, Any] = {"updated_at": m.utcnow()}
@@ -245,12 +244,12 @@ def _update_scalars(conn: Connection, ctx: ActionContext, params: Params, pendin
             values[column.name] = change.value
         else:
             values[column.name] = func.coalesce(column, 0) + change.value
-    conn.execute(update(p).where(p.c.id.in_(pending)).values(values))
+    conn.execute(update(p).where(p.c.id.in_(changed)).values(values))
 
 
-def _update_list(conn: Connection, change: Change, pending: Any) -> None:
+def _update_list(conn: Connection, change: Change, changed: Any) -> None:
     lv = m.ProfileListValue
-    mine = and_(lv.field_id == change.field.id, lv.profile_id.in_(pending))
+    mine = and_(lv.field_id == change.field.id, lv.profile_id.in_(changed))
     if change.op in ("set", "clear"):
         conn.execute(delete(lv).where(mine))
         new_values = change.value if change.op == "set" else []
@@ -259,7 +258,7 @@ def _update_list(conn: Connection, change: Change, pending: Any) -> None:
         new_values = []
     else:
         new_values = change.value
-    ids = pending.subquery()
+    ids = changed.subquery()
     id_col = next(iter(ids.c))
     for value in new_values:
         already = (
