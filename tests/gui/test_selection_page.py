@@ -201,6 +201,13 @@ def test_rules_range_and_limit_give_the_core_count(
     wait_counted(qtbot, page)
     assert core_count(shop_store, "Shop customers", rules, 10, 60, 7) == 7
     assert page.count_label.text() == f"7 of {SHOP_PROFILES} profiles"
+    assert page.selected_count == 7
+    page.limit_spin.setValue(8)
+    assert page.selected_count is None  # until the new count arrives
+    wait_counted(qtbot, page)
+    assert page.selected_count == 8
+    page.limit_spin.setValue(7)
+    wait_counted(qtbot, page)
     assert page.preview_table.rowCount() == 7
 
     page.limit_slider.setValue(0)

@@ -203,6 +203,8 @@ class SelectionPage(QWizardPage):
         self._count_call_generation = -1
         self._count_again = False
         self._counted_generation = -1
+        #: N of the count shown when it is that of the current selection, else None.
+        self.selected_count: int | None = None
         self._sources_loading = False
         self._build()
 
@@ -477,6 +479,7 @@ class SelectionPage(QWizardPage):
             return
         self._schema = None
         self._generation += 1
+        self.selected_count = None
         self.save_segment_button.setEnabled(False)
         self.count_label.setText("–")
         self.count_status.setText("Loading fields…")
@@ -531,6 +534,7 @@ class SelectionPage(QWizardPage):
     @Slot()
     def _on_selection_edited(self) -> None:
         self.completeChanged.emit()
+        self.selected_count = None
         if self._schema is None:
             return
         self._generation += 1
@@ -594,6 +598,7 @@ class SelectionPage(QWizardPage):
         if result.generation != self._generation:
             return  # stale: the selection changed since
         self._counted_generation = result.generation
+        self.selected_count = result.selected
         self.count_label.setText(f"{result.selected:,} of {result.total:,} profiles")
         self.count_status.setText("")
         self._fill_preview(result.header, result.rows)
