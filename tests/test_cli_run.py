@@ -301,3 +301,45 @@ def test_every_action_runs_on_the_demo_store(
     data = json.loads(out)
     assert data["status"] == "completed" and data["selected"] > 0
     assert data["changed"] + sum(data["skipped"].values()) == data["selected"]
+
+
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise() -> None:
+    import io
+
+    from bulkprofiles_gui.core.progress import Progress
+
+    tty = io.StringIO()
+    bar = run_cmd.ProgressPrinter(tty, tty=True)
+    bar(Progress(done=50, total=200, changed=50, skipped=0, elapsed=1.0))
+    bar(Progress(done=200, total=200, changed=200, skipped=0, elapsed=4.0))
+    bar.close()
+    assert tty.getvalue() == (
+        "\r[#######.......................] 50/200 profiles (25 %), 50/s, 3 s left   "
+        "\r[##############################] 200/200 profiles (100 %), 50/s   \n"
+    )
+
+    plain = io.StringIO()
+    lines = run_cmd.ProgressPrinter(plain, tty=False, interval=3600)
+    for done in (0, 10, 20, 30):
+        lines(Progress(done=done, total=30, changed=done, skipped=0, elapsed=1.0))
+    assert plain.getvalue().splitlines() == [
+        "progress: 0/30 profiles (0 %), 0/s",
+        "progress: 30/30 profiles (100 %), 30/s",
+    ]
+
+
+def test_first_ctrl_c_cancels_between_batches_the_second_interrupts() -> None:
+    import io
+    import signal as sig
+
+    from bulkprofiles_gui.core.progress import JobState
+
+    state = JobState()
+    err = io.StringIO()
+    with run_cmd.ctrl_c_cancels(state, err):
+        os.kill(os.getpid(), sig.SIGINT)
+        assert state.is_cancelled()
+        assert "cancelling after the current batch" in err.getvalue()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), sig.SIGINT)
+    assert sig.getsignal(sig.SIGINT) is sig.default_int_handler

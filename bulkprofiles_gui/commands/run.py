@@ -38,13 +38,14 @@ class ProgressPrinter:
         self.stream = stream
         self.tty = tty
         self.interval = interval
-        self._last = 0.0
+        self._last: float | None = None
         self._drawn = False
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
         last = p.done >= p.total
-        if not self.tty and not last and now - self._last < self.interval:
+        recent = self._last is not None and now - self._last < self.interval
+        if not self.tty and not last and recent:
             return
         self._last = now
         percent = 100.0 * p.done / p.total if p.total else 100.0
