@@ -250,11 +250,12 @@ class SelectionPage(QWizardPage):
         self.limit_spin.setMinimumWidth(120)
         self.limit_spin.setAccelerated(True)
         limit_row = QHBoxLayout()
+        limit_row.setContentsMargins(10, 0, 0, 0)  # the range slider's handle margin
         limit_row.addWidget(self.limit_slider, 1)
         limit_row.addWidget(self.limit_spin)
         range_row = QHBoxLayout()
         range_row.addWidget(self.range_slider, 1)
-        range_row.addWidget(QLabel("%"))
+        range_row.addWidget(QLabel("%"), 0, Qt.AlignmentFlag.AlignBottom)
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
