@@ -161,8 +161,8 @@ class UnsafeStatusesOption(QWidget):
         self.explanation.setMaximumWidth(READING_WIDTH - 200)
         self._enabled_tip = explanation
         self._disabled_tip = (
-            "Only applies when the new status is “subscribed”: other statuses never touch "
-            "the unsafe ones differently."
+            "Only applies when the new status is “subscribed”: every other status is set "
+            "whatever the existing subscription's status."
         )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -177,7 +177,7 @@ class UnsafeStatusesOption(QWidget):
         applies = status == Status.SUBSCRIBED.value
         self.checkbox.setEnabled(applies)
         self.checkbox.setToolTip(self._enabled_tip if applies else self._disabled_tip)
-        self.explanation.setVisible(applies)
+        self.explanation.setText(self._enabled_tip if applies else self._disabled_tip)
 
     def value(self) -> bool:
         return self.checkbox.isEnabled() and self.checkbox.isChecked()
@@ -309,7 +309,10 @@ class ActionPage(QWizardPage):
     def refresh_state(self) -> None:
         """Show the first problem (if any) and let the wizard re-check Next."""
         found = self.problems()
-        self.problem_label.setText(found[0] if found else "")
+        more = len(found) - 1
+        tail = f" (and {more} more problem{'s' * (more > 1)})" if more > 0 else ""
+        self.problem_label.setText(found[0] + tail if found else "")
+        self.problem_label.setToolTip("\n".join(found))
         self.problem_label.setVisible(bool(found))
         self.completeChanged.emit()
 

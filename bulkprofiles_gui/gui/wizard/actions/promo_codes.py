@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QWidget
+from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QVBoxLayout, QWidget
 from sqlalchemy import Connection
 
 from ....core import catalog
@@ -47,10 +47,19 @@ class PromoCodesPage(ActionPage):
         row.addStretch(1)
         self.program_combo = ChoiceCombo()
         self.pool_label = paragraph("", "hint")
-        self.pool_label.setMaximumWidth(READING_WIDTH - 200)
+        self.pool_label.setWordWrap(False)  # one sentence; wrapping made the form reserve two lines
+        self.pool_warning = paragraph("", "warning")
+        self.pool_warning.setMaximumWidth(READING_WIDTH - 200)
+        self.pool_warning.setStyleSheet("QLabel#warning { color: #8a4b00; font-weight: 600; }")
         self.form.addRow("Action:", modes)
         self.add_row("Loyalty &program:", self.program_combo)
-        self.form.addRow("", self.pool_label)
+        pool = QWidget()
+        pool_box = QVBoxLayout(pool)
+        pool_box.setContentsMargins(0, 0, 0, 0)
+        pool_box.setSpacing(4)
+        pool_box.addWidget(self.pool_label)
+        pool_box.addWidget(self.pool_warning)
+        self.form.addRow("", pool)
         self.mode_group.buttonToggled.connect(self._changed)
         self.program_combo.currentIndexChanged.connect(self._changed)
 
@@ -76,29 +85,34 @@ class PromoCodesPage(ActionPage):
         return "detach" if self.detach_radio.isChecked() else "attach"
 
     def _changed(self) -> None:
-        self.pool_label.setText(self._pool_text())
-        self.pool_label.setVisible(bool(self.pool_label.text()))
+        text, warning = self._pool_text()
+        self.pool_label.setText(text)
+        self.pool_label.setVisible(bool(text))
+        self.pool_warning.setText(warning)
+        self.pool_warning.setVisible(bool(warning))
         self.refresh_state()
 
-    def _pool_text(self) -> str:
+    def _pool_text(self) -> tuple[str, str]:
+        """What the pool means for this run, and a warning when it will run dry."""
         program = self._programs.get(self.program_combo.current_value() or "")
         if program is None:
-            return ""
+            return "", ""
         if self.mode() == "detach":
             return (
-                f"{program.attached:,} codes of {program.name} are attached to profiles; "
-                "detaching frees them from the selected profiles. Redeemed codes stay."
+                f"Frees the selected profiles' codes ({program.attached:,} attached in all); "
+                "redeemed codes stay.",
+                "",
             )
         text = f"Each selected profile gets one of the {program.free:,} free codes."
         expected = self._expected_profiles
         if expected is not None and expected > program.free:
-            text += (
-                f" Warning: the selection holds {expected:,} profiles, more than the free "
-                f"codes; {expected - program.free:,} will be reported as “pool ran dry”."
+            return text, (
+                f"The selection holds {expected:,} profiles, more than the free codes: "
+                f"{expected - program.free:,} will be reported as “pool ran dry”."
             )
-        elif program.free == 0:
-            text += " Warning: the pool is empty, so no profile would get a code."
-        return text
+        if program.free == 0:
+            return text, "The pool is empty: no profile would get a code."
+        return text, ""
 
     def action(self) -> dict[str, Any]:
         return {

@@ -37,6 +37,7 @@ class ChannelChecklist(QListWidget):
         super().__init__(parent)
         self.setFixedWidth(FORM_FIELD_WIDTH)
         self.setUniformItemSizes(True)
+        self.setSpacing(2)
         self.itemChanged.connect(lambda _item: self.checked_changed.emit())
 
     def set_channels(self, channels: list[str]) -> None:
@@ -59,8 +60,9 @@ class ChannelChecklist(QListWidget):
 
     def _fit_height(self) -> None:
         rows = max(self.count(), 1)
-        row = self.sizeHintForRow(0) if self.count() else self.fontMetrics().height() + 4
-        self.setFixedHeight(min(rows, 7) * row + 2 * self.frameWidth() + 4)
+        row = self.sizeHintForRow(0) if self.count() else self.fontMetrics().height()
+        row += 2 * self.spacing()
+        self.setFixedHeight(min(rows, 7) * row + 2 * self.frameWidth() + 2)
 
     def channels(self) -> list[str]:
         return [self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count())]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -67,9 +67,9 @@ class ChangeRow(QWidget):
         super().__init__(parent)
         self.info = info
         self.editor: ValueEditor | None = None
-        self.field_label = QLabel(info.label)
+        self.field_label = QLabel()
         self.field_label.setFixedWidth(ROW_LABEL_WIDTH)
-        self.field_label.setToolTip(f"{info.label} ({info.key}, {info.type.value})")
+        self.set_label_text(info.label)
         self.op_combo = QComboBox()
         for op in ops_for(info.type):
             self.op_combo.addItem(OP_LABELS[op], op)
@@ -96,6 +96,20 @@ class ChangeRow(QWidget):
         self.op_combo.currentIndexChanged.connect(self._op_changed)
         self.remove_button.clicked.connect(lambda: self.remove_requested.emit(self))
         self._op_changed()
+
+    def set_label_text(self, text: str) -> None:
+        """Show ``text`` in the label column, elided when too long (full text in the tip)."""
+        metrics = self.field_label.fontMetrics()
+        self.field_label.setText(
+            metrics.elidedText(text, Qt.TextElideMode.ElideRight, ROW_LABEL_WIDTH - 4)
+        )
+        self._label_tip = f"{text} ({self.info.key}, {self.info.type.value})"
+        self.field_label.setToolTip(self._label_tip)
+
+    def mark_problem(self, problem: str | None) -> None:
+        """Mark the row in place: red label, the reason in its tool tip."""
+        self.field_label.setStyleSheet("color: #a12622;" if problem else "")
+        self.field_label.setToolTip(problem or self._label_tip)
 
     def op(self) -> str | None:
         data = self.op_combo.currentData()
@@ -173,7 +187,7 @@ class MissingFieldRow(ChangeRow):
         placeholder = FieldInfo(-1, -1, key, key, FieldType.STRING, None, False, False, ())
         self._item = dict(item)
         super().__init__(placeholder, parent)
-        self.field_label.setText(f"{key} (not available)")
+        self.set_label_text(f"{key} (not available)")
         self.op_combo.clear()
         self.op_combo.addItem(str(item.get("op")), item.get("op"))
         self.op_combo.setEnabled(False)
@@ -320,6 +334,11 @@ class UpdateFieldsPage(ActionPage):
         found = [p for p in (row.problem() for row in self.rows) if p]
         found += self._duplicates()
         return found
+
+    def refresh_state(self) -> None:
+        for row in self.rows:
+            row.mark_problem(row.problem())
+        super().refresh_state()
 
     def _duplicates(self) -> list[str]:
         ops: dict[str, list[str]] = {}
