@@ -99,6 +99,9 @@ class Profile(Base):
     __table_args__ = (
         Index("ix_profiles_database_id_id", "database_id", "id"),
         Index("ix_profiles_database_city", "database_id", "city"),
+        # Selection: "city ... and registered in ..." (the brief's first example)
+        # counts through this index instead of fetching every row of the city.
+        Index("ix_profiles_database_city_registered", "database_id", "city", "registered_at"),
         Index("ix_profiles_database_email", "database_id", "email"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
