@@ -196,6 +196,8 @@ class PromoCode(Base):
     __table_args__ = (
         Index("ix_promo_codes_program_profile", "program_id", "profile_id"),
         Index("ix_promo_codes_program_status", "program_id", "status", "id"),
+        # The ON DELETE SET NULL of a deleted profile looks codes up by profile.
+        Index("ix_promo_codes_profile", "profile_id"),
     )
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     program_id: Mapped[int] = mapped_column(ForeignKey("loyalty_programs.id", ondelete="CASCADE"))
