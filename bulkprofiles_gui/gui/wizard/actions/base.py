@@ -31,7 +31,7 @@ from sqlalchemy import Connection
 
 from ....core.actions import ACTIONS
 from ....core.catalog import ResourceInfo
-from ....core.fields import STATUSES, UNSAFE_STATUSES, Status
+from ....core.fields import CHANNELS, STATUSES, UNSAFE_STATUSES, Status
 from ....core.selection import has_conditions
 from ..context import WizardContext
 
@@ -61,6 +61,12 @@ def paragraph(text: str, object_name: str = "") -> QLabel:
     if object_name:
         label.setObjectName(object_name)
     return label
+
+
+def ordered_channels(channels: Iterable[str]) -> list[str]:
+    """Channels in the usual order (email first), whatever order the store gives."""
+    rank = {c: i for i, c in enumerate(CHANNELS)}
+    return sorted(channels, key=lambda c: (rank.get(c, len(rank)), c))
 
 
 def channel_label(channel: str) -> str:
@@ -370,7 +376,7 @@ class ResourceChannelFields:
 
     def _resource_changed(self) -> None:
         info = self.resources.get(self.resource_combo.current_value() or "")
-        channels = info.channels if info else ()
+        channels = ordered_channels(info.channels if info else ())
         self.channel_combo.set_choices(
             ((channel_label(c), c) for c in channels), "No channel is configured"
         )
