@@ -686,3 +686,6 @@ def test_choice_combo_keeps_an_unknown_value_visible(qtbot: Any) -> None:
     assert combo.currentText() == "z (missing)"
     combo.setCurrentIndex(1)
     assert combo.missing_value() is None
+    combo.select_value("y", lambda v: f"{v} (missing)")  # a second job file
+    assert [combo.itemText(i) for i in range(combo.count())] == ["A", "B", "y (missing)"]
+    assert combo.missing_value() == "y"

@@ -119,6 +119,17 @@ class ChoiceCombo(QComboBox):
             self.blockSignals(False)
         self.currentIndexChanged.emit(self.currentIndex())
 
+    def _drop_missing_item(self) -> None:
+        """Remove the unavailable item an earlier ``select_value`` added."""
+        if self._missing is None:
+            return
+        last = self.count() - 1
+        if last >= 0 and self.itemData(last) is None:
+            self.blockSignals(True)
+            self.removeItem(last)
+            self.blockSignals(False)
+        self._missing = None
+
     def values(self) -> list[Any]:
         return [self.itemData(i) for i in range(self.count()) if self.itemData(i) is not None]
 
@@ -136,6 +147,7 @@ class ChoiceCombo(QComboBox):
         """Select ``value``; show it as unavailable when it is not offered."""
         index = self.findData(value) if value is not None else -1
         if index < 0 and value is not None:
+            self._drop_missing_item()
             self.addItem(missing_text(str(value)), None)
             index = self.count() - 1
             self._missing = str(value)
