@@ -26,6 +26,7 @@ from sqlalchemy import func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bulkprofiles_gui.core import models as m  # noqa: E402
 from bulkprofiles_gui.core import selection  # noqa: E402
 from bulkprofiles_gui.core.demo import DEFAULT_DATABASE_NAME, generate_demo  # noqa: E402
 from bulkprofiles_gui.core.store import Store, open_store  # noqa: E402
@@ -180,17 +181,37 @@ def _median_seconds(run: Callable[[], int], repeat: int) -> tuple[float, int]:
 
 def open_bench_store(args: argparse.Namespace) -> Store:
     if args.db:
-        return open_store(args.db)
-    path = ROOT / "bench" / "out" / f"select_{args.profiles}.sqlite3"
-    if path.exists():
-        return open_store(f"sqlite:///{path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    store = open_store(f"sqlite:///{path}", create=True)
-    print(f"making {args.profiles:,} demo profiles in {path} ...", flush=True)
-    started = time.perf_counter()
-    generate_demo(store, profiles=args.profiles, seed=1, now=NOW)
-    print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
+        store = open_store(args.db)
+    else:
+        path = ROOT / "bench" / "out" / f"select_{args.profiles}.sqlite3"
+        fresh = not path.exists()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        store = open_store(f"sqlite:///{path}", create=fresh)
+        if fresh:
+            print(f"making {args.profiles:,} demo profiles in {path} ...", flush=True)
+            started = time.perf_counter()
+            generate_demo(store, profiles=args.profiles, seed=1, now=NOW)
+            print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
+    prepare(store)
     return store
+
+
+def prepare(store: Store) -> None:
+    """The model's indexes (a store made before an index was added lacks it),
+    and planner statistics, as a DBA would gather them after a bulk load:
+    without them SQLite walks the (database_id, id) index even when the
+    database is the whole table, about 1.5x slower than a plain scan."""
+    with store.begin() as conn:
+        for index in m.Profile.__table__.indexes:
+            index.create(conn, checkfirst=True)
+        if store.dialect == "sqlite":
+            has_stats = conn.exec_driver_sql(
+                "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            ).first()
+            if not has_stats:
+                conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql("ANALYZE")
 
 
 def main() -> int:
