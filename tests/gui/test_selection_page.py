@@ -410,3 +410,30 @@ def test_demo_store_counts_on_every_backend(qtbot: Any, demo_store: Store) -> No
     finally:
         page.shutdown()
     assert sp.background_calls_running() == 0
+
+
+def next_tab_stop(widget: Any) -> Any:
+    """Where Tab goes from ``widget`` (Qt's rule: a visible, enabled tab-focus widget
+    that does not hand its focus to another)."""
+    found = widget.nextInFocusChain()
+    while (
+        not (found.focusPolicy() & Qt.FocusPolicy.TabFocus)
+        or not found.isVisible()
+        or not found.isEnabled()
+        or found.focusProxy() is not None
+    ):
+        found = found.nextInFocusChain()
+    return found
+
+
+def test_tab_order_follows_the_page(qtbot: Any, wizard: QWizard, page: SelectionPage) -> None:
+    """Keyboard-only use: source, range, limit, then the rules, the preview, Save."""
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    row = add_condition(qtbot, page, "city", "=", "Rome")
+    qtbot.waitUntil(row.remove.isVisible, timeout=1000)
+    assert next_tab_stop(page.limit_slider) is page.limit_spin
+    assert next_tab_stop(page.limit_spin) is page.rule_builder.root.and_button
+    assert next_tab_stop(row.remove) is page.preview_table
+    assert next_tab_stop(page.preview_table) is page.save_segment_button
