@@ -5,7 +5,8 @@ Parameter helpers raise :class:`ActionError` naming the key
 batch that satisfy a condition" sub-select over an *alias* of
 ``task_profiles``, so it can be handed to :func:`base.mark_outcome` (whose
 UPDATE targets ``task_profiles`` itself and would otherwise swallow the
-sub-select by correlation).
+sub-select by correlation).  ``classify`` sets the outcome of every pending
+row of a batch in one UPDATE from a CASE expression.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, select
+from sqlalchemy import ColumnElement, Connection, Select, select, update
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from .. import models as m
@@ -67,6 +68,22 @@ def batch_ids(
     for condition in conditions:
         query = query.where(condition(tpa.profile_id))
     return query
+
+
+def classify(
+    conn: Connection, batch: Batch, outcome: Callable[[ProfileId], ColumnElement[str]]
+) -> None:
+    """Give every pending row of the batch its outcome in one UPDATE.
+
+    ``outcome(profile_id)`` is an SQL expression (a CASE over correlated
+    look-ups) naming ``changed`` or a skip reason for the profile; one pass
+    over the batch instead of one :func:`base.mark_outcome` per reason."""
+    tp = m.TaskProfile
+    conn.execute(
+        update(tp)
+        .where(batch.rows_where(), tp.outcome.is_(None))
+        .values(outcome=outcome(tp.profile_id))
+    )
 
 
 def database_name(conn: Connection, database_id: int) -> str:

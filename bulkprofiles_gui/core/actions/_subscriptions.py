@@ -5,19 +5,23 @@ rule, writing subscriptions set-based, and subscription triggers.
 ``subscribed`` and "Include unsafe statuses" is off, a profile whose existing
 subscription (same resource and channel) has an unsafe status (unsubscribed,
 complainer, hardbounced, invalid) is not updated (skip ``unsafe_status``).
-:meth:`Target.blocks_unsafe` says when the rule applies; every action asks it
-rather than repeating the condition.
+:meth:`Target.blocks_unsafe` says when the rule applies and
+:func:`existing_outcomes` turns it into SQL; every action uses them rather
+than repeating the condition.
 
-Contacts are given as a *contact expression*: a function of a profile id
-column that returns a correlated scalar sub-select yielding the contact (or
-NULL).  Every sub-select here uses its own alias of ``subscriptions`` so it
-can sit inside an UPDATE of ``subscriptions`` without being correlated to it.
+Each action classifies a batch in *one* pass (``_params.classify``): a
+correlated sub-select per profile looks up the profile's contact and its
+existing subscription (outer-joined) once and a CASE names the outcome.
+Contacts for writing are given as a function of a profile id column returning
+a correlated scalar sub-select.  Every sub-select uses its own alias of
+``subscriptions`` so it can sit inside an UPDATE of ``subscriptions``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -42,6 +46,8 @@ from .base import ActionContext, ActionError, Batch
 
 #: A correlated scalar sub-select giving the contact of a profile id (or NULL).
 ContactFor = Callable[[ProfileId], ColumnElement[str]]
+#: CASE branches: (condition, outcome), first match wins.
+Whens = list[tuple[ColumnElement[bool], str]]
 
 
 @dataclass(frozen=True)
@@ -102,45 +108,45 @@ def require_configured(resource: ResourceRef, channel: str, key: str = "channel"
         )
 
 
-def subscription_exists(
-    resource_id: int,
-    channel: str,
-    *,
-    statuses: frozenset[str] | None = None,
-    status: str | None = None,
-    contact_for: ContactFor | None = None,
-) -> ProfileCondition:
-    """Condition: the profile has a subscription to resource/channel (optionally
-    with a status among ``statuses``, with exactly ``status``, and with the
-    contact that ``contact_for`` gives for the profile)."""
+def existing_outcomes(target: Target, existing: Any, contact: Any = None) -> Whens:
+    """CASE branches for the profile's existing subscription to the target.
+
+    ``existing`` is an alias of ``subscriptions`` outer-joined on the target's
+    resource/channel (its columns are NULL when there is none, and then no
+    branch matches): ``unsafe_status`` under the unsafe-status rule, then
+    ``unchanged`` when it already has the status (and ``contact``, if given).
+    """
+    whens: Whens = []
+    if target.blocks_unsafe:
+        whens.append((existing.status.in_(sorted(UNSAFE_STATUSES)), "unsafe_status"))
+    same: ColumnElement[bool] = existing.status == target.status
+    if contact is not None:
+        same = and_(same, existing.contact == contact)
+    whens.append((same, "unchanged"))
+    return whens
+
+
+def joins_target(target: Target, existing: Any, profile_id: Any) -> ColumnElement[bool]:
+    """ON clause: ``existing`` is ``profile_id``'s subscription to the target."""
+    return and_(
+        existing.profile_id == profile_id,
+        existing.resource_id == target.resource_id,
+        existing.channel == target.channel,
+    )
+
+
+def subscription_exists(resource_id: int, channel: str) -> ProfileCondition:
+    """Condition: the profile has a subscription to resource/channel."""
 
     def condition(pid: ProfileId) -> ColumnElement[bool]:
         sub = aliased(m.Subscription)
-        query = select(sub.id).where(
-            sub.profile_id == pid, sub.resource_id == resource_id, sub.channel == channel
+        return exists(
+            select(sub.id).where(
+                sub.profile_id == pid, sub.resource_id == resource_id, sub.channel == channel
+            )
         )
-        if statuses is not None:
-            query = query.where(sub.status.in_(sorted(statuses)))
-        if status is not None:
-            query = query.where(sub.status == status)
-        if contact_for is not None:
-            query = query.where(sub.contact == contact_for(sub.profile_id))
-        return exists(query)
 
     return condition
-
-
-def unsafe_existing(target: Target) -> ProfileCondition:
-    """Condition: the profile's subscription to the target has an unsafe status."""
-    return subscription_exists(target.resource_id, target.channel, statuses=UNSAFE_STATUSES)
-
-
-def unchanged(target: Target, contact_for: ContactFor | None) -> ProfileCondition:
-    """Condition: the profile's subscription to the target already has the new
-    status (and, when a contact is written, the same contact)."""
-    return subscription_exists(
-        target.resource_id, target.channel, status=target.status, contact_for=contact_for
-    )
 
 
 def write_subscriptions(
@@ -184,14 +190,15 @@ def write_subscriptions(
 
 
 def set_status(conn: Connection, ctx: ActionContext, target: Target, batch: Batch) -> None:
-    """Set the target status on the batch's pending profiles' existing subscriptions."""
+    """Set the target status on the existing subscriptions of the batch's
+    profiles classified ``changed``."""
     sub = m.Subscription
     conn.execute(
         update(sub)
         .where(
             sub.resource_id == target.resource_id,
             sub.channel == target.channel,
-            sub.profile_id.in_(batch.pending_ids()),
+            sub.profile_id.in_(batch.changed_ids()),
         )
         .values(status=target.status, updated_at=ctx.now)
     )
@@ -217,3 +224,17 @@ def channel_only_triggers(resource_id: int, channel: str) -> ColumnElement[bool]
     t = m.Trigger
     resource_ok = or_(t.resource_id.is_(None), t.resource_id == resource_id)
     return and_(t.kind == "subscription", resource_ok, t.channel == channel)
+
+
+def any_trigger(conn: Connection, ctx: ActionContext, trigger_filter: ColumnElement[bool]) -> bool:
+    """Whether an active trigger of the database matches (and triggers are on)."""
+    if ctx.skip_triggers or ctx.dry_run:
+        return False
+    t = m.Trigger
+    found = conn.execute(
+        select(t.id)
+        .where(t.active.is_(True), trigger_filter)
+        .where(or_(t.database_id.is_(None), t.database_id == ctx.database_id))
+        .limit(1)
+    ).first()
+    return found is not None

@@ -29,7 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, func, select
+from sqlalchemy import ColumnElement, Connection, case, exists, func, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..fields import EMAIL_RE, PHONE_CHANNELS, PHONE_RE, Channel, FieldType
@@ -37,7 +38,7 @@ from ..store import FieldInfo
 from . import _subscriptions as subs
 from ._params import (
     ProfileId,
-    batch_ids,
+    classify,
     optional_bool,
     parse_channel,
     parse_status,
@@ -49,7 +50,6 @@ from .base import (
     ActionError,
     Batch,
     check_keys,
-    mark_outcome,
     record_trigger_events,
 )
 
@@ -67,7 +67,7 @@ KEYS = frozenset({"resource", "channel", "status", "source_field", "include_unsa
 
 @dataclass(frozen=True)
 class ContactField:
-    """The profile field a contact comes from, as SQL over a profile id."""
+    """The profile field a contact comes from, as SQL over a ``profiles`` row."""
 
     field_id: int
     label: str
@@ -75,52 +75,48 @@ class ContactField:
     column_name: str | None
     store_profiles: Any  # the store's profiles Table (with custom columns)
 
-    def _column(self) -> Any:
-        return self.store_profiles.c[self.column_name]
-
-    def _scalar(self, pid: ProfileId, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-        p = self.store_profiles
-        return exists(select(p.c.id).where(p.c.id == pid, *conditions))
-
-    def _phone(self, pid: ProfileId, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
-        plv = m.ProfileListValue
-        return exists(
-            select(plv.profile_id).where(
-                plv.profile_id == pid, plv.field_id == self.field_id, *conditions
-            )
+    def _valid_phones(self, pid: Any) -> Any:
+        plv = aliased(m.ProfileListValue)
+        return select(func.min(plv.value)).where(
+            plv.profile_id == pid,
+            plv.field_id == self.field_id,
+            plv.value.regexp_match(PHONE_RE.pattern),
         )
 
-    def present(self, pid: ProfileId) -> ColumnElement[bool]:
-        """The field holds something (valid or not)."""
+    def value(self, p: Any) -> ColumnElement[Any]:
+        """The contact of the profile row ``p`` (smallest valid phone for phones)."""
         if self.type is FieldType.PHONES:
-            return self._phone(pid, func.trim(m.ProfileListValue.value) != "")
-        col = self._column()
-        return self._scalar(pid, col.is_not(None), func.trim(col) != "")
+            return self._valid_phones(p.c.id).scalar_subquery()
+        return p.c[self.column_name]
 
-    def valid(self, pid: ProfileId) -> ColumnElement[bool]:
-        """The field holds a contact usable on the channel."""
+    def missing(self, p: Any) -> ColumnElement[bool]:
+        """The field of the profile row ``p`` holds nothing (no item, NULL or blank)."""
         if self.type is FieldType.PHONES:
-            return self._phone(pid, m.ProfileListValue.value.regexp_match(PHONE_RE.pattern))
-        col = self._column()
+            plv = aliased(m.ProfileListValue)
+            return ~exists(
+                select(plv.profile_id).where(
+                    plv.profile_id == p.c.id,
+                    plv.field_id == self.field_id,
+                    func.trim(plv.value) != "",
+                )
+            )
+        col = p.c[self.column_name]
+        return or_(col.is_(None), func.trim(col) == "")
+
+    def invalid(self, p: Any) -> ColumnElement[bool] | None:
+        """The value does not fit the channel (None: any non-blank text fits)."""
+        if self.type is FieldType.PHONES:
+            return self.value(p).is_(None)
         if self.type is FieldType.EMAIL:
-            return self._scalar(pid, col.regexp_match(EMAIL_RE.pattern))
-        return self.present(pid)
+            return ~p.c[self.column_name].regexp_match(EMAIL_RE.pattern)
+        return None
 
     def contact_for(self, pid: ProfileId) -> ColumnElement[str]:
-        """The contact written into the subscription (smallest valid phone for phones)."""
+        """The contact written into the subscription of profile ``pid``."""
         if self.type is FieldType.PHONES:
-            plv = m.ProfileListValue
-            return (
-                select(func.min(plv.value))
-                .where(
-                    plv.profile_id == pid,
-                    plv.field_id == self.field_id,
-                    plv.value.regexp_match(PHONE_RE.pattern),
-                )
-                .scalar_subquery()
-            )
+            return self._valid_phones(pid).scalar_subquery()
         p = self.store_profiles
-        return select(self._column()).where(p.c.id == pid).scalar_subquery()
+        return select(p.c[self.column_name]).where(p.c.id == pid).scalar_subquery()
 
 
 @dataclass(frozen=True)
@@ -182,18 +178,37 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
     return Params(resource.name, target, contact)
 
 
-def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+def _outcome(params: Params) -> Any:
+    """The outcome of a profile (module doc), from one look-up of its row and
+    its existing subscription."""
     target, contact = params.target, params.contact
-    mark_outcome(conn, batch, "no_contact", batch_ids(batch, lambda pid: ~contact.present(pid)))
-    mark_outcome(conn, batch, "invalid_contact", batch_ids(batch, lambda pid: ~contact.valid(pid)))
-    if target.blocks_unsafe:
-        mark_outcome(conn, batch, "unsafe_status", batch_ids(batch, subs.unsafe_existing(target)))
-    unchanged = subs.unchanged(target, contact.contact_for)
-    mark_outcome(conn, batch, "unchanged", batch_ids(batch, unchanged))
+
+    def outcome(pid: ProfileId) -> ColumnElement[str]:
+        p = contact.store_profiles
+        existing = aliased(m.Subscription)
+        whens: subs.Whens = [(contact.missing(p), "no_contact")]
+        invalid = contact.invalid(p)
+        if invalid is not None:
+            whens.append((invalid, "invalid_contact"))
+        whens += subs.existing_outcomes(target, existing, contact.value(p))
+        state = (
+            select(case(*whens, else_=literal(CHANGED)))
+            .select_from(p)
+            .outerjoin(existing, subs.joins_target(target, existing, p.c.id))
+            .where(p.c.id == pid)
+            .scalar_subquery()
+        )
+        return func.coalesce(state, "profile_gone")
+
+    return outcome
+
+
+def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    target = params.target
+    classify(conn, batch, _outcome(params))
     if not ctx.dry_run:
-        pending = m.TaskProfile.outcome.is_(None)
-        subs.write_subscriptions(conn, ctx, target, batch, pending, contact.contact_for)
-    mark_outcome(conn, batch, CHANGED)
+        changed = m.TaskProfile.outcome == CHANGED
+        subs.write_subscriptions(conn, ctx, target, batch, changed, params.contact.contact_for)
     record_trigger_events(
         conn, ctx, batch, subs.subscription_triggers(target.resource_id, target.channel)
     )

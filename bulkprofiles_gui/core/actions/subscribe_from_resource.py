@@ -31,16 +31,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..fields import UNSAFE_STATUSES
 from . import _subscriptions as subs
 from ._params import (
-    ProfileCondition,
     ProfileId,
-    batch_ids,
+    classify,
     optional_bool,
     parse_channel,
     parse_status,
@@ -53,7 +52,6 @@ from .base import (
     Batch,
     check_keys,
     insert_trigger_events,
-    mark_outcome,
     record_trigger_events,
 )
 
@@ -131,77 +129,67 @@ def _source_contact(params: Params, channel: str) -> subs.ContactFor:
     return contact_for
 
 
-def _has_source(params: Params, channel: str) -> ProfileCondition:
-    return subs.subscription_exists(params.source.id, channel)
+#: Per-channel states, best first: a profile's outcome is its best state over
+#: the channels (module doc), so "changed" wins, "no source" only if alone.
+RANKED = (CHANGED, "unsafe_source", "unsafe_status", "unchanged", "no_source_subscription")
+RANK = {outcome: rank for rank, outcome in enumerate(RANKED)}
 
 
-def _unsafe_source(params: Params, channel: str) -> ProfileCondition:
-    return subs.subscription_exists(params.source.id, channel, statuses=UNSAFE_STATUSES)
+def _channel_rank(params: Params, target: subs.Target, pid: ProfileId) -> ColumnElement[int]:
+    """The rank (in RANKED) of the profile's state on one channel: one look-up
+    of its source subscription with its target subscription outer-joined."""
+    src = aliased(m.Subscription)
+    existing = aliased(m.Subscription)
+    whens: subs.Whens = []
+    if target.blocks_unsafe:
+        whens.append((src.status.in_(sorted(UNSAFE_STATUSES)), "unsafe_source"))
+    whens += subs.existing_outcomes(target, existing, src.contact)
+    ranked = case(*((cond, literal(RANK[o])) for cond, o in whens), else_=literal(RANK[CHANGED]))
+    state = (
+        select(ranked)
+        .select_from(src)
+        .outerjoin(existing, subs.joins_target(target, existing, src.profile_id))
+        .where(
+            src.profile_id == pid,
+            src.resource_id == params.source.id,
+            src.channel == target.channel,
+        )
+        .scalar_subquery()
+    )
+    return func.coalesce(state, RANK["no_source_subscription"])
 
 
-def _changing(params: Params, target: subs.Target) -> ProfileCondition:
-    """Condition: the profile's subscription to the target changes on this channel."""
-    has_source = _has_source(params, target.channel)
-    unsafe_source = _unsafe_source(params, target.channel)
-    unsafe_existing = subs.unsafe_existing(target)
-    unchanged = subs.unchanged(target, _source_contact(params, target.channel))
+def _outcome(params: Params, dialect: str) -> Any:
+    """The outcome of a profile: its best state over the chosen channels."""
+    least = func.min if dialect == "sqlite" else func.least
 
-    def condition(pid: ProfileId) -> ColumnElement[bool]:
-        parts = [has_source(pid), ~unchanged(pid)]
-        if target.blocks_unsafe:
-            parts += [~unsafe_source(pid), ~unsafe_existing(pid)]
-        return and_(*parts)
+    def outcome(pid: ProfileId) -> ColumnElement[str]:
+        ranks = [_channel_rank(params, t, pid) for t in params.targets]
+        best = ranks[0] if len(ranks) == 1 else least(*ranks)
+        return case({rank: literal(o) for o, rank in RANK.items()}, value=best)
 
-    return condition
-
-
-def _on_any_channel(params: Params, build: Any) -> ProfileCondition:
-    """Condition: ``build(target)`` holds for the profile on at least one channel."""
-    conditions = [build(t) for t in params.targets]
-
-    def condition(pid: ProfileId) -> ColumnElement[bool]:
-        return or_(*(c(pid) for c in conditions))
-
-    return condition
+    return outcome
 
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    classify(conn, batch, _outcome(params, conn.dialect.name))
     tp = m.TaskProfile
+    several = len(params.targets) > 1
     for target in params.targets:
-        changing = _changing(params, target)
-        changing_ids = batch_ids(batch, changing, pending=False)
-        # Channel-specific triggers first: the condition is about the state
-        # before this channel's write.
-        insert_trigger_events(
-            conn, ctx, subs.channel_only_triggers(target.resource_id, target.channel), changing_ids
-        )
-        mark_outcome(conn, batch, CHANGED, changing_ids)
+        # Profiles whose subscription changes on *this* channel (with several
+        # channels a "changed" profile may have changed on another one only).
+        rows = tp.outcome == CHANGED
+        if several:
+            rows = and_(rows, _channel_rank(params, target, tp.profile_id) == RANK[CHANGED])
+        channel_triggers = subs.channel_only_triggers(target.resource_id, target.channel)
+        if subs.any_trigger(conn, ctx, channel_triggers):
+            # Before this channel's write: the rows are about the state before it.
+            changed_here = select(tp.profile_id).where(batch.rows_where(), rows)
+            insert_trigger_events(conn, ctx, channel_triggers, changed_here)
         if not ctx.dry_run:
             contact_for = _source_contact(params, target.channel)
-            subs.write_subscriptions(conn, ctx, target, batch, changing(tp.profile_id), contact_for)
-    _mark_skipped(conn, params, batch)
+            subs.write_subscriptions(conn, ctx, target, batch, rows, contact_for)
     record_trigger_events(conn, ctx, batch, subs.subscription_triggers(params.resource.id, None))
-
-
-def _mark_skipped(conn: Connection, params: Params, batch: Batch) -> None:
-    """Skip reasons for the profiles that changed on no channel (module doc)."""
-    blocks_unsafe = params.targets[0].blocks_unsafe
-    if blocks_unsafe:
-        unsafe_source = _on_any_channel(params, lambda t: _unsafe_source(params, t.channel))
-        mark_outcome(conn, batch, "unsafe_source", batch_ids(batch, unsafe_source))
-
-        def unsafe_existing(t: subs.Target) -> ProfileCondition:
-            has_source, unsafe = _has_source(params, t.channel), subs.unsafe_existing(t)
-            return lambda pid: and_(has_source(pid), unsafe(pid))
-
-        unsafe_status = _on_any_channel(params, unsafe_existing)
-        mark_outcome(conn, batch, "unsafe_status", batch_ids(batch, unsafe_status))
-    unchanged = _on_any_channel(
-        params, lambda t: subs.unchanged(t, _source_contact(params, t.channel))
-    )
-    mark_outcome(conn, batch, "unchanged", batch_ids(batch, unchanged))
-    # What is left has no subscription to the source on any chosen channel.
-    mark_outcome(conn, batch, "no_source_subscription")
 
 
 def describe(params: Params) -> str:

@@ -13,18 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, case, func, literal, select
+from sqlalchemy.orm import aliased
 
+from .. import models as m
 from . import _subscriptions as subs
-from ._params import batch_ids, optional_bool, parse_channel, parse_status, require_text
-from .base import (
-    CHANGED,
-    ActionContext,
-    Batch,
-    check_keys,
-    mark_outcome,
-    record_trigger_events,
+from ._params import (
+    ProfileId,
+    classify,
+    optional_bool,
+    parse_channel,
+    parse_status,
+    require_text,
 )
+from .base import CHANGED, ActionContext, Batch, check_keys, record_trigger_events
 
 TYPE = "update_subscriptions"
 LABEL = "Update subscription status"
@@ -56,18 +58,26 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
     return Params(resource.name, subs.Target(resource.id, channel, status, include_unsafe))
 
 
+def _outcome(target: subs.Target) -> Any:
+    """The outcome of a profile (module doc), from one look-up of its subscription."""
+
+    def outcome(pid: ProfileId) -> ColumnElement[str]:
+        existing = aliased(m.Subscription)
+        state = (
+            select(case(*subs.existing_outcomes(target, existing), else_=literal(CHANGED)))
+            .where(subs.joins_target(target, existing, pid))
+            .scalar_subquery()
+        )
+        return func.coalesce(state, "no_subscription")
+
+    return outcome
+
+
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     target = params.target
-    has_subscription = subs.subscription_exists(target.resource_id, target.channel)
-    mark_outcome(
-        conn, batch, "no_subscription", batch_ids(batch, lambda pid: ~has_subscription(pid))
-    )
-    if target.blocks_unsafe:
-        mark_outcome(conn, batch, "unsafe_status", batch_ids(batch, subs.unsafe_existing(target)))
-    mark_outcome(conn, batch, "unchanged", batch_ids(batch, subs.unchanged(target, None)))
+    classify(conn, batch, _outcome(target))
     if not ctx.dry_run:
         subs.set_status(conn, ctx, target, batch)
-    mark_outcome(conn, batch, CHANGED)
     record_trigger_events(
         conn, ctx, batch, subs.subscription_triggers(target.resource_id, target.channel)
     )
