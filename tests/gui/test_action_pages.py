@@ -422,7 +422,7 @@ def test_subscribe_from_fields_round_trip_and_wrong_names(qtbot: Any, ctx: Wizar
     page.load_action({**action, "resource": "Elsewhere", "channel": "email"})
     assert not page.isComplete()
     assert "Elsewhere" in page.problem_label.text()
-    assert page.action()["resource"] is None
+    assert page.action()["resource"] == "Elsewhere"  # shown as unavailable, not swapped
 
     page.load_action({**action, "channel": "viber"})  # not configured in Shop
     assert not page.isComplete()
@@ -540,6 +540,41 @@ def test_update_subscriptions_action_and_round_trip(qtbot: Any, ctx: WizardConte
     assert "Nope" in again.problem_label.text()
     _choose(again.resource_combo, "Shop")
     assert again.isComplete()
+
+
+def test_a_job_of_another_database_is_kept_until_that_database_is_chosen(
+    qtbot: Any, ctx: WizardContext, shop_store: Store
+) -> None:
+    """File -> Open job while the pages still hold the previous database: the
+    job's names stay (marked unavailable) and fit once its database is chosen."""
+    action = {
+        "type": "update_subscriptions",
+        "resource": "Elsewhere",
+        "channel": "whatsapp",
+        "status": "unsubscribed",
+        "include_unsafe": False,
+    }
+    channels = {
+        "type": "subscribe_from_resource",
+        "source_resource": "Newsletter",
+        "resource": "Shop",
+        "channels": ["push", "sms"],
+        "status": "subscribed",
+        "include_unsafe": False,
+    }
+    other = _page(qtbot, SubscribeFromResourcePage, ctx)
+    other.load_action(channels)
+    assert other.action() == channels  # push is not in Shop: kept, and reported
+    assert not other.isComplete()
+    assert "Push" in other.problem_label.text()
+    page = _page(qtbot, UpdateSubscriptionsPage, ctx)  # filled for "Shop customers"
+    page.load_action(action)
+    assert not page.isComplete()
+    assert page.action() == action
+    ctx.database_id = _database_id(shop_store, "Other")  # the selection page catches up
+    page.initializePage()
+    assert page.isComplete(), page.problems()
+    assert page.action() == action
 
 
 # -- promo_codes ----------------------------------------------------------------------------------

@@ -137,6 +137,14 @@ class ChoiceCombo(QComboBox):
         """The chosen value; None when nothing usable is chosen."""
         return self.currentData() if self.currentIndex() >= 0 else None
 
+    def job_value(self) -> Any:
+        """What the job holds: the chosen value, or the unavailable name shown.
+
+        ``action()`` uses this, so a page restored from a job file gives back
+        the same names (and nothing is silently swapped for a default).
+        """
+        return self.missing_value() or self.current_value()
+
     def missing_value(self) -> str | None:
         """The value a job asked for that is not offered, while it is selected."""
         if self.current_value() is None and self._missing is not None:
@@ -400,6 +408,10 @@ class ResourceChannelFields:
     @property
     def channel(self) -> str | None:
         return self.channel_combo.current_value()
+
+    def job_values(self) -> tuple[Any, Any]:
+        """Resource and channel as the job holds them (see ``ChoiceCombo.job_value``)."""
+        return self.resource_combo.job_value(), self.channel_combo.job_value()
 
     def apply(self, resource: Any, channel: Any) -> None:
         self.resource_combo.select_value(resource, missing_resource)

@@ -118,7 +118,7 @@ class PromoCodesPage(ActionPage):
         return {
             "type": self.ACTION_TYPE,
             "mode": self.mode(),
-            "program": self.program_combo.current_value(),
+            "program": self.program_combo.job_value(),
         }
 
     def apply_action(self, action: dict[str, Any]) -> None:

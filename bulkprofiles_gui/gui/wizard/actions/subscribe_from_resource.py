@@ -97,7 +97,10 @@ class SubscribeFromResourcePage(ActionPage):
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self._resources: dict[str, ResourceInfo] = {}
+        #: Channels of a job that are not offered, and all the job asked for:
+        #: both kept until the operator touches the channel list.
         self._missing_channels: list[str] = []
+        self._requested_channels: list[str] = []
         self.source_combo = ChoiceCombo()
         self.resource_combo = ChoiceCombo()
         self.channel_list = ChannelChecklist()
@@ -157,10 +160,12 @@ class SubscribeFromResourcePage(ActionPage):
     def action(self) -> dict[str, Any]:
         return {
             "type": self.ACTION_TYPE,
-            "source_resource": self.source_combo.current_value(),
-            "resource": self.resource_combo.current_value(),
-            "channels": self.channel_list.checked(),
-            "status": self.status_combo.current_value(),
+            "source_resource": self.source_combo.job_value(),
+            "resource": self.resource_combo.job_value(),
+            "channels": self._requested_channels
+            if self._missing_channels
+            else self.channel_list.checked(),
+            "status": self.status_combo.job_value(),
             "include_unsafe": self.unsafe_option.value(),
         }
 
@@ -173,6 +178,7 @@ class SubscribeFromResourcePage(ActionPage):
         missing = self.channel_list.set_checked(wanted)
         self.channel_list.blockSignals(False)
         self._missing_channels = missing
+        self._requested_channels = wanted
         self.status_combo.select_value(action.get("status"), unknown_status)
         self.unsafe_option.set_value(bool(action.get("include_unsafe", False)))
 

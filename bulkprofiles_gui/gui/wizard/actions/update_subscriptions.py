@@ -52,9 +52,9 @@ class UpdateSubscriptionsPage(ActionPage):
     def action(self) -> dict[str, Any]:
         return {
             "type": self.ACTION_TYPE,
-            "resource": self.target.resource,
-            "channel": self.target.channel,
-            "status": self.status_combo.current_value(),
+            "resource": self.target.job_values()[0],
+            "channel": self.target.job_values()[1],
+            "status": self.status_combo.job_value(),
             "include_unsafe": self.unsafe_option.value(),
         }
 
