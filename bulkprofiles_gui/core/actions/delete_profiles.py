@@ -25,11 +25,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, exists, or_, select
+from sqlalchemy import ColumnElement, Connection, case, delete, exists, literal, or_, select
 
 from .. import models as m
-from ._params import ProfileId, batch_ids
-from .base import CHANGED, ActionContext, Batch, check_keys, mark_outcome
+from ._params import ProfileId, classify
+from .base import CHANGED, ActionContext, Batch, check_keys
 
 TYPE = "delete_profiles"
 LABEL = "Delete profiles by conditions"
@@ -89,11 +89,14 @@ def _recently_active(store_profiles: Any, since: dt.datetime) -> Any:
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     active = _recently_active(ctx.store.profiles, params.cutoff_at)
-    mark_outcome(conn, batch, "recently_active", batch_ids(batch, active))
+
+    def outcome(pid: ProfileId) -> ColumnElement[str]:
+        return case((active(pid), literal("recently_active")), else_=literal(CHANGED))
+
+    classify(conn, batch, outcome)
     if not ctx.dry_run:
         profiles = ctx.store.profiles
-        conn.execute(delete(profiles).where(profiles.c.id.in_(batch.pending_ids())))
-    mark_outcome(conn, batch, CHANGED)
+        conn.execute(delete(profiles).where(profiles.c.id.in_(batch.changed_ids())))
 
 
 def describe(params: Params) -> str:

@@ -114,14 +114,16 @@ def _numbered_pending(batch: Batch) -> Any:
     )
 
 
-def _free_codes(program_id: int) -> ColumnElement[bool]:
-    pc = m.PromoCode
-    return and_(pc.program_id == program_id, pc.status == "free")
-
-
-def _count_free(conn: Connection, program_id: int) -> int:
-    query = select(func.count()).select_from(m.PromoCode).where(_free_codes(program_id))
-    return int(conn.execute(query).scalar_one())
+def _count_free(conn: Connection, program_id: int, at_most: int) -> int:
+    """Free codes of the program, counted up to ``at_most`` (a batch never needs more)."""
+    pca = aliased(m.PromoCode)
+    first = (
+        select(pca.id)
+        .where(pca.program_id == program_id, pca.status == "free")
+        .limit(at_most)
+        .subquery()
+    )
+    return int(conn.execute(select(func.count()).select_from(first)).scalar_one())
 
 
 def _assign_codes(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
@@ -156,7 +158,9 @@ def _attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) 
     mark_outcome(conn, batch, "already_holds_code", batch_ids(batch, holds))
     used_key = f"promo_codes.used.{params.program_id}"
     used_in_dry_run = int(ctx.scratch.get(used_key, 0))
-    available = max(_count_free(conn, params.program_id) - used_in_dry_run, 0)
+    needed = batch.hi - batch.lo
+    free = _count_free(conn, params.program_id, needed + used_in_dry_run)
+    available = max(free - used_in_dry_run, 0)
     pending = _numbered_pending(batch)
     beyond_pool = select(pending.c.profile_id).where(pending.c.rn > available)
     mark_outcome(conn, batch, "pool_empty", beyond_pool)
