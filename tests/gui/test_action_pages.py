@@ -20,6 +20,8 @@ from PySide6.QtWidgets import QComboBox, QWizard, QWizardPage
 from sqlalchemy import delete, insert
 
 from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.actions import ACTIONS
+from bulkprofiles_gui.core.actions.base import ActionContext
 from bulkprofiles_gui.core.config import Settings
 from bulkprofiles_gui.core.fields import FieldType
 from bulkprofiles_gui.core.store import Store, open_store
@@ -144,6 +146,20 @@ def _values(combo: QComboBox) -> list[Any]:
     return [combo.itemData(i) for i in range(combo.count())]
 
 
+def _core_accepts(ctx: WizardContext, action: dict[str, Any]) -> None:
+    """The page's JSON is what the core action parses (no ActionError)."""
+    assert ctx.database_id is not None
+    run_ctx = ActionContext(
+        store=ctx.store,
+        database_id=ctx.database_id,
+        settings=ctx.settings,
+        now=dt.datetime(2026, 5, 31, 12, 0),
+        task_id=0,
+    )
+    with ctx.store.begin() as conn:
+        ACTIONS[action["type"]].parse(conn, run_ctx, action)
+
+
 # -- the registry ---------------------------------------------------------------------------------
 def test_pages_cover_the_seven_action_types() -> None:
     assert list(PAGES) == [
@@ -211,6 +227,7 @@ def test_update_fields_builds_the_changes_from_the_rows(qtbot: Any, ctx: WizardC
             {"field": "last_order", "op": "set", "value": "2026-03-15"},
         ],
     }
+    _core_accepts(ctx, page.action())
 
 
 def test_update_fields_offers_operations_by_field_type(qtbot: Any, ctx: WizardContext) -> None:
@@ -304,6 +321,7 @@ def test_update_fields_load_action_round_trips(qtbot: Any, ctx: WizardContext) -
     page.load_action(action)
     assert page.isComplete(), page.problems()
     assert page.action() == action
+    _core_accepts(ctx, action)
     # Loaded before the page is shown (File -> Open job), then shown.
     later = UpdateFieldsPage(ctx)
     qtbot.addWidget(later)
@@ -363,6 +381,7 @@ def test_subscribe_from_fields_action(qtbot: Any, ctx: WizardContext) -> None:
         "source_field": "phones",
         "include_unsafe": True,
     }
+    _core_accepts(ctx, page.action())
 
 
 def test_subscribe_from_fields_offers_only_attached_resources_and_their_channels(
@@ -472,6 +491,7 @@ def test_subscribe_from_resource_action(qtbot: Any, ctx: WizardContext) -> None:
         "status": "subscribed",
         "include_unsafe": False,
     }
+    _core_accepts(ctx, page.action())
 
 
 def test_subscribe_from_resource_choices_and_invalid_input(qtbot: Any, ctx: WizardContext) -> None:
@@ -532,6 +552,7 @@ def test_update_subscriptions_action_and_round_trip(qtbot: Any, ctx: WizardConte
     }
     assert page.isComplete()
     assert page.action() == expected
+    _core_accepts(ctx, expected)
     again = _page(qtbot, UpdateSubscriptionsPage, ctx)
     again.load_action({**expected, "status": "subscribed", "include_unsafe": True})
     assert again.action() == {**expected, "status": "subscribed", "include_unsafe": True}
@@ -586,6 +607,7 @@ def test_promo_codes_attach_and_detach(qtbot: Any, ctx: WizardContext) -> None:
     assert page.action() == {"type": "promo_codes", "mode": "attach", "program": "Winter sale"}
     page.detach_radio.click()
     assert page.action() == {"type": "promo_codes", "mode": "detach", "program": "Winter sale"}
+    _core_accepts(ctx, page.action())
     again = _page(qtbot, PromoCodesPage, ctx)
     again.load_action(page.action())
     assert again.action() == page.action()
@@ -655,6 +677,7 @@ def test_conditions_are_mandatory(qtbot: Any, ctx: WizardContext, cls: type[Acti
     page.initializePage()
     assert page.isComplete()
     assert page.action() == {"type": cls.ACTION_TYPE}
+    _core_accepts(ctx, page.action())
 
 
 def test_promo_codes_takes_the_count_from_the_selection_page(
@@ -674,6 +697,21 @@ def test_global_unsubscribe_explains_itself(qtbot: Any, ctx: WizardContext) -> N
     page = _page(qtbot, GlobalUnsubscribePage, ctx)
     assert "any channel" in page.explanation_label.text()
     assert "mandatory" in page.conditions_label.text()
+
+
+def test_every_page_on_demo_data_gives_json_the_core_accepts(qtbot: Any, demo_store: Store) -> None:
+    """On the demo database (each backend), the pages' first choices are valid."""
+    demo = WizardContext(
+        demo_store, Settings(), _database_id(demo_store, "Demo customers"), "Demo customers"
+    )
+    for cls in PAGES.values():
+        page = _page(qtbot, cls, demo)
+        if isinstance(page, UpdateFieldsPage):
+            qtbot.keyClicks(_add_field(page, "city").editor.line, "Porto")
+        if isinstance(page, SubscribeFromResourcePage):
+            page.channel_list.item(0).setCheckState(Qt.CheckState.Checked)
+        assert page.isComplete(), (cls.__name__, page.problems())
+        _core_accepts(demo, page.action())
 
 
 def test_pages_without_a_database_are_incomplete(qtbot: Any, shop_store: Store) -> None:
