@@ -89,7 +89,9 @@ def wizard(qtbot: Any, ctx: WizardContext) -> Iterator[QWizard]:
     try:
         yield wiz
     finally:
-        assert sp.wait_for_background_calls(30_000)
+        page = wiz.page(wiz.pageIds()[0])
+        assert isinstance(page, SelectionPage)
+        assert page.shutdown(30_000)  # also stops a debounced count that has not started
         assert sp.background_calls_running() == 0
 
 

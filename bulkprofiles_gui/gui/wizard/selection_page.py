@@ -206,6 +206,7 @@ class SelectionPage(QWizardPage):
         #: N of the count shown when it is that of the current selection, else None.
         self.selected_count: int | None = None
         self._sources_loading = False
+        self._stopped = False
         self._build()
 
     # --- layout ------------------------------------------------------------------------
@@ -344,6 +345,7 @@ class SelectionPage(QWizardPage):
     # --- the wizard's interface ------------------------------------------------------------
 
     def initializePage(self) -> None:
+        self._stopped = False
         if not self._sources and not self._sources_loading:
             self._load_sources()
 
@@ -382,7 +384,11 @@ class SelectionPage(QWizardPage):
         return data if isinstance(data, SourceEntry) else None
 
     def shutdown(self, msecs: int = 30_000) -> bool:
-        """Stop counting and wait for the page's background calls (wizard close, tests)."""
+        """Stop counting and wait for the page's background calls (wizard close, tests).
+
+        No count starts afterwards, until the page is shown again (initializePage).
+        """
+        self._stopped = True
         self.count_timer.stop()
         self._count_again = False
         return wait_for_background_calls(msecs)
@@ -565,7 +571,7 @@ class SelectionPage(QWizardPage):
         the results of older selections are dropped (``generation``).
         """
         source = self.current_source()
-        if source is None or self._schema is None:
+        if source is None or self._schema is None or self._stopped:
             return
         if self._count_call is not None:
             self._count_again = True
