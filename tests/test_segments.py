@@ -187,3 +187,13 @@ def test_job_naming_an_unknown_segment_or_database(two_databases: tuple[Store, i
             resolve_job_selection(store, conn, Job(database="Nope"))
         spec = resolve_job_selection(store, conn, Job(database="Partners", segment="Twins"))
         assert spec.database_id == second
+
+
+def test_job_rules_on_a_segment_without_conditions(two_databases: tuple[Store, int, int]) -> None:
+    store, first, _ = two_databases
+    create_segment(store, None, first, "Everyone", rules={"combinator": "and", "rules": []})
+    with store.begin() as conn:
+        spec = resolve_job_selection(store, conn, Job(segment="Everyone", rules=BERLIN))
+        assert count(store, conn, spec) == 50
+        spec = resolve_job_selection(store, conn, Job(segment="Everyone"))
+        assert count(store, conn, spec) == 100

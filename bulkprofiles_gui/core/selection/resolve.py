@@ -37,7 +37,8 @@ def resolve_job_selection(store: Store, conn: Connection, job: Job) -> Selection
     segment = _find_segment(conn, job.segment, database_id)
     rules: dict[str, Any] = segment.rules
     if has_conditions(job.rules):
-        rules = {"combinator": "and", "not": False, "rules": [segment.rules, job.rules]}
+        both = [segment.rules, job.rules] if has_conditions(segment.rules) else [job.rules]
+        rules = {"combinator": "and", "not": False, "rules": both}
     custom_range = (job.range_from, job.range_to) != (0.0, 100.0)
     return SelectionSpec(
         database_id=segment.database_id,
