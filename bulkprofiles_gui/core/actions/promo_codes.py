@@ -17,8 +17,11 @@ profile: they are history, not a pool.  A profile with no code of the program
 is skipped as ``no_code``, one with only activated codes as
 ``code_activated``.  Detaching starts no trigger.
 
-A dry run cannot take codes, so it counts the codes it *would* have used in
-``ctx.scratch`` to report ``pool_empty`` for the same profiles as a real run.
+A real run marks ``changed`` the profiles that hold a code after the UPDATE
+and ``pool_empty`` the rest, so a code taken meanwhile by another task is
+never promised twice.  A dry run cannot take codes: it numbers the pending
+profiles against the free codes left, minus those its earlier batches would
+have used (kept in ``ctx.scratch``), to report the same outcomes.
 """
 
 from __future__ import annotations
@@ -148,7 +151,7 @@ def _assign_codes(conn: Connection, ctx: ActionContext, params: Params, batch: B
     pc = m.PromoCode
     conn.execute(
         update(pc)
-        .where(pc.id == assign.c.code_id)
+        .where(pc.id == assign.c.code_id, pc.status == "free")
         .values(status="attached", profile_id=assign.c.profile_id, attached_at=ctx.now)
     )
 
@@ -156,22 +159,31 @@ def _assign_codes(conn: Connection, ctx: ActionContext, params: Params, batch: B
 def _attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     holds = _holds_code(params.program_id)
     mark_outcome(conn, batch, "already_holds_code", batch_ids(batch, holds))
-    used_key = f"promo_codes.used.{params.program_id}"
-    used_in_dry_run = int(ctx.scratch.get(used_key, 0))
-    needed = batch.hi - batch.lo
-    free = _count_free(conn, params.program_id, needed + used_in_dry_run)
-    available = max(free - used_in_dry_run, 0)
-    pending = _numbered_pending(batch)
-    beyond_pool = select(pending.c.profile_id).where(pending.c.rn > available)
-    mark_outcome(conn, batch, "pool_empty", beyond_pool)
-    if not ctx.dry_run:
-        _assign_codes(conn, ctx, params, batch)
-    changed = mark_outcome(conn, batch, CHANGED)
     if ctx.dry_run:
-        ctx.scratch[used_key] = used_in_dry_run + changed
+        _count_would_attach(conn, ctx, params, batch)
+    else:
+        _assign_codes(conn, ctx, params, batch)
+        # Outcomes from what really happened: a profile that got no code
+        # (pool dry, or a code taken meanwhile by another task) is pool_empty.
+        mark_outcome(conn, batch, CHANGED, batch_ids(batch, holds))
+        mark_outcome(conn, batch, "pool_empty")
     t = m.Trigger
     program_ok = or_(t.program_id.is_(None), t.program_id == params.program_id)
     record_trigger_events(conn, ctx, batch, and_(t.kind == "promo_attached", program_ok))
+
+
+def _count_would_attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    """Dry run: the pending profiles beyond the free codes left (minus those
+    earlier batches of this dry run would have used) are pool_empty."""
+    used_key = f"promo_codes.used.{params.program_id}"
+    used = int(ctx.scratch.get(used_key, 0))
+    free = _count_free(conn, params.program_id, batch.hi - batch.lo + used)
+    available = max(free - used, 0)
+    pending = _numbered_pending(batch)
+    mark_outcome(
+        conn, batch, "pool_empty", select(pending.c.profile_id).where(pending.c.rn > available)
+    )
+    ctx.scratch[used_key] = used + mark_outcome(conn, batch, CHANGED)
 
 
 def _detach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
