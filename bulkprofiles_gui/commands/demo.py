@@ -1,0 +1,122 @@
+"""``bulkprofiles demo``: make a demo profile database of invented customers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sqlalchemy import select
+
+from ..cli import command, store_from_args
+from ..core import models as m
+from ..core.demo import DEFAULT_DATABASE_NAME, DemoSummary, generate_demo
+from ..core.store import Store, StoreError
+
+DEFAULT_PROFILES = 100_000
+
+
+def _profile_count(raw: str) -> int:
+    try:
+        value = int(raw.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--profiles",
+        type=_profile_count,
+        default=DEFAULT_PROFILES,
+        metavar="N",
+        help=f"how many profiles (default {DEFAULT_PROFILES:,})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=1,
+        metavar="S",
+        help="random seed; the same seed and N give the same data (default 1)",
+    )
+    parser.add_argument(
+        "--name",
+        default=DEFAULT_DATABASE_NAME,
+        help=f"name of the new profile database (default {DEFAULT_DATABASE_NAME!r})",
+    )
+
+
+class _ProgressPrinter:
+    """Prints a line per stage and about every 10 % of the profiles."""
+
+    def __init__(self) -> None:
+        self._next_percent = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage == "profiles":
+            percent = done * 100 // max(total, 1)
+            if percent >= self._next_percent:
+                self._next_percent = percent // 10 * 10 + 10
+                print(f"  profiles {done:>12,} of {total:,} ({percent}%)", flush=True)
+        elif stage == "indexes":
+            if done == 0:
+                print("  building indexes...", flush=True)
+        else:
+            print(f"  {stage} {done:,}", flush=True)
+
+
+def _refuse_taken_name(store: Store, name: str) -> None:
+    """Say so before any work if the database name is taken."""
+    with store.begin() as conn:
+        taken = conn.execute(
+            select(m.ProfileDatabase.id).where(m.ProfileDatabase.name == name.strip())
+        ).first()
+    if taken:
+        raise StoreError(
+            f"a profile database named {name.strip()!r} already exists in {store.display_url} "
+            "(choose another --name)"
+        )
+
+
+def _print_summary(summary: DemoSummary, where: str) -> None:
+    print(f"Demo database {summary.database_name!r} is ready in {where} (marked as demo data):")
+    for label, count in (
+        ("profiles", summary.profiles),
+        ("phones and tags", summary.list_values),
+        ("subscriptions", summary.subscriptions),
+        ("events", summary.events),
+        ("promo codes", summary.promo_codes),
+        ("segments", summary.segments),
+        ("triggers", summary.triggers),
+    ):
+        print(f"  {label:<16} {count:>12,}")
+    rate = summary.rows / summary.seconds if summary.seconds > 0 else 0.0
+    print(f"{summary.rows:,} rows in {summary.seconds:.1f} s ({rate:,.0f} rows/s).")
+
+
+@command(
+    "demo",
+    "make a demo profile database of realistic invented customers (creates the store if needed)",
+    _configure,
+)
+def cmd_demo(args: argparse.Namespace) -> int:
+    store = store_from_args(args, create=True)
+    try:
+        _refuse_taken_name(store, args.name)
+        print(
+            f"Making {args.profiles:,} demo profiles (seed {args.seed}) in {store.display_url}...",
+            flush=True,
+        )
+        summary = generate_demo(
+            store,
+            profiles=args.profiles,
+            seed=args.seed,
+            database_name=args.name,
+            progress=_ProgressPrinter(),
+        )
+        _print_summary(summary, store.display_url)
+    finally:
+        store.close()
+    sys.stdout.flush()
+    return 0
