@@ -133,6 +133,7 @@ def _page(qtbot: Any, cls: type[ActionPage], ctx: WizardContext) -> Any:
     page = cls(ctx)
     qtbot.addWidget(page)
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.is_loading())  # promo pools are read in a QThread
     return page
 
 
@@ -616,6 +617,25 @@ def test_promo_codes_attach_and_detach(qtbot: Any, ctx: WizardContext) -> None:
     assert "Elsewhere club" in again.problem_label.text()
 
 
+def test_promo_codes_reads_the_pools_in_the_background(qtbot: Any, ctx: WizardContext) -> None:
+    page = PromoCodesPage(ctx)
+    qtbot.addWidget(page)
+    page.initializePage()
+    assert page.is_loading()
+    assert not page.isComplete()  # nothing to choose yet
+    action = {"type": "promo_codes", "mode": "detach", "program": "Winter sale"}
+    page.load_action(action)  # File -> Open job while the pools are being read
+    with qtbot.waitSignal(page.completeChanged, timeout=10_000):
+        pass
+    qtbot.waitUntil(lambda: not page.is_loading())
+    assert page.isComplete()
+    assert page.action() == action
+    page.initializePage()  # Back and Next: read again, the choice stays
+    page.shutdown()  # the wizard closes while reading: nothing arrives, no thread left
+    assert not page.is_loading()
+    assert page.action() == action
+
+
 def test_promo_codes_warns_when_the_pool_is_too_small(qtbot: Any, ctx: WizardContext) -> None:
     page = _page(qtbot, PromoCodesPage, ctx)
     page.set_expected_profiles(5)
@@ -689,6 +709,7 @@ def test_promo_codes_takes_the_count_from_the_selection_page(
     page = PromoCodesPage(ctx)
     wizard.addPage(page)
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.is_loading())
     assert "selection holds 40 profiles" in page.pool_warning.text()
     assert page.isComplete()  # a dry pool is reported, not refused
 

@@ -33,6 +33,8 @@ from ....core.actions import ACTIONS
 from ....core.catalog import ResourceInfo
 from ....core.fields import CHANNELS, STATUSES, UNSAFE_STATUSES, Status
 from ....core.selection import has_conditions
+from ....core.store import Store
+from ...worker import BackgroundCall
 from ..context import WizardContext
 
 #: How channels are shown to the operator (the JSON keeps the lower-case word).
@@ -45,6 +47,10 @@ CHANNEL_LABELS: dict[str, str] = {
     "telegram_bot": "Telegram bot",
     "notify": "Notify",
 }
+
+#: Background reads still running, kept alive until their thread ends even if
+#: the page that started them goes away first.
+_RUNNING_LOADS: set[BackgroundCall] = set()
 
 #: Width of the form fields (combo boxes, lists): one column, aligned.
 FORM_FIELD_WIDTH = 360
@@ -247,12 +253,18 @@ class ActionPage(QWizardPage):
     ACTION_TYPE: ClassVar[str]
     LABEL: ClassVar[str]
     DESCRIPTION: ClassVar[str]
+    #: Read the choices in a QThread (``fetch_choices``/``fill_choices``) rather
+    #: than with ``load_choices`` on the main thread: for counts that grow with
+    #: the data (promo code pools).
+    LOADS_IN_BACKGROUND: ClassVar[bool] = False
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._filled_for: int | None = None
         self._pending: dict[str, Any] | None = None
+        self._loading: BackgroundCall | None = None
+        self._load_error: str | None = None
         module = core_action(self.ACTION_TYPE)
         self.setTitle(getattr(module, "LABEL", self.LABEL))
         self.description_label = QLabel(getattr(module, "DESCRIPTION", self.DESCRIPTION))
@@ -301,6 +313,9 @@ class ActionPage(QWizardPage):
         if keep is None and self._filled_for is not None:
             keep = self.action()
         self._pending = None
+        if self.LOADS_IN_BACKGROUND and self.ctx.database_id is not None:
+            self._load_in_background(keep)
+            return
         self.refill_choices()
         if keep is not None:
             self.apply_action(keep)
@@ -308,6 +323,63 @@ class ActionPage(QWizardPage):
 
     def isComplete(self) -> bool:
         return not self.problems()
+
+    def is_loading(self) -> bool:
+        """True while the choices are being read in the background."""
+        return self._loading is not None
+
+    def shutdown(self) -> None:
+        """Drop and wait for a background read (the wizard closes, a test ends)."""
+        call, self._loading = self._loading, None
+        if call is not None:
+            call.discard()
+            call.wait()
+
+    # -- choices read in the background (pages with LOADS_IN_BACKGROUND) ------
+    @staticmethod
+    def fetch_choices(store: Store, database_id: int) -> Any:
+        """Read the choices; runs in a QThread, so it touches no widget."""
+        raise NotImplementedError
+
+    def fill_choices(self, data: Any) -> None:
+        """Put what ``fetch_choices`` read into the widgets (main thread)."""
+        raise NotImplementedError
+
+    def _load_in_background(self, keep: dict[str, Any] | None) -> None:
+        self.shutdown()
+        store, database_id = self.ctx.store, self.ctx.database_id
+        assert database_id is not None
+        self._filled_for = None
+        self._load_error = None
+        fetch = type(self).fetch_choices
+        call = BackgroundCall(lambda: fetch(store, database_id))
+        call.done.connect(lambda data: self._on_choices(call, database_id, data, keep))
+        call.error.connect(lambda exc: self._on_choices_failed(call, exc))
+        _RUNNING_LOADS.add(call)
+        call.finished.connect(lambda: _RUNNING_LOADS.discard(call))
+        self._loading = call
+        call.start()
+        self.refresh_state()
+
+    def _on_choices(
+        self, call: BackgroundCall, database_id: int, data: Any, keep: dict[str, Any] | None
+    ) -> None:
+        if call is not self._loading or database_id != self.ctx.database_id:
+            return  # a newer read is on its way
+        self._loading = None
+        self.fill_choices(data)
+        self._filled_for = database_id
+        apply, self._pending = (self._pending or keep), None
+        if apply is not None:
+            self.apply_action(apply)
+        self.refresh_state()
+
+    def _on_choices_failed(self, call: BackgroundCall, exc: object) -> None:
+        if call is not self._loading:
+            return
+        self._loading = None
+        self._load_error = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        self.refresh_state()
 
     # -- for subclasses ---------------------------------------------------
     def load_choices(self, conn: Connection, database_id: int) -> None:
@@ -322,6 +394,10 @@ class ActionPage(QWizardPage):
         """Why the page cannot go on, one line each; empty when it is valid."""
         if self.ctx.database_id is None:
             return ["Choose a profile database on the Selection page first."]
+        if self._loading is not None:
+            return ["Reading the choices of this database…"]
+        if self._load_error is not None:
+            return [f"Cannot read the choices of this database: {self._load_error}"]
         return []
 
     def refill_choices(self) -> None:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import QButtonGroup, QHBoxLayout, QRadioButton, QVBoxLayout, QWidget
-from sqlalchemy import Connection
 
 from ....core import catalog
 from ....core.catalog import ProgramInfo
+from ....core.store import Store
 from ..context import WizardContext
 from .base import READING_WIDTH, ActionPage, ChoiceCombo, paragraph
 
@@ -23,6 +23,7 @@ def program_text(program: ProgramInfo) -> str:
 
 class PromoCodesPage(ActionPage):
     ACTION_TYPE = "promo_codes"
+    LOADS_IN_BACKGROUND = True  # the pool counts grow with the data
     LABEL = "Promo codes"
     DESCRIPTION = (
         "Attach a free code of a loyalty program to each selected profile (one each; a profile "
@@ -63,8 +64,13 @@ class PromoCodesPage(ActionPage):
         self.mode_group.buttonToggled.connect(self._changed)
         self.program_combo.currentIndexChanged.connect(self._changed)
 
-    def load_choices(self, conn: Connection, database_id: int) -> None:
-        programs = catalog.loyalty_programs(self.ctx.store, conn, database_id)
+    @staticmethod
+    def fetch_choices(store: Store, database_id: int) -> list[ProgramInfo]:
+        with store.engine.connect() as conn:
+            return catalog.loyalty_programs(store, conn, database_id)
+
+    def fill_choices(self, data: Any) -> None:
+        programs: list[ProgramInfo] = data
         self._programs = {p.name: p for p in programs}
         self.program_combo.set_choices(
             ((program_text(p), p.name) for p in programs), "No loyalty program for this database"
