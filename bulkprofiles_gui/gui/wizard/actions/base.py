@@ -279,7 +279,6 @@ class ActionPage(QWizardPage):
         self.body = QVBoxLayout()
         self.body.setSpacing(10)
         self.problem_label = paragraph("", "error")
-        self.problem_label.setStyleSheet("QLabel#error { color: #a12622; }")
         self.problem_label.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.description_label)
@@ -414,6 +413,8 @@ class ActionPage(QWizardPage):
         more = len(found) - 1
         tail = f" (and {more} more problem{'s' * (more > 1)})" if more > 0 else ""
         self.problem_label.setText(found[0] + tail if found else "")
+        color = "#5b6b7c" if self._loading is not None else "#a12622"  # waiting is no error
+        self.problem_label.setStyleSheet(f"QLabel#error {{ color: {color}; }}")
         self.problem_label.setToolTip("\n".join(found))
         self.problem_label.setVisible(bool(found))
         self.completeChanged.emit()
