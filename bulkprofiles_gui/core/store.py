@@ -285,10 +285,15 @@ class Store:
 
 def _is_sqlite_file_of_another_program(path: Path) -> str | None:
     """Why an existing file cannot be our store, or None if it may be."""
+    if path.is_dir():
+        return f"{path} is a folder, not a store file"
     if not path.exists() or path.stat().st_size == 0:
         return None
-    with path.open("rb") as fh:
-        header = fh.read(16)
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(16)
+    except OSError as exc:
+        return f"{path} cannot be read: {exc.strerror or exc}"
     if header != b"SQLite format 3\x00":
         return f"{path} is not a bulkprofiles store (not an SQLite file)"
     try:
@@ -360,6 +365,12 @@ def open_store(url: str, *, create: bool = False) -> Store:
                     path.parent.mkdir(parents=True, exist_ok=True)
                 except OSError as exc:
                     raise StoreError(f"cannot create the folder for {path}: {exc}") from None
+            elif not create and path.stat().st_size == 0:
+                # Connecting would write a header into it (WAL mode): refuse untouched.
+                raise StoreError(
+                    f"{path} is an empty file, not a store "
+                    "(run 'bulkprofiles demo --db URL' to make one)"
+                )
     store = Store(engine, url)
     try:
         with engine.begin() as conn:
