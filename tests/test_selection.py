@@ -30,6 +30,7 @@ from bulkprofiles_gui.core.selection import (
 from bulkprofiles_gui.core.store import Store, open_store
 
 NOW = dt.datetime(2026, 7, 1, 12, 0)
+TASK_ID = 1  # the one task of the population (fresh store)
 NAMES = ("ann", "bob", "cid", "dee", "eve")
 
 
@@ -252,6 +253,20 @@ def _build(store: Store) -> Population:
                     code=code,
                     status=status,
                     profile_id=ids[who] if who else None,
+                )
+            )
+        task_id = conn.execute(
+            insert(m.Task)
+            .values(action_type="update_fields", database_id=db, job={}, status="completed")
+            .returning(m.Task.id)
+        ).scalar_one()
+        assert task_id == TASK_ID
+        for position, (who, outcome) in enumerate(
+            (("ann", "changed"), ("bob", "unchanged"), ("cid", None), ("eve", "no_contact"))
+        ):
+            conn.execute(
+                insert(m.TaskProfile).values(
+                    task_id=task_id, position=position, profile_id=ids[who], outcome=outcome
                 )
             )
     return Population(store, db, ids)
@@ -485,6 +500,17 @@ CASES: list[tuple[str, str, str, Any, set[str]]] = [
     ("promo", "$promo", "holds", {"program": "Winter sale"}, {"ann", "bob"}),
     ("promo", "$promo", "holds", {"program": "Summer"}, {"cid"}),
     ("promo", "$promo", "holdsNo", {"program": "Winter sale"}, {"cid", "dee", "eve"}),
+    # an earlier task's outcomes (retry)
+    ("task", "$task", "outcomeIn", {"task": TASK_ID, "outcomes": ["skipped"]}, {"bob", "eve"}),
+    (
+        "task",
+        "$task",
+        "outcomeIn",
+        {"task": TASK_ID, "outcomes": ["changed", "not_processed"]},
+        {"ann", "cid"},
+    ),
+    ("task", "$task", "outcomeIn", {"task": TASK_ID, "outcomes": ["no_contact"]}, {"eve"}),
+    ("task", "$task", "outcomeIn", {"task": 999, "outcomes": ["changed"]}, set()),
 ]
 
 
@@ -653,6 +679,16 @@ INVALID: list[tuple[dict[str, Any], str, str]] = [
     (_group(_rule("$event", "had", {"type": "opened", "times": 2})), "rules[0]", "unknown key"),
     (_group(_rule("$promo", "holds", {"program": "Nope"})), "rules[0]", "no loyalty program"),
     (_group(_rule("$promo", "holds", {"program": "Far away"})), "rules[0]", "no loyalty program"),
+    (
+        _group(_rule("$task", "outcomeIn", {"task": TASK_ID, "outcomes": ["bogus"]})),
+        "rules[0]",
+        "unknown outcome 'bogus'",
+    ),
+    (
+        _group(_rule("$task", "outcomeIn", {"task": "one", "outcomes": ["changed"]})),
+        "rules[0]",
+        "needs a task id",
+    ),
     (_group({"field": "city", "value": "x"}), "rules[0]", "names no operator"),
     (_group({"operator": "=", "value": "x"}), "rules[0]", "names no field"),
     (_group({**_rule("city", "=", "x"), "colour": 1}), "rules[0]", "unknown key 'colour'"),

@@ -321,6 +321,8 @@ class RuleCompiler:
         if field == ops.EVENT_FIELD:
             found = self._event(value)
             return found if op == "had" else not_(found)
+        if field == ops.TASK_FIELD:
+            return self._task(value)
         found = self._promo(value)
         return found if op == "holds" else not_(found)
 
@@ -407,6 +409,23 @@ class RuleCompiler:
             raise BadValue(f"no loyalty program {name!r} for this database (programs: {known})")
         pc = m.PromoCode.__table__
         return self._profile_in(pc.c.profile_id, [pc.c.program_id == program_id])
+
+    def _task(self, value: Any) -> Expr:
+        from ..jobs import TaskError
+        from ..tasks import outcome_filter
+
+        spec = _object(value, "task", {"task", "outcomes"}, {"task", "outcomes"})
+        task_id, outcomes = spec["task"], spec["outcomes"]
+        if not isinstance(task_id, int) or isinstance(task_id, bool):
+            raise BadValue(f"the task condition needs a task id (a whole number), not {task_id!r}")
+        if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
+            raise BadValue("the task condition needs 'outcomes': a list of outcome names")
+        try:
+            condition = outcome_filter(task_id, outcomes)
+        except TaskError as exc:
+            raise BadValue(str(exc)) from None
+        tp = m.TaskProfile.__table__
+        return self._profile_in(tp.c.profile_id, [condition])
 
     def _resource(self, name: Any) -> ResourceInfo:
         resource = self.ctx.resources.get(name) if isinstance(name, str) else None

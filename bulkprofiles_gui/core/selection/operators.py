@@ -15,6 +15,10 @@ Reserved condition fields (``field`` of a rule)::
                                                   "lastDays": N  or  "from"/"to": ISO dates,
                                                   "atLeast": K (default 1)}
     "$promo"         holds / holdsNo      value: {"program": loyalty program name}
+    "$task"          outcomeIn            value: {"task": task id, "outcomes": [outcome, ...]}
+                     (the profiles of an earlier task with one of the outcomes "changed",
+                     "skipped", "not_processed" or a skip reason; made by "retry", not
+                     offered in the rule builder; a task that no longer exists selects none)
 
 NULL (empty value) semantics, the same on SQLite and PostgreSQL:
 
@@ -47,6 +51,9 @@ STATUS_FIELD = "$status"
 SUBSCRIPTION_FIELD = "$subscription"
 EVENT_FIELD = "$event"
 PROMO_FIELD = "$promo"
+TASK_FIELD = "$task"
+#: The reserved fields the rule builder offers.  ``$task`` is understood too
+#: (see RESERVED_KINDS) but is not listed: it is made by "retry", not by hand.
 RESERVED_FIELDS: tuple[str, ...] = (STATUS_FIELD, SUBSCRIPTION_FIELD, EVENT_FIELD, PROMO_FIELD)
 
 #: Value kind placeholder: the field type's own scalar editor.
@@ -84,6 +91,7 @@ LABELS: dict[str, str] = {
     "neverHad": "never had the event",
     "holds": "holds a code of",
     "holdsNo": "holds no code of",
+    "outcomeIn": "had one of the outcomes in task",
 }
 
 #: Labels that read better for a given field kind.
@@ -190,6 +198,7 @@ OPERATOR_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
     "subscription": (("has", "subscription"), ("hasNo", "subscription")),
     "event": (("had", "event"), ("neverHad", "event")),
     "promo": (("holds", "promo"), ("holdsNo", "promo")),
+    "task": (("outcomeIn", "task"),),
 }
 
 #: Accepted spellings that the rule builder does not offer separately.
@@ -204,6 +213,7 @@ RESERVED_KINDS: dict[str, str] = {
     SUBSCRIPTION_FIELD: "subscription",
     EVENT_FIELD: "event",
     PROMO_FIELD: "promo",
+    TASK_FIELD: "task",
 }
 
 #: The scalar editor of each field type.
