@@ -339,6 +339,8 @@ class UpdateFieldsPage(ActionPage):
         for row in self.rows:
             row.mark_problem(row.problem())
         super().refresh_state()
+        if not self.rows and self.ctx.database_id is not None:
+            self.problem_label.hide()  # an empty list is no error: the hint above says what to do
 
     def _duplicates(self) -> list[str]:
         ops: dict[str, list[str]] = {}
