@@ -29,11 +29,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from .. import models as m
-from ._params import ProfileCondition, ProfileId, batch_ids, database_name, require_text
+from ._params import (
+    ProfileCondition,
+    ProfileId,
+    batch_ids,
+    classify,
+    database_name,
+    require_text,
+)
 from .base import (
     CHANGED,
     ActionContext,
@@ -143,15 +161,22 @@ def _assign_codes(conn: Connection, ctx: ActionContext, params: Params, batch: B
     free = select(
         first_free.c.code_id, func.row_number().over(order_by=first_free.c.code_id).label("rn")
     ).subquery("free")
-    assign = (
-        select(free.c.code_id, pending.c.profile_id)
-        .join_from(free, pending, free.c.rn == pending.c.rn)
-        .subquery("assign")
-    )
+    if conn.dialect.name == "sqlite":
+        # SQLite nested-loops a join of two window sub-selects (no index to
+        # use: 5,000 x 5,000 per batch); a correlated look-up into the
+        # numbered profiles gets an automatic index instead.
+        profile = select(pending.c.profile_id).where(pending.c.rn == free.c.rn).scalar_subquery()
+        assign = select(free.c.code_id, profile.label("profile_id")).subquery("assign")
+    else:  # PostgreSQL hash-joins the two
+        assign = (
+            select(free.c.code_id, pending.c.profile_id)
+            .join_from(free, pending, free.c.rn == pending.c.rn)
+            .subquery("assign")
+        )
     pc = m.PromoCode
     conn.execute(
         update(pc)
-        .where(pc.id == assign.c.code_id, pc.status == "free")
+        .where(pc.id == assign.c.code_id, pc.status == "free", assign.c.profile_id.is_not(None))
         .values(status="attached", profile_id=assign.c.profile_id, attached_at=ctx.now)
     )
 
@@ -165,8 +190,11 @@ def _attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) 
         _assign_codes(conn, ctx, params, batch)
         # Outcomes from what really happened: a profile that got no code
         # (pool dry, or a code taken meanwhile by another task) is pool_empty.
-        mark_outcome(conn, batch, CHANGED, batch_ids(batch, holds))
-        mark_outcome(conn, batch, "pool_empty")
+        classify(
+            conn,
+            batch,
+            lambda pid: case((holds(pid), literal(CHANGED)), else_=literal("pool_empty")),
+        )
     t = m.Trigger
     program_ok = or_(t.program_id.is_(None), t.program_id == params.program_id)
     record_trigger_events(conn, ctx, batch, and_(t.kind == "promo_attached", program_ok))
