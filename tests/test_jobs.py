@@ -191,3 +191,32 @@ def test_batches_shrink_when_slow(store: Store, monkeypatch: pytest.MonkeyPatch)
     rec = Recorder()
     run_task(store, task_id, rec.state, settings=settings(batch_size=8))
     assert [p.done for p in rec.reports] == [0, 8, 12, 14, 16]
+
+
+def test_progress_keeps_coming_while_the_selection_is_frozen(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Freezing is one statement; meanwhile "0 of 0" is reported every tick."""
+    import time
+
+    from bulkprofiles_gui.core import jobs
+
+    world = build_world(store, n=4)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    with store.begin() as conn:  # unfreeze: the runner freezes through the selection
+        conn.execute(delete(m.TaskProfile).where(m.TaskProfile.task_id == task_id))
+        conn.execute(update(m.Task).where(m.Task.id == task_id).values(started_at=None))
+    real_freeze = jobs._freeze
+
+    def slow_freeze(store_: Store, run: object) -> None:
+        time.sleep(0.35)
+        real_freeze(store_, run)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jobs, "_freeze", slow_freeze)
+    monkeypatch.setattr(jobs, "TICK_SECONDS", 0.1)
+    rec = Recorder()
+    summary = run_task(store, task_id, rec.state, settings=settings())
+    ticks = [p for p in rec.reports if p.total == 0]
+    assert len(ticks) >= 2 and all(p.done == 0 for p in ticks)
+    assert (summary.selected, summary.changed) == (4, 4)
+    assert (rec.reports[-1].done, rec.reports[-1].total) == (4, 4)

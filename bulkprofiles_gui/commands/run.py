@@ -43,13 +43,15 @@ class ProgressPrinter:
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
-        last = p.done >= p.total
+        last = p.done >= p.total > 0
         recent = self._last is not None and now - self._last < self.interval
         if not self.tty and not last and recent:
             return
         self._last = now
-        percent = 100.0 * p.done / p.total if p.total else 100.0
+        percent = 100.0 * p.done / p.total if p.total else 0.0
         numbers = f"{p.done:,}/{p.total:,} profiles ({percent:.0f} %), {p.rate:,.0f}/s"
+        if p.total == 0:
+            numbers = f"selecting the profiles ({p.elapsed:,.0f} s)"
         if self.tty:
             filled = int(BAR_WIDTH * percent / 100)
             bar = "#" * filled + "." * (BAR_WIDTH - filled)

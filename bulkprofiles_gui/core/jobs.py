@@ -20,6 +20,8 @@ A run is a *task* row (``tasks``) plus its frozen selection (``task_profiles``):
 The batch size starts at ``Settings.batch_size`` and is halved while a batch
 takes longer than :data:`TARGET_BATCH_SECONDS`, so progress arrives at least
 once a second even on slow selections; it grows back when batches are fast.
+While the selection is being frozen (before the total is known) progress is
+reported as ``0 of 0`` twice a second.
 """
 
 from __future__ import annotations
@@ -300,7 +302,8 @@ def run_task(
         run = _claim(store, task_id, settings)
         try:
             if run.summary.status == "freezing":
-                _freeze(store, run)
+                with _keep_reporting(state):
+                    _freeze(store, run)
             state.report(run.summary.processed, run.summary.selected, run.summary.changed)
             _batches(store, run, state)
         except KeyboardInterrupt:
@@ -309,6 +312,30 @@ def run_task(
         except Exception as exc:
             _finish(store, run, "failed", _error_text(exc))
         return run.summary
+
+
+#: How often progress is repeated while one long statement (freezing) runs.
+TICK_SECONDS = 0.5
+
+
+@contextmanager
+def _keep_reporting(state: JobState) -> Iterator[None]:
+    """While the selection is being frozen (one statement that can take seconds
+    on a large database), report ``0 of 0`` every :data:`TICK_SECONDS` from a
+    helper thread, so the operator sees the elapsed time move."""
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(TICK_SECONDS):
+            state.report(0, 0)
+
+    thread = threading.Thread(target=tick, name="bulkprofiles-freeze-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _claim(store: Store, task_id: int, settings: Settings) -> _Run:

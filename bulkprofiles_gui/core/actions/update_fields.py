@@ -37,6 +37,7 @@ from sqlalchemy import (
     insert,
     literal,
     not_,
+    or_,
     select,
     true,
     update,
@@ -214,16 +215,24 @@ def _noop(ctx: ActionContext, change: Change) -> ColumnElement[bool]:
 
 def _record_triggers(conn: Connection, ctx: ActionContext, params: Params, changed: Any) -> None:
     """Before the update, so a field trigger sees which profiles' field changes
-    (``changed``: the batch's profiles classified CHANGED)."""
+    (``changed``: the batch's profiles classified CHANGED).  Only the fields
+    that have an active trigger cost a statement."""
     if ctx.skip_triggers or ctx.dry_run:
         return
     t = m.Trigger
     p = ctx.store.profiles
-    kind = t.kind == "field_updated"
-    insert_trigger_events(conn, ctx, and_(kind, t.field_id.is_(None)), changed)
+    kind = and_(
+        t.kind == "field_updated",
+        t.active.is_(True),
+        or_(t.database_id.is_(None), t.database_id == ctx.database_id),
+    )
+    watched = set(conn.execute(select(t.field_id).where(kind).distinct()).scalars())
+    if None in watched:
+        insert_trigger_events(conn, ctx, and_(kind, t.field_id.is_(None)), changed)
     by_field: dict[int, list[Change]] = {}
     for change in params.changes:
-        by_field.setdefault(change.field.id, []).append(change)
+        if change.field.id in watched:
+            by_field.setdefault(change.field.id, []).append(change)
     for field_id, group in by_field.items():
         unchanged = and_(*(_noop(ctx, c) for c in group))
         changed_ids = select(p.c.id).where(p.c.id.in_(changed), not_(unchanged))
