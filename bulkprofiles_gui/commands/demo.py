@@ -101,6 +101,8 @@ def _print_summary(summary: DemoSummary, where: str) -> None:
     _configure,
 )
 def cmd_demo(args: argparse.Namespace) -> int:
+    if not args.name.strip():
+        raise StoreError("the demo database needs a name (--name NAME)")
     store = store_from_args(args, create=True)
     try:
         _refuse_taken_name(store, args.name)
