@@ -374,11 +374,18 @@ class RuleCompiler:
             raise BadValue(f"atLeast must be a whole number >= 1, not {at_least!r}")
         if at_least == 1:
             return self._profile_in(e.c.profile_id, conds)
+        often = (
+            select(e.c.profile_id)
+            .where(*conds)
+            .group_by(e.c.profile_id)
+            .having(func.count() >= at_least)
+        )
         if self.sqlite:
-            often = select(e.c.profile_id).where(*conds).group_by(e.c.profile_id)
-            return self.p.c.id.in_(often.having(func.count() >= at_least))
-        counted = select(func.count()).select_from(e).where(e.c.profile_id == self.p.c.id, *conds)
-        return counted.scalar_subquery() >= at_least
+            return self.p.c.id.in_(often)
+        # EXISTS over the grouped rows: PostgreSQL hashes them once (a semi-join,
+        # or an anti-join under NOT) instead of counting per profile.
+        grouped = often.subquery()
+        return exists(select(grouped.c.profile_id).where(grouped.c.profile_id == self.p.c.id))
 
     def _event_period(self, spec: dict[str, Any]) -> list[Expr]:
         e = m.Event.__table__
