@@ -78,6 +78,8 @@ class RunPage(QWizardPage):
         self.error: str | None = None
         self.state: JobState | None = None
         self._call: BackgroundCall | None = None
+        #: True once the job's result (or error) has been shown.
+        self.finished = False
         self._last_update = 0.0
         self._relay = _Relay(self)
         self._relay.progressed.connect(self._on_progress)
@@ -140,6 +142,7 @@ class RunPage(QWizardPage):
         self.task_id = None
         self.summary = None
         self.error = None
+        self.finished = False
         self.state = JobState(on_progress=self._relay.progressed.emit)
         self.status_label.setText("Starting…")
         self.error_label.hide()
@@ -156,6 +159,11 @@ class RunPage(QWizardPage):
         self.completeChanged.emit()
 
     def is_running(self) -> bool:
+        """True from the start until the result has arrived on the main thread."""
+        return self._call is not None and not self.finished
+
+    def thread_running(self) -> bool:
+        """True while the worker thread itself still runs."""
         return self._call is not None and self._call.is_running()
 
     @Slot()
@@ -225,6 +233,7 @@ class RunPage(QWizardPage):
 
     @Slot()
     def _on_finished(self) -> None:
+        self.finished = True
         self.cancel_button.setEnabled(False)
         self.show_task_button.setEnabled(self.task_id is not None)
         self.completeChanged.emit()
@@ -263,11 +272,11 @@ class RunPage(QWizardPage):
             self.show_task_requested.emit(self.task_id)
 
     def isComplete(self) -> bool:
-        return self._call is not None and not self.is_running()
+        return self.finished
 
     def shutdown(self, msecs: int = 60_000) -> None:
         """Cancel a running job and wait for its thread (the wizard is closing)."""
-        if self.state is not None:
+        if self.state is not None and not self.finished:
             self.state.cancel()
         if self._call is not None:
             self._call.wait(msecs)

@@ -92,8 +92,9 @@ class UpdateWizard(QWizard):
         if current == PageId.SELECTION:
             return int(PageId.ACTION)
         if current == PageId.ACTION:
-            chosen = self.action_choice_page.action_type()
-            return int(ACTION_PAGE_IDS[chosen]) if chosen in ACTION_PAGE_IDS else -1
+            # Never -1 here: QWizard would show Finish instead of Next on this page.
+            chosen = self.action_choice_page.action_type() or ""
+            return int(ACTION_PAGE_IDS.get(chosen, PageId.UPDATE_FIELDS))
         if current in ACTION_PAGE_IDS.values():
             return int(PageId.REVIEW)
         if current == PageId.REVIEW:
