@@ -125,3 +125,12 @@ def test_preview_shows_the_first_rows_with_every_field(thousand: tuple[Store, in
     city = header.index("city")
     assert [r[city] for r in rows] == ["Berlin"] * 3
     assert [r[0] for r in rows] == _ids(store, SelectionSpec(db, _berlin()))[:3]
+
+
+def test_preview_stops_at_k_rows(thousand: tuple[Store, int]) -> None:
+    store, db = thousand
+    with store.begin() as conn:
+        _header, rows = preview(store, conn, SelectionSpec(db, _berlin()), k=4)
+        _header, none = preview(store, conn, SelectionSpec(db, _berlin()), k=0)
+    assert [r[0] for r in rows] == _ids(store, SelectionSpec(db, _berlin()))[:4]
+    assert none == []

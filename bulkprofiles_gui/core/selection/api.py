@@ -132,54 +132,42 @@ def has_conditions(rules: Any) -> bool:
 
 
 def selected_rows(
-    store: Store, conn: Connection, spec: SelectionSpec, chunk: int = 1000
+    store: Store, conn: Connection, spec: SelectionSpec, chunk: int = 2000, k: int | None = None
 ) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
     """Header (field keys, ``id`` first) and the selected profiles' rows by id.
 
-    Rows come in keyset-paged chunks (``id > last``), each chunk one query for
-    the scalar columns and one for its list values (joined with ``;`` in
+    One streamed query (``yield_per``) for the scalar columns, and per chunk
+    of ``chunk`` rows one query for their list values (joined with ``;`` in
     sorted order), so a million-row export never holds more than a chunk.
+    ``k`` keeps only the first k rows (a preview).  Consume the rows before
+    ``conn`` is closed.
     """
     fields = store.fields(conn, spec.database_id)
-    where = where_clause(store, conn, spec)
-    return [f.key for f in fields], _row_chunks(store, conn, spec, fields, where, chunk)
-
-
-def _row_chunks(
-    store: Store,
-    conn: Connection,
-    spec: SelectionSpec,
-    fields: list[FieldInfo],
-    where: ColumnElement[bool],
-    chunk: int,
-) -> Iterator[tuple[Any, ...]]:
     p = store.profiles
     scalar = [f for f in fields if not f.type.is_list]
-    columns = [store.field_column(f) for f in scalar]
-    remaining = spec.limit or None
-    last_id: int | None = None
-    while remaining is None or remaining > 0:
-        size = chunk if remaining is None else min(chunk, remaining)
-        query = select(p.c.id, *columns).where(where).order_by(p.c.id).limit(size)
-        if last_id is not None:
-            query = query.where(p.c.id > last_id)
-        rows = conn.execute(query).all()
-        if not rows:
-            return
+    query = select(p.c.id, *(store.field_column(f) for f in scalar))
+    query = query.where(where_clause(store, conn, spec)).order_by(p.c.id)
+    limits = [n for n in (spec.limit, k) if n]
+    if limits or k == 0:
+        query = query.limit(min(limits) if limits else 0)
+    return [f.key for f in fields], _rows(conn, query, fields, chunk)
+
+
+def _rows(
+    conn: Connection, query: Select[Any], fields: list[FieldInfo], chunk: int
+) -> Iterator[tuple[Any, ...]]:
+    scalar_keys = [f.key for f in fields if not f.type.is_list]
+    result = conn.execute(query, execution_options={"yield_per": chunk})
+    for rows in result.partitions():
         lists = _list_values(conn, [r[0] for r in rows])
         for row in rows:
-            by_key = dict(zip((f.key for f in scalar), row[1:], strict=True))
+            by_key = dict(zip(scalar_keys, row[1:], strict=True))
             yield tuple(
                 LIST_SEPARATOR.join(sorted(lists.get((row[0], f.id), ())))
                 if f.type.is_list
                 else by_key[f.key]
                 for f in fields
             )
-        last_id = rows[-1][0]
-        if remaining is not None:
-            remaining -= len(rows)
-        if len(rows) < size:
-            return
 
 
 def _list_values(conn: Connection, ids: list[int]) -> dict[tuple[int, int], list[str]]:
@@ -196,13 +184,8 @@ def preview(
     store: Store, conn: Connection, spec: SelectionSpec, k: int = 50
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
     """Header and the first ``k`` selected profiles (list fields joined with ``;``)."""
-    header, rows = selected_rows(store, conn, spec, chunk=max(k, 1))
-    first: list[tuple[Any, ...]] = []
-    for row in rows:
-        if len(first) >= k:
-            break
-        first.append(row)
-    return header, first
+    header, rows = selected_rows(store, conn, spec, chunk=max(k, 1), k=k)
+    return header, list(rows)
 
 
 __all__ = [
