@@ -46,7 +46,9 @@ def split_password(url: str) -> tuple[str, str | None]:
     if parsed.password is None:
         return url, None
     password = str(parsed.password)
-    return parsed.set(password=None).render_as_string(hide_password=False), password
+    # URL.set(password=None) would keep the password: replace the field itself.
+    without = parsed._replace(password=None)
+    return without.render_as_string(hide_password=False), password
 
 
 def with_password(url: str, password: str | None) -> str:

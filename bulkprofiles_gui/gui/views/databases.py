@@ -62,6 +62,7 @@ class DatabasesView(StoreView):
         self.rows: list[DatabaseRow] = []
         hint = QLabel("Select a database and choose Update profiles… (or right-click it).")
         hint.setObjectName("hint")
+        hint.setWordWrap(True)
         self.update_button = QPushButton(icon("update"), "&Update profiles…")
         self.update_button.clicked.connect(self._on_update_clicked)
         self.refresh_button = QPushButton(icon("refresh"), "Re&fresh")

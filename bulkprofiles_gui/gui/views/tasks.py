@@ -120,6 +120,11 @@ class TasksView(StoreView):
         self.type_filter.addItem(ALL, None)
         for action_type, module in ACTIONS.items():
             self.type_filter.addItem(str(module.LABEL), action_type)
+        for combo, length in ((self.status_filter, 10), (self.type_filter, 16)):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(length)
         qs = ui_settings()
         for combo, key in ((self.status_filter, "status"), (self.type_filter, "type")):
             index = combo.findData(qs.value(f"tasks/{key}_filter"))
