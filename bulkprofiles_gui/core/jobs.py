@@ -17,9 +17,10 @@ A run is a *task* row (``tasks``) plus its frozen selection (``task_profiles``):
    ``interrupted``; running it again resumes at ``tasks.processed``, the end
    of its last committed batch.
 
-The batch size starts at ``Settings.batch_size`` and is halved while a batch
-takes longer than :data:`TARGET_BATCH_SECONDS`, so progress arrives at least
-once a second even on slow selections; it grows back when batches are fast.
+The first batch has :data:`INITIAL_BATCH` profiles; the size doubles (up to
+``Settings.batch_size``) while batches take less than half of
+:data:`TARGET_BATCH_SECONDS` and is halved when one takes longer, so progress
+arrives at least once a second even when an action is slow per profile.
 While the selection is being frozen (before the total is known) progress is
 reported as ``0 of 0`` twice a second.
 """
@@ -54,6 +55,9 @@ STARTABLE = ("queued", "interrupted", "failed", "cancelled")
 FINAL = ("completed",)
 TARGET_BATCH_SECONDS = 0.5
 MIN_BATCH = 100
+#: The first batch of a run: small, so the first progress comes soon even when
+#: the action is slow per profile; later batches double up to Settings.batch_size.
+INITIAL_BATCH = 1000
 
 
 class TaskError(Exception):
@@ -380,7 +384,8 @@ def _claim(store: Store, task_id: int, settings: Settings) -> _Run:
             trigger_events=row.trigger_events,
             dry_run=row.dry_run,
         )
-    run = _Run(task_id, summary, action, None, ctx, settings.batch_size, settings.batch_size, now)
+    first = min(settings.batch_size, INITIAL_BATCH)
+    run = _Run(task_id, summary, action, None, ctx, first, settings.batch_size, now)
     try:
         with store.begin() as conn:
             run.params = action.parse(conn, ctx, job.action)
@@ -530,7 +535,7 @@ def _outcome_counts(conn: Connection, batch: Batch) -> dict[str, int]:
 def _adapt_batch_size(run: _Run, seconds: float) -> None:
     if seconds > TARGET_BATCH_SECONDS and run.batch_size > MIN_BATCH:
         run.batch_size = max(MIN_BATCH, run.batch_size // 2)
-    elif seconds < TARGET_BATCH_SECONDS / 4 and run.batch_size < run.max_batch:
+    elif seconds < TARGET_BATCH_SECONDS / 2 and run.batch_size < run.max_batch:
         run.batch_size = min(run.max_batch, run.batch_size * 2)
 
 
