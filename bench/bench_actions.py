@@ -1,0 +1,485 @@
+"""Benchmark: each update action through the job runner vs hand-written SQL.
+
+    .venv/bin/python bench/bench_actions.py [--profiles 1000000] [--range 30]
+        [--dir /tmp/bulkprofiles-bench] [--reuse] [--only update_fields,...]
+
+Makes (or with ``--reuse`` reuses) a demo store of N profiles in an SQLite
+file, then for every action in ``ACTIONS`` runs, each in its own process on a
+fresh copy of that file:
+
+- the action as a job (``jobs.run_job``: validation, frozen selection,
+  batches with outcomes and counters) on a ~``range`` % selection;
+- the same change written by hand as a few set-based SQL statements (with
+  temporary tables where a DBA would use them) on the same selection.
+
+and prints a Markdown table: wall time of each, their ratio, peak memory
+(``ru_maxrss`` of the process, so it includes Python, SQLAlchemy and SQLite's
+page cache) and the longest gap between two progress reports of the job.
+This is a script, not a test; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bulkprofiles_gui.core import models as m  # noqa: E402
+from bulkprofiles_gui.core.store import Store, open_store  # noqa: E402
+
+DATABASE = "Demo customers"
+UNSAFE = "('unsubscribed', 'complainer', 'hardbounced', 'invalid')"
+
+#: The job of each action (domain.md "Job file" shapes) on the demo store.
+JOBS: dict[str, dict[str, Any]] = {
+    "update_fields": {
+        "type": "update_fields",
+        "changes": [
+            {"field": "city", "op": "set", "value": "Berlin"},
+            {"field": "bonus_points", "op": "increment", "value": 10},
+            {"field": "tags", "op": "add", "value": ["bench"]},
+        ],
+    },
+    "subscribe_from_fields": {
+        "type": "subscribe_from_fields",
+        "resource": "Newsletter",
+        "channel": "email",
+        "status": "subscribed",
+        "source_field": "email",
+        "include_unsafe": False,
+    },
+    "subscribe_from_resource": {
+        "type": "subscribe_from_resource",
+        "source_resource": "Shop",
+        "resource": "SMS alerts",
+        "channels": ["sms"],
+        "status": "subscribed",
+        "include_unsafe": False,
+    },
+    "update_subscriptions": {
+        "type": "update_subscriptions",
+        "resource": "Newsletter",
+        "channel": "email",
+        "status": "unsubscribed",
+        "include_unsafe": False,
+    },
+    "promo_codes": {"type": "promo_codes", "mode": "attach", "program": "Winter sale"},
+    "delete_profiles": {"type": "delete_profiles"},
+    "global_unsubscribe": {"type": "global_unsubscribe"},
+}
+
+
+def selection_rules() -> dict[str, Any]:
+    """A condition every profile meets (delete/unsubscribe need one); the range does the rest."""
+    return {
+        "combinator": "and",
+        "not": False,
+        "rules": [{"field": "id", "operator": ">", "value": 0}],
+    }
+
+
+def sel(alias: str = "p") -> str:
+    """The same selection in hand-written SQL: database, range key, id > 0."""
+    a = f"{alias}." if alias else ""
+    return f"{a}database_id = :db AND ({a}id * 618033989) % 1000000000 < :hi AND {a}id > 0"
+
+
+# -- hand-written SQL baselines ----------------------------------------------------
+def _ids(conn: Connection) -> dict[str, Any]:
+    db = conn.execute(
+        select(m.ProfileDatabase.id).where(m.ProfileDatabase.name == DATABASE)
+    ).scalar_one()
+    fields = {
+        k: (i, c)
+        for k, i, c in conn.execute(
+            select(m.Field.key, m.Field.id, m.Field.column_name).where(m.Field.database_id == db)
+        )
+    }
+    resources = dict(conn.execute(select(m.Resource.name, m.Resource.id)).all())
+    programs = dict(conn.execute(select(m.LoyaltyProgram.name, m.LoyaltyProgram.id)).all())
+    return {"db": db, "fields": fields, "resources": resources, "programs": programs}
+
+
+def _triggers(source: str, kind_filter: str) -> str:
+    """INSERT the outbox rows for the profiles ``source`` yields (column ``id``)."""
+    return (
+        "INSERT INTO trigger_events (trigger_id, profile_id, created_at) "
+        f"SELECT t.id, x.id, :now FROM ({source}) x JOIN triggers t ON t.active "
+        f"AND (t.database_id IS NULL OR t.database_id = :db) AND {kind_filter}"
+    )
+
+
+def baseline(store: Store, conn: Connection, action: str, hi: int) -> int:
+    """Run the hand-written statements; returns the number of profiles changed."""
+    ids = _ids(conn)
+    now = m.utcnow()
+    params: dict[str, Any] = {"db": ids["db"], "hi": hi, "now": now}
+    regexp = "~" if store.dialect == "postgresql" else "REGEXP"
+
+    def run(sql: str, **extra: Any) -> int:
+        return int(conn.execute(text(sql), {**params, **extra}).rowcount or 0)
+
+    if action == "update_fields":
+        city_f = ids["fields"]["city"][0]
+        bonus_f, bonus_c = ids["fields"]["bonus_points"]
+        tags_f = ids["fields"]["tags"][0]
+        no_tag = (
+            "NOT EXISTS (SELECT 1 FROM profile_list_values v WHERE v.profile_id = p.id "
+            "AND v.field_id = :tags_f AND v.value = 'bench')"
+        )
+        run(
+            "INSERT INTO trigger_events (trigger_id, profile_id, created_at) "
+            "SELECT t.id, p.id, :now FROM profiles p JOIN triggers t ON t.active "
+            "AND t.kind = 'field_updated' AND (t.database_id IS NULL OR t.database_id = :db) "
+            f"WHERE {sel()} AND (t.field_id IS NULL OR t.field_id = :bonus_f "
+            "OR (t.field_id = :city_f AND (p.city IS NULL OR p.city <> 'Berlin')) "
+            f"OR (t.field_id = :tags_f AND {no_tag}))",
+            bonus_f=bonus_f,
+            city_f=city_f,
+            tags_f=tags_f,
+        )
+        changed = run(
+            f"UPDATE profiles SET city = 'Berlin', {bonus_c} = COALESCE({bonus_c}, 0) + 10, "
+            f"updated_at = :now WHERE {sel('')}"
+        )
+        run(
+            "INSERT INTO profile_list_values (profile_id, field_id, value) "
+            f"SELECT p.id, :tags_f, 'bench' FROM profiles p WHERE {sel()} AND {no_tag}",
+            tags_f=tags_f,
+        )
+        return changed
+    if action == "subscribe_from_fields":
+        r = ids["resources"]["Newsletter"]
+        run(temp_table("elig", "id", "contact VARCHAR(255)"))
+        run(
+            "INSERT INTO elig (id, contact) SELECT p.id, p.email FROM profiles p "
+            f"WHERE {sel()} AND p.email IS NOT NULL AND p.email <> '' "
+            f"AND p.email {regexp} :re AND NOT EXISTS (SELECT 1 FROM subscriptions s "
+            "WHERE s.profile_id = p.id AND s.resource_id = :r AND s.channel = 'email' "
+            f"AND (s.status IN {UNSAFE} OR (s.status = 'subscribed' AND s.contact = p.email)))",
+            r=r,
+            re=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+        )
+        return _write_subscriptions(run, r, "email")
+    if action == "subscribe_from_resource":
+        a, b = ids["resources"]["Shop"], ids["resources"]["SMS alerts"]
+        run(temp_table("elig", "id", "contact VARCHAR(255)"))
+        run(
+            "INSERT INTO elig (id, contact) SELECT p.id, src.contact FROM profiles p "
+            "JOIN subscriptions src ON src.profile_id = p.id AND src.resource_id = :a "
+            f"AND src.channel = 'sms' WHERE {sel()} AND src.status NOT IN {UNSAFE} "
+            "AND NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.profile_id = p.id "
+            f"AND s.resource_id = :b AND s.channel = 'sms' AND (s.status IN {UNSAFE} "
+            "OR (s.status = 'subscribed' AND s.contact = src.contact)))",
+            a=a,
+            b=b,
+        )
+        return _write_subscriptions(run, b, "sms")
+    if action == "update_subscriptions":
+        r = ids["resources"]["Newsletter"]
+        run(temp_table("elig", "id"))
+        run(
+            "INSERT INTO elig (id) SELECT s.profile_id FROM subscriptions s "
+            f"JOIN profiles p ON p.id = s.profile_id WHERE {sel()} AND s.resource_id = :r "
+            "AND s.channel = 'email' AND s.status <> 'unsubscribed'",
+            r=r,
+        )
+        run(
+            _triggers(
+                "SELECT id FROM elig",
+                "t.kind = 'subscription' AND (t.resource_id IS NULL OR t.resource_id = :r) "
+                "AND (t.channel IS NULL OR t.channel = 'email')",
+            ),
+            r=r,
+        )
+        return run(
+            "UPDATE subscriptions SET status = 'unsubscribed', updated_at = :now "
+            "WHERE resource_id = :r AND channel = 'email' AND profile_id IN (SELECT id FROM elig)",
+            r=r,
+        )
+    if action == "promo_codes":
+        prog = ids["programs"]["Winter sale"]
+        run(temp_table("elig", "rn", "id BIGINT"))
+        run(
+            "INSERT INTO elig (rn, id) SELECT row_number() OVER (ORDER BY p.id), p.id "
+            f"FROM profiles p WHERE {sel()} AND NOT EXISTS (SELECT 1 FROM promo_codes c "
+            "WHERE c.program_id = :prog AND c.profile_id = p.id)",
+            prog=prog,
+        )
+        run(temp_table("assign", "code_id", "profile_id BIGINT"))
+        run(
+            "INSERT INTO assign (code_id, profile_id) SELECT f.id, e.id FROM "
+            "(SELECT c.id, row_number() OVER (ORDER BY c.id) AS rn FROM promo_codes c "
+            "WHERE c.program_id = :prog AND c.status = 'free') f JOIN elig e ON e.rn = f.rn",
+            prog=prog,
+        )
+        changed = run(
+            "UPDATE promo_codes SET status = 'attached', attached_at = :now, profile_id = "
+            "(SELECT a.profile_id FROM assign a WHERE a.code_id = promo_codes.id) "
+            "WHERE id IN (SELECT code_id FROM assign)"
+        )
+        run(
+            _triggers(
+                "SELECT profile_id AS id FROM assign",
+                "t.kind = 'promo_attached' AND (t.program_id IS NULL OR t.program_id = :prog)",
+            ),
+            prog=prog,
+        )
+        return changed
+    if action == "delete_profiles":
+        from bulkprofiles_gui.core.actions.delete_profiles import inactivity_cutoff
+
+        cut = dt.datetime.combine(inactivity_cutoff(now.date(), 4), dt.time())
+        return run(
+            f"DELETE FROM profiles WHERE {sel('')} AND created_at < :cut "
+            "AND (last_interaction_at IS NULL OR last_interaction_at < :cut) "
+            "AND NOT EXISTS (SELECT 1 FROM events e WHERE e.profile_id = profiles.id "
+            "AND e.occurred_at >= :cut)",
+            cut=cut,
+        )
+    if action == "global_unsubscribe":
+        return run(
+            "UPDATE profiles SET global_status = 'unsubscribed', updated_at = :now "
+            f"WHERE {sel('')} AND global_status <> 'unsubscribed'"
+        )
+    raise SystemExit(f"no baseline for {action}")
+
+
+def temp_table(name: str, key: str, *columns: str) -> str:
+    """A temporary table keyed (indexed) by ``key``, as a DBA would make it."""
+    rest = "".join(f", {c}" for c in columns)
+    return f"CREATE TEMPORARY TABLE {name} ({key} BIGINT PRIMARY KEY{rest})"
+
+
+def _write_subscriptions(run: Any, resource_id: int, channel: str) -> int:
+    """Triggers, update of the existing, insert of the missing subscriptions for ``elig``."""
+    run(
+        _triggers(
+            "SELECT id FROM elig",
+            "t.kind = 'subscription' AND (t.resource_id IS NULL OR t.resource_id = :r) "
+            "AND (t.channel IS NULL OR t.channel = :ch)",
+        ),
+        r=resource_id,
+        ch=channel,
+    )
+    updated = run(
+        "UPDATE subscriptions SET status = 'subscribed', updated_at = :now, contact = "
+        "(SELECT e.contact FROM elig e WHERE e.id = subscriptions.profile_id) "
+        "WHERE resource_id = :r AND channel = :ch AND profile_id IN (SELECT id FROM elig)",
+        r=resource_id,
+        ch=channel,
+    )
+    inserted = run(
+        "INSERT INTO subscriptions (profile_id, resource_id, channel, contact, status, "
+        "created_at, updated_at) SELECT e.id, :r, :ch, e.contact, 'subscribed', :now, :now "
+        "FROM elig e WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.profile_id = e.id "
+        "AND s.resource_id = :r AND s.channel = :ch)",
+        r=resource_id,
+        ch=channel,
+    )
+    return updated + inserted
+
+
+# -- one case in its own process ---------------------------------------------------------
+def run_case(mode: str, action: str, url: str, range_to: float, batch_size: int) -> dict[str, Any]:
+    store = open_store(url)
+    try:
+        if mode == "sql":
+            started = time.perf_counter()
+            with store.begin() as conn:
+                changed = baseline(store, conn, action, round(range_to * 10_000_000))
+            result: dict[str, Any] = {"seconds": time.perf_counter() - started, "changed": changed}
+        else:
+            result = _run_action(store, action, range_to, batch_size)
+    finally:
+        store.close()
+    result["peak_mb"] = peak_rss_mb()
+    return result
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident memory (VmHWM; ru_maxrss would carry the
+    parent's peak across exec on Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _run_action(store: Store, action: str, range_to: float, batch_size: int) -> dict[str, Any]:
+    from bulkprofiles_gui.core.config import Settings
+    from bulkprofiles_gui.core.jobfile import Job
+    from bulkprofiles_gui.core.jobs import run_job
+    from bulkprofiles_gui.core.progress import JobState, Progress
+
+    job = Job.from_dict(
+        {
+            "database": DATABASE,
+            "rules": selection_rules(),
+            "range": {"from": 0, "to": range_to},
+            "action": JOBS[action],
+        },
+        require_action=True,
+    )
+    stamps: list[float] = []
+
+    def on_progress(_p: Progress) -> None:
+        stamps.append(time.perf_counter())
+
+    started = time.perf_counter()
+    summary = run_job(
+        store, job, JobState(on_progress=on_progress), settings=Settings(batch_size=batch_size)
+    )
+    seconds = time.perf_counter() - started
+    gaps = [b - a for a, b in zip([started, *stamps], [*stamps, started + seconds], strict=True)]
+    return {
+        "seconds": seconds,
+        "status": summary.status,
+        "error": summary.error,
+        "selected": summary.selected,
+        "changed": summary.changed,
+        "skipped": summary.skipped,
+        "trigger_events": summary.trigger_events,
+        "reports": len(stamps),
+        "max_gap": max(gaps),
+        "max_gap_after_freeze": max(gaps[1:], default=0.0),
+    }
+
+
+# -- driver -------------------------------------------------------------------------------
+def make_store(path: Path, profiles: int, reuse: bool) -> None:
+    if reuse and path.exists():
+        print(f"reusing {path}", file=sys.stderr)
+        store = open_store(f"sqlite:///{path}")
+        with store.begin() as conn:  # indexes added to the schema since it was made
+            for table in m.Base.metadata.sorted_tables:
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
+        store.close()
+        return
+    from bulkprofiles_gui.core.demo import generate_demo
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    store = open_store(f"sqlite:///{path}", create=True)
+    generate_demo(store, profiles=profiles, seed=7, database_name=DATABASE)
+    store.close()
+    con = sqlite3.connect(path)  # fold the WAL into the file so a plain copy is whole
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    print(
+        f"demo store of {profiles:,} profiles in {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
+
+
+def fresh_copy(pristine: Path, target: Path) -> str:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    shutil.copyfile(pristine, target)
+    return f"sqlite:///{target}"
+
+
+def spawn(mode: str, action: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--case",
+            mode,
+            action,
+            "--url",
+            url,
+            "--range",
+            str(args.range),
+            "--batch",
+            str(args.batch),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else "?"}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--profiles", type=int, default=1_000_000)
+    parser.add_argument("--range", type=float, default=30.0, help="selection: 0..R %%")
+    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument("--dir", type=Path, default=Path("/tmp/bulkprofiles-bench"))
+    parser.add_argument("--reuse", action="store_true", help="reuse the demo store if present")
+    parser.add_argument("--only", help="comma-separated action types")
+    parser.add_argument("--case", nargs=2, metavar=("MODE", "ACTION"), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.case:
+        print(json.dumps(run_case(args.case[0], args.case[1], args.url, args.range, args.batch)))
+        return 0
+
+    from bulkprofiles_gui.core.actions import ACTIONS
+
+    pristine = args.dir / f"demo-{args.profiles}.sqlite3"
+    make_store(pristine, args.profiles, args.reuse)
+    wanted = args.only.split(",") if args.only else list(ACTIONS)
+    rows = []
+    for action in wanted:
+        if action not in JOBS:
+            print(f"skipping {action}: no benchmark job", file=sys.stderr)
+            continue
+        job = spawn("action", action, fresh_copy(pristine, args.dir / "case.sqlite3"), args)
+        sql = spawn("sql", action, fresh_copy(pristine, args.dir / "case.sqlite3"), args)
+        rows.append((action, job, sql))
+        print(f"{action}: job {job} | sql {sql}", file=sys.stderr)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{args.dir / 'case.sqlite3'}{suffix}").unlink(missing_ok=True)
+    print(table(rows, args))
+    return 0
+
+
+def table(rows: list[tuple[str, dict[str, Any], dict[str, Any]]], args: argparse.Namespace) -> str:
+    lines = [
+        f"{args.profiles:,} demo profiles, SQLite, selection 0-{args.range:g} % "
+        f"(range), batch {args.batch:,}; CPU: {os.cpu_count()} cores (shared)",
+        "",
+        "| action | selected | changed (job / SQL) | job s | SQL s | ratio | peak MB job / SQL "
+        "| longest progress gap s (after freeze) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for action, job, sql in rows:
+        if "seconds" not in job or "seconds" not in sql:
+            lines.append(f"| {action} | failed: {job.get('error') or sql.get('error')} |")
+            continue
+        ratio = job["seconds"] / sql["seconds"] if sql["seconds"] else float("inf")
+        lines.append(
+            f"| {action} | {job['selected']:,} | {job['changed']:,} / {sql['changed']:,} "
+            f"| {job['seconds']:.2f} | {sql['seconds']:.2f} | {ratio:.2f} "
+            f"| {job['peak_mb']:.0f} / {sql['peak_mb']:.0f} "
+            f"| {job['max_gap']:.2f} ({job['max_gap_after_freeze']:.2f}) |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
