@@ -1,12 +1,12 @@
 """Small helpers the action modules share: parameter checks and batch sub-selects.
 
 Parameter helpers raise :class:`ActionError` naming the key
-(``job.action.<key>: ...``).  ``batch_ids`` builds the "profile ids of this
-batch that satisfy a condition" sub-select over an *alias* of
-``task_profiles``, so it can be handed to :func:`base.mark_outcome` (whose
-UPDATE targets ``task_profiles`` itself and would otherwise swallow the
-sub-select by correlation).  ``classify`` sets the outcome of every pending
-row of a batch in one UPDATE from a CASE expression.
+(``job.action.<key>: ...``).  ``classify`` sets the outcome of every pending
+row of a batch in one UPDATE from a CASE expression; ``mark_where`` marks the
+pending rows for which a condition on their own profile id holds.  Both put
+the condition on the UPDATE's own rows: an ``IN`` list over the same batch
+would be a self-join of ``task_profiles``, which PostgreSQL (no statistics on
+the freshly frozen rows) runs as a quadratic nested loop.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, select, update
-from sqlalchemy.orm import QueryableAttribute, aliased
+from sqlalchemy import ColumnElement, Connection, select, update
+from sqlalchemy.orm import QueryableAttribute
 
 from .. import models as m
 from ..fields import CHANNELS, STATUSES
-from .base import ActionError, Batch
+from .base import CHANGED, SKIP_REASONS, ActionError, Batch
 
 #: A profile id column (of task_profiles, subscriptions, ...) a condition is about.
 ProfileId = ColumnElement[int] | QueryableAttribute[int]
@@ -54,22 +54,6 @@ def parse_channel(value: Any, key: str) -> str:
     return str(value)
 
 
-def batch_ids(
-    batch: Batch, *conditions: ProfileCondition, pending: bool = True
-) -> Select[tuple[int]]:
-    """Profile ids of ``batch`` (only those without an outcome when ``pending``)
-    for which every condition holds."""
-    tpa = aliased(m.TaskProfile)
-    query = select(tpa.profile_id).where(
-        tpa.task_id == batch.task_id, tpa.position >= batch.lo, tpa.position < batch.hi
-    )
-    if pending:
-        query = query.where(tpa.outcome.is_(None))
-    for condition in conditions:
-        query = query.where(condition(tpa.profile_id))
-    return query
-
-
 def classify(
     conn: Connection, batch: Batch, outcome: Callable[[ProfileId], ColumnElement[str]]
 ) -> None:
@@ -84,6 +68,22 @@ def classify(
         .where(batch.rows_where(), tp.outcome.is_(None))
         .values(outcome=outcome(tp.profile_id))
     )
+
+
+def mark_where(conn: Connection, batch: Batch, outcome: str, condition: ProfileCondition) -> int:
+    """Like :func:`base.mark_outcome`, with the condition applied to each row's
+    own profile id (a correlated EXISTS) instead of an ``IN`` list over the
+    batch: PostgreSQL plans a self-join of fresh, unanalysed ``task_profiles``
+    rows as a nested loop, quadratic in the batch size."""
+    if outcome != CHANGED and outcome not in SKIP_REASONS:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    tp = m.TaskProfile
+    result = conn.execute(
+        update(tp)
+        .where(batch.rows_where(), tp.outcome.is_(None), condition(tp.profile_id))
+        .values(outcome=outcome)
+    )
+    return int(result.rowcount or 0)
 
 
 def database_name(conn: Connection, database_id: int) -> str:

@@ -41,15 +41,16 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ._params import (
     ProfileCondition,
     ProfileId,
-    batch_ids,
     classify,
     database_name,
+    mark_where,
     require_text,
 )
 from .base import (
@@ -117,73 +118,94 @@ def _holds_code(program_id: int, *statuses: str) -> ProfileCondition:
     return condition
 
 
-def _numbered_pending(batch: Batch) -> Any:
-    """The batch's pending profiles numbered 1.. by position (a sub-select)."""
+def _pending_rows(batch: Batch) -> tuple[Any, list[ColumnElement[bool]]]:
+    """An alias of ``task_profiles`` and the conditions picking the batch's pending rows."""
     tpa = aliased(m.TaskProfile)
+    return tpa, [
+        tpa.task_id == batch.task_id,
+        tpa.position >= batch.lo,
+        tpa.position < batch.hi,
+        tpa.outcome.is_(None),
+    ]
+
+
+def _first_free(program_id: int, limit: int) -> Any:
+    """The ids of the program's first ``limit`` free codes (lowest id first)."""
+    pca = aliased(m.PromoCode)
     return (
-        select(
-            tpa.profile_id.label("profile_id"),
-            func.row_number().over(order_by=tpa.position).label("rn"),
-        )
-        .where(
-            tpa.task_id == batch.task_id,
-            tpa.position >= batch.lo,
-            tpa.position < batch.hi,
-            tpa.outcome.is_(None),
-        )
-        .subquery("pending")
+        select(pca.id.label("code_id"))
+        .where(pca.program_id == program_id, pca.status == "free")
+        .order_by(pca.id)
+        .limit(limit)
+        .subquery("first_free")
     )
 
 
 def _count_free(conn: Connection, program_id: int, at_most: int) -> int:
     """Free codes of the program, counted up to ``at_most`` (a batch never needs more)."""
-    pca = aliased(m.PromoCode)
-    first = (
-        select(pca.id)
-        .where(pca.program_id == program_id, pca.status == "free")
-        .limit(at_most)
-        .subquery()
-    )
+    first = _first_free(program_id, at_most)
     return int(conn.execute(select(func.count()).select_from(first)).scalar_one())
+
+
+def _pairs_sqlite(batch: Batch, free_ids: Any) -> Any:
+    """(code_id, profile_id): pending profile n by position, free code n by id.
+
+    SQLite would nested-loop a join of two numbered sub-selects (nothing to
+    index: 5,000 x 5,000 per batch); a correlated look-up into the numbered
+    profiles gets an automatic index instead."""
+    tpa, pending_where = _pending_rows(batch)
+    pending = (
+        select(tpa.profile_id, func.row_number().over(order_by=tpa.position).label("rn"))
+        .where(*pending_where)
+        .subquery("pending")
+    )
+    free = select(
+        free_ids.c.code_id, func.row_number().over(order_by=free_ids.c.code_id).label("rn")
+    ).subquery("free")
+    profile = select(pending.c.profile_id).where(pending.c.rn == free.c.rn).scalar_subquery()
+    return select(free.c.code_id, profile.label("profile_id")).subquery("assign")
+
+
+def _pairs_postgresql(batch: Batch, free_ids: Any) -> Any:
+    """The same pairs on PostgreSQL: two ordered arrays unnested side by side
+    (no join, so no plan can turn it quadratic on fresh, unanalysed rows)."""
+    tpa, pending_where = _pending_rows(batch)
+    profiles = (
+        select(func.array_agg(aggregate_order_by(tpa.profile_id, tpa.position)))
+        .where(*pending_where)
+        .scalar_subquery()
+    )
+    codes = select(
+        func.array_agg(aggregate_order_by(free_ids.c.code_id, free_ids.c.code_id))
+    ).scalar_subquery()
+    return select(
+        func.unnest(codes).label("code_id"), func.unnest(profiles).label("profile_id")
+    ).subquery("assign")
 
 
 def _assign_codes(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     """Give pending profile n (by position) free code n (by id), set-based."""
-    pending = _numbered_pending(batch)
-    pca = aliased(m.PromoCode)
-    first_free = (
-        select(pca.id.label("code_id"))
-        .where(pca.program_id == params.program_id, pca.status == "free")
-        .order_by(pca.id)
-        .limit(batch.hi - batch.lo)
-        .subquery("first_free")
-    )
-    free = select(
-        first_free.c.code_id, func.row_number().over(order_by=first_free.c.code_id).label("rn")
-    ).subquery("free")
-    if conn.dialect.name == "sqlite":
-        # SQLite nested-loops a join of two window sub-selects (no index to
-        # use: 5,000 x 5,000 per batch); a correlated look-up into the
-        # numbered profiles gets an automatic index instead.
-        profile = select(pending.c.profile_id).where(pending.c.rn == free.c.rn).scalar_subquery()
-        assign = select(free.c.code_id, profile.label("profile_id")).subquery("assign")
-    else:  # PostgreSQL hash-joins the two
-        assign = (
-            select(free.c.code_id, pending.c.profile_id)
-            .join_from(free, pending, free.c.rn == pending.c.rn)
-            .subquery("assign")
-        )
+    free_ids = _first_free(params.program_id, batch.hi - batch.lo)
+    if conn.dialect.name == "postgresql":
+        assign = _pairs_postgresql(batch, free_ids)
+    else:
+        assign = _pairs_sqlite(batch, free_ids)
     pc = m.PromoCode
     conn.execute(
         update(pc)
-        .where(pc.id == assign.c.code_id, pc.status == "free", assign.c.profile_id.is_not(None))
+        .where(
+            pc.id == assign.c.code_id,
+            pc.status == "free",
+            assign.c.code_id.is_not(None),
+            assign.c.profile_id.is_not(None),
+        )
         .values(status="attached", profile_id=assign.c.profile_id, attached_at=ctx.now)
     )
 
 
 def _attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     holds = _holds_code(params.program_id)
-    mark_outcome(conn, batch, "already_holds_code", batch_ids(batch, holds))
+    mark_where(conn, batch, "already_holds_code", holds)
     if ctx.dry_run:
         _count_would_attach(conn, ctx, params, batch)
     else:
@@ -202,23 +224,34 @@ def _attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) 
 
 def _count_would_attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     """Dry run: the pending profiles beyond the free codes left (minus those
-    earlier batches of this dry run would have used) are pool_empty."""
+    earlier batches of this dry run would have used) are pool_empty: those
+    from the position of the first one without a code on."""
     used_key = f"promo_codes.used.{params.program_id}"
     used = int(ctx.scratch.get(used_key, 0))
     free = _count_free(conn, params.program_id, batch.hi - batch.lo + used)
     available = max(free - used, 0)
-    pending = _numbered_pending(batch)
-    mark_outcome(
-        conn, batch, "pool_empty", select(pending.c.profile_id).where(pending.c.rn > available)
-    )
+    tpa, pending_where = _pending_rows(batch)
+    first_without = conn.execute(
+        select(tpa.position).where(*pending_where).order_by(tpa.position).offset(available).limit(1)
+    ).scalar_one_or_none()
+    if first_without is not None:
+        tp = m.TaskProfile
+        mark_where(conn, batch, "pool_empty", lambda _pid: tp.position >= first_without)
     ctx.scratch[used_key] = used + mark_outcome(conn, batch, CHANGED)
 
 
 def _detach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     holds_any = _holds_code(params.program_id)
     holds_attached = _holds_code(params.program_id, "attached")
-    mark_outcome(conn, batch, "no_code", batch_ids(batch, lambda pid: ~holds_any(pid)))
-    mark_outcome(conn, batch, "code_activated", batch_ids(batch, lambda pid: ~holds_attached(pid)))
+
+    def outcome(pid: ProfileId) -> ColumnElement[str]:
+        return case(
+            (~holds_any(pid), literal("no_code")),
+            (~holds_attached(pid), literal("code_activated")),
+            else_=literal(CHANGED),
+        )
+
+    classify(conn, batch, outcome)
     if not ctx.dry_run:
         pc = m.PromoCode
         conn.execute(
@@ -226,11 +259,10 @@ def _detach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) 
             .where(
                 pc.program_id == params.program_id,
                 pc.status == "attached",
-                pc.profile_id.in_(batch.pending_ids()),
+                pc.profile_id.in_(batch.changed_ids()),
             )
             .values(status="free", profile_id=None, attached_at=None)
         )
-    mark_outcome(conn, batch, CHANGED)
 
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
