@@ -91,7 +91,8 @@ class StoreView(QWidget):
             del self._calls[key]
 
     def busy(self) -> bool:
-        return any(call.is_running() for call in self._calls.values())
+        """True until every load has delivered its result (not just ended its thread)."""
+        return bool(self._calls)
 
     def wait_idle(self, msecs: int = 30_000) -> None:
         """Wait for the background loads (closing the window, tests)."""

@@ -1,0 +1,269 @@
+"""The Tasks view: newest first, filters, details (job document, counts by
+reason), live progress of a running task, resuming an interrupted task, and
+the CSV export, on a real demo store."""
+
+from __future__ import annotations
+
+import csv
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.actions import ACTIONS
+from bulkprofiles_gui.core.config import Settings
+from bulkprofiles_gui.core.jobfile import Job
+from bulkprofiles_gui.core.jobs import prepare_task, run_job, run_task
+from bulkprofiles_gui.core.progress import JobState
+from bulkprofiles_gui.core.store import Store
+from bulkprofiles_gui.gui.views.tasks import TasksView, format_duration
+
+pytestmark = pytest.mark.usefixtures("qapp")
+
+DEMO = "Demo customers"
+BERLIN = {
+    "combinator": "and",
+    "not": False,
+    "rules": [{"field": "city", "operator": "=", "value": "Berlin"}],
+}
+
+
+def job(action: dict[str, Any], rules: dict[str, Any] | None = None) -> Job:
+    return Job(database=DEMO, rules=rules or BERLIN, action=action)
+
+
+@pytest.fixture
+def view(qtbot: Any, gui_store: Store) -> Iterator[TasksView]:
+    widget = TasksView()
+    qtbot.addWidget(widget)
+    widget.resize(1200, 700)
+    widget.show()
+    widget.set_store(gui_store)
+    yield widget
+    widget.shutdown()
+
+
+def rows(view: TasksView) -> list[list[str]]:
+    table = view.table
+    return [
+        [table.topLevelItem(i).text(c) for c in range(table.columnCount())]
+        for i in range(table.topLevelItemCount())
+    ]
+
+
+def reload(qtbot: Any, view: TasksView, expected_rows: int) -> None:
+    view.refresh()
+    qtbot.waitUntil(lambda: view.table.topLevelItemCount() == expected_rows and not view.busy())
+
+
+def test_lists_tasks_newest_first_with_their_columns(
+    qtbot: Any, view: TasksView, gui_store: Store
+) -> None:
+    first = run_job(gui_store, job({"type": "global_unsubscribe"}), JobState())
+    second = run_job(
+        gui_store,
+        job({"type": "promo_codes", "mode": "attach", "program": "Winter sale"}),
+        JobState(),
+        dry_run=True,
+    )
+    reload(qtbot, view, 2)
+    assert list(view.COLUMNS) == [
+        "Time",
+        "Type",
+        "Database / segment",
+        "Status",
+        "Selected",
+        "Changed",
+        "Skipped",
+        "Trigger events",
+        "Duration",
+        "Operator",
+    ]
+    newest, oldest = rows(view)
+    assert newest[1] == f"{ACTIONS['promo_codes'].LABEL} (dry run)"
+    assert oldest[1] == ACTIONS["global_unsubscribe"].LABEL
+    assert oldest[2] == DEMO
+    assert oldest[3] == "completed"
+    assert oldest[4:8] == [
+        f"{first.selected:,}",
+        f"{first.changed:,}",
+        f"{first.skipped_total:,}",
+        f"{first.trigger_events:,}",
+    ]
+    assert newest[4] == f"{second.selected:,}"
+    assert oldest[9] != ""  # the operator
+
+
+def test_filters_by_status_and_type(qtbot: Any, view: TasksView, gui_store: Store) -> None:
+    run_job(gui_store, job({"type": "global_unsubscribe"}), JobState())
+    cancelled = JobState()
+    cancelled.cancel()
+    run_job(
+        gui_store,
+        job({"type": "promo_codes", "mode": "attach", "program": "Winter sale"}),
+        cancelled,
+    )
+    reload(qtbot, view, 2)
+    view.status_filter.setCurrentIndex(view.status_filter.findData("cancelled"))
+    qtbot.waitUntil(lambda: view.table.topLevelItemCount() == 1 and not view.busy())
+    assert rows(view)[0][3] == "cancelled"
+    view.status_filter.setCurrentIndex(0)
+    view.type_filter.setCurrentIndex(view.type_filter.findData("global_unsubscribe"))
+    qtbot.waitUntil(lambda: view.table.topLevelItemCount() == 1 and not view.busy())
+    assert rows(view)[0][1] == ACTIONS["global_unsubscribe"].LABEL
+    view.status_filter.setCurrentIndex(view.status_filter.findData("failed"))
+    qtbot.waitUntil(lambda: view.table.topLevelItemCount() == 0 and not view.busy())
+
+
+def test_details_show_the_job_document_and_counts_by_reason(
+    qtbot: Any, view: TasksView, gui_store: Store
+) -> None:
+    the_job = job(
+        {"type": "global_unsubscribe"},
+        rules={"combinator": "and", "rules": [{"field": "age", "operator": ">=", "value": 0}]},
+    )
+    summary = run_job(gui_store, the_job, JobState())
+    assert summary.skipped  # the demo has profiles already unsubscribed
+    reload(qtbot, view, 1)
+    view.show_task(summary.task_id)
+    qtbot.waitUntil(lambda: view.selected_task_id() == summary.task_id)
+    assert f"Task {summary.task_id}" in view.detail_title.text()
+    document = view.job_text.toPlainText()
+    assert Job.from_dict(__import__("json").loads(document)).to_dict() == the_job.to_dict()
+    counts = {
+        view.counts_table.topLevelItem(i).text(0): view.counts_table.topLevelItem(i).text(1)
+        for i in range(view.counts_table.topLevelItemCount())
+    }
+    assert counts["Selected"] == f"{summary.selected:,}"
+    assert counts["Changed"] == f"{summary.changed:,}"
+    assert counts["Skipped: already globally unsubscribed"] == (
+        f"{summary.skipped['already_unsubscribed']:,}"
+    )
+    assert not view.error_label.isVisible()
+
+
+def test_a_running_task_is_followed_live(
+    qtbot: Any, view: TasksView, gui_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = ACTIONS["global_unsubscribe"]
+    original = module.apply_batch
+    release = threading.Event()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        release.wait(0.3)  # slow enough for the view's 1 s poll to see the task running
+        return result
+
+    monkeypatch.setattr(module, "apply_batch", held)
+    task_id = prepare_task(
+        gui_store,
+        job(
+            {"type": "global_unsubscribe"},
+            rules={"combinator": "and", "rules": [{"field": "age", "operator": ">=", "value": 0}]},
+        ),
+    )
+    runner = threading.Thread(
+        target=run_task,
+        args=(gui_store, task_id, JobState()),
+        kwargs={"settings": Settings(batch_size=20)},
+    )
+    runner.start()
+    try:
+        view.refresh()
+        qtbot.waitUntil(
+            lambda: (
+                view.selected_task() is not None
+                and view.selected_task().status == "running"
+                and 0 < view.progress_bar.value() < view.progress_bar.maximum()
+            ),
+            timeout=30_000,
+        )
+        assert view.poll_timer.isActive()
+        first_value = view.progress_bar.value()
+        qtbot.waitUntil(lambda: view.progress_bar.value() > first_value, timeout=30_000)
+        assert view.table.currentItem().text(3) == "running"
+    finally:
+        release.set()
+        runner.join(60)
+    qtbot.waitUntil(
+        lambda: view.selected_task() is not None and view.selected_task().status == "completed",
+        timeout=30_000,
+    )
+    qtbot.waitUntil(lambda: not view.poll_timer.isActive())
+
+
+def test_resume_an_interrupted_task(qtbot: Any, view: TasksView, gui_store: Store) -> None:
+    the_job = job(
+        {"type": "global_unsubscribe"},
+        rules={"combinator": "and", "rules": [{"field": "age", "operator": ">=", "value": 0}]},
+    )
+    task_id = prepare_task(gui_store, the_job)
+    stop_after_first_batch = JobState()
+    stop_after_first_batch.on_progress = lambda p: p.done > 0 and stop_after_first_batch.cancel()
+    partial = run_task(gui_store, task_id, stop_after_first_batch, settings=Settings(batch_size=50))
+    assert 0 < partial.processed < partial.selected
+    with gui_store.begin() as conn:  # as if the process had been killed mid-run
+        conn.execute(update(m.Task).where(m.Task.id == task_id).values(status="interrupted"))
+    reload(qtbot, view, 1)
+    assert rows(view)[0][3] == "interrupted"
+    assert view.resume_button.isEnabled()
+    view.resume_button.click()
+    assert not view.resume_button.isEnabled()
+    qtbot.waitUntil(view.wait_for_resume, timeout=30_000)
+    qtbot.waitUntil(
+        lambda: view.selected_task() is not None and view.selected_task().status == "completed",
+        timeout=30_000,
+    )
+    task = view.selected_task()
+    assert task.processed == task.selected == partial.selected
+    assert task.changed + task.skipped_total == task.selected
+    assert not view.resume_button.isEnabled()
+
+
+def test_export_csv_writes_every_profile_with_its_outcome(
+    qtbot: Any, view: TasksView, gui_store: Store, tmp_path: Path
+) -> None:
+    summary = run_job(gui_store, job({"type": "global_unsubscribe"}), JobState())
+    reload(qtbot, view, 1)
+    target = tmp_path / "export.csv"
+    messages: list[str] = []
+    view.message.connect(messages.append)
+    view.ask_csv_path = lambda _suggested: str(target)
+    view.export_button.click()
+    qtbot.waitUntil(lambda: bool(messages), timeout=30_000)
+    assert messages == [
+        f"Exported {summary.selected:,} profiles of task {summary.task_id} to {target}"
+    ]
+    with target.open(encoding="utf-8") as fh:
+        lines = list(csv.reader(fh))
+    assert lines[0] == ["profile_id", "outcome", "reason", "reason_text"]
+    assert len(lines) - 1 == summary.selected
+    assert sum(1 for line in lines[1:] if line[1] == "changed") == summary.changed
+
+
+def test_durations_read_well() -> None:
+    assert format_duration(None) == ""
+    assert format_duration(4.4) == "4 s"
+    assert format_duration(65) == "1 min 05 s"
+    assert format_duration(3 * 3600 + 120) == "3 h 02 min"
+
+
+def test_a_failed_task_shows_its_error_in_one_line(
+    qtbot: Any, view: TasksView, gui_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise ValueError("the value is out of range")
+
+    monkeypatch.setattr(ACTIONS["global_unsubscribe"], "apply_batch", broken)
+    summary = run_job(gui_store, job({"type": "global_unsubscribe"}), JobState())
+    assert summary.status == "failed"
+    reload(qtbot, view, 1)
+    assert rows(view)[0][3] == "failed"
+    assert view.error_label.text() == "Error: ValueError: the value is out of range"
+    assert view.resume_button.isEnabled()
+    time.sleep(0)  # nothing left running: the guard checks
