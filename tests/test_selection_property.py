@@ -1,5 +1,6 @@
 """Property: random rule trees select exactly what an independent Python
-evaluation of the same profiles selects (SQLite; modest example count).
+evaluation of the same profiles selects (SQLite, and PostgreSQL when a server
+is configured; modest example count).
 
 The evaluator below is written from the documented semantics (operators.py),
 not from the compiler: empty values never match positive operators and always
@@ -10,7 +11,9 @@ date-time field is the whole day, ``not`` is the exact complement.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert, text
 
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.fields import STATUSES, FieldType
@@ -66,10 +69,37 @@ class World:
         return {pid for pid, person in self.people.items() if evaluate(rules, person)}
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def store_for_world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Store]:
+    """A store on SQLite, and on PostgreSQL when a server is configured (else skipped)."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("prop") / "store.sqlite3"
+        store = open_store(f"sqlite:///{path}", create=True)
+        yield store
+        store.close()
+        return
+    pg_url = os.environ.get("BULKPROFILES_TEST_PG_URL")
+    if not pg_url:
+        pytest.skip("PostgreSQL is optional for the property test")
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    store = open_store(pg_url.rsplit("/", 1)[0] + f"/{name}", create=True)
+    try:
+        yield store
+    finally:
+        store.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    path: Path = tmp_path_factory.mktemp("prop") / "store.sqlite3"
-    store = open_store(f"sqlite:///{path}", create=True)
+def world(store_for_world: Store) -> Iterator[World]:
+    store = store_for_world
     people = _population(random.Random(20260701), 80)
     with store.begin() as conn:
         db = store.create_database(conn, "Customers")
@@ -99,10 +129,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                     )
                 )
             by_id[pid] = person
-    try:
-        yield World(store, db, by_id)
-    finally:
-        store.close()
+    yield World(store, db, by_id)
 
 
 # -- the independent evaluator ------------------------------------------------
