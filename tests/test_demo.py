@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, func, insert, inspect, select
 
+from bulkprofiles_gui.core import demo
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.demo import (
     DEMO_SEGMENTS,
@@ -103,6 +104,17 @@ def test_same_seed_gives_identical_rows_and_another_seed_does_not(store: Store) 
         digests = [_digest(store, conn, db_id) for db_id in (first, again, other)]
     assert digests[0] == digests[1]
     assert digests[0] != digests[2]
+
+
+def test_rows_made_in_the_helper_process_are_the_same(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large demos make their rows in a helper process; the data must not change."""
+    in_process = _demo(store, "Demo A", seed=5)
+    monkeypatch.setattr(demo, "PIPELINE_MIN_PROFILES", 1)
+    helper = _demo(store, "Demo B", seed=5)
+    with store.begin() as conn:
+        assert _digest(store, conn, in_process) == _digest(store, conn, helper)
 
 
 def test_summary_counts_match_the_rows(store: Store) -> None:

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import multiprocessing
 import queue
 import random
-import threading
 import time
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Connection, func, insert, inspect, select, text
 from sqlalchemy.exc import OperationalError
@@ -38,7 +38,6 @@ from .fields import PHONE_CHANNELS, STATUSES, FieldType, Status
 from .store import FieldInfo, Store
 
 ProgressCallback = Callable[[str, int, int], None]
-_T = TypeVar("_T")
 
 DEFAULT_DATABASE_NAME = "Demo customers"
 CHUNK_PROFILES = 20_000
@@ -645,10 +644,12 @@ class _Setup:
 
 
 class _DemoGenerator:
-    def __init__(self, store: Store, *, profiles: int, seed: int, now: dt.datetime) -> None:
-        self.store = store
+    def __init__(self, *, profiles: int, seed: int, now: dt.datetime) -> None:
         self.n = profiles
         self.rng = random.Random(seed)
+        # Promo codes draw from their own stream: the profile rows may be made
+        # in another process (see _chunks_from_helper_process).
+        self.promo_rng = random.Random(f"promo codes {seed}")
         self.clock = _Clock(now)
         self.sub_status_table = _table(SUBSCRIPTION_STATUS_WEIGHTS)
         self.global_status_table = _table(GLOBAL_STATUS_WEIGHTS)
@@ -697,8 +698,7 @@ class _DemoGenerator:
         return tuple(tags)
 
     # ---- setup rows (few) ------------------------------------------------
-    def setup(self, conn: Connection, name: str) -> _Setup:
-        store = self.store
+    def setup(self, store: Store, conn: Connection, name: str) -> _Setup:
         db_id = store.create_database(
             conn,
             name,
@@ -1023,19 +1023,19 @@ class _DemoGenerator:
         )
         for program, prefix, size, (free_share, attached_share), days in pools:
             program_id = setup.programs[program]
-            holders = self.rng.sample(range(first_id, first_id + self.n), min(size, self.n))
+            holders = self.promo_rng.sample(range(first_id, first_id + self.n), min(size, self.n))
             for i in range(size):
                 code = self._code(f"{prefix}{program_id}-", seen)
                 share = i / size
                 if share < free_share or i >= len(holders):
                     rows.append((program_id, code, "free", None, None, None))
                     continue
-                attached = self.clock.now - int(self.rng.random() * days * DAY)
+                attached = self.clock.now - int(self.promo_rng.random() * days * DAY)
                 attached_at = self.clock.timestamp(attached)
                 if share < attached_share:
                     rows.append((program_id, code, "attached", holders[i], attached_at, None))
                 else:
-                    used = attached + int(self.rng.random() * (self.clock.now - attached))
+                    used = attached + int(self.promo_rng.random() * (self.clock.now - attached))
                     rows.append(
                         (
                             program_id,
@@ -1050,7 +1050,7 @@ class _DemoGenerator:
 
     def _code(self, prefix: str, seen: set[str]) -> str:
         while True:
-            body = "".join(_CODE_ALPHABET[self.rng.getrandbits(5)] for _ in range(8))
+            body = "".join(_CODE_ALPHABET[self.promo_rng.getrandbits(5)] for _ in range(8))
             code = f"{prefix}{body[:4]}-{body[4:]}"
             if code not in seen:
                 seen.add(code)
@@ -1315,47 +1315,68 @@ def _secondary_indexes_dropped(conn: Connection, *, adding: int) -> Iterator[Non
         index.create(conn)
 
 
-_DONE = object()
+#: From this many profiles on, the rows are made in a helper process.
+PIPELINE_MIN_PROFILES = 200_000
 
 
-def _generated_in_background(chunks: Iterator[_T]) -> Iterator[_T]:
-    """Iterate ``chunks`` made by a helper thread, so making rows overlaps writing them.
+@dataclass(frozen=True)
+class _GeneratorParams:
+    profiles: int
+    seed: int
+    now: dt.datetime
 
-    The database driver releases the GIL while it stores rows, so on two
-    cores the generator (pure Python) and the writer run side by side.  The
-    order of the chunks, and so the data, stays that of ``chunks``.
+
+def _chunks_from_helper_process(
+    params: _GeneratorParams, setup: _Setup, first_id: int
+) -> Iterator[tuple[int, _ChunkRows]]:
+    """The profile chunks, made by a helper process while this one writes.
+
+    Making rows is pure Python and writing them is mostly the database
+    driver, so with two cores the two overlap.  The helper runs the same
+    generator from the same seed, so the rows are the same as in-process.
+    A thread would not do: the two halves would fight over the GIL.
     """
-    handoff: queue.Queue[object] = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for chunk in chunks:
-                while not stop.is_set():
-                    try:
-                        handoff.put(chunk, timeout=0.2)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            handoff.put(_DONE)
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            handoff.put(exc)
-
-    worker = threading.Thread(target=produce, name="demo-generator", daemon=True)
-    worker.start()
+    context = multiprocessing.get_context("spawn")  # no fork of a process with threads
+    handoff = context.Queue(maxsize=2)
+    helper = context.Process(
+        target=_make_chunks,
+        args=(params, setup, first_id, handoff),
+        name="bulkprofiles-demo-rows",
+        daemon=True,
+    )
+    helper.start()
     try:
         while True:
-            item = handoff.get()
-            if item is _DONE:
+            try:
+                item = handoff.get(timeout=5)
+            except queue.Empty:
+                if not helper.is_alive():
+                    raise RuntimeError(
+                        f"the demo row maker stopped unexpectedly (exit code {helper.exitcode})"
+                    ) from None
+                continue
+            if item is None:
                 return
-            if isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
+            if isinstance(item, str):
+                raise RuntimeError(f"the demo row maker failed: {item}")
+            yield item
     finally:
-        stop.set()
-        worker.join()
+        if helper.is_alive():
+            helper.terminate()
+        helper.join()
+        handoff.cancel_join_thread()
+        handoff.close()
+
+
+def _make_chunks(params: _GeneratorParams, setup: _Setup, first_id: int, handoff: Any) -> None:
+    """Body of the helper process: every chunk, then None (or the error as text)."""
+    try:
+        generator = _DemoGenerator(profiles=params.profiles, seed=params.seed, now=params.now)
+        for item in generator.profile_chunks(setup, first_id):
+            handoff.put(item)
+        handoff.put(None)
+    except BaseException as exc:  # reported to the parent, which raises it
+        handoff.put(f"{type(exc).__name__}: {exc}")
 
 
 # -- public API -----------------------------------------------------------------
@@ -1381,13 +1402,12 @@ def generate_demo(
         raise ValueError("the demo needs at least one profile")
     started = time.monotonic()
     report = progress or (lambda _stage, _done, _total: None)
-    gen = _DemoGenerator(
-        store, profiles=profiles, seed=seed, now=now or m.utcnow().replace(microsecond=0)
-    )
+    params = _GeneratorParams(profiles, seed, now or m.utcnow().replace(microsecond=0))
+    gen = _DemoGenerator(profiles=profiles, seed=seed, now=params.now)
     counts = {"list_values": 0, "subscriptions": 0, "events": 0}
     try:
         with store.engine.connect() as conn, _rollback_journal(conn), conn.begin():
-            setup = gen.setup(conn, database_name)
+            setup = gen.setup(store, conn, database_name)
             first_id = gen.first_profile_id(conn)
             writer = _BulkWriter(conn)
             profile_columns = (
@@ -1396,7 +1416,11 @@ def generate_demo(
             )
             report("profiles", 0, profiles)
             with _secondary_indexes_dropped(conn, adding=profiles):
-                for done, rows in gen.profile_chunks(setup, first_id):
+                if profiles >= PIPELINE_MIN_PROFILES:
+                    chunks = _chunks_from_helper_process(params, setup, first_id)
+                else:
+                    chunks = gen.profile_chunks(setup, first_id)
+                for done, rows in chunks:
                     writer.write("profiles", profile_columns, rows.profiles)
                     writer.write("profile_list_values", LIST_VALUE_COLUMNS, rows.list_values)
                     writer.write("subscriptions", SUBSCRIPTION_COLUMNS, rows.subscriptions)
