@@ -146,12 +146,15 @@ class ConnectionsDialog(QDialog):
         self._test_call: BackgroundCall | None = None
         self._build()
         self._fill_list(select=current or settings.default_connection)
-        self.resize(720, 380)
+        self.resize(820, 380)
 
     # -- layout ---------------------------------------------------------------
     def _build(self) -> None:
         self.list = QListWidget()
         self.list.setObjectName("connectionList")
+        self.list.setWordWrap(True)
+        self.list.setMinimumWidth(230)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentItemChanged.connect(self._on_selected)
         self.name_edit = QLineEdit()
         self.url_edit = QLineEdit()
@@ -222,7 +225,7 @@ class ConnectionsDialog(QDialog):
                 marks.append("default")
             if name == self._current:
                 marks.append("connected")
-            text = f"{name}  ({', '.join(marks)})" if marks else name
+            text = f"{name}\n({', '.join(marks)})" if marks else name
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, name)
             self.list.addItem(item)

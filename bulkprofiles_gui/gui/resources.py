@@ -8,11 +8,12 @@ error: the window stays usable without its decorations.
 
 from __future__ import annotations
 
+import re
 import sys
 from functools import cache
 from pathlib import Path
 
-from PySide6.QtGui import QIcon
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QApplication
 
 STYLE_NAME = "Fusion"
@@ -30,11 +31,40 @@ def resource_path(*parts: str) -> Path:
     return resources_dir().joinpath(*parts)
 
 
+#: The icons' line colour, and the colour they take on a selected (dark) row.
+ICON_COLOR = "#2f5d8a"
+SELECTED_ICON_COLOR = "#ffffff"
+
+
 @cache
 def icon(name: str) -> QIcon:
-    """The icon ``resources/icons/<name>.svg`` (an empty icon when it is missing)."""
+    """The icon ``resources/icons/<name>.svg`` (an empty icon when it is missing),
+    drawn white where its item is selected (the side navigation)."""
     path = resource_path("icons", f"{name}.svg")
-    return QIcon(str(path)) if path.exists() else QIcon()
+    if not path.exists():
+        return QIcon()
+    svg = path.read_text(encoding="utf-8")
+    if ICON_COLOR not in svg:
+        return QIcon(str(path))
+    result = QIcon()
+    for mode, text in (
+        (QIcon.Mode.Normal, svg),
+        (QIcon.Mode.Selected, svg.replace(ICON_COLOR, SELECTED_ICON_COLOR)),
+    ):
+        for size in ICON_SIZES:
+            pixmap = QPixmap()
+            if pixmap.loadFromData(_sized(text, size).encode(), "SVG"):
+                result.addPixmap(pixmap, mode)
+    return result if not result.isNull() else QIcon(str(path))
+
+
+#: Sizes the icons are drawn at (menus, toolbars, the side navigation; HiDPI).
+ICON_SIZES = (16, 20, 24, 32, 48)
+
+
+def _sized(svg: str, size: int) -> str:
+    """The SVG with its width and height set to ``size`` pixels."""
+    return re.sub(r'width="\d+" height="\d+"', f'width="{size}" height="{size}"', svg, count=1)
 
 
 def style_sheet() -> str:

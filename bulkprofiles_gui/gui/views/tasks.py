@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPlainTextEdit,
@@ -157,6 +158,11 @@ class TasksView(StoreView):
     def _build_table(self) -> None:
         self.table = make_table(list(self.COLUMNS))
         self.table.setObjectName("tasksTable")
+        header = self.table.header()
+        header.setStretchLastSection(False)
+        for column in range(len(self.COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_selection_changed)
 
     def _build_details(self) -> None:
@@ -231,8 +237,6 @@ class TasksView(StoreView):
         self.table.clear()
         for task in self.tasks:
             self.table.addTopLevelItem(self._item(task))
-        for column in range(len(self.COLUMNS)):
-            self.table.resizeColumnToContents(column)
         self.table.blockSignals(False)
         if selected is not None and self.select_task(selected):
             self._wanted_task = None
@@ -246,7 +250,7 @@ class TasksView(StoreView):
         label = task.action_label + (" (dry run)" if task.dry_run else "")
         item = QTreeWidgetItem(
             [
-                task.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+                task.created_at.strftime("%Y-%m-%d %H:%M"),
                 label,
                 where,
                 task.status,
@@ -259,6 +263,8 @@ class TasksView(StoreView):
             ]
         )
         item.setData(0, Qt.ItemDataRole.UserRole, task.id)
+        item.setToolTip(0, task.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"))
+        item.setToolTip(1, label)
         color = _STATUS_COLORS.get(task.status)
         if color:
             item.setForeground(3, QBrush(QColor(color)))

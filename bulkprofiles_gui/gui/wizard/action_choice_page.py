@@ -7,7 +7,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
-    QGridLayout,
     QLabel,
     QRadioButton,
     QVBoxLayout,
@@ -44,10 +43,8 @@ class ActionChoicePage(QWizardPage):
         self.group = QButtonGroup(self)
         self.group.setExclusive(True)
         self.buttons: dict[str, QRadioButton] = {}
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(2)
-        grid.setColumnStretch(1, 1)
+        choices = QVBoxLayout()
+        choices.setSpacing(2)
         for row, action_type in enumerate(PAGES):
             label, description, destructive, needs_conditions = action_text(action_type)
             button = QRadioButton(f"&{row + 1}  {label}")
@@ -68,12 +65,12 @@ class ActionChoicePage(QWizardPage):
             explanation.setBuddy(button)
             if destructive:
                 button.setStyleSheet("QRadioButton { color: #a12622; }")
-            grid.addWidget(button, row * 2, 0, 1, 2)
-            grid.addWidget(explanation, row * 2 + 1, 0, 1, 2)
-            grid.setRowMinimumHeight(row * 2 + 1, 30)
+            choices.addWidget(button)
+            choices.addWidget(explanation)
+            choices.addSpacing(10)
         self.group.idToggled.connect(self._on_toggled)
         layout = QVBoxLayout(self)
-        layout.addLayout(grid)
+        layout.addLayout(choices)
         layout.addStretch(1)
         last = str(ui_settings().value("wizard/last_action", ""))
         if last in self.buttons:

@@ -82,6 +82,39 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
+def _reserved_text(field: str, operator: str, value: Any) -> str | None:
+    """Words for the reserved condition fields ($status, $subscription, $event, $promo)."""
+    spec = value if isinstance(value, dict) else {}
+    if field == "$status":
+        return f"Global status {LABELS.get(operator, operator)} {_value_text(value)}"
+    if field == "$subscription":
+        has = "has" if operator == "has" else "has no"
+        text = f"{has} subscription to {spec.get('resource', '?')}"
+        if spec.get("channel"):
+            text += f" on {spec['channel']}"
+        if spec.get("status"):
+            text += f" with status {_value_text(spec['status'])}"
+        return text
+    if field == "$event":
+        had = "had" if operator == "had" else "never had"
+        text = f"{had} a “{spec.get('type', '?')}” event"
+        if spec.get("channel"):
+            text += f" on {spec['channel']}"
+        if spec.get("resource"):
+            text += f" of {spec['resource']}"
+        if spec.get("lastDays"):
+            text += f" in the last {spec['lastDays']} days"
+        if spec.get("from") or spec.get("to"):
+            text += f" between {spec.get('from') or '…'} and {spec.get('to') or '…'}"
+        if int(spec.get("atLeast") or 1) > 1:
+            text += f" at least {spec['atLeast']} times"
+        return text
+    if field == "$promo":
+        holds = "holds a code" if operator == "holds" else "holds no code"
+        return f"{holds} of {spec.get('program', '?')}"
+    return None
+
+
 def describe_rules(rules: dict[str, Any], labels: dict[str, str] | None = None) -> str:
     """The rule tree in words, e.g. ``City is one of Berlin, Paris and (Age at least 30
     or Registration date in the last N days 90)``."""
@@ -95,9 +128,14 @@ def describe_rules(rules: dict[str, Any], labels: dict[str, str] | None = None) 
                 parts.append(f"({inner})")
         elif isinstance(rule, dict):
             field = str(rule.get("field", ""))
-            name = labels.get(field, field.lstrip("$").capitalize() if field else "?")
-            words = LABELS.get(str(rule.get("operator")), str(rule.get("operator")))
+            operator = str(rule.get("operator"))
             value = rule.get("value")
+            reserved = _reserved_text(field, operator, value)
+            if reserved is not None:
+                parts.append(reserved)
+                continue
+            name = labels.get(field, field or "?")
+            words = LABELS.get(operator, operator)
             tail = "" if value in (None, "", []) else f" {_value_text(value)}"
             parts.append(f"{name} {words}{tail}")
     text = f" {combinator} ".join(parts)

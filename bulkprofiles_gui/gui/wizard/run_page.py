@@ -123,6 +123,7 @@ class RunPage(QWizardPage):
         self.counts_table.setHeaderLabels(["Outcome", "Profiles"])
         self.counts_table.setRootIsDecorated(False)
         self.counts_table.setAlternatingRowColors(True)
+        self.counts_table.setMaximumHeight(240)
         self.counts_table.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.status_label)
@@ -130,8 +131,8 @@ class RunPage(QWizardPage):
         layout.addLayout(facts)
         layout.addLayout(buttons)
         layout.addWidget(self.error_label)
-        layout.addWidget(self.counts_table, 1)
-        layout.addStretch(0)
+        layout.addWidget(self.counts_table)
+        layout.addStretch(1)
 
     # -- running -------------------------------------------------------------------
     def initializePage(self) -> None:

@@ -66,7 +66,7 @@ class UpdateWizard(QWizard):
         self.setWizardStyle(QWizard.WizardStyle.ModernStyle)
         self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
-        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, False)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.selection_page = SelectionPage(ctx)
         self.action_choice_page = ActionChoicePage(ctx)
         self.action_pages: dict[str, ActionPage] = {t: cls(ctx) for t, cls in PAGES.items()}
@@ -75,6 +75,8 @@ class UpdateWizard(QWizard):
         self.setPage(PageId.SELECTION, self.selection_page)
         self.setPage(PageId.ACTION, self.action_choice_page)
         for action_type, page in self.action_pages.items():
+            if not page.subTitle():  # the same header on every page
+                page.setSubTitle("Set the parameters of this update.")
             self.setPage(ACTION_PAGE_IDS[action_type], page)
         self.setPage(PageId.REVIEW, self.review_page)
         self.setPage(PageId.RUN, self.run_page)

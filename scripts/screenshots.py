@@ -1,0 +1,248 @@
+"""Render every view and wizard page of bulkprofiles to docs/screenshots/*.png.
+
+Runs offscreen on a throw-away demo store (its settings and data in a temp
+dir, never the user's), with the same Fusion style and style sheet as the
+app.  Usage::
+
+    .venv/bin/python scripts/screenshots.py [--out docs/screenshots] [--profiles 5000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+TMP = Path(tempfile.mkdtemp(prefix="bulkprofiles-shots-"))
+os.environ["BULKPROFILES_CONFIG_DIR"] = str(TMP / "config")
+os.environ["BULKPROFILES_DATA_DIR"] = str(TMP / "data")
+os.environ.pop("BULKPROFILES_DB_URL", None)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QDeadlineTimer, QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+
+from bulkprofiles_gui.core.demo import generate_demo  # noqa: E402
+from bulkprofiles_gui.core.jobfile import Job  # noqa: E402
+from bulkprofiles_gui.core.jobs import run_job  # noqa: E402
+from bulkprofiles_gui.core.progress import JobState  # noqa: E402
+from bulkprofiles_gui.core.store import Store, open_store  # noqa: E402
+from bulkprofiles_gui.gui.app import make_application, start_main_window  # noqa: E402
+from bulkprofiles_gui.gui.main_window import MainWindow, View  # noqa: E402
+from bulkprofiles_gui.gui.wizard.wizard import PageId, UpdateWizard  # noqa: E402
+
+WINDOW_SIZE = (1280, 800)
+WIZARD_SIZE = (1100, 780)
+DEMO = "Demo customers"
+
+RULES: dict[str, Any] = {
+    "combinator": "and",
+    "not": False,
+    "rules": [
+        {"field": "city", "operator": "in", "value": ["Berlin", "Hamburg", "Munich"]},
+        {
+            "combinator": "or",
+            "not": False,
+            "rules": [
+                {"field": "bonus_points", "operator": ">=", "value": 100},
+                {
+                    "field": "$event",
+                    "operator": "had",
+                    "value": {"type": "purchase", "lastDays": 90, "atLeast": 1},
+                },
+                {
+                    "combinator": "and",
+                    "not": True,
+                    "rules": [
+                        {
+                            "field": "$subscription",
+                            "operator": "has",
+                            "value": {"resource": "Newsletter", "channel": "email"},
+                        }
+                    ],
+                },
+            ],
+        },
+    ],
+}
+
+ACTION_SAMPLES: dict[str, dict[str, Any]] = {
+    "update_fields": {
+        "type": "update_fields",
+        "changes": [
+            {"field": "city", "op": "set", "value": "Berlin"},
+            {"field": "bonus_points", "op": "increment", "value": 10},
+            {"field": "tags", "op": "add", "value": ["vip"]},
+            {"field": "last_name", "op": "clear"},
+        ],
+    },
+    "subscribe_from_fields": {
+        "type": "subscribe_from_fields",
+        "resource": "SMS alerts",
+        "channel": "sms",
+        "status": "subscribed",
+        "source_field": "phones",
+        "include_unsafe": False,
+    },
+    "subscribe_from_resource": {
+        "type": "subscribe_from_resource",
+        "source_resource": "Shop",
+        "resource": "Newsletter",
+        "channels": ["email", "push"],
+        "status": "subscribed",
+        "include_unsafe": False,
+    },
+    "update_subscriptions": {
+        "type": "update_subscriptions",
+        "resource": "Newsletter",
+        "channel": "email",
+        "status": "unsubscribed",
+        "include_unsafe": False,
+    },
+    "promo_codes": {"type": "promo_codes", "mode": "attach", "program": "Winter sale"},
+    "delete_profiles": {"type": "delete_profiles"},
+    "global_unsubscribe": {"type": "global_unsubscribe"},
+}
+
+
+def spin(ms: int) -> None:
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def wait_for(condition: Callable[[], bool], timeout_ms: int = 60_000) -> None:
+    deadline = QDeadlineTimer(timeout_ms)
+    while not condition():
+        if deadline.hasExpired():
+            raise TimeoutError("the window did not get ready in time")
+        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    spin(150)
+
+
+def save(widget: QWidget, out: Path, name: str) -> None:
+    path = out / f"{name}.png"
+    widget.grab().save(str(path))
+    print(f"  {path}")
+
+
+def make_store(profiles: int) -> str:
+    url = f"sqlite:///{TMP / 'store.sqlite3'}"
+    store = open_store(url, create=True)
+    try:
+        generate_demo(store, profiles=profiles, seed=7, database_name=DEMO)
+        history(store)
+    finally:
+        store.close()
+    return url
+
+
+def history(store: Store) -> None:
+    """A few tasks so that the Tasks view has something to show."""
+    berlin = {
+        "combinator": "and",
+        "not": False,
+        "rules": [{"field": "city", "operator": "=", "value": "Berlin"}],
+    }
+    jobs = [
+        (ACTION_SAMPLES["update_subscriptions"], False),
+        (ACTION_SAMPLES["promo_codes"], True),
+        (ACTION_SAMPLES["global_unsubscribe"], False),
+        (ACTION_SAMPLES["update_fields"], False),
+    ]
+    for action, dry_run in jobs:
+        run_job(store, Job(database=DEMO, rules=berlin, action=action), JobState(), dry_run=dry_run)
+
+
+def shoot_views(window: MainWindow, out: Path) -> None:
+    window.show_view(View.DATABASES)
+    wait_for(lambda: window.databases_view.fields_table.topLevelItemCount() > 0)
+    save(window, out, "main-window")
+    window.show_view(View.SEGMENTS)
+    wait_for(lambda: window.segments_view.table.topLevelItemCount() > 0)
+    save(window, out, "segments")
+    window.show_view(View.TASKS)
+    wait_for(lambda: window.tasks_view.table.topLevelItemCount() > 0)
+    window.tasks_view.select_task(window.tasks_view.tasks[-1].id)
+    spin(200)
+    save(window, out, "tasks")
+    dialog = window.show_connections()
+    dialog.resize(760, 360)
+    spin(300)
+    save(dialog, out, "connections")
+    dialog.reject()
+
+
+def open_wizard(window: MainWindow) -> UpdateWizard:
+    window.show_view(View.DATABASES)
+    wizard = window.open_update_wizard(DEMO)
+    assert wizard is not None
+    wizard.resize(*WIZARD_SIZE)
+    wait_for(lambda: wizard.selection_page.counted())
+    return wizard
+
+
+def shoot_wizard(window: MainWindow, out: Path) -> None:
+    wizard = open_wizard(window)
+    page = wizard.selection_page
+    page.rule_builder.set_rules(RULES)
+    page.range_slider.setValue((0, 80))
+    page.limit_spin.setValue(500)
+    wait_for(lambda: page.counted())
+    save(wizard, out, "wizard-1-selection")
+    wizard.next()
+    wizard.action_choice_page.set_action_type("update_fields")
+    spin(200)
+    save(wizard, out, "wizard-2-action")
+    for number, (action_type, action) in enumerate(ACTION_SAMPLES.items(), start=1):
+        wizard.action_choice_page.set_action_type(action_type)
+        wizard.next()
+        assert wizard.currentId() != PageId.ACTION
+        wizard.action_pages[action_type].load_action(action)
+        spin(300)
+        save(wizard, out, f"wizard-3-{number}-{action_type.replace('_', '-')}")
+        wizard.back()
+    wizard.action_choice_page.set_action_type("update_subscriptions")
+    wizard.next()
+    wizard.action_pages["update_subscriptions"].load_action(ACTION_SAMPLES["update_subscriptions"])
+    wizard.next()
+    review = wizard.review_page
+    wait_for(lambda: review.facts is not None or review.problem is not None)
+    review.start_dry_run()
+    wait_for(lambda: review.dry_run_summary is not None and review.isComplete())
+    save(wizard, out, "wizard-4-review")
+    wizard.next()
+    wait_for(lambda: wizard.run_page.isComplete())
+    save(wizard, out, "wizard-5-run")
+    wizard.accept()
+    spin(300)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="docs/screenshots", type=Path)
+    parser.add_argument("--profiles", default=5000, type=int)
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    url = make_store(args.profiles)
+    app = make_application()
+    font = app.font()
+    font.setPointSize(10)
+    app.setFont(font)
+    window = start_main_window(url)
+    window.resize(*WINDOW_SIZE)
+    wait_for(lambda: window.store is not None)
+    print(f"Screenshots of a {args.profiles:,}-profile demo store:")
+    shoot_views(window, args.out)
+    shoot_wizard(window, args.out)
+    window.close()
+    window.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
