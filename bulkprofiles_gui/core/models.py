@@ -320,7 +320,8 @@ class TaskProfile(Base):
     """
 
     __tablename__ = "task_profiles"
-    __table_args__ = (Index("ix_task_profiles_task_outcome", "task_id", "outcome"),)
+    # No index on (task_id, outcome): every batch rewrites its rows' outcome, and
+    # the primary key (task_id, position) already serves every per-task query.
     task_id: Mapped[int] = mapped_column(
         ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True
     )
