@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, inspect, select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -368,8 +368,12 @@ def make_store(path: Path, profiles: int, reuse: bool) -> None:
     if reuse and path.exists():
         print(f"reusing {path}", file=sys.stderr)
         store = open_store(f"sqlite:///{path}")
-        with store.begin() as conn:  # indexes added to the schema since it was made
+        with store.begin() as conn:  # follow index changes of the schema since it was made
             for table in m.Base.metadata.sorted_tables:
+                wanted = {index.name for index in table.indexes}
+                for found in inspect(conn).get_indexes(table.name):
+                    if found["name"] not in wanted:
+                        conn.exec_driver_sql(f'DROP INDEX "{found["name"]}"')
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
         store.close()
