@@ -121,6 +121,17 @@ def test_empty_pool_skips_everyone_as_pool_empty(world: World) -> None:
     assert run.outcomes == {ids[0]: "pool_empty", ids[1]: "pool_empty"}
 
 
+@pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry"])
+def test_holder_is_already_holds_code_even_when_the_pool_is_dry(
+    world: World, dry_run: bool
+) -> None:
+    holder, other = _profiles(world, 2)
+    with world.store.begin() as conn:
+        add_codes(conn, world.programs["Winter sale"], [("HELD", "attached", holder)])
+    run = run_action(world, action, ATTACH, [holder, other], dry_run=dry_run)
+    assert run.outcomes == {holder: "already_holds_code", other: "pool_empty"}
+
+
 def test_detach_frees_attached_codes_and_keeps_activated_ones(world: World) -> None:
     attached, activated, both, none = _profiles(world, 4)
     with world.store.begin() as conn:

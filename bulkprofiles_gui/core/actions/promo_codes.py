@@ -205,31 +205,42 @@ def _assign_codes(conn: Connection, ctx: ActionContext, params: Params, batch: B
 
 def _attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     holds = _holds_code(params.program_id)
+    # Codes an earlier batch of this dry run would have used (0 in a real run).
+    used_key = f"promo_codes.used.{params.program_id}"
+    used = int(ctx.scratch.get(used_key, 0))
+    free = _count_free(conn, params.program_id, batch.hi - batch.lo + used)
+    available = max(free - used, 0)
+    if available == 0:
+        # Pool dry: one pass, nothing to attach and no trigger to start.
+        classify(conn, batch, _holds_or(holds, "pool_empty"))
+        return
     mark_where(conn, batch, "already_holds_code", holds)
     if ctx.dry_run:
-        _count_would_attach(conn, ctx, params, batch)
-    else:
-        _assign_codes(conn, ctx, params, batch)
-        # Outcomes from what really happened: a profile that got no code
-        # (pool dry, or a code taken meanwhile by another task) is pool_empty.
-        classify(
-            conn,
-            batch,
-            lambda pid: case((holds(pid), literal(CHANGED)), else_=literal("pool_empty")),
-        )
+        ctx.scratch[used_key] = used + _count_would_attach(conn, batch, available)
+        return
+    _assign_codes(conn, ctx, params, batch)
+    # Outcomes from what really happened: a profile that got no code (pool
+    # dry, or a code taken meanwhile by another task) is pool_empty.
+    classify(
+        conn,
+        batch,
+        lambda pid: case((holds(pid), literal(CHANGED)), else_=literal("pool_empty")),
+    )
     t = m.Trigger
     program_ok = or_(t.program_id.is_(None), t.program_id == params.program_id)
     record_trigger_events(conn, ctx, batch, and_(t.kind == "promo_attached", program_ok))
 
 
-def _count_would_attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
-    """Dry run: the pending profiles beyond the free codes left (minus those
-    earlier batches of this dry run would have used) are pool_empty: those
-    from the position of the first one without a code on."""
-    used_key = f"promo_codes.used.{params.program_id}"
-    used = int(ctx.scratch.get(used_key, 0))
-    free = _count_free(conn, params.program_id, batch.hi - batch.lo + used)
-    available = max(free - used, 0)
+def _holds_or(holds: ProfileCondition, otherwise: str) -> Any:
+    def outcome(pid: ProfileId) -> ColumnElement[str]:
+        return case((holds(pid), literal("already_holds_code")), else_=literal(otherwise))
+
+    return outcome
+
+
+def _count_would_attach(conn: Connection, batch: Batch, available: int) -> int:
+    """Dry run: the first ``available`` pending profiles (by position) would
+    get a code, the others are pool_empty; returns how many would get one."""
     tpa, pending_where = _pending_rows(batch)
     first_without = conn.execute(
         select(tpa.position).where(*pending_where).order_by(tpa.position).offset(available).limit(1)
@@ -237,7 +248,7 @@ def _count_would_attach(conn: Connection, ctx: ActionContext, params: Params, ba
     if first_without is not None:
         tp = m.TaskProfile
         mark_where(conn, batch, "pool_empty", lambda _pid: tp.position >= first_without)
-    ctx.scratch[used_key] = used + mark_outcome(conn, batch, CHANGED)
+    return mark_outcome(conn, batch, CHANGED)
 
 
 def _detach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
