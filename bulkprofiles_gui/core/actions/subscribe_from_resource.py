@@ -135,18 +135,22 @@ RANKED = (CHANGED, "unsafe_source", "unsafe_status", "unchanged", "no_source_sub
 RANK = {outcome: rank for rank, outcome in enumerate(RANKED)}
 
 
-def _channel_rank(params: Params, target: subs.Target, pid: ProfileId) -> ColumnElement[int]:
-    """The rank (in RANKED) of the profile's state on one channel: one look-up
-    of its source subscription with its target subscription outer-joined."""
+def _channel_state(
+    params: Params, target: subs.Target, pid: ProfileId, label: dict[str, Any]
+) -> ColumnElement[Any]:
+    """The profile's state on one channel, as ``label[state]`` (state from
+    RANKED): one look-up of its source subscription with its target
+    subscription outer-joined."""
     src = aliased(m.Subscription)
     existing = aliased(m.Subscription)
     whens: subs.Whens = []
     if target.blocks_unsafe:
         whens.append((src.status.in_(sorted(UNSAFE_STATUSES)), "unsafe_source"))
     whens += subs.existing_outcomes(target, existing, src.contact)
-    ranked = case(*((cond, literal(RANK[o])) for cond, o in whens), else_=literal(RANK[CHANGED]))
     state = (
-        select(ranked)
+        select(
+            case(*((cond, literal(label[o])) for cond, o in whens), else_=literal(label[CHANGED]))
+        )
         .select_from(src)
         .outerjoin(existing, subs.joins_target(target, existing, src.profile_id))
         .where(
@@ -156,7 +160,11 @@ def _channel_rank(params: Params, target: subs.Target, pid: ProfileId) -> Column
         )
         .scalar_subquery()
     )
-    return func.coalesce(state, RANK["no_source_subscription"])
+    return func.coalesce(state, literal(label["no_source_subscription"]))
+
+
+def _channel_rank(params: Params, target: subs.Target, pid: ProfileId) -> ColumnElement[int]:
+    return _channel_state(params, target, pid, RANK)
 
 
 def _outcome(params: Params, dialect: str) -> Any:
@@ -164,8 +172,9 @@ def _outcome(params: Params, dialect: str) -> Any:
     least = func.min if dialect == "sqlite" else func.least
 
     def outcome(pid: ProfileId) -> ColumnElement[str]:
-        ranks = [_channel_rank(params, t, pid) for t in params.targets]
-        best = ranks[0] if len(ranks) == 1 else least(*ranks)
+        if len(params.targets) == 1:
+            return _channel_state(params, params.targets[0], pid, {o: o for o in RANKED})
+        best = least(*(_channel_rank(params, t, pid) for t in params.targets))
         return case({rank: literal(o) for o, rank in RANK.items()}, value=best)
 
     return outcome
