@@ -79,6 +79,20 @@ def test_sms_takes_the_smallest_valid_phone(world: World) -> None:
     assert subscriptions(world, several) == {("Shop", "sms"): ("+33612345678", "subscribed")}
 
 
+def test_existing_sms_subscription_keeps_its_phone_while_still_valid(world: World) -> None:
+    with world.store.begin() as conn:
+        kept = add_profile(conn, world, phones=("+33612345678", "+4915112345678"))
+        add_subscription(conn, world, kept, "Shop", "sms", "+4915112345678", "subscribed")
+        moved = add_profile(conn, world, phones=("+33612345679", "+4915112345679"))
+        add_subscription(conn, world, moved, "Shop", "sms", "+4917000000000", "subscribed")
+    job = {"type": "subscribe_from_fields", "resource": "Shop", "channel": "sms",
+           "status": "subscribed"}  # fmt: skip
+    run = run_action(world, action, job, [kept, moved])
+    assert run.outcomes == {kept: "unchanged", moved: "changed"}
+    assert subscriptions(world, kept) == {("Shop", "sms"): ("+4915112345678", "subscribed")}
+    assert subscriptions(world, moved) == {("Shop", "sms"): ("+33612345679", "subscribed")}
+
+
 def test_unsafe_existing_subscription_is_not_resubscribed(world: World) -> None:
     with world.store.begin() as conn:
         unsafe = {}

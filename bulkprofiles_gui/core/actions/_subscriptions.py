@@ -44,8 +44,9 @@ from ..fields import UNSAFE_STATUSES, Status
 from ._params import ProfileCondition, ProfileId, database_name
 from .base import ActionContext, ActionError, Batch
 
-#: A correlated scalar sub-select giving the contact of a profile id (or NULL).
-ContactFor = Callable[[ProfileId], ColumnElement[str]]
+#: A correlated scalar sub-select giving the contact to write for a profile id
+#: (or NULL), given the contact its subscription has now (None when inserting).
+ContactFor = Callable[[ProfileId, Any], ColumnElement[str]]
 #: CASE branches: (condition, outcome), first match wins.
 Whens = list[tuple[ColumnElement[bool], str]]
 
@@ -170,13 +171,17 @@ def write_subscriptions(
             sub.channel == target.channel,
             sub.profile_id.in_(chosen),
         )
-        .values(status=target.status, contact=contact_for(sub.profile_id), updated_at=ctx.now)
+        .values(
+            status=target.status,
+            contact=contact_for(sub.profile_id, sub.contact),
+            updated_at=ctx.now,
+        )
     )
     missing = select(
         tp.profile_id,
         literal(target.resource_id, Integer),
         literal(target.channel, String),
-        contact_for(tp.profile_id),
+        contact_for(tp.profile_id, None),
         literal(target.status, String),
         literal(ctx.now, DateTime),
         literal(ctx.now, DateTime),

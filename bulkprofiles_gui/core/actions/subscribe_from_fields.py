@@ -19,9 +19,11 @@ Per profile, first reason wins:
    ``updated_at`` are updated (``changed``), and the ``subscription``
    triggers of the resource/channel fire.
 
-A profile with several phones is subscribed with its *smallest valid phone*
-in text order (e.g. ``+33...`` before ``+49...``), so the choice is the same
-on every backend and every run.
+A profile with several phones keeps the phone its subscription already uses
+while that is still one of its valid phones; otherwise (and for a new
+subscription) it is subscribed with its *smallest valid phone* in text order
+(e.g. ``+33...`` before ``+49...``), so the choice is the same on every
+backend and every run.
 """
 
 from __future__ import annotations
@@ -75,18 +77,40 @@ class ContactField:
     column_name: str | None
     store_profiles: Any  # the store's profiles Table (with custom columns)
 
-    def _valid_phones(self, pid: Any) -> Any:
+    def _valid_phone(self, pid: Any, current: Any) -> ColumnElement[Any]:
+        """The phone to subscribe: ``current`` (the subscription's contact) while
+        it is still one of the profile's valid phones, else the smallest valid
+        phone of the profile (NULL if it has none)."""
+        valid = PHONE_RE.pattern
         plv = aliased(m.ProfileListValue)
-        return select(func.min(plv.value)).where(
-            plv.profile_id == pid,
-            plv.field_id == self.field_id,
-            plv.value.regexp_match(PHONE_RE.pattern),
+        smallest = (
+            select(func.min(plv.value))
+            .where(
+                plv.profile_id == pid,
+                plv.field_id == self.field_id,
+                plv.value.regexp_match(valid),
+            )
+            .scalar_subquery()
         )
+        if current is None:
+            return smallest
+        kept = aliased(m.ProfileListValue)
+        still_valid = (
+            select(kept.value)
+            .where(
+                kept.profile_id == pid,
+                kept.field_id == self.field_id,
+                kept.value == current,
+                kept.value.regexp_match(valid),
+            )
+            .scalar_subquery()
+        )
+        return func.coalesce(still_valid, smallest)
 
-    def value(self, p: Any) -> ColumnElement[Any]:
-        """The contact of the profile row ``p`` (smallest valid phone for phones)."""
+    def value(self, p: Any, current: Any = None) -> ColumnElement[Any]:
+        """The contact of the profile row ``p`` (for phones see ``_valid_phone``)."""
         if self.type is FieldType.PHONES:
-            return self._valid_phones(p.c.id).scalar_subquery()
+            return self._valid_phone(p.c.id, current)
         return p.c[self.column_name]
 
     def missing(self, p: Any) -> ColumnElement[bool]:
@@ -111,10 +135,10 @@ class ContactField:
             return ~p.c[self.column_name].regexp_match(EMAIL_RE.pattern)
         return None
 
-    def contact_for(self, pid: ProfileId) -> ColumnElement[str]:
+    def contact_for(self, pid: ProfileId, current: Any) -> ColumnElement[str]:
         """The contact written into the subscription of profile ``pid``."""
         if self.type is FieldType.PHONES:
-            return self._valid_phones(pid).scalar_subquery()
+            return self._valid_phone(pid, current)
         p = self.store_profiles
         return select(p.c[self.column_name]).where(p.c.id == pid).scalar_subquery()
 
@@ -190,7 +214,7 @@ def _outcome(params: Params) -> Any:
         invalid = contact.invalid(p)
         if invalid is not None:
             whens.append((invalid, "invalid_contact"))
-        whens += subs.existing_outcomes(target, existing, contact.value(p))
+        whens += subs.existing_outcomes(target, existing, contact.value(p, existing.contact))
         state = (
             select(case(*whens, else_=literal(CHANGED)))
             .select_from(p)

@@ -116,7 +116,7 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
 
 
 def _source_contact(params: Params, channel: str) -> subs.ContactFor:
-    def contact_for(pid: ProfileId) -> ColumnElement[str]:
+    def contact_for(pid: ProfileId, _current: Any) -> ColumnElement[str]:
         src = aliased(m.Subscription)
         return (
             select(src.contact)
