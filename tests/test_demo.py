@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import ipaddress
+import sqlite3
 from typing import Any
 
 import pytest
@@ -429,6 +430,25 @@ def test_a_failure_midway_leaves_the_store_as_it_was(store: Store) -> None:
     assert {ix["name"] for ix in inspect(store.engine).get_indexes("events")} == indexes_before
     assert [c.name for c in store.profiles.c if c.name.startswith("cf_")] == []
     _demo(store)  # and the store still takes a demo afterwards
+
+
+def test_sqlite_demo_works_while_another_connection_holds_the_file(
+    sqlite_store: Store,
+) -> None:
+    """The load switches SQLite to a rollback journal only when it has the file to
+    itself; with another connection open it stays in WAL mode, and WAL is kept."""
+    database = sqlite_store.engine.url.database
+    assert database
+    other = sqlite3.connect(database)
+    try:
+        other.execute("SELECT count(*) FROM profiles").fetchone()
+        generate_demo(sqlite_store, profiles=50, seed=1)
+        assert other.execute("SELECT count(*) FROM profiles").fetchone() == (50,)
+    finally:
+        other.close()
+    with sqlite_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -200000
 
 
 def test_new_profiles_get_fresh_ids_after_the_demo(store: Store) -> None:

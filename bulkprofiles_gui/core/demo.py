@@ -1003,7 +1003,7 @@ def _rollback_journal(conn: Connection) -> Iterator[None]:
     try:
         yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache or 0)}")
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(cache if cache is not None else -2000)}")
         if switched:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         conn.commit()
