@@ -220,3 +220,72 @@ def test_progress_keeps_coming_while_the_selection_is_frozen(
     assert len(ticks) >= 2 and all(p.done == 0 for p in ticks)
     assert (summary.selected, summary.changed) == (4, 4)
     assert (rec.reports[-1].done, rec.reports[-1].total) == (4, 4)
+
+
+def test_classify_gives_the_first_matching_reason_else_changed(store: Store) -> None:
+    from bulkprofiles_gui.core.actions.base import Batch, classify
+
+    world = build_world(store, n=6)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    ids = world.profile_ids
+    p = store.profiles
+    with store.begin() as conn:
+        batch = Batch(task_id, 0, 4)  # positions 0..3 only
+        classify(
+            conn,
+            batch,
+            [
+                ("unchanged", select(p.c.id).where(p.c.id.in_(ids[0:2]))),
+                ("no_contact", select(p.c.id).where(p.c.id.in_(ids[1:3]))),
+            ],
+        )
+        with pytest.raises(ValueError, match="unknown outcome 'bogus'"):
+            classify(conn, batch, [("bogus", select(p.c.id))])
+    got = outcomes(store, task_id)
+    assert [got[pid] for pid in ids] == [
+        "unchanged",
+        "unchanged",  # first reason wins
+        "no_contact",
+        "changed",
+        None,  # outside the batch
+        None,
+    ]
+
+
+BAD_RULE = {"field": "x", "operator": "=", "value": 1}
+
+
+@pytest.mark.parametrize(
+    ("top", "error", "message"),
+    [
+        ({"database": "Nope"}, "StoreError", "no profile database named 'Nope'"),
+        (
+            {
+                "rules": {
+                    "combinator": "and",
+                    "rules": [{"field": "x", "operator": "=", "value": 1}],
+                }
+            },
+            "RuleError",
+            "rules[0]",
+        ),
+        ({"action": {"type": "update_fields", "changes": []}}, "ActionError", "changes"),
+    ],
+)
+def test_prepare_task_refuses_a_wrong_job_and_writes_nothing(
+    store: Store, top: dict, error: str, message: str
+) -> None:
+    from jobs_helpers import job_for
+
+    from bulkprofiles_gui.core.jobs import prepare_task
+
+    build_world(store, n=3)
+    digest = data_digest(store)
+    raw = {"database": "Test customers", "action": INCREMENT, **top}
+    job = job_for(raw.pop("action"), **raw)
+    with pytest.raises(Exception) as caught:
+        prepare_task(store, job, settings=settings())
+    assert type(caught.value).__name__ == error and message in str(caught.value)
+    with store.begin() as conn:
+        assert conn.execute(select(m.Task.id)).first() is None
+    assert data_digest(store) == digest
