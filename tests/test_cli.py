@@ -314,3 +314,22 @@ def test_demo_then_info_in_real_processes(tmp_path: Path) -> None:
     shown = _process("--db", url, "info", "--json", cwd=tmp_path)
     assert shown.returncode == 0
     assert json.loads(shown.stdout)["counts"]["profiles"] == 200
+
+
+def test_output_into_a_closed_pipe_is_not_a_traceback(sqlite_store: Store, tmp_path: Path) -> None:
+    """``bulkprofiles info | head -1``: the reader goes away before the output ends."""
+    from bulkprofiles_gui.core.demo import generate_demo
+
+    generate_demo(sqlite_store, profiles=20, seed=1)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bulkprofiles_gui", "info", "--db", sqlite_store.url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # nobody reads: the first write fails with EPIPE
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 1
+    assert err == ""
