@@ -147,6 +147,14 @@ def test_retry_job_selects_exactly_the_chosen_outcomes(store: Store) -> None:
 
     job = retry_job(store, task_id, ("not_processed",))
     assert job.action == SET_BERLIN and job.database == "Test customers"
+    # the selection is evaluated in the database, not a list of ids in the document
+    assert job.rules["rules"] == [
+        {
+            "field": "$task",
+            "operator": "outcomeIn",
+            "value": {"task": task_id, "outcomes": ["not_processed"]},
+        }
+    ]
     summary = run_job(store, job, Recorder().state, settings=settings())
     assert summary.selected == len(pending) == 7
     assert sorted(outcomes(store, summary.task_id)) == sorted(pending)

@@ -270,13 +270,10 @@ def count_outcomes(store: Store, task_id: int, outcomes: tuple[str, ...] | list[
         )
 
 
-#: The reserved selection rule that would pick a task's profiles by outcome, used
-#: once the selection engine knows it (``"$task" in selection.RESERVED_FIELDS``).
+#: The reserved selection rule that picks a task's profiles by outcome
+#: (compiled by the selection engine with :func:`outcome_filter`).
 TASK_RULE_FIELD = "$task"
 TASK_RULE_OPERATOR = "outcomeIn"
-#: Without that rule, a retry lists the profile ids ("id" in [...]); above this
-#: many the job document would be unwieldy, so the retry is refused.
-RETRY_ID_LIMIT = 20_000
 
 
 def retry_job(
@@ -287,23 +284,18 @@ def retry_job(
     """A new job with the task's action whose selection is exactly the task's
     profiles with one of ``outcomes`` (e.g. "retry the skipped ones").
 
-    Profiles deleted since are left out by the selection itself.  TaskError if
-    there is none to retry, or (without the ``$task`` rule) more than
-    :data:`RETRY_ID_LIMIT`."""
-    from .selection import RESERVED_FIELDS
-
+    The selection is a ``$task`` rule evaluated in the database, so a retry of
+    any size stays one small job document.  Profiles deleted since are left out
+    by the selection itself.  TaskError if there is none to retry."""
     task = get_task(store, task_id)
-    where = outcome_filter(task_id, outcomes)
+    if count_outcomes(store, task_id, outcomes) == 0:
+        raise TaskError(f"task {task_id} has no profiles with those outcomes to retry")
     original = Job.from_dict(task.job, require_action=True)
-    rule: dict[str, Any]
-    if TASK_RULE_FIELD in RESERVED_FIELDS:
-        rule = {
-            "field": TASK_RULE_FIELD,
-            "operator": TASK_RULE_OPERATOR,
-            "value": {"task": task_id, "outcomes": list(outcomes)},
-        }
-    else:
-        rule = {"field": "id", "operator": "in", "value": _retry_ids(store, task_id, where)}
+    rule = {
+        "field": TASK_RULE_FIELD,
+        "operator": TASK_RULE_OPERATOR,
+        "value": {"task": task_id, "outcomes": list(outcomes)},
+    }
     return Job(
         database=task.database_name,
         segment=None,
@@ -314,21 +306,3 @@ def retry_job(
         skip_triggers=original.skip_triggers,
         action=original.action,
     )
-
-
-def _retry_ids(store: Store, task_id: int, where: ColumnElement[bool]) -> list[int]:
-    tp = m.TaskProfile
-    with store.begin() as conn:
-        ids = list(
-            conn.execute(
-                select(tp.profile_id).where(where).order_by(tp.position).limit(RETRY_ID_LIMIT + 1)
-            ).scalars()
-        )
-    if not ids:
-        raise TaskError(f"task {task_id} has no profiles with those outcomes to retry")
-    if len(ids) > RETRY_ID_LIMIT:
-        raise TaskError(
-            f"task {task_id}: more than {RETRY_ID_LIMIT:,} profiles to retry; "
-            "narrow the outcomes (e.g. one skip reason)"
-        )
-    return [int(i) for i in ids]
