@@ -5,10 +5,11 @@ profile, or detach the program's codes from them.
 program (attached or activated) keeps it (``already_holds_code``).  The
 others get the free codes in a fixed order: the batch's pending profiles are
 numbered by their position in the frozen selection, the program's free codes
-by id (lowest first), and profile *n* gets code *n* (one UPDATE ... FROM over
-the two ``row_number()`` sub-selects).  When the pool runs dry the remaining
-profiles are skipped as ``pool_empty``: counted in the task, never silently
-ignored; the task still completes.  ``promo_attached`` triggers of the
+by id (lowest first), and profile *n* gets code *n* (one UPDATE ... FROM; the
+pairs come from two ``row_number()`` sub-selects on SQLite and from two
+ordered arrays unnested side by side on PostgreSQL).  When the pool runs dry
+the remaining profiles are skipped as ``pool_empty``: counted in the task,
+never silently ignored; the task still completes.  ``promo_attached`` triggers of the
 program (or of any program) fire for the profiles that got a code.
 
 **Detach**: the program's *attached* codes of the profile become free again
@@ -21,7 +22,9 @@ A real run marks ``changed`` the profiles that hold a code after the UPDATE
 and ``pool_empty`` the rest, so a code taken meanwhile by another task is
 never promised twice.  A dry run cannot take codes: it numbers the pending
 profiles against the free codes left, minus those its earlier batches would
-have used (kept in ``ctx.scratch``), to report the same outcomes.
+have used (kept in ``ctx.scratch``), to report the same outcomes.  Once no
+free code is left a batch is one pass (``already_holds_code`` or
+``pool_empty``).
 """
 
 from __future__ import annotations
