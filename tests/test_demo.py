@@ -449,6 +449,7 @@ def test_sqlite_demo_works_while_another_connection_holds_the_file(
     with sqlite_store.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -200000
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY, as opened
 
 
 def test_new_profiles_get_fresh_ids_after_the_demo(store: Store) -> None:

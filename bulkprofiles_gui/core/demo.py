@@ -975,22 +975,28 @@ LIST_VALUE_COLUMNS = ("profile_id", "field_id", "value")
 
 
 @contextmanager
-def _rollback_journal(conn: Connection) -> Iterator[None]:
-    """On SQLite, load with a rollback journal instead of the write-ahead log.
+def _sqlite_bulk_settings(conn: Connection) -> Iterator[None]:
+    """On SQLite, connection settings for one large load, restored afterwards.
 
-    In WAL mode every page of a large transaction is written twice (to the
-    log, then back into the file at the checkpoint), and pages spilled from
-    the cache mid-transaction pile up in the log.  With a rollback journal
-    new pages go straight into the file and the transaction stays atomic.
-    Switching needs the file to ourselves; if another connection has it
-    open, the load simply runs in WAL mode.  WAL is restored afterwards.
+    - A rollback journal instead of the write-ahead log: in WAL mode every page
+      of a large transaction is written twice (to the log, then back into the
+      file at the checkpoint), and pages spilled from the cache mid-transaction
+      pile up in the log.  With a rollback journal new pages go straight into
+      the file and the transaction stays atomic.  Switching needs the file to
+      ourselves; if another connection has it open, the load stays in WAL mode.
+    - A large page cache (``LOAD_CACHE_KIB``) for the inserts.
+    - Temporary files on disk rather than in memory: CREATE INDEX then sorts in
+      cache-sized runs and merges them, about a third faster than one huge
+      in-memory sort (measured at 200,000 profiles).
     """
     if conn.dialect.name != "sqlite":
         yield
         return
-    switched = False
     cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    temp_store = conn.exec_driver_sql("PRAGMA temp_store").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size={LOAD_CACHE_KIB}")
+    conn.exec_driver_sql("PRAGMA temp_store=FILE")
+    switched = False
     try:
         conn.exec_driver_sql("PRAGMA busy_timeout=0")
         mode = conn.exec_driver_sql("PRAGMA journal_mode=DELETE").scalar()
@@ -1004,14 +1010,16 @@ def _rollback_journal(conn: Connection) -> Iterator[None]:
         yield
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache if cache is not None else -2000)}")
+        conn.exec_driver_sql(f"PRAGMA temp_store={int(temp_store or 0)}")
         if switched:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         conn.commit()
 
 
-#: SQLite page cache of the loading connection (negative: KiB): large enough to
-#: keep a million profiles' tables in memory while their indexes are built.
+#: SQLite page cache of the loading connection (negative: KiB), and the smaller
+#: one while it builds indexes (the size of each sorted run).
 LOAD_CACHE_KIB = -1_000_000
+INDEX_BUILD_CACHE_KIB = -16_000
 
 #: Tables the generator fills in bulk.
 BULK_TABLES = ("profiles", "profile_list_values", "subscriptions", "events")
@@ -1041,6 +1049,8 @@ def _secondary_indexes_dropped(conn: Connection, *, adding: int) -> Iterator[Non
     for index in dropped:
         index.drop(conn)
     yield
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA cache_size={INDEX_BUILD_CACHE_KIB}")
     for index in dropped:
         index.create(conn)
 
@@ -1137,7 +1147,7 @@ def generate_demo(
     gen = _DemoGenerator(profiles=profiles, seed=seed, now=params.now)
     counts = {"list_values": 0, "subscriptions": 0, "events": 0}
     try:
-        with store.engine.connect() as conn, _rollback_journal(conn), conn.begin():
+        with store.engine.connect() as conn, _sqlite_bulk_settings(conn), conn.begin():
             setup = gen.setup(store, conn, database_name)
             first_id = gen.first_profile_id(conn)
             writer = _BulkWriter(conn)
