@@ -450,6 +450,19 @@ def test_sqlite_demo_works_while_another_connection_holds_the_file(
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -200000
         assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY, as opened
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_every_reference_points_to_an_existing_row(sqlite_store: Store) -> None:
+    """The SQLite load skips per-row foreign-key look-ups; the data must not need them."""
+    _demo(sqlite_store, profiles=500)
+    with sqlite_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        orphan_events = conn.exec_driver_sql(
+            "SELECT count(*) FROM events WHERE profile_id NOT IN (SELECT id FROM profiles)"
+        ).scalar()
+    assert orphan_events == 0
 
 
 def test_new_profiles_get_fresh_ids_after_the_demo(store: Store) -> None:

@@ -988,14 +988,18 @@ def _sqlite_bulk_settings(conn: Connection) -> Iterator[None]:
     - Temporary files on disk rather than in memory: CREATE INDEX then sorts in
       cache-sized runs and merges them, about a third faster than one huge
       in-memory sort (measured at 200,000 profiles).
+    - No foreign-key look-ups per row: the generator makes every reference from
+      the ids it has just written (tests run ``PRAGMA foreign_key_check``).
     """
     if conn.dialect.name != "sqlite":
         yield
         return
     cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
     temp_store = conn.exec_driver_sql("PRAGMA temp_store").scalar()
+    foreign_keys = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
     conn.exec_driver_sql(f"PRAGMA cache_size={LOAD_CACHE_KIB}")
     conn.exec_driver_sql("PRAGMA temp_store=FILE")
+    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
     switched = False
     try:
         conn.exec_driver_sql("PRAGMA busy_timeout=0")
@@ -1011,6 +1015,7 @@ def _sqlite_bulk_settings(conn: Connection) -> Iterator[None]:
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache if cache is not None else -2000)}")
         conn.exec_driver_sql(f"PRAGMA temp_store={int(temp_store or 0)}")
+        conn.exec_driver_sql(f"PRAGMA foreign_keys={int(foreign_keys or 0)}")
         if switched:
             conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         conn.commit()
