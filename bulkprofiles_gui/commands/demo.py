@@ -59,9 +59,9 @@ class _ProgressPrinter:
             if percent >= self._next_percent:
                 self._next_percent = percent // 10 * 10 + 10
                 print(f"  profiles {done:>12,} of {total:,} ({percent}%)", flush=True)
-        elif stage == "indexes":
+        elif stage in ("indexes", "statistics"):
             if done == 0:
-                print("  building indexes...", flush=True)
+                print(f"  building {stage}...", flush=True)
         else:
             print(f"  {stage} {done:,}", flush=True)
 

@@ -1184,6 +1184,9 @@ def generate_demo(
     except BaseException:
         store.refresh_schema()  # the custom columns went with the rolled-back transaction
         raise
+    report("statistics", 0, 1)
+    store.analyze()
+    report("statistics", 1, 1)
     return DemoSummary(
         database_id=setup.database_id,
         database_name=database_name.strip(),
