@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from jobs_helpers import (
     Recorder,
@@ -222,33 +224,35 @@ def test_progress_keeps_coming_while_the_selection_is_frozen(
     assert (rec.reports[-1].done, rec.reports[-1].total) == (4, 4)
 
 
-def test_classify_gives_the_first_matching_reason_else_changed(store: Store) -> None:
-    from bulkprofiles_gui.core.actions.base import Batch, classify
+def test_classify_gives_each_pending_row_of_the_batch_its_outcome(store: Store) -> None:
+    from sqlalchemy import case, literal
+
+    from bulkprofiles_gui.core.actions.base import Batch, classify, skip_when
 
     world = build_world(store, n=6)
     task_id = make_task(store, INCREMENT, world.profile_ids)
     ids = world.profile_ids
-    p = store.profiles
-    with store.begin() as conn:
-        batch = Batch(task_id, 0, 4)  # positions 0..3 only
-        classify(
-            conn,
-            batch,
-            [
-                ("unchanged", select(p.c.id).where(p.c.id.in_(ids[0:2]))),
-                ("no_contact", select(p.c.id).where(p.c.id.in_(ids[1:3]))),
-            ],
+
+    def outcome(pid: Any) -> Any:
+        return case(
+            (pid.in_(ids[0:2]), literal("unchanged")),
+            (pid.in_(ids[1:3]), literal("no_contact")),
+            else_=literal("changed"),
         )
+
+    with store.begin() as conn:
+        classify(conn, Batch(task_id, 0, 4), outcome)  # positions 0..3 only
+        classify(conn, Batch(task_id, 4, 6), skip_when("no_contact", lambda pid: pid == ids[5]))
         with pytest.raises(ValueError, match="unknown outcome 'bogus'"):
-            classify(conn, batch, [("bogus", select(p.c.id))])
+            skip_when("bogus", lambda pid: pid.in_(ids))
     got = outcomes(store, task_id)
     assert [got[pid] for pid in ids] == [
         "unchanged",
         "unchanged",  # first reason wins
         "no_contact",
         "changed",
-        None,  # outside the batch
-        None,
+        "changed",  # second batch: skip_when's condition does not hold
+        "no_contact",
     ]
 
 

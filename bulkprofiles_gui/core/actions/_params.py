@@ -11,20 +11,13 @@ the freshly frozen rows) runs as a quadratic nested loop.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, select, update
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy import Connection, select, update
 
 from .. import models as m
 from ..fields import CHANNELS, STATUSES
-from .base import CHANGED, SKIP_REASONS, ActionError, Batch
-
-#: A profile id column (of task_profiles, subscriptions, ...) a condition is about.
-ProfileId = ColumnElement[int] | QueryableAttribute[int]
-#: A condition on a profile id column (a correlated EXISTS and the like).
-ProfileCondition = Callable[[ProfileId], ColumnElement[bool]]
+from .base import CHANGED, SKIP_REASONS, ActionError, Batch, ProfileCondition
 
 
 def require_text(raw: dict[str, Any], key: str, what: str) -> str:
@@ -52,22 +45,6 @@ def parse_channel(value: Any, key: str) -> str:
     if value not in CHANNELS:
         raise ActionError(f"job.action.{key}: {value!r} is not a channel ({', '.join(CHANNELS)})")
     return str(value)
-
-
-def classify(
-    conn: Connection, batch: Batch, outcome: Callable[[ProfileId], ColumnElement[str]]
-) -> None:
-    """Give every pending row of the batch its outcome in one UPDATE.
-
-    ``outcome(profile_id)`` is an SQL expression (a CASE over correlated
-    look-ups) naming ``changed`` or a skip reason for the profile; one pass
-    over the batch instead of one :func:`base.mark_outcome` per reason."""
-    tp = m.TaskProfile
-    conn.execute(
-        update(tp)
-        .where(batch.rows_where(), tp.outcome.is_(None))
-        .values(outcome=outcome(tp.profile_id))
-    )
 
 
 def mark_where(conn: Connection, batch: Batch, outcome: str, condition: ProfileCondition) -> int:

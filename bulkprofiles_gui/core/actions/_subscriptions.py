@@ -41,8 +41,8 @@ from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..fields import UNSAFE_STATUSES, Status
-from ._params import ProfileCondition, ProfileId, database_name
-from .base import ActionContext, ActionError, Batch
+from ._params import database_name
+from .base import ActionContext, ActionError, Batch, ProfileCondition, ProfileId
 
 #: A correlated scalar sub-select giving the contact to write for a profile id
 #: (or NULL), given the contact its subscription has now (None when inserting).

@@ -35,6 +35,7 @@ rows.  A module exposes::
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -50,12 +51,20 @@ from sqlalchemy import (
     true,
     update,
 )
+from sqlalchemy.orm import QueryableAttribute
 
 from .. import models as m
 from ..config import Settings
 from ..store import Store
 
 CHANGED = "changed"
+
+#: A profile id column (of task_profiles, subscriptions, ...) a condition is about.
+ProfileId = ColumnElement[int] | QueryableAttribute[int]
+#: A condition on a profile id column (a correlated EXISTS and the like).
+ProfileCondition = Callable[[ProfileId], ColumnElement[bool]]
+#: The outcome (``changed`` or a skip reason) of a profile, as an SQL expression.
+ProfileOutcome = Callable[[ProfileId], ColumnElement[str]]
 
 #: Skip reasons, with the words the operator sees.
 SKIP_REASONS: dict[str, str] = {
@@ -155,30 +164,35 @@ def mark_outcome(
     return conn.execute(stmt.execution_options(synchronize_session=False)).rowcount
 
 
-def classify(
-    conn: Connection,
-    batch: Batch,
-    reasons: list[tuple[str, Select[Any]]],
-    default: str = CHANGED,
-) -> None:
-    """Give every batch row still without an outcome its outcome in ONE update:
-    the first reason whose profile-id select holds the profile, else
-    ``default`` (normally CHANGED).  Equivalent to ``mark_outcome`` per reason
-    followed by ``mark_outcome(CHANGED)``, in one pass over the batch; an
-    action using it then changes ``batch.changed_ids()``."""
-    for outcome in (*(r for r, _ in reasons), default):
-        if outcome != CHANGED and outcome not in SKIP_REASONS:
-            raise ValueError(f"unknown outcome {outcome!r}")
+def classify(conn: Connection, batch: Batch, outcome: ProfileOutcome) -> None:
+    """Give every pending row of the batch its outcome in ONE update.
+
+    ``outcome(profile_id)`` is an SQL expression (a CASE over look-ups
+    correlated to the row's own profile id) naming ``changed`` or a skip
+    reason; an action using it then changes ``batch.changed_ids()``.  The
+    look-ups are correlated rather than ``IN`` lists over the same batch: that
+    would be a self-join of ``task_profiles``, which PostgreSQL (no statistics
+    on freshly frozen rows) runs as a nested loop, quadratic in the batch."""
     tp = m.TaskProfile
-    value: Any = literal(default)
-    if reasons:
-        value = case(*((tp.profile_id.in_(ids), literal(r)) for r, ids in reasons), else_=default)
     conn.execute(
         update(tp)
         .where(batch.rows_where(), tp.outcome.is_(None))
-        .values(outcome=value)
+        .values(outcome=outcome(tp.profile_id))
         .execution_options(synchronize_session=False)
     )
+
+
+def skip_when(
+    reason: str, condition: ProfileCondition
+) -> Callable[[ProfileId], ColumnElement[str]]:
+    """The outcome ``reason`` where ``condition(profile_id)`` holds, else CHANGED."""
+    if reason not in SKIP_REASONS:
+        raise ValueError(f"unknown outcome {reason!r}")
+
+    def outcome(profile_id: ProfileId) -> ColumnElement[str]:
+        return case((condition(profile_id), literal(reason)), else_=literal(CHANGED))
+
+    return outcome
 
 
 def record_trigger_events(

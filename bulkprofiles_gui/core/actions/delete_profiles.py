@@ -28,8 +28,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, case, delete, exists, literal, or_, select
 
 from .. import models as m
-from ._params import ProfileId, classify
-from .base import CHANGED, ActionContext, Batch, check_keys
+from .base import CHANGED, ActionContext, Batch, ProfileId, check_keys, classify
 
 TYPE = "delete_profiles"
 LABEL = "Delete profiles by conditions"

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, exists, update
 
 from .. import models as m
 from ..fields import Status
-from .base import ActionContext, Batch, check_keys, classify
+from .base import ActionContext, Batch, check_keys, classify, skip_when
 
 TYPE = "global_unsubscribe"
 LABEL = "Global unsubscribe"
@@ -40,10 +40,12 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     p = ctx.store.profiles
-    already = select(p.c.id).where(
-        p.c.id.in_(batch.profile_ids()), p.c.global_status == Status.UNSUBSCRIBED.value
+    unsubscribed = p.c.global_status == Status.UNSUBSCRIBED.value
+    classify(
+        conn,
+        batch,
+        skip_when("already_unsubscribed", lambda pid: exists().where(p.c.id == pid, unsubscribed)),
     )
-    classify(conn, batch, [("already_unsubscribed", already)])
     if not ctx.dry_run:
         conn.execute(
             update(p)

@@ -48,20 +48,16 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
 from .. import models as m
-from ._params import (
-    ProfileCondition,
-    ProfileId,
-    classify,
-    database_name,
-    mark_where,
-    require_text,
-)
+from ._params import database_name, mark_where, require_text
 from .base import (
     CHANGED,
     ActionContext,
     ActionError,
     Batch,
+    ProfileCondition,
+    ProfileId,
     check_keys,
+    classify,
     mark_outcome,
     record_trigger_events,
 )

@@ -38,20 +38,15 @@ from .. import models as m
 from ..fields import EMAIL_RE, PHONE_CHANNELS, PHONE_RE, Channel, FieldType
 from ..store import FieldInfo
 from . import _subscriptions as subs
-from ._params import (
-    ProfileId,
-    classify,
-    optional_bool,
-    parse_channel,
-    parse_status,
-    require_text,
-)
+from ._params import optional_bool, parse_channel, parse_status, require_text
 from .base import (
     CHANGED,
     ActionContext,
     ActionError,
     Batch,
+    ProfileId,
     check_keys,
+    classify,
     record_trigger_events,
 )
 

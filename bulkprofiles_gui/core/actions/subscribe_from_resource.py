@@ -37,20 +37,15 @@ from sqlalchemy.orm import aliased
 from .. import models as m
 from ..fields import UNSAFE_STATUSES
 from . import _subscriptions as subs
-from ._params import (
-    ProfileId,
-    classify,
-    optional_bool,
-    parse_channel,
-    parse_status,
-    require_text,
-)
+from ._params import optional_bool, parse_channel, parse_status, require_text
 from .base import (
     CHANGED,
     ActionContext,
     ActionError,
     Batch,
+    ProfileId,
     check_keys,
+    classify,
     insert_trigger_events,
     record_trigger_events,
 )

@@ -53,6 +53,7 @@ from .base import (
     check_keys,
     classify,
     insert_trigger_events,
+    skip_when,
 )
 
 TYPE = "update_fields"
@@ -170,9 +171,8 @@ def _refuse_duplicates(changes: tuple[Change, ...]) -> None:
 # -- apply ---------------------------------------------------------------------
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     p = ctx.store.profiles
-    noops = [_noop(ctx, c) for c in params.changes]
-    unchanged = select(p.c.id).where(p.c.id.in_(batch.profile_ids()), and_(*noops))
-    classify(conn, batch, [("unchanged", unchanged)])
+    noop = and_(*[_noop(ctx, c) for c in params.changes])
+    classify(conn, batch, skip_when("unchanged", lambda pid: exists().where(p.c.id == pid, noop)))
     changed = batch.changed_ids()
     _record_triggers(conn, ctx, params, changed)
     if not ctx.dry_run:

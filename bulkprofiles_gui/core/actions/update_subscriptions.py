@@ -18,15 +18,16 @@ from sqlalchemy.orm import aliased
 
 from .. import models as m
 from . import _subscriptions as subs
-from ._params import (
+from ._params import optional_bool, parse_channel, parse_status, require_text
+from .base import (
+    CHANGED,
+    ActionContext,
+    Batch,
     ProfileId,
+    check_keys,
     classify,
-    optional_bool,
-    parse_channel,
-    parse_status,
-    require_text,
+    record_trigger_events,
 )
-from .base import CHANGED, ActionContext, Batch, check_keys, record_trigger_events
 
 TYPE = "update_subscriptions"
 LABEL = "Update subscription status"
