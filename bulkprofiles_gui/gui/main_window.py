@@ -212,11 +212,11 @@ class MainWindow(QMainWindow):
         geometry = qs.value("main/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        view = qs.value("main/view", int(View.DATABASES))
         try:
-            self.show_view(View(int(view)))  # type: ignore[arg-type]
+            view = View(int(str(qs.value("main/view", int(View.DATABASES)))))
         except ValueError:
-            self.show_view(View.DATABASES)
+            view = View.DATABASES
+        self.show_view(view)
 
     def save_ui_state(self) -> None:
         qs = ui_settings()
@@ -239,7 +239,7 @@ class MainWindow(QMainWindow):
             "Opening the store (on the first start: making the demo data)…", "", 0, 0, self
         )
         self._progress.setWindowTitle("bulkprofiles")
-        self._progress.setCancelButton(None)  # type: ignore[arg-type]
+        self._progress.setCancelButton(None)
         self._progress.setWindowModality(Qt.WindowModality.WindowModal)
         self._progress.setMinimumDuration(0)
         self._progress.hide()

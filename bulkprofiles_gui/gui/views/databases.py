@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from ...core.catalog import DatabaseRow, list_databases
 from ...core.store import FieldInfo, Store
 from ..resources import icon
-from .base import StoreView, make_table
+from .base import StoreView, make_table, top_items
 
 DEMO_BADGE = "DEMO"
 _DEMO_BACKGROUND = QColor("#f2c14e")
@@ -173,8 +173,7 @@ class DatabasesView(StoreView):
         return str(items[0].data(0, Qt.ItemDataRole.UserRole)) if items else None
 
     def select_database(self, name: str | None) -> None:
-        for i in range(self.table.topLevelItemCount()):
-            item = self.table.topLevelItem(i)
+        for item in top_items(self.table):
             if item.data(0, Qt.ItemDataRole.UserRole) == name:
                 self.table.setCurrentItem(item)
                 return

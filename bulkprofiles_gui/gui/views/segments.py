@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from ...core.catalog import list_databases
 from ...core.store import Store
 from ..resources import icon
-from .base import StoreView, make_table, operator_message
+from .base import StoreView, make_table, operator_message, top_items
 
 ALL_DATABASES = "All databases"
 
@@ -139,8 +139,8 @@ class SegmentsView(StoreView):
         self.empty_label.setVisible(self.table.topLevelItemCount() == 0)
         if selected:
             self.select_segment(*selected)
-        elif self.table.topLevelItemCount():
-            self.table.setCurrentItem(self.table.topLevelItem(0))
+        elif top_items(self.table):
+            self.table.setCurrentItem(top_items(self.table)[0])
         self._update_buttons()
 
     # -- selection -------------------------------------------------------------------
@@ -152,8 +152,7 @@ class SegmentsView(StoreView):
         return str(database), str(name)
 
     def select_segment(self, database: str, name: str) -> None:
-        for i in range(self.table.topLevelItemCount()):
-            item = self.table.topLevelItem(i)
+        for item in top_items(self.table):
             if tuple(item.data(0, Qt.ItemDataRole.UserRole)) == (database, name):
                 self.table.setCurrentItem(item)
                 return

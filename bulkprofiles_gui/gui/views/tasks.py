@@ -38,7 +38,7 @@ from ...core.store import Store
 from ..resources import icon
 from ..ui_settings import ui_settings
 from ..worker import BackgroundCall
-from .base import StoreView, make_table, operator_message
+from .base import StoreView, make_table, operator_message, top_items
 
 STATUSES = ("queued", "running", "completed", "cancelled", "failed", "interrupted")
 POLL_MS = 1000
@@ -240,8 +240,8 @@ class TasksView(StoreView):
         self.table.blockSignals(False)
         if selected is not None and self.select_task(selected):
             self._wanted_task = None
-        elif self.tasks and self.selected_task_id() is None:
-            self.table.setCurrentItem(self.table.topLevelItem(0))
+        elif top_items(self.table) and self.selected_task_id() is None:
+            self.table.setCurrentItem(top_items(self.table)[0])
         self._show_details(self.selected_task())
         self._update_polling()
 
@@ -302,8 +302,7 @@ class TasksView(StoreView):
         return next((t for t in self.tasks if t.id == task_id), None)
 
     def select_task(self, task_id: int) -> bool:
-        for i in range(self.table.topLevelItemCount()):
-            item = self.table.topLevelItem(i)
+        for item in top_items(self.table):
             if item.data(0, Qt.ItemDataRole.UserRole) == task_id:
                 self.table.setCurrentItem(item)
                 self.table.scrollToItem(item)

@@ -31,7 +31,7 @@ from ...core.jobfile import Job
 from ...core.jobs import TaskSummary, prepare_task, run_task
 from ...core.progress import JobState, Progress
 from ..resources import icon
-from ..views.base import operator_message
+from ..views.base import operator_message, top_items
 from ..views.tasks import format_duration
 from ..worker import BackgroundCall
 from .context import WizardContext
@@ -261,11 +261,10 @@ class RunPage(QWizardPage):
 
     def outcome_counts(self) -> dict[str, int]:
         """The counts table as {label: number} (tests, screenshots)."""
-        result = {}
-        for i in range(self.counts_table.topLevelItemCount()):
-            item = self.counts_table.topLevelItem(i)
-            result[item.text(0)] = int(item.text(1).replace(",", ""))
-        return result
+        return {
+            item.text(0): int(item.text(1).replace(",", ""))
+            for item in top_items(self.counts_table)
+        }
 
     @Slot()
     def _on_show_task(self) -> None:
