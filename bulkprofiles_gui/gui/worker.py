@@ -61,7 +61,11 @@ class BackgroundCall(QObject):
         # Direct: quit() is thread-safe, and a queued quit would make wait() on
         # the main thread block until its timeout.
         self._worker.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
-        self._worker.finished.connect(self._worker.deleteLater)
+        # No ``finished -> worker.deleteLater``: the worker's destructor would run in
+        # the worker thread and, inside Qt's signal-slot lock, wait for the GIL while
+        # the main thread holds the GIL and waits for that lock (a deadlock seen in
+        # the GUI tests).  The worker is released on the main thread once the thread
+        # has ended (``_on_thread_finished``).
         self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> BackgroundCall:
@@ -92,5 +96,6 @@ class BackgroundCall(QObject):
     @Slot()
     def _on_thread_finished(self) -> None:
         self._thread_done = True
+        self._worker = None  # type: ignore[assignment]  # deleted here, on the main thread
         self.finished.emit()
         self._thread.deleteLater()
