@@ -9,6 +9,8 @@ told in one line with the Connections dialog on offer, never a traceback.
 from __future__ import annotations
 
 import sys
+import traceback
+from types import TracebackType
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -49,8 +51,21 @@ def start_main_window(db_url: str | None = None) -> MainWindow:
     return window
 
 
+def show_unexpected_error(
+    kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    """Last resort for an exception escaping a slot: the traceback goes to stderr,
+    the operator gets one readable line (never a traceback dialog)."""
+    traceback.print_exception(kind, exc, tb, file=sys.stderr)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{kind.__name__}: {first}" if first else kind.__name__
+    parent = QApplication.activeWindow()
+    QMessageBox.warning(parent, "bulkprofiles", f"Something went wrong: {text}")
+
+
 def run_app(db_url: str | None = None) -> int:
     app = make_application()
+    sys.excepthook = show_unexpected_error
     window = start_main_window(db_url)
     code = app.exec()
     window.shutdown()

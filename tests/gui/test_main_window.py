@@ -19,7 +19,7 @@ from bulkprofiles_gui.core import demo
 from bulkprofiles_gui.core.config import DEFAULT_CONNECTION, Settings, config_dir, settings_path
 from bulkprofiles_gui.core.store import Store, open_store
 from bulkprofiles_gui.gui import connections
-from bulkprofiles_gui.gui.app import start_main_window
+from bulkprofiles_gui.gui.app import show_unexpected_error, start_main_window
 from bulkprofiles_gui.gui.connections import ConnectionsDialog
 from bulkprofiles_gui.gui.main_window import MainWindow, View
 from bulkprofiles_gui.gui.ui_settings import ui_settings
@@ -82,6 +82,11 @@ def test_menu_and_side_navigation_show_the_three_views(qtbot: Any, window: MainW
         for i in range(window.segments_view.table.topLevelItemCount())
     }
     assert "Berlin customers" in names
+    databases = {
+        window.segments_view.table.topLevelItem(i).text(1)
+        for i in range(window.segments_view.table.topLevelItemCount())
+    }
+    assert databases == {f"{DEMO}  [DEMO]"}  # demo data is labelled here too
 
 
 def test_toolbar_update_opens_the_wizard_on_the_selected_database(
@@ -277,3 +282,16 @@ def test_the_qthread_guard_sees_a_thread_left_running(
     release.set()
     wait_for_calls(started_calls)
     assert still_running(started_calls) == []
+
+
+def test_an_unexpected_error_is_one_readable_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a, **k: shown.append(text))
+    try:
+        raise RuntimeError("the printer is on fire\nsecond line")
+    except RuntimeError as exc:
+        show_unexpected_error(RuntimeError, exc, exc.__traceback__)
+    assert shown == ["Something went wrong: RuntimeError: the printer is on fire"]
+    assert "Traceback" in capsys.readouterr().err  # the details go to stderr only

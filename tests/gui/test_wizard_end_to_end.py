@@ -518,6 +518,7 @@ def test_dry_run_shows_counts_and_changes_nothing(
         before = conn.execute(
             select(func.count()).select_from(p).where(p.c.global_status == "unsubscribed")
         ).scalar_one()
+    qtbot.waitUntil(review.dry_run_button.isEnabled)
     click(qtbot, review.dry_run_button)
     qtbot.waitUntil(lambda: review.dry_run_summary is not None, timeout=30_000)
     summary = review.dry_run_summary

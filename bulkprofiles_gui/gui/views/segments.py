@@ -17,10 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.catalog import list_databases
+from ...core.catalog import DatabaseRow, list_databases
 from ...core.store import Store
 from ..resources import icon
 from .base import StoreView, make_table, operator_message, top_items
+from .databases import DEMO_BADGE
 
 ALL_DATABASES = "All databases"
 
@@ -38,11 +39,11 @@ def count_conditions(rules: Any) -> int:
     return total
 
 
-def _list(store: Store) -> tuple[list[Any], list[str]]:
+def _list(store: Store) -> tuple[list[Any], list[DatabaseRow]]:
     from ...core import segments
 
     with store.begin() as conn:
-        databases = [d.name for d in list_databases(store, conn)]
+        databases = list_databases(store, conn)
     return list(segments.list_segments(store)), databases
 
 
@@ -60,6 +61,7 @@ class SegmentsView(StoreView):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Segments", parent)
         self.segments: list[Any] = []
+        self.demo_databases: set[str] = set()
         self.database_filter = QComboBox()
         self.database_filter.setMinimumContentsLength(20)
         self.database_filter.addItem(ALL_DATABASES)
@@ -99,11 +101,12 @@ class SegmentsView(StoreView):
     def _on_loaded(self, result: Any) -> None:
         segments, databases = result
         self.segments = list(segments)
+        self.demo_databases = {d.name for d in databases if d.is_demo}
         current = self.database_filter.currentText()
         self.database_filter.blockSignals(True)
         self.database_filter.clear()
         self.database_filter.addItem(ALL_DATABASES)
-        self.database_filter.addItems(databases)
+        self.database_filter.addItems([d.name for d in databases])
         index = self.database_filter.findText(current)
         self.database_filter.setCurrentIndex(max(index, 0))
         self.database_filter.blockSignals(False)
@@ -121,7 +124,8 @@ class SegmentsView(StoreView):
             item = QTreeWidgetItem(
                 [
                     seg.name,
-                    seg.database_name,
+                    seg.database_name
+                    + (f"  [{DEMO_BADGE}]" if seg.database_name in self.demo_databases else ""),
                     str(count_conditions(seg.rules)),
                     _fmt_range(seg.range_from, seg.range_to),
                     f"{seg.limit:,}" if seg.limit else "none",

@@ -293,6 +293,7 @@ class ReviewPage(QWizardPage):
         self._show_rules(self.job(), facts.field_labels)
         word = "will be deleted" if "delete" in facts.action_label.lower() else "are selected"
         self.count_label.setText(f"{facts.selected:,} profiles {word}")
+        self._set_busy(False)  # the dry run is possible from now on
         self.completeChanged.emit()
 
     @Slot(object)
