@@ -33,7 +33,7 @@ from ..core.config import Settings
 from ..core.jobfile import Job, JobFileError
 from ..core.store import Store, open_store, redact_url
 from .connections import ConnectionsDialog
-from .resources import icon
+from .resources import icon, nav_icon
 from .ui_settings import ui_settings
 from .views.base import StoreView, operator_message
 from .views.databases import DatabasesView
@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         self.nav.setSpacing(2)
         self.stack = QStackedWidget()
         for view, widget in self.views.items():
-            item = QListWidgetItem(icon(VIEW_ICONS[view]), VIEW_TITLES[view])
+            item = QListWidgetItem(nav_icon(VIEW_ICONS[view]), VIEW_TITLES[view])
             item.setSizeHint(QSize(170, 40))
             self.nav.addItem(item)
             self.stack.addWidget(widget)

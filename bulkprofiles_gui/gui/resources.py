@@ -38,14 +38,20 @@ SELECTED_ICON_COLOR = "#ffffff"
 
 @cache
 def icon(name: str) -> QIcon:
-    """The icon ``resources/icons/<name>.svg`` (an empty icon when it is missing),
-    drawn white where its item is selected (the side navigation)."""
+    """The icon ``resources/icons/<name>.svg`` (an empty icon when it is missing)."""
+    path = resource_path("icons", f"{name}.svg")
+    return QIcon(str(path)) if path.exists() else QIcon()
+
+
+@cache
+def nav_icon(name: str) -> QIcon:
+    """``icon(name)`` drawn white on a selected row (the dark side navigation)."""
     path = resource_path("icons", f"{name}.svg")
     if not path.exists():
         return QIcon()
     svg = path.read_text(encoding="utf-8")
     if ICON_COLOR not in svg:
-        return QIcon(str(path))
+        return icon(name)
     result = QIcon()
     for mode, text in (
         (QIcon.Mode.Normal, svg),
@@ -55,7 +61,7 @@ def icon(name: str) -> QIcon:
             pixmap = QPixmap()
             if pixmap.loadFromData(_sized(text, size).encode(), "SVG"):
                 result.addPixmap(pixmap, mode)
-    return result if not result.isNull() else QIcon(str(path))
+    return result if not result.isNull() else icon(name)
 
 
 #: Sizes the icons are drawn at (menus, toolbars, the side navigation; HiDPI).
