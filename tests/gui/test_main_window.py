@@ -273,7 +273,7 @@ def test_keyboard_shortcuts_and_mnemonics(window: MainWindow) -> None:
 def test_the_qthread_guard_sees_a_thread_left_running(
     qtbot: Any, started_calls: list[BackgroundCall]
 ) -> None:
-    from conftest import still_running, wait_for_calls  # tests/gui/conftest.py
+    from .conftest import still_running, wait_for_calls
 
     release = threading.Event()
     call = BackgroundCall(lambda: release.wait(10)).start()
