@@ -226,7 +226,12 @@ class MainWindow(QMainWindow):
 
     # -- store -------------------------------------------------------------------
     def connect_store(self, url: str, name: str | None = None, *, make_demo: bool = False) -> None:
-        """Open the store at ``url`` in the background and switch to it."""
+        """Open the store at ``url`` in the background and switch to it.
+
+        An open wizard works on the current store: it is closed first (and a
+        running job keeps the store until the operator has cancelled it)."""
+        if self.wizard is not None and self.wizard.isVisible() and not self.wizard.close():
+            return
         if self._open_call is not None and self._open_call.is_running():
             self._open_call.discard()
         self.store_label.setText(f"Connecting to {redact_url(url)}…")

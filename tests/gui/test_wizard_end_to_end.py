@@ -588,3 +588,23 @@ def test_a_wizard_run_leaves_a_completed_task(
         row = conn.execute(select(m.Task.__table__).where(m.Task.id == task_id)).one()
     assert row.status == "completed"
     assert row.finished_at is not None
+
+
+def test_closing_the_main_window_during_a_run_asks_once_and_cancels(
+    qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window.settings.batch_size = 10
+    _slow_down(monkeypatch, "global_unsubscribe", 0.05)
+    wizard = _to_review(qtbot, window, "global_unsubscribe", {"type": "global_unsubscribe"})
+    go_next(qtbot, wizard)
+    qtbot.waitUntil(lambda: wizard.run_page.progress_bar.value() > 0, timeout=30_000)
+    asked: list[str] = []
+    wizard.ask_cancel_running_job = lambda: asked.append("no") is None and False
+    window.close()
+    assert asked == ["no"]
+    assert window.isVisible() and wizard.isVisible()  # the operator said no: nothing closes
+    wizard.ask_cancel_running_job = lambda: asked.append("yes") is None
+    window.close()
+    assert asked == ["no", "yes"]
+    assert not window.isVisible()
+    assert not wizard.run_page.thread_running()

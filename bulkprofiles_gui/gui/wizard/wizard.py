@@ -12,7 +12,6 @@ from enum import IntEnum
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Signal
-from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
 from ...core.jobfile import Job
@@ -171,6 +170,7 @@ class UpdateWizard(QWizard):
         return answer == QMessageBox.StandardButton.Yes
 
     def reject(self) -> None:
+        """Cancel, Esc and the window's close button all come here (QDialog)."""
         if self.run_page.is_running():
             if not self.ask_cancel_running_job():
                 return
@@ -182,12 +182,6 @@ class UpdateWizard(QWizard):
     def accept(self) -> None:
         self._remember()
         super().accept()
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        if self.run_page.is_running() and not self.ask_cancel_running_job():
-            event.ignore()
-            return
-        super().closeEvent(event)
 
     def _remember(self) -> None:
         ui_settings().setValue("wizard/geometry", self.saveGeometry())
