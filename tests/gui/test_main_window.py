@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import keyring
 import pytest
 from PySide6.QtCore import QByteArray, QRect
 from PySide6.QtWidgets import QMessageBox
@@ -295,3 +296,25 @@ def test_an_unexpected_error_is_one_readable_line(
         show_unexpected_error(RuntimeError, exc, exc.__traceback__)
     assert shown == ["Something went wrong: RuntimeError: the printer is on fire"]
     assert "Traceback" in capsys.readouterr().err  # the details go to stderr only
+
+
+def test_without_a_system_keyring_the_password_is_kept_for_the_session_only(
+    qtbot: Any, window: MainWindow
+) -> None:
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    keyring.set_keyring(NoKeyring())  # the memory_keyring fixture restores the real one
+    dialog = window.show_connections()
+    dialog.new_button.click()
+    dialog.name_edit.setText("Laptop PG")
+    dialog.url_edit.setText("postgresql+psycopg://me@localhost:5432/shop")
+    dialog.password_edit.setText("hunter2")
+    dialog.save_button.click()
+    assert dialog.status_label.text().startswith("No system keyring")
+    assert "session only" in dialog.status_label.text()
+    assert "hunter2" not in settings_path().read_text(encoding="utf-8")
+    assert connections.connection_url(window.settings, "Laptop PG").endswith(
+        "me:hunter2@localhost:5432/shop"
+    )
+    dialog.reject()
+    connections.delete_password("Laptop PG")  # forget the session's copy
