@@ -31,7 +31,8 @@ def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     monkeypatch.delenv("BULKPROFILES_DB_URL", raising=False)
 
 
-def _pg_database_url() -> Iterator[str]:
+def pg_database_url() -> Iterator[str]:
+    """Yields the URL of a new database on the test server, dropped afterwards."""
     if not PG_URL:
         if os.environ.get("CI"):
             pytest.fail("CI must run the store tests on PostgreSQL: BULKPROFILES_TEST_PG_URL unset")
@@ -54,7 +55,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.sqlite3'}"
     else:
-        yield from _pg_database_url()
+        yield from pg_database_url()
 
 
 @pytest.fixture

@@ -96,9 +96,9 @@ def second_store(store: Store, tmp_path: Path) -> Iterator[Store]:
         yield other
         other.close()
     else:
-        from conftest import _pg_database_url
+        from conftest import pg_database_url
 
-        urls = _pg_database_url()
+        urls = pg_database_url()
         url = next(urls)
         other = open_store(url, create=True)
         try:

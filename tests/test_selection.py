@@ -8,13 +8,12 @@ every expected answer below can be checked by reading the table.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from conftest import pg_database_url
+from sqlalchemy import insert, select
 
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.fields import FieldType
@@ -281,21 +280,8 @@ def population(
         url = f"sqlite:///{tmp_path_factory.mktemp('sel') / 'store.sqlite3'}"
         yield from _open_and_build(url)
         return
-    pg_url = os.environ.get("BULKPROFILES_TEST_PG_URL")
-    if not pg_url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the store tests on PostgreSQL")
-        pytest.skip("no PostgreSQL server (BULKPROFILES_TEST_PG_URL unset)")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield from _open_and_build(pg_url.rsplit("/", 1)[0] + f"/{name}")
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    for url in pg_database_url():
+        yield from _open_and_build(url)
 
 
 def _open_and_build(url: str) -> Iterator[Population]:

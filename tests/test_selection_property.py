@@ -11,17 +11,16 @@ date-time field is the whole day, ``not`` is the exact complement.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import pg_database_url
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.fields import STATUSES, FieldType
@@ -73,28 +72,19 @@ class World:
 def store_for_world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Store]:
-    """A store on SQLite, and on PostgreSQL when a server is configured (else skipped)."""
+    """A store on SQLite and on the PostgreSQL test server."""
     if request.param == "sqlite":
         path: Path = tmp_path_factory.mktemp("prop") / "store.sqlite3"
         store = open_store(f"sqlite:///{path}", create=True)
         yield store
         store.close()
         return
-    pg_url = os.environ.get("BULKPROFILES_TEST_PG_URL")
-    if not pg_url:
-        pytest.skip("PostgreSQL is optional for the property test")
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    store = open_store(pg_url.rsplit("/", 1)[0] + f"/{name}", create=True)
-    try:
-        yield store
-    finally:
-        store.close()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    for url in pg_database_url():
+        store = open_store(url, create=True)
+        try:
+            yield store
+        finally:
+            store.close()
 
 
 @pytest.fixture(scope="module")
