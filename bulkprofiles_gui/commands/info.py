@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from ..cli import command, print_json, store_from_args
+from ..core import catalog, segments
 from ..core import models as m
 from ..core.store import Store
 
@@ -27,21 +28,18 @@ def store_summary(store: Store, database: str | None = None) -> dict[str, Any]:
     """Everything ``info`` shows, as plain data (the ``--json`` output).
 
     With ``database``, only that profile database is described (StoreError,
-    naming the known ones, if there is none of that name).
+    naming the known ones, if there is none of that name).  The look-ups are
+    the GUI's (``core.catalog``, ``core.segments``).
     """
     with store.begin() as conn:
+        databases = catalog.list_databases(store, conn)
         if database is not None:
-            ids = [store.database_id(conn, database)]
-        else:
-            ids = list(
-                conn.execute(
-                    select(m.ProfileDatabase.id).order_by(m.ProfileDatabase.name)
-                ).scalars()
-            )
+            wanted = store.database_id(conn, database)
+            databases = [db for db in databases if db.id == wanted]
         return {
             "store": store.display_url,
-            "databases": [_database(store, conn, db_id) for db_id in ids],
-            "resources": _resources(conn),
+            "databases": [_database(store, conn, db) for db in databases],
+            "resources": _resources(store, conn),
             "counts": {
                 name: conn.execute(select(func.count()).select_from(model)).scalar_one()
                 for name, model in COUNTED
@@ -49,27 +47,12 @@ def store_summary(store: Store, database: str | None = None) -> dict[str, Any]:
         }
 
 
-def _database(store: Store, conn: Connection, db_id: int) -> dict[str, Any]:
-    row = (
-        conn.execute(select(m.ProfileDatabase).where(m.ProfileDatabase.id == db_id)).one()._mapping
-    )
-    profiles = conn.execute(
-        select(func.count()).select_from(m.Profile).where(m.Profile.database_id == db_id)
-    ).scalar_one()
-    resources = conn.execute(
-        select(m.Resource.name)
-        .join(m.ResourceDatabase, m.ResourceDatabase.resource_id == m.Resource.id)
-        .where(m.ResourceDatabase.database_id == db_id)
-        .order_by(m.Resource.name)
-    ).scalars()
-    segments = conn.execute(
-        select(m.Segment.name).where(m.Segment.database_id == db_id).order_by(m.Segment.name)
-    ).scalars()
+def _database(store: Store, conn: Connection, db: catalog.DatabaseRow) -> dict[str, Any]:
     return {
-        "name": row["name"],
-        "demo": bool(row["is_demo"]),
-        "description": row["description"],
-        "profiles": profiles,
+        "name": db.name,
+        "demo": db.is_demo,
+        "description": db.description,
+        "profiles": db.profiles,
         "fields": [
             {
                 "key": f.key,
@@ -79,57 +62,37 @@ def _database(store: Store, conn: Connection, db_id: int) -> dict[str, Any]:
                 "editable": f.editable,
                 **({"options": list(f.options)} if f.options else {}),
             }
-            for f in store.fields(conn, db_id)
+            for f in store.fields(conn, db.id)
         ],
-        "resources": list(resources),
-        "segments": list(segments),
-        "programs": _programs(conn, db_id),
+        "resources": list(db.resources),
+        "segments": [s.name for s in segments.list_segments(store, conn, db.id)],
+        "programs": [
+            {
+                "name": p.name,
+                "codes": p.free + p.attached + p.activated,
+                "free": p.free,
+                "attached": p.attached,
+                "activated": p.activated,
+            }
+            for p in catalog.loyalty_programs(store, conn, db.id)
+        ],
     }
 
 
-def _programs(conn: Connection, db_id: int) -> list[dict[str, Any]]:
-    """Loyalty programs of the database with their pool by code status."""
-    lp, code = m.LoyaltyProgram, m.PromoCode
-    programs: dict[str, dict[str, Any]] = {}
-    for name, status, count in conn.execute(
-        select(lp.name, code.status, func.count(code.id))
-        .outerjoin(code, code.program_id == lp.id)
-        .where(lp.database_id == db_id)
-        .group_by(lp.name, code.status)
-        .order_by(lp.name)
-    ):
-        entry = programs.setdefault(
-            name, {"name": name, "codes": 0, "free": 0, "attached": 0, "activated": 0}
-        )
-        if status is not None:
-            entry[status] = entry.get(status, 0) + count
-            entry["codes"] += count
-    return list(programs.values())
-
-
-def _resources(conn: Connection) -> list[dict[str, Any]]:
-    channels: dict[int, list[str]] = {}
-    for res_id, channel in conn.execute(
-        select(m.ResourceChannel.resource_id, m.ResourceChannel.channel).order_by(
-            m.ResourceChannel.channel
-        )
-    ):
-        channels.setdefault(res_id, []).append(channel)
-    subscriptions: dict[int, int] = {
-        res_id: count
-        for res_id, count in conn.execute(
+def _resources(store: Store, conn: Connection) -> list[dict[str, Any]]:
+    subscriptions = {
+        resource_id: count
+        for resource_id, count in conn.execute(
             select(m.Subscription.resource_id, func.count()).group_by(m.Subscription.resource_id)
         )
     }
     return [
         {
-            "name": name,
-            "channels": channels.get(res_id, []),
-            "subscriptions": subscriptions.get(res_id, 0),
+            "name": r.name,
+            "channels": list(r.channels),
+            "subscriptions": int(subscriptions.get(r.id, 0)),
         }
-        for res_id, name in conn.execute(
-            select(m.Resource.id, m.Resource.name).order_by(m.Resource.name)
-        )
+        for r in catalog.all_resources(store, conn)
     ]
 
 

@@ -24,6 +24,7 @@ class DatabaseRow:
     profiles: int
     fields: int
     resources: tuple[str, ...]
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,12 @@ def list_databases(store: Store, conn: Connection) -> list[DatabaseRow]:
     ):
         resources.setdefault(db_id, []).append(name)
     rows = conn.execute(
-        select(m.ProfileDatabase.id, m.ProfileDatabase.name, m.ProfileDatabase.is_demo).order_by(
-            m.ProfileDatabase.name
-        )
+        select(
+            m.ProfileDatabase.id,
+            m.ProfileDatabase.name,
+            m.ProfileDatabase.is_demo,
+            m.ProfileDatabase.description,
+        ).order_by(m.ProfileDatabase.name)
     ).all()
     return [
         DatabaseRow(
@@ -71,8 +75,9 @@ def list_databases(store: Store, conn: Connection) -> list[DatabaseRow]:
             profiles=int(counts.get(db_id, 0)),
             fields=int(field_counts.get(db_id, 0)),
             resources=tuple(resources.get(db_id, ())),
+            description=description or "",
         )
-        for db_id, name, is_demo in rows
+        for db_id, name, is_demo, description in rows
     ]
 
 
