@@ -136,7 +136,7 @@ def is_running_here(task_id: int) -> bool:
 
 
 @contextmanager
-def _active(task_id: int) -> Iterator[None]:
+def active_run(task_id: int) -> Iterator[None]:
     with _ACTIVE_LOCK:
         _ACTIVE.add(task_id)
     try:
@@ -301,7 +301,7 @@ def run_task(
 
     settings = settings or Settings.load()
     mark_interrupted(store)
-    with _active(task_id):
+    with active_run(task_id):
         run = _claim(store, task_id, settings)
         try:
             if run.summary.status == "freezing":

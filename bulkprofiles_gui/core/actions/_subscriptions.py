@@ -28,6 +28,7 @@ from sqlalchemy import (
     Connection,
     DateTime,
     Integer,
+    Select,
     String,
     and_,
     exists,
@@ -190,6 +191,45 @@ def write_subscriptions(
         rows,
         ~subscription_exists(target.resource_id, target.channel)(tp.profile_id),
     )
+    columns = ["profile_id", "resource_id", "channel", "contact", "status"]
+    conn.execute(insert(sub).from_select([*columns, "created_at", "updated_at"], missing))
+
+
+def write_subscriptions_for(
+    conn: Connection,
+    ctx: ActionContext,
+    target: Target,
+    profile_ids: Select[Any],
+    contact_for: ContactFor,
+) -> None:
+    """Subscribe the profiles ``profile_ids`` selects (a one-column select) to
+    the target, like :func:`write_subscriptions` for rows that are not a
+    task's frozen selection (the CSV import)."""
+    sub = m.Subscription
+    conn.execute(
+        update(sub)
+        .where(
+            sub.resource_id == target.resource_id,
+            sub.channel == target.channel,
+            sub.profile_id.in_(profile_ids),
+        )
+        .values(
+            status=target.status,
+            contact=contact_for(sub.profile_id, sub.contact),
+            updated_at=ctx.now,
+        )
+    )
+    ids = profile_ids.subquery()
+    pid = next(iter(ids.c))
+    missing = select(
+        pid,
+        literal(target.resource_id, Integer),
+        literal(target.channel, String),
+        contact_for(pid, None),
+        literal(target.status, String),
+        literal(ctx.now, DateTime),
+        literal(ctx.now, DateTime),
+    ).where(~subscription_exists(target.resource_id, target.channel)(pid))
     columns = ["profile_id", "resource_id", "channel", "contact", "status"]
     conn.execute(insert(sub).from_select([*columns, "created_at", "updated_at"], missing))
 

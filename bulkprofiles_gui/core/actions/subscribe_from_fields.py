@@ -197,7 +197,7 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
     return Params(resource.name, target, contact)
 
 
-def _outcome(params: Params) -> Any:
+def outcome_of(params: Params) -> Any:
     """The outcome of a profile (module doc), from one look-up of its row and
     its existing subscription."""
     target, contact = params.target, params.contact
@@ -224,7 +224,7 @@ def _outcome(params: Params) -> Any:
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     target = params.target
-    classify(conn, batch, _outcome(params))
+    classify(conn, batch, outcome_of(params))
     if not ctx.dry_run:
         changed = m.TaskProfile.outcome == CHANGED
         subs.write_subscriptions(conn, ctx, target, batch, changed, params.contact.contact_for)

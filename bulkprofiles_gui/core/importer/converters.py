@@ -1,0 +1,162 @@
+"""Cell converters: the text of a CSV cell to the value stored for a field type.
+
+One converter is built per mapped column before the file is read, so the
+per-cell work is one call: strip, check, convert.  An empty cell is ``None``
+(the import then keeps or clears the value, as the operator chose).  A bad
+value raises :class:`~bulkprofiles_gui.core.fields.FieldValueError` whose
+text is the reject reason.  The rules are those of
+:func:`bulkprofiles_gui.core.fields.coerce_value` (the update actions' own
+checks), plus column lengths and 64-bit integers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ..fields import EMAIL_RE, PHONE_RE, FieldType, FieldValueError, coerce_value
+
+Converter = Callable[[str], Any]
+LIST_SEPARATOR = ";"
+INT64 = (-(2**63), 2**63 - 1)
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0"})
+#: Characters dropped from a phone before it is checked (``+49 (170) 123-45``).
+_PHONE_NOISE = str.maketrans("", "", " -().\u00a0")
+
+
+def _text(length: int | None) -> Converter:
+    def convert(cell: str) -> str | None:
+        value = cell.strip()
+        if not value:
+            return None
+        if length is not None and len(value) > length:
+            raise FieldValueError(f"longer than {length} characters")
+        return value
+
+    return convert
+
+
+def _email(length: int | None) -> Converter:
+    def convert(cell: str) -> str | None:
+        value = cell.strip()
+        if not value:
+            return None
+        if not EMAIL_RE.match(value):
+            raise FieldValueError("not an email address")
+        if length is not None and len(value) > length:
+            raise FieldValueError(f"longer than {length} characters")
+        return value
+
+    return convert
+
+
+def _integer(cell: str) -> int | None:
+    value = cell.strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise FieldValueError("not a whole number") from None
+    if not INT64[0] <= number <= INT64[1]:
+        raise FieldValueError("whole number out of range (64-bit)")
+    return number
+
+
+def _float(cell: str) -> float | None:
+    value = cell.strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise FieldValueError("not a number") from None
+    if not math.isfinite(number):
+        raise FieldValueError("not a finite number")
+    return number
+
+
+def _boolean(cell: str) -> bool | None:
+    value = cell.strip().lower()
+    if not value:
+        return None
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise FieldValueError("not true or false (true/false, yes/no, 1/0)")
+
+
+def _by_coerce(ftype: FieldType, options: tuple[str, ...] = ()) -> Converter:
+    def convert(cell: str) -> Any:
+        value = cell.strip()
+        if not value:
+            return None
+        try:
+            return coerce_value(ftype, value, options)
+        except FieldValueError as exc:
+            raise FieldValueError(_reason(exc, value)) from None
+
+    return convert
+
+
+def _reason(exc: FieldValueError, value: str) -> str:
+    """coerce_value's message without the repeated value (the reject names it)."""
+    text = str(exc)
+    quoted = repr(value)
+    return text[len(quoted) :].strip() if text.startswith(quoted) else text
+
+
+def _ip(cell: str) -> str | None:
+    value = cell.strip()
+    if not value:
+        return None
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise FieldValueError("not an IP address") from None
+
+
+def _items(cell: str) -> list[str]:
+    seen = dict.fromkeys(i.strip() for i in cell.split(LIST_SEPARATOR))
+    seen.pop("", None)
+    return list(seen)
+
+
+def _phones(cell: str) -> list[str]:
+    phones = list(dict.fromkeys(p.translate(_PHONE_NOISE) for p in _items(cell)))
+    for phone in phones:
+        if not PHONE_RE.match(phone):
+            raise FieldValueError(f"{phone!r} is not a phone number (expected +<7-15 digits>)")
+    return phones
+
+
+def _tags(cell: str) -> list[str]:
+    tags = _items(cell)
+    for tag in tags:
+        if len(tag) > 255:
+            raise FieldValueError("a tag is longer than 255 characters")
+    return tags
+
+
+def converter_for(ftype: FieldType, options: tuple[str, ...], length: int | None) -> Converter:
+    """The converter of a column mapped to a field of type ``ftype``; list types
+    return a list (empty for an empty cell)."""
+    if ftype is FieldType.PHONES:
+        return _phones
+    if ftype is FieldType.TAGS:
+        return _tags
+    simple: dict[FieldType, Converter] = {
+        FieldType.INTEGER: _integer,
+        FieldType.FLOAT: _float,
+        FieldType.BOOLEAN: _boolean,
+        FieldType.IP: _ip,
+        FieldType.STRING: _text(length),
+        FieldType.EMAIL: _email(length),
+    }
+    if ftype in simple:
+        return simple[ftype]
+    return _by_coerce(ftype, options)

@@ -1,0 +1,868 @@
+"""Running an import as a task: read and check the file, then merge it in batches.
+
+1. :func:`prepare_import` checks everything (file, header, mapping, match key,
+   subscription) and, in one transaction, creates the custom fields "create
+   fields" asks for (not in a dry run), the staging tables and the task
+   (``queued``); on any error nothing is written.
+2. :func:`run_import_task` claims the task and
+   - *stages* the file: records are read in chunks of :data:`STAGE_CHUNK`,
+     every cell is converted by its field type (a row with one bad cell is
+     rejected whole, with line, column, value and reason), and each chunk is
+     committed with its rejects (so a resume continues after the last
+     committed chunk); memory stays flat whatever the file's size;
+   - marks repeated match keys (the later row wins, or all are rejected),
+     sets the task's total and ``started_at`` (the selection is "frozen");
+   - *merges* rows ``[lo, hi)`` per transaction: look up the matching
+     profile (one indexed look-up per row, set-based), classify (added,
+     updated, not found, already exists, ambiguous), then insert and update
+     ``profiles``, replace list items, subscribe, record trigger events and
+     ``task_profiles``, and advance the task's counters;
+   - writes the rejects CSV and, once completed, drops the staging tables.
+
+Cancel is polled between chunks and batches; an interrupted or cancelled
+import resumes where its last committed chunk or batch ended, after checking
+that the file's size and modification time are unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Index,
+    and_,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
+
+from .. import models as m
+from ..actions import _subscriptions as subs
+from ..actions import subscribe_from_fields
+from ..actions.base import ActionContext, insert_trigger_events
+from ..config import Settings
+from ..jobs import STARTABLE, TaskError, TaskSummary, active_run, current_operator, runner_id
+from ..progress import JobState
+from ..store import Store
+from . import stage as st
+from .csvfile import CsvReader, ImportFileError, Record, has_undecodable
+from .plan import ColumnPlan, ImportPlan, file_stamp, plan_import, spec_with_plan
+from .spec import IMPORT_TYPE, ImportSpec
+
+STAGE_CHUNK = 10_000
+MERGE_BATCH = 20_000
+ADDED = "added"
+UPDATED = "updated"
+#: Outcomes of rows that were not imported, with the words of the rejects file.
+NOT_IMPORTED = {
+    "rejected": "invalid value",
+    "duplicate_in_file": "the same match key appears on another line of the file",
+    "not_found": "no profile matches (mode: update existing only)",
+    "already_exists": "a profile already matches (mode: add new only)",
+    "ambiguous_match": "matches more than one profile",
+    "no_match_key": "the match key is empty (mode: update existing only)",
+}
+SUBSCRIPTION_OUTCOMES = ("changed", "unchanged", "no_contact", "invalid_contact", "unsafe_status")
+
+
+@dataclass
+class ImportSummary:
+    """What an import did (or, in a dry run, would do)."""
+
+    task_id: int
+    status: str
+    dry_run: bool
+    rows: int = 0
+    processed: int = 0
+    added: int = 0
+    updated: int = 0
+    not_imported: dict[str, int] = field(default_factory=dict)
+    subscriptions: dict[str, int] = field(default_factory=dict)
+    trigger_events: int = 0
+    new_fields: list[str] = field(default_factory=list)
+    rejects_file: str | None = None
+    error: str | None = None
+
+    @property
+    def not_imported_total(self) -> int:
+        return sum(self.not_imported.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "processed": self.processed,
+            "added": self.added,
+            "updated": self.updated,
+            "not_imported": dict(self.not_imported),
+            "subscriptions": dict(self.subscriptions),
+            "trigger_events": self.trigger_events,
+            "new_fields": list(self.new_fields),
+            "rejects_file": self.rejects_file,
+            "error": self.error,
+        }
+
+
+# -- preparing ---------------------------------------------------------------------
+def prepare_import(
+    store: Store,
+    spec: ImportSpec,
+    *,
+    dry_run: bool = False,
+    operator: str | None = None,
+    settings: Settings | None = None,
+) -> int:
+    """Check the import and insert its task (``queued``); returns the task id.
+
+    Raises ImportFileError (and StoreError / ActionError) with one line;
+    nothing is written then."""
+    settings = settings or Settings.load()
+    try:
+        with store.begin() as conn:
+            plan = plan_import(store, conn, spec)
+            _check_subscription(store, conn, plan, settings)
+            job = spec_with_plan(plan)
+            if not dry_run:
+                created = _create_fields(store, conn, plan)
+                job["mapping"].update(created)
+                job["new_fields"] = {}
+                plan = plan_import(store, conn, ImportSpec.from_dict(job))
+            _ensure_match_index(store, conn, plan)
+            task_id = _insert_task(conn, plan, job, dry_run, operator)
+            st.create(conn, st.stage_tables(task_id, plan))
+            return task_id
+    except BaseException:
+        store.refresh_schema()  # forget columns of fields whose creation rolled back
+        raise
+
+
+def _create_fields(store: Store, conn: Connection, plan: ImportPlan) -> dict[str, str]:
+    created: dict[str, str] = {}
+    for c in plan.new_fields:
+        store.add_custom_field(conn, plan.database_id, c.field.key, c.field.label, c.field.type)
+        created[c.name] = c.field.key
+    return created
+
+
+def _ensure_match_index(store: Store, conn: Connection, plan: ImportPlan) -> None:
+    """Matching by a custom field looks it up once per row: give it an index."""
+    info = plan.match.field
+    if info.is_system or info.column_name is None:
+        return
+    name = f"ix_profiles_database_{info.column_name}"
+    Index(name, store.profiles.c.database_id, store.profiles.c[info.column_name]).create(
+        conn, checkfirst=True
+    )
+
+
+def _check_subscription(
+    store: Store, conn: Connection, plan: ImportPlan, settings: Settings
+) -> None:
+    if plan.spec.subscribe is not None:
+        ctx = _context(store, plan.database_id, settings, 0, dry_run=True)
+        subscribe_from_fields.parse(conn, ctx, plan.spec.subscribe.action())
+
+
+def _insert_task(
+    conn: Connection, plan: ImportPlan, job: dict[str, Any], dry_run: bool, operator: str | None
+) -> int:
+    return int(
+        conn.execute(
+            insert(m.Task)
+            .values(
+                action_type=IMPORT_TYPE,
+                database_id=plan.database_id,
+                database_name=plan.spec.database,
+                job=job,
+                operator=operator or current_operator(),
+                status="queued",
+                dry_run=dry_run,
+                skipped={},
+                created_at=m.utcnow(),
+            )
+            .returning(m.Task.id)
+        ).scalar_one()
+    )
+
+
+def _context(
+    store: Store,
+    database_id: int,
+    settings: Settings,
+    task_id: int,
+    *,
+    dry_run: bool,
+    skip_triggers: bool = False,
+    now: dt.datetime | None = None,
+) -> ActionContext:
+    return ActionContext(
+        store=store,
+        database_id=database_id,
+        settings=settings,
+        now=now or m.utcnow(),
+        task_id=task_id,
+        dry_run=dry_run,
+        skip_triggers=skip_triggers,
+    )
+
+
+# -- running -------------------------------------------------------------------------
+@dataclass
+class _Import:
+    """What one run of an import task keeps between chunks and batches."""
+
+    task_id: int
+    plan: ImportPlan
+    tables: st.StageTables
+    ctx: ActionContext
+    summary: TaskSummary
+    subscribe: Any = None  # subscribe_from_fields.Params
+    sub_counts: dict[str, int] = field(default_factory=dict)
+
+
+def run_import(
+    store: Store,
+    spec: ImportSpec,
+    state: JobState,
+    *,
+    dry_run: bool = False,
+    operator: str | None = None,
+    settings: Settings | None = None,
+) -> ImportSummary:
+    """:func:`prepare_import` then :func:`run_import_task`."""
+    settings = settings or Settings.load()
+    task_id = prepare_import(store, spec, dry_run=dry_run, operator=operator, settings=settings)
+    run_import_task(store, task_id, state, settings=settings)
+    return import_summary(store, task_id)
+
+
+def run_import_task(
+    store: Store, task_id: int, state: JobState, *, settings: Settings | None = None
+) -> TaskSummary:
+    """Run (or resume) an import task to its end, cancel or failure (module doc).
+
+    TaskError if it cannot start (unknown, completed, running elsewhere, file
+    changed).  Errors while running end the task ``failed`` with one line."""
+    from ..tasks import mark_interrupted
+
+    settings = settings or Settings.load()
+    mark_interrupted(store)
+    with active_run(task_id):
+        run = _claim(store, task_id, settings)
+        try:
+            if run.summary.status == "staging":
+                _stage_file(store, run, state)
+                if state.is_cancelled():
+                    _finish(store, run, "cancelled", None)
+                    return run.summary
+                _freeze(store, run)
+            _merge(store, run, state)
+        except KeyboardInterrupt:
+            _finish(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
+            raise
+        except ImportFileError as exc:
+            _finish(store, run, "failed", str(exc))
+        except Exception as exc:
+            _finish(store, run, "failed", _error_text(exc))
+        return run.summary
+
+
+def _error_text(exc: BaseException) -> str:
+    import traceback
+
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    detail = "".join(traceback.format_exception(exc))
+    return f"{type(exc).__name__}: {first}\n\n{detail}"
+
+
+def _claim(store: Store, task_id: int, settings: Settings) -> _Import:
+    now = m.utcnow()
+    with store.begin() as conn:
+        row = conn.execute(select(m.Task.__table__).where(m.Task.id == task_id)).first()
+        if row is None or row.action_type != IMPORT_TYPE:
+            raise TaskError(f"no import task with id {task_id}")
+        if row.status not in STARTABLE:
+            why = "it is running" if row.status == "running" else f"it is {row.status}"
+            raise TaskError(f"task {task_id} cannot be started: {why}")
+        if row.database_id is None:
+            raise TaskError(f"task {task_id}: its profile database no longer exists")
+        spec = ImportSpec.from_dict(row.job)
+        if (spec.file_size, spec.file_mtime_ns) != _stamp_or_none(spec.file):
+            raise TaskError(
+                f"task {task_id}: {spec.file} changed or is gone since the import started; "
+                "start a new import"
+            )
+        store.refresh_schema()
+        plan = plan_import(store, conn, spec)
+        claimed = conn.execute(
+            update(m.Task)
+            .where(m.Task.id == task_id, m.Task.status == row.status)
+            .values(status="running", runner=runner_id(), heartbeat_at=now, finished_at=None)
+        ).rowcount
+        if claimed != 1:
+            raise TaskError(f"task {task_id} was started by another process")
+        ctx = _context(
+            store,
+            row.database_id,
+            settings,
+            task_id,
+            dry_run=row.dry_run,
+            skip_triggers=spec.skip_triggers,
+            now=row.started_at or now,
+        )
+        summary = TaskSummary(
+            task_id=task_id,
+            status="running" if row.started_at is not None else "staging",
+            selected=row.selected,
+            processed=row.processed,
+            changed=row.changed,
+            skipped={str(k): int(v) for k, v in (row.skipped or {}).items()},
+            trigger_events=row.trigger_events,
+            dry_run=row.dry_run,
+        )
+        run = _Import(task_id, plan, st.stage_tables(task_id, plan), ctx, summary)
+        if spec.subscribe is not None:
+            run.subscribe = subscribe_from_fields.parse(conn, ctx, spec.subscribe.action())
+    return run
+
+
+def _stamp_or_none(path: str) -> tuple[int, int] | None:
+    try:
+        return file_stamp(path)
+    except OSError:
+        return None
+
+
+# -- staging -------------------------------------------------------------------------
+def _staged_upto(conn: Connection, tables: st.StageTables) -> int:
+    """The index of the first record not yet staged (rows and rejects alike)."""
+    last = max(
+        conn.execute(select(func.coalesce(func.max(t.c.row), -1))).scalar_one()
+        for t in (tables.rows, tables.rejects)
+    )
+    return int(last) + 1
+
+
+def _count_lines(path: Path) -> int:
+    """Physical lines of the file (an estimate of its records, for progress)."""
+    n = 0
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            n += chunk.count(b"\n")
+    return n
+
+
+def _stage_file(store: Store, run: _Import, state: JobState) -> None:
+    plan = run.plan
+    with store.begin() as conn:
+        start = _staged_upto(conn, run.tables)
+    estimate = max(_count_lines(Path(plan.spec.file)) - 1, start)
+    state.report(start, estimate)
+    with CsvReader(plan.spec.file, plan.fmt) as reader:
+        chunk: list[Record] = []
+        done = start
+        for record in reader.records(start):
+            chunk.append(record)
+            if len(chunk) >= STAGE_CHUNK:
+                _stage_chunk(store, run, chunk)
+                done += len(chunk)
+                chunk = []
+                state.report(done, max(estimate, done))
+                if state.is_cancelled():
+                    return
+        _stage_chunk(store, run, chunk)
+        done += len(chunk)
+        state.report(done, done)
+
+
+def _stage_chunk(store: Store, run: _Import, records: list[Record]) -> None:
+    """Convert one chunk and commit its rows, items and rejects together."""
+    if not records:
+        return
+    plan = run.plan
+    rows, items, rejects = _convert(plan, records)
+    tables = run.tables
+    row_names = ["row", "line", *_stage_value_names(plan)]
+    with store.begin() as conn:
+        st.bulk_insert(conn, tables.rows, row_names, rows)
+        st.bulk_insert(conn, tables.items, ["row", "col", "value"], items)
+        st.bulk_insert(conn, tables.rejects, ["row", "line", "col", "value", "reason"], rejects)
+        conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(heartbeat_at=m.utcnow()))
+
+
+def _stage_value_names(plan: ImportPlan) -> list[str]:
+    names = [
+        st.given_column(c.index) if c.is_list else st.value_column(c.index) for c in plan.columns
+    ]
+    if plan.match.is_list:
+        names.append("phone_key")
+    return names
+
+
+REJECT_TEXT = 200
+
+
+def _convert(
+    plan: ImportPlan, records: list[Record]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Rows, list items and rejects of a chunk; a row with one bad cell is rejected whole."""
+    from ..fields import FieldValueError
+
+    width = len(plan.header)
+    columns = plan.columns
+    phone_match = plan.match.is_list
+    rows: list[tuple[Any, ...]] = []
+    items: list[tuple[Any, ...]] = []
+    rejects: list[tuple[Any, ...]] = []
+    for record in records:
+        cells = record.cells
+        if len(cells) != width:
+            reason = f"the row has {len(cells)} cells, the header {width}"
+            rejects.append((record.index, record.line, None, None, reason))
+            continue
+        if has_undecodable(cells):
+            reason = f"not {plan.fmt.encoding} text (choose the file's encoding)"
+            rejects.append((record.index, record.line, None, None, reason))
+            continue
+        values: list[Any] = [record.index, record.line]
+        row_items: list[tuple[Any, ...]] = []
+        bad: tuple[Any, ...] | None = None
+        first_phone: str | None = None
+        for c in columns:
+            cell = cells[c.index]
+            try:
+                value = c.convert(cell)
+            except FieldValueError as exc:
+                bad = (record.index, record.line, c.name, cell[:REJECT_TEXT], str(exc))
+                break
+            if c.is_list:
+                values.append(bool(value))
+                row_items.extend((record.index, c.index, v) for v in value)
+                if c is plan.match and value:
+                    first_phone = value[0]
+            else:
+                values.append(value)
+        if bad is not None:
+            rejects.append(bad)
+            continue
+        if phone_match:
+            values.append(first_phone)
+        rows.append(tuple(values))
+        items.extend(row_items)
+    return rows, items, rejects
+
+
+# -- freezing: duplicates and the total ------------------------------------------------
+def _freeze(store: Store, run: _Import) -> None:
+    """Index the match key, mark repeated keys, set the total: then the merge starts."""
+    plan, rows = run.plan, run.tables.rows
+    key = st.match_key(run.tables, plan)
+    with store.begin() as conn:
+        st.build_key_index(conn, run.tables)
+        other = rows.alias("other")
+        other_key = other.c[key.name]
+        if plan.spec.duplicates == "last":
+            clash = other.c.row > rows.c.row
+        else:
+            clash = other.c.row != rows.c.row
+        repeated = select(other.c.row).where(other_key == key, clash).exists()
+        duplicates = conn.execute(
+            update(rows).where(key.is_not(None), repeated).values(outcome="duplicate_in_file")
+        ).rowcount
+        total = _staged_upto(conn, run.tables)
+        rejected = conn.execute(select(func.count()).select_from(run.tables.rejects)).scalar_one()
+        skipped = {"rejected": int(rejected), "duplicate_in_file": int(duplicates)}
+        skipped = {k: v for k, v in skipped.items() if v}
+        conn.execute(
+            update(m.Task)
+            .where(m.Task.id == run.task_id)
+            .values(
+                selected=total, started_at=run.ctx.now, skipped=skipped, heartbeat_at=m.utcnow()
+            )
+        )
+    run.summary.selected = total
+    run.summary.skipped = skipped
+    run.summary.status = "running"
+
+
+# -- merging -------------------------------------------------------------------------
+def _merge(store: Store, run: _Import, state: JobState) -> None:
+    summary = run.summary
+    _report(state, summary)
+    with store.engine.connect() as conn:
+        while summary.processed < summary.selected:
+            if state.is_cancelled():
+                _finish(store, run, "cancelled", None)
+                return
+            lo = summary.processed
+            hi = min(lo + MERGE_BATCH, summary.selected)
+            with conn.begin():
+                _merge_batch(conn, run, lo, hi)
+            state.report(
+                summary.processed, summary.selected, summary.changed, summary.skipped_total
+            )
+    _finish(store, run, "completed", None)
+
+
+def _report(state: JobState, summary: TaskSummary) -> None:
+    state.report(summary.processed, summary.selected, summary.changed, summary.skipped_total)
+
+
+def _in_batch(rows: Any, lo: int, hi: int) -> ColumnElement[bool]:
+    return and_(rows.c.row >= lo, rows.c.row < hi)
+
+
+def _merge_batch(conn: Connection, run: _Import, lo: int, hi: int) -> None:
+    rows = run.tables.rows
+    batch = _in_batch(rows, lo, hi)
+    # A first write takes SQLite's write lock before ids are handed out.
+    conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(heartbeat_at=m.utcnow()))
+    _resolve(conn, run, batch)
+    _classify(conn, run, batch)
+    events = 0
+    if not run.ctx.dry_run:
+        _allocate_ids(conn, run, lo, batch)
+        _insert_profiles(conn, run, batch)
+        _update_profiles(conn, run, batch)
+        _replace_items(conn, run, batch)
+        _record_task_profiles(conn, run, batch)
+        events += _subscribe(conn, run, batch)
+        events += _field_triggers(conn, run, batch)
+    _advance(conn, run, lo, hi, batch, events)
+
+
+def _resolve(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
+    """profile_id / other_id: the smallest and largest id of the matching profiles."""
+    plan, rows = run.plan, run.tables.rows
+    key = st.match_key(run.tables, plan)
+    info = plan.match.field
+    p = run.ctx.store.profiles
+    if info.type.is_list:
+        lv = m.ProfileListValue.__table__.alias("lv")
+        lp = p.alias("lp")
+        found = (
+            select(lv.c.profile_id)
+            .join(lp, lp.c.id == lv.c.profile_id)
+            .where(
+                lv.c.field_id == info.id, lv.c.value == key, lp.c.database_id == run.ctx.database_id
+            )
+        )
+        ids = found.subquery()
+        low = select(func.min(ids.c.profile_id)).scalar_subquery()
+        high = select(func.max(ids.c.profile_id)).scalar_subquery()
+    else:
+        mp = p.alias("mp")
+        column = mp.c[info.column_name or "id"]
+        where = and_(mp.c.database_id == run.ctx.database_id, column == key)
+        low = select(func.min(mp.c.id)).where(where).scalar_subquery()
+        high = select(func.max(mp.c.id)).where(where).scalar_subquery()
+    conn.execute(
+        update(rows)
+        .where(batch, rows.c.outcome.is_(None), key.is_not(None))
+        .values(profile_id=low, other_id=high)
+    )
+
+
+def _classify(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
+    rows, mode = run.tables.rows, run.plan.spec.mode
+    key = st.match_key(run.tables, run.plan)
+    found = rows.c.profile_id.is_not(None)
+    whens: list[tuple[ColumnElement[bool], Any]] = []
+    if mode == "update":
+        whens.append((key.is_(None), literal("no_match_key")))
+    whens.append((and_(found, rows.c.other_id != rows.c.profile_id), literal("ambiguous_match")))
+    if mode == "update":
+        whens.append((~found, literal("not_found")))
+    if mode == "add":
+        whens.append((found, literal("already_exists")))
+    whens.append((found, literal(UPDATED)))
+    conn.execute(
+        update(rows)
+        .where(batch, rows.c.outcome.is_(None))
+        .values(outcome=case(*whens, else_=literal(ADDED)))
+    )
+
+
+def _allocate_ids(conn: Connection, run: _Import, lo: int, batch: ColumnElement[bool]) -> None:
+    """Ids of the profiles to add: from the sequence on PostgreSQL; on SQLite,
+    after the largest id (the write lock is held), leaving gaps for skipped rows."""
+    rows = run.tables.rows
+    added = and_(batch, rows.c.outcome == ADDED)
+    if conn.dialect.name == "postgresql":
+        next_id = func.nextval(func.pg_get_serial_sequence("profiles", "id"))
+        conn.execute(update(rows).where(added).values(new_id=next_id))
+        return
+    base = conn.execute(select(func.coalesce(func.max(m.Profile.id), 0))).scalar_one()
+    conn.execute(update(rows).where(added).values(new_id=rows.c.row - lo + int(base) + 1))
+
+
+def _written_columns(run: _Import) -> list[ColumnPlan]:
+    """Scalar columns whose values are written (``id`` only matches)."""
+    return [c for c in run.plan.scalar_columns if c.field.key != "id"]
+
+
+def _insert_profiles(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
+    rows, p, now = run.tables.rows, run.ctx.store.profiles, run.ctx.now
+    columns = _written_columns(run)
+    names = ["id", "database_id", "global_status", "created_at", "updated_at"]
+    source = [
+        rows.c.new_id,
+        literal(run.ctx.database_id),
+        literal("subscribed"),
+        literal(now, p.c.created_at.type),
+        literal(now, p.c.updated_at.type),
+    ]
+    for c in columns:
+        names.append(c.field.column_name or "")
+        source.append(rows.c[st.value_column(c.index)])
+    conn.execute(
+        insert(p).from_select(names, select(*source).where(batch, rows.c.outcome == ADDED))
+    )
+
+
+def _update_profiles(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
+    rows, p = run.tables.rows, run.ctx.store.profiles
+    values: dict[Any, Any] = {p.c.updated_at: run.ctx.now}
+    for c in _written_columns(run):
+        target = p.c[c.field.column_name or ""]
+        new = rows.c[st.value_column(c.index)]
+        values[target] = new if run.plan.spec.empty_clears else func.coalesce(new, target)
+    conn.execute(
+        update(p)
+        .where(p.c.id == rows.c.profile_id, batch, rows.c.outcome == UPDATED)
+        .values(values)
+    )
+
+
+def _profile_id(rows: Any) -> ColumnElement[int]:
+    return func.coalesce(rows.c.profile_id, rows.c.new_id)
+
+
+def _replace_items(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
+    """List columns replace the profile's items (an empty cell keeps them, unless
+    "empty cells clear the value")."""
+    rows, items = run.tables.rows, run.tables.items
+    lv = m.ProfileListValue
+    imported = rows.c.outcome.in_((ADDED, UPDATED))
+    for c in run.plan.list_columns:
+        given = rows.c[st.given_column(c.index)]
+        replaced = and_(batch, rows.c.outcome == UPDATED)
+        if not run.plan.spec.empty_clears:
+            replaced = and_(replaced, given.is_(True))
+        conn.execute(
+            delete(lv).where(
+                lv.field_id == c.field.id,
+                lv.profile_id.in_(select(rows.c.profile_id).where(replaced)),
+            )
+        )
+        source = (
+            select(_profile_id(rows), literal(c.field.id), items.c.value)
+            .select_from(items.join(rows, rows.c.row == items.c.row))
+            .where(batch, imported, items.c.col == c.index)
+        )
+        conn.execute(insert(lv).from_select(["profile_id", "field_id", "value"], source))
+
+
+def _record_task_profiles(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
+    rows = run.tables.rows
+    source = select(literal(run.task_id), rows.c.row, _profile_id(rows), rows.c.outcome).where(
+        batch, rows.c.outcome.in_((ADDED, UPDATED, "already_exists"))
+    )
+    conn.execute(
+        insert(m.TaskProfile).from_select(["task_id", "position", "profile_id", "outcome"], source)
+    )
+
+
+def _subscribe(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> int:
+    """Subscribe the batch's imported profiles (the subscribe_from_fields rules)."""
+    params = run.subscribe
+    if params is None:
+        return 0
+    rows = run.tables.rows
+    imported = and_(batch, rows.c.outcome.in_((ADDED, UPDATED)))
+    outcome = subscribe_from_fields.outcome_of(params)
+    conn.execute(update(rows).where(imported).values(sub_outcome=outcome(_profile_id(rows))))
+    changed = select(_profile_id(rows)).where(imported, rows.c.sub_outcome == "changed")
+    subs.write_subscriptions_for(conn, run.ctx, params.target, changed, params.contact.contact_for)
+    target = params.target
+    return insert_trigger_events(
+        conn, run.ctx, subs.subscription_triggers(target.resource_id, target.channel), changed
+    )
+
+
+def _field_triggers(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> int:
+    """``field_updated`` triggers for the updated profiles (a trigger naming a
+    field only when a column of that field was imported)."""
+    rows = run.tables.rows
+    t = m.Trigger
+    fields = [c.field.id for c in run.plan.columns if c.field.key != "id"]
+    kind = and_(t.kind == "field_updated", or_(t.field_id.is_(None), t.field_id.in_(fields)))
+    updated = select(rows.c.profile_id).where(batch, rows.c.outcome == UPDATED)
+    return insert_trigger_events(conn, run.ctx, kind, updated)
+
+
+def _advance(
+    conn: Connection, run: _Import, lo: int, hi: int, batch: ColumnElement[bool], events: int
+) -> None:
+    rows = run.tables.rows
+    counts: dict[Any, Any] = dict(
+        conn.execute(
+            select(rows.c.outcome, func.count())
+            .where(batch, rows.c.outcome != "duplicate_in_file")
+            .group_by(rows.c.outcome)
+        )
+        .tuples()
+        .all()
+    )
+    summary = run.summary
+    changed = summary.changed + int(counts.pop(ADDED, 0)) + int(counts.pop(UPDATED, 0))
+    skipped = dict(summary.skipped)
+    for reason, n in counts.items():
+        skipped[str(reason)] = skipped.get(str(reason), 0) + int(n)
+    advanced = conn.execute(
+        update(m.Task)
+        .where(m.Task.id == run.task_id, m.Task.processed == lo, m.Task.runner == runner_id())
+        .values(
+            processed=hi,
+            changed=changed,
+            skipped=skipped,
+            trigger_events=summary.trigger_events + events,
+            heartbeat_at=m.utcnow(),
+        )
+    ).rowcount
+    if advanced != 1:
+        raise TaskError(f"task {run.task_id} was taken over by another process")
+    summary.processed, summary.changed, summary.skipped = hi, changed, skipped
+    summary.trigger_events += events
+
+
+# -- the end -------------------------------------------------------------------------
+def _finish(store: Store, run: _Import, status: str, error: str | None) -> None:
+    values: dict[str, Any] = {"status": status, "error": error, "heartbeat_at": m.utcnow()}
+    if status != "interrupted":
+        values["finished_at"] = m.utcnow()
+    with suppress(Exception):
+        _write_rejects(store, run)
+    _remember_outcomes(store, run)
+    with store.begin() as conn:
+        conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(**values))
+    if status == "completed":
+        with store.begin() as conn:
+            st.drop(conn, run.tables)
+    run.summary.status = status
+    run.summary.error = error.splitlines()[0] if error else None
+
+
+def _remember_outcomes(store: Store, run: _Import) -> None:
+    """Keep added/updated and the subscription outcomes in the task's document
+    (``result``): the staging tables that hold them are dropped next."""
+    rows = run.tables.rows
+    with store.begin() as conn:
+        outcomes: dict[Any, Any] = dict(
+            conn.execute(select(rows.c.outcome, func.count()).group_by(rows.c.outcome))
+            .tuples()
+            .all()
+        )
+        subs_counts: dict[Any, Any] = dict(
+            conn.execute(
+                select(rows.c.sub_outcome, func.count())
+                .where(rows.c.sub_outcome.is_not(None))
+                .group_by(rows.c.sub_outcome)
+            )
+            .tuples()
+            .all()
+        )
+        job = conn.execute(select(m.Task.job).where(m.Task.id == run.task_id)).scalar_one()
+        job = dict(job)
+        job["result"] = {
+            ADDED: int(outcomes.get(ADDED, 0)),
+            UPDATED: int(outcomes.get(UPDATED, 0)),
+            "subscriptions": {str(k): int(v) for k, v in subs_counts.items()},
+        }
+        conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(job=job))
+
+
+def _reject_rows(conn: Connection, run: _Import) -> Iterator[tuple[Any, ...]]:
+    """line, column, value, reason of every row not imported, in file order."""
+    rejects, rows = run.tables.rejects, run.tables.rows
+    plan = run.plan
+    key = st.match_key(run.tables, plan)
+    skipped = rows.c.outcome.in_(tuple(k for k in NOT_IMPORTED if k != "rejected"))
+    first = select(rejects.c.row, rejects.c.line, rejects.c.col, rejects.c.value, rejects.c.reason)
+    second = select(
+        rows.c.row,
+        rows.c.line,
+        literal(plan.match.name),
+        key,
+        rows.c.outcome,
+    ).where(skipped)
+    merged = first.union_all(second).subquery()
+    result = conn.execution_options(yield_per=5000).execute(
+        select(merged.c[1], merged.c[2], merged.c[3], merged.c[4]).order_by(merged.c[0])
+    )
+    for line, col, value, reason in result:
+        yield line, col or "", "" if value is None else str(value), NOT_IMPORTED.get(reason, reason)
+
+
+def _write_rejects(store: Store, run: _Import) -> None:
+    target = run.plan.spec.rejects
+    if not target:
+        return
+    path = Path(target)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with (
+            os.fdopen(fd, "w", encoding="utf-8", newline="") as out,
+            store.engine.connect() as conn,
+        ):
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(["line", "column", "value", "reason"])
+            for row in _reject_rows(conn, run):
+                writer.writerow(row)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def import_summary(store: Store, task_id: int) -> ImportSummary:
+    """The summary of an import task from its record (and staging tables if kept)."""
+    with store.begin() as conn:
+        row = conn.execute(select(m.Task.__table__).where(m.Task.id == task_id)).first()
+    if row is None or row.action_type != IMPORT_TYPE:
+        raise TaskError(f"no import task with id {task_id}")
+    job = dict(row.job or {})
+    result = job.get("result") or {}
+    skipped = {str(k): int(v) for k, v in (row.skipped or {}).items()}
+    return ImportSummary(
+        task_id=task_id,
+        status=row.status,
+        dry_run=bool(row.dry_run),
+        rows=row.selected,
+        processed=row.processed,
+        added=int(result.get(ADDED, 0)),
+        updated=int(result.get(UPDATED, 0)),
+        not_imported=skipped,
+        subscriptions=dict(result.get("subscriptions") or {}),
+        trigger_events=row.trigger_events,
+        new_fields=sorted(job.get("new_fields") or {}),
+        rejects_file=job.get("rejects"),
+        error=(row.error or "").splitlines()[0] if row.error else None,
+    )
