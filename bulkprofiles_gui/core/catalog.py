@@ -32,6 +32,8 @@ class ResourceInfo:
     id: int
     name: str
     channels: tuple[str, ...]
+    #: Names of the profile databases the resource is attached to.
+    databases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,12 @@ class ProgramInfo:
     free: int
     attached: int
     activated: int
+    #: The program's profile database; None for a store-wide program.
+    database: str | None = None
+
+    @property
+    def codes(self) -> int:
+        return self.free + self.attached + self.activated
 
 
 def _counts_by_database(conn: Connection, column: Any) -> dict[int, int]:
@@ -95,7 +103,17 @@ def _resources(conn: Connection, database_id: int | None) -> list[ResourceInfo]:
         )
     ):
         channels.setdefault(res_id, []).append(channel)
-    return [ResourceInfo(rid, name, tuple(channels.get(rid, ()))) for rid, name in found]
+    databases: dict[int, list[str]] = {}
+    for res_id, db_name in conn.execute(
+        select(m.ResourceDatabase.resource_id, m.ProfileDatabase.name)
+        .join(m.ProfileDatabase, m.ProfileDatabase.id == m.ResourceDatabase.database_id)
+        .order_by(m.ProfileDatabase.name)
+    ):
+        databases.setdefault(res_id, []).append(db_name)
+    return [
+        ResourceInfo(rid, name, tuple(channels.get(rid, ())), tuple(databases.get(rid, ())))
+        for rid, name in found
+    ]
 
 
 def attached_resources(store: Store, conn: Connection, database_id: int) -> list[ResourceInfo]:
@@ -107,8 +125,7 @@ def all_resources(store: Store, conn: Connection) -> list[ResourceInfo]:
     return _resources(conn, None)
 
 
-def loyalty_programs(store: Store, conn: Connection, database_id: int) -> list[ProgramInfo]:
-    """Programs usable with the database (its own and store-wide ones) with pool counts."""
+def _programs(conn: Connection, database_id: int | None) -> list[ProgramInfo]:
     pc = m.PromoCode
     counts = (
         select(
@@ -120,21 +137,37 @@ def loyalty_programs(store: Store, conn: Connection, database_id: int) -> list[P
         .group_by(pc.program_id)
         .subquery()
     )
-    rows = conn.execute(
+    query = (
         select(
             m.LoyaltyProgram.id,
             m.LoyaltyProgram.name,
             func.coalesce(counts.c.free, 0),
             func.coalesce(counts.c.attached, 0),
             func.coalesce(counts.c.activated, 0),
+            m.ProfileDatabase.name,
         )
         .outerjoin(counts, counts.c.program_id == m.LoyaltyProgram.id)
-        .where(
+        .outerjoin(m.ProfileDatabase, m.ProfileDatabase.id == m.LoyaltyProgram.database_id)
+        .order_by(m.LoyaltyProgram.name)
+    )
+    if database_id is not None:
+        query = query.where(
             (m.LoyaltyProgram.database_id.is_(None)) | (m.LoyaltyProgram.database_id == database_id)
         )
-        .order_by(m.LoyaltyProgram.name)
-    ).all()
-    return [ProgramInfo(int(a), str(b), int(c), int(d), int(e)) for a, b, c, d, e in rows]
+    return [
+        ProgramInfo(int(a), str(b), int(c), int(d), int(e), None if db is None else str(db))
+        for a, b, c, d, e, db in conn.execute(query).all()
+    ]
+
+
+def loyalty_programs(store: Store, conn: Connection, database_id: int) -> list[ProgramInfo]:
+    """Programs usable with the database (its own and store-wide ones) with pool counts."""
+    return _programs(conn, database_id)
+
+
+def all_loyalty_programs(store: Store, conn: Connection) -> list[ProgramInfo]:
+    """Every program of the store, with its database (None: store-wide) and pool counts."""
+    return _programs(conn, None)
 
 
 def editable_fields(store: Store, conn: Connection, database_id: int) -> list[FieldInfo]:
