@@ -21,8 +21,9 @@ from typing import Any, TextIO
 from ..cli import command, print_json, register_operator_error, settings, store_from_args
 from ..core.actions.base import SKIP_REASONS, ActionError
 from ..core.jobfile import Job
-from ..core.jobs import TaskError, TaskSummary, count_selection, plan_job, prepare_task, run_task
+from ..core.jobs import TaskError, TaskSummary, count_selection, plan_job, prepare_task
 from ..core.progress import JobState, Progress
+from ..core.resume import run_any_task
 from ..core.store import Store
 from ..core.tasks import get_task
 
@@ -105,7 +106,7 @@ def execute_task(store: Store, task_id: int, *, quiet: bool = False) -> TaskSumm
     state = JobState(on_progress=printer)
     try:
         with ctrl_c_cancels(state, sys.stderr):
-            return run_task(store, task_id, state, settings=settings())
+            return run_any_task(store, task_id, state, settings=settings())
     except KeyboardInterrupt:
         printer.close()
         print(f"resume with: bulkprofiles tasks resume {task_id}", file=sys.stderr)

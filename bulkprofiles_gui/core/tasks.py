@@ -8,7 +8,6 @@ listings call; it can then be resumed with ``jobs.run_task``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import os
 import socket
@@ -21,6 +20,7 @@ from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
 from . import models as m
 from .actions import ACTIONS
 from .actions.base import CHANGED, SKIP_REASONS
+from .importer.spec import IMPORT_LABEL, IMPORT_TYPE
 from .jobfile import Job
 from .jobs import TaskError, is_running_here
 from .store import Store
@@ -29,6 +29,8 @@ from .store import Store
 #: its process cannot be checked (it runs on another machine).
 STALE_AFTER = dt.timedelta(minutes=5)
 NOT_PROCESSED = "not_processed"
+#: Labels of the task kinds that are not update actions.
+ACTION_LABELS = {IMPORT_TYPE: IMPORT_LABEL}
 SKIPPED = "skipped"
 
 
@@ -108,11 +110,12 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 def _row(r: Row[Any]) -> TaskRow:
     module = ACTIONS.get(r.action_type)
+    label = str(module.LABEL) if module else ACTION_LABELS.get(r.action_type, r.action_type)
     error = r.error
     return TaskRow(
         id=r.id,
         action_type=r.action_type,
-        action_label=str(module.LABEL) if module else r.action_type,
+        action_label=label,
         database_name=r.database_name,
         segment_name=r.segment_name,
         operator=r.operator,
@@ -211,24 +214,17 @@ def mark_interrupted(store: Store, *, stale_after: dt.timedelta = STALE_AFTER) -
 
 def export_task_csv(store: Store, task_id: int, path: str | Path) -> int:
     """Write profile_id, outcome, reason, reason words of every profile of the
-    task's frozen selection (in selection order); returns the number of rows."""
-    get_task(store, task_id)
-    tp = m.TaskProfile
-    stmt = select(tp.profile_id, tp.outcome).where(tp.task_id == task_id).order_by(tp.position)
-    n = 0
-    with (
-        Path(path).open("w", newline="", encoding="utf-8") as fh,
-        store.engine.connect() as conn,
-    ):
-        writer = csv.writer(fh)
-        writer.writerow(["profile_id", "outcome", "reason", "reason_text"])
-        for profile_id, outcome in conn.execution_options(yield_per=10_000).execute(stmt):
-            writer.writerow([profile_id, *_outcome_words(outcome)])
-            n += 1
-    return n
+    task's frozen selection (in selection order); returns the number of rows.
+
+    Kept for callers of the old name: :func:`.export.export_task` is the export
+    (with optional profile columns and progress)."""
+    from .export import export_task
+
+    return export_task(store, task_id, path)
 
 
-def _outcome_words(outcome: str | None) -> tuple[str, str, str]:
+def outcome_words(outcome: str | None) -> tuple[str, str, str]:
+    """(outcome, reason, reason_text) of a task profile's stored outcome."""
     if outcome is None:
         return NOT_PROCESSED, "", "the task stopped before this profile"
     if outcome == CHANGED:
@@ -288,6 +284,11 @@ def retry_job(
     any size stays one small job document.  Profiles deleted since are left out
     by the selection itself.  TaskError if there is none to retry."""
     task = get_task(store, task_id)
+    if task.action_type == IMPORT_TYPE:
+        raise TaskError(
+            f"task {task_id} is an import: to import the rows it did not take, "
+            "correct and import its rejects file"
+        )
     if count_outcomes(store, task_id, outcomes) == 0:
         raise TaskError(f"task {task_id} has no profiles with those outcomes to retry")
     original = Job.from_dict(task.job, require_action=True)

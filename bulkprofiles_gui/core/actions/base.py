@@ -82,6 +82,13 @@ SKIP_REASONS: dict[str, str] = {
     "recently_active": "had an interaction after the cut-off",
     "already_unsubscribed": "already globally unsubscribed",
     "profile_gone": "the profile no longer exists",
+    # CSV import (core/importer): rows that were not imported
+    "rejected": "a value of the row is not valid",
+    "duplicate_in_file": "the same match key appears on another line of the file",
+    "not_found": "no profile matches (mode: update existing only)",
+    "already_exists": "a profile already matches (mode: add new only)",
+    "ambiguous_match": "matches more than one profile",
+    "no_match_key": "the match key is empty (mode: update existing only)",
 }
 
 

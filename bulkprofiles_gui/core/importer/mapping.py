@@ -99,6 +99,14 @@ def _is_float(value: str) -> bool:
     return number == number and abs(number) != float("inf")
 
 
+def infer_column_type(column: str, values: Iterable[str]) -> FieldType:
+    """The type of a new field for ``column``: a column named "tags" holds tags
+    (``;``-separated), any other gets :func:`infer_type` of its values."""
+    if normalized(column) == "tags":
+        return FieldType.TAGS
+    return infer_type(values)
+
+
 def infer_type(values: Iterable[str]) -> FieldType:
     """The narrowest type every non-empty value fits: integer, float, boolean,
     date, datetime, else string (an all-empty column is a string)."""

@@ -25,7 +25,7 @@ from .mapping import (
     NOT_IMPORTABLE,
     auto_mapping,
     field_for_column,
-    infer_type,
+    infer_column_type,
     key_for_column,
 )
 from .spec import ImportSpec, ImportSpecError
@@ -121,7 +121,7 @@ def _new_field_types(
     if not unmapped:
         return {}
     samples = _sample_columns(reader, INFER_ROWS)
-    return {c: infer_type(samples[reader.header.index(c)]).value for c in unmapped}
+    return {c: infer_column_type(c, samples[reader.header.index(c)]).value for c in unmapped}
 
 
 def plan_import(store: Store, conn: Connection, spec: ImportSpec) -> ImportPlan:

@@ -143,6 +143,7 @@ def prepare_import(
                 created = _create_fields(store, conn, plan)
                 job["mapping"].update(created)
                 job["new_fields"] = {}
+                job["created_fields"] = created
                 plan = plan_import(store, conn, ImportSpec.from_dict(job))
             _ensure_match_index(store, conn, plan)
             task_id = _insert_task(conn, plan, job, dry_run, operator)
@@ -862,7 +863,7 @@ def import_summary(store: Store, task_id: int) -> ImportSummary:
         not_imported=skipped,
         subscriptions=dict(result.get("subscriptions") or {}),
         trigger_events=row.trigger_events,
-        new_fields=sorted(job.get("new_fields") or {}),
+        new_fields=sorted(job.get("new_fields") or job.get("created_fields") or {}),
         rejects_file=job.get("rejects"),
         error=(row.error or "").splitlines()[0] if row.error else None,
     )

@@ -50,6 +50,7 @@ _KEYS = frozenset(
         "new_fields",
         "file_size",
         "file_mtime_ns",
+        "created_fields",
         "result",
     }
 )
@@ -110,6 +111,8 @@ class ImportSpec:
     rejects: str | None = None
     #: Set when prepared: column -> type of the custom fields "create fields" makes.
     new_fields: dict[str, str] = field(default_factory=dict)
+    #: Set when run: column -> key of the custom fields the import created.
+    created_fields: dict[str, str] = field(default_factory=dict)
     file_size: int | None = None
     file_mtime_ns: int | None = None
 

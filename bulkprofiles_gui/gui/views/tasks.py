@@ -388,9 +388,9 @@ class TasksView(StoreView):
         task_id = task.id
 
         def run() -> Any:
-            from ...core.jobs import run_task
+            from ...core.resume import run_any_task
 
-            return run_task(store, task_id, state)
+            return run_any_task(store, task_id, state)
 
         call = BackgroundCall(run, self)
         call.done.connect(lambda summary: self._on_resume_done(task_id, summary))

@@ -1,0 +1,191 @@
+"""``bulkprofiles import FILE.csv --database NAME``: load an operator's own profiles.
+
+Runs the CSV import (``core/importer``) as a task: progress on stderr, Ctrl-C
+cancels after the current batch (``bulkprofiles tasks resume ID`` goes on),
+``--dry-run`` counts what would be added, updated and rejected and changes
+no profile.  Rows that were not imported go to ``--rejects OUT.csv`` with
+line, column, value and reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ..cli import command, print_json, settings, store_from_args
+from ..core.importer import (
+    DUPLICATES,
+    MODES,
+    NOT_IMPORTED,
+    ImportSpec,
+    ImportSpecError,
+    ImportSummary,
+    Subscribe,
+    describe_plan,
+    import_summary,
+    plan_import,
+    prepare_import,
+)
+from ..core.importer.csvfile import short
+from ..core.store import Store
+from .run import execute_task
+
+
+def _mapping(pairs: list[str]) -> dict[str, str | None] | None:
+    """``--map COLUMN=FIELD`` (``COLUMN=`` skips the column)."""
+    if not pairs:
+        return None
+    mapping: dict[str, str | None] = {}
+    for pair in pairs:
+        column, sep, key = pair.partition("=")
+        if not sep or not column.strip():
+            raise ImportSpecError(
+                f"--map {short(pair)!r}: expected COLUMN=FIELD (or COLUMN= to skip)"
+            )
+        mapping[column.strip()] = key.strip() or None
+    return mapping
+
+
+def spec_from_args(args: argparse.Namespace) -> ImportSpec:
+    subscribe = None
+    if args.subscribe:
+        subscribe = Subscribe.parse(args.subscribe)
+        subscribe.include_unsafe = args.include_unsafe
+    spec = ImportSpec(
+        file=args.file,
+        database=args.database,
+        mapping=_mapping(args.map),
+        match=args.match,
+        mode=args.mode,
+        create_fields=args.create_fields,
+        empty_clears=args.empty_clears,
+        duplicates=args.duplicates,
+        subscribe=subscribe,
+        skip_triggers=args.skip_triggers,
+        encoding=args.encoding,
+        delimiter=args.delimiter,
+        rejects=args.rejects,
+    )
+    spec.check()
+    return spec
+
+
+def summary_lines(s: ImportSummary, seconds: float) -> list[str]:
+    would = "Would " if s.dry_run else ""
+    title = f"Import task {s.task_id} {s.status}"
+    if s.dry_run:
+        title += " (dry run: no profile was changed)"
+    rows = [
+        ("Rows in the file", f"{s.rows:,}"),
+        (f"{would}add".capitalize() if s.dry_run else "Added", f"{s.added:,}"),
+        (f"{would}update".capitalize() if s.dry_run else "Updated", f"{s.updated:,}"),
+        ("Not imported", f"{s.not_imported_total:,}"),
+    ]
+    for reason, n in sorted(s.not_imported.items(), key=lambda kv: -kv[1]):
+        rows.append((f"  {NOT_IMPORTED.get(reason, reason)}", f"{n:,}"))
+    if s.processed < s.rows:
+        rows.append(("Not processed", f"{s.rows - s.processed:,}"))
+    for outcome, n in sorted(s.subscriptions.items()):
+        rows.append((f"Subscriptions {outcome}", f"{n:,}"))
+    if s.new_fields:
+        rows.append(("New fields", ", ".join(s.new_fields)))
+    rows.append(("Trigger events", f"{s.trigger_events:,}"))
+    if s.rejects_file:
+        rows.append(("Rejects written to", s.rejects_file))
+    rows.append(("Time", f"{seconds:,.1f} s"))
+    if s.status in ("cancelled", "interrupted", "failed"):
+        rows.append(("Resume with", f"bulkprofiles tasks resume {s.task_id}"))
+    return [title] + [f"  {label + ':':<22} {value}" for label, value in rows]
+
+
+def _configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE.csv", help="the CSV file (header line first)")
+    parser.add_argument("--database", required=True, metavar="NAME", help="the profile database")
+    parser.add_argument(
+        "--match",
+        default="email",
+        metavar="KEY",
+        help="field that finds existing profiles: id, email, phones or a custom field "
+        "(default email)",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=tuple(MODES),
+        default="upsert",
+        help="add = new profiles only, update = existing only, upsert = both (default)",
+    )
+    parser.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="map a column to a field key (COLUMN= skips it); others map by key or label",
+    )
+    parser.add_argument(
+        "--create-fields",
+        action="store_true",
+        help="create custom fields for unmapped columns (type inferred from the data)",
+    )
+    parser.add_argument(
+        "--empty-clears",
+        action="store_true",
+        help="an empty cell clears the value (default: leaves it as it is)",
+    )
+    parser.add_argument(
+        "--duplicates",
+        choices=tuple(DUPLICATES),
+        default="last",
+        help="rows sharing a match key: last = the later row wins (default), reject = all rejected",
+    )
+    parser.add_argument(
+        "--subscribe",
+        metavar="RESOURCE/CHANNEL/STATUS",
+        help="subscribe the imported profiles (email from Email, sms/whatsapp/viber from Phones)",
+    )
+    parser.add_argument(
+        "--include-unsafe",
+        action="store_true",
+        help="with --subscribe ... /subscribed: also resubscribe unsafe statuses",
+    )
+    parser.add_argument("--skip-triggers", action="store_true", help="don't start triggers")
+    parser.add_argument("--encoding", help="the file's encoding (default: UTF-8, BOM detected)")
+    parser.add_argument("--delimiter", help="comma, semicolon or tab (default: detected)")
+    parser.add_argument("--rejects", metavar="OUT.csv", help="write the rows not imported here")
+    parser.add_argument("--dry-run", action="store_true", help="count, change no profile")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+
+def _print_plan(store: Store, spec: ImportSpec) -> None:
+    with store.begin() as conn:
+        plan = plan_import(store, conn, spec)
+    print(
+        f"{spec.file}: {plan.fmt.encoding}, {plan.fmt.delimiter_name}-separated, "
+        f"{len(plan.header)} columns; match by {plan.match.field.key}, mode {spec.mode}",
+        file=sys.stderr,
+    )
+    for line in describe_plan(plan):
+        print(f"  {line}", file=sys.stderr)
+
+
+@command("import", "import profiles from a CSV file into a profile database", _configure)
+def cmd_import(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)
+    store = store_from_args(args)
+    try:
+        if not args.json:
+            _print_plan(store, spec)
+        started = time.monotonic()
+        task_id = prepare_import(store, spec, dry_run=args.dry_run, settings=settings())
+        execute_task(store, task_id, quiet=args.json)
+        summary = import_summary(store, task_id)
+        seconds = time.monotonic() - started
+        if args.json:
+            print_json({**summary.to_dict(), "elapsed_seconds": round(seconds, 3)})
+        else:
+            print("\n".join(summary_lines(summary, seconds)))
+    finally:
+        store.close()
+    if summary.status == "failed":
+        print(f"bulkprofiles: error: task {task_id} failed: {summary.error}", file=sys.stderr)
+    return 0 if summary.status == "completed" else 1
