@@ -1,14 +1,17 @@
-"""``bulkprofiles tasks``: the task history; ``show ID``, ``resume ID``, ``export ID --csv OUT``."""
+"""``bulkprofiles tasks``: the task history; ``show ID``, ``resume ID``,
+``export ID --csv OUT [--columns KEYS]``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from ..cli import command, print_json, store_from_args
+from ..core.export import STDOUT, export_task, parse_columns
 from ..core.jobs import TaskError
 from ..core.store import Store
-from ..core.tasks import TaskRow, export_task_csv, get_task, list_tasks
+from ..core.tasks import TaskRow, get_task, list_tasks
 from .run import execute_task, report
 
 STATUSES = ("queued", "running", "completed", "cancelled", "failed", "interrupted")
@@ -69,12 +72,18 @@ def _configure(parser: argparse.ArgumentParser) -> None:
         nargs="?",
         default="list",
         choices=("list", "show", "resume", "export"),
-        help="list (default), show ID, resume ID, export ID --csv OUT",
+        help="list (default), show ID, resume ID, export ID --csv OUT [--columns KEYS]",
     )
     parser.add_argument("task_id", nargs="?", type=int, metavar="ID")
     parser.add_argument("--status", choices=STATUSES, help="list only tasks with this status")
     parser.add_argument("--limit", type=int, default=50, help="list at most N tasks (default 50)")
-    parser.add_argument("--csv", metavar="OUT", help="export: the CSV file to write")
+    parser.add_argument("--csv", metavar="OUT", help="export: the CSV file to write ('-' = stdout)")
+    parser.add_argument(
+        "--columns",
+        metavar="KEYS",
+        help="export: profile fields to add after the outcome columns, comma-separated, "
+        "e.g. email,city (default: none)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
 
@@ -87,6 +96,18 @@ def cmd_tasks(args: argparse.Namespace) -> int:
         return _dispatch(store, args)
     finally:
         store.close()
+
+
+def _export(store: Store, args: argparse.Namespace) -> int:
+    """Profiles of the task with their outcome (and the chosen fields) as CSV."""
+    if not args.csv:
+        raise TaskError("'tasks export' needs --csv OUT")
+    n = export_task(store, args.task_id, args.csv, parse_columns(args.columns))
+    if args.csv == STDOUT:
+        print(f"Wrote {n:,} profile(s) of task {args.task_id}", file=sys.stderr)
+    else:
+        print(f"Wrote {n:,} profile(s) of task {args.task_id} to {args.csv}")
+    return 0
 
 
 def _dispatch(store: Store, args: argparse.Namespace) -> int:
@@ -105,14 +126,7 @@ def _dispatch(store: Store, args: argparse.Namespace) -> int:
             _print_detail(task)
         return 0
     if args.what == "export":
-        if not args.csv:
-            raise TaskError("'tasks export' needs --csv OUT")
-        try:
-            n = export_task_csv(store, args.task_id, args.csv)
-        except OSError as exc:
-            raise TaskError(f"cannot write {args.csv}: {exc.strerror or exc}") from None
-        print(f"Wrote {n:,} profile(s) of task {args.task_id} to {args.csv}")
-        return 0
+        return _export(store, args)
     started = time.monotonic()
     summary = execute_task(store, args.task_id, quiet=args.json)
     return report(store, summary, as_json=args.json, seconds=time.monotonic() - started)

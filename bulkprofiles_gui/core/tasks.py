@@ -224,12 +224,15 @@ def export_task_csv(store: Store, task_id: int, path: str | Path) -> int:
 
 
 def outcome_words(outcome: str | None) -> tuple[str, str, str]:
-    """(outcome, reason, reason_text) of a task profile's stored outcome."""
+    """(outcome, reason, reason_text) of a task profile's stored outcome.
+
+    A skip reason is "skipped" with that reason; any other outcome ("changed",
+    an import's "added" / "updated") is written as it is."""
     if outcome is None:
         return NOT_PROCESSED, "", "the task stopped before this profile"
-    if outcome == CHANGED:
-        return CHANGED, "", ""
-    return SKIPPED, outcome, SKIP_REASONS.get(outcome, outcome)
+    if outcome not in SKIP_REASONS:
+        return outcome, "", ""
+    return SKIPPED, outcome, SKIP_REASONS[outcome]
 
 
 def outcome_filter(task_id: int, outcomes: tuple[str, ...] | list[str]) -> Any:
