@@ -112,12 +112,16 @@ def _virtual_field(database_id: int, key: str, label: str, ftype: FieldType) -> 
 def _new_field_types(
     spec: ImportSpec, reader: CsvReader, mapping: dict[str, str | None]
 ) -> dict[str, str]:
-    """column -> inferred type for the unmapped columns (spec.new_fields wins)."""
+    """column -> inferred type for the unmapped columns (spec.new_fields wins).
+
+    A column the operator's mapping skips on purpose (``COLUMN=``) stays
+    skipped: only columns nothing maps to become new fields."""
     if spec.new_fields:
         return dict(spec.new_fields)
     if not spec.create_fields:
         return {}
-    unmapped = [c for c in reader.header if mapping.get(c) is None]
+    skipped = {c for c, key in (spec.mapping or {}).items() if key is None}
+    unmapped = [c for c in reader.header if mapping.get(c) is None and c not in skipped]
     if not unmapped:
         return {}
     samples = _sample_columns(reader, INFER_ROWS)

@@ -539,14 +539,20 @@ def _merge_batch(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     _classify(conn, run, batch)
     events = 0
     if not run.ctx.dry_run:
+        before = conn.execute(select(func.coalesce(func.max(m.TriggerEvent.id), 0))).scalar_one()
         _allocate_ids(conn, run, lo, batch)
         _insert_profiles(conn, run, batch)
         _update_profiles(conn, run, batch)
         _replace_items(conn, run, batch)
         _record_task_profiles(conn, run, batch)
-        events += _subscribe(conn, run, batch)
-        events += _field_triggers(conn, run, batch)
-    _advance(conn, run, lo, hi, batch, events)
+        _subscribe(conn, run, batch)
+        _field_triggers(conn, run, batch)
+        events = conn.execute(
+            select(func.count())
+            .select_from(m.TriggerEvent)
+            .where(m.TriggerEvent.id > before, m.TriggerEvent.task_id == run.task_id)
+        ).scalar_one()
+    _advance(conn, run, lo, hi, batch, int(events))
 
 
 def _resolve(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
@@ -691,11 +697,11 @@ def _record_task_profiles(conn: Connection, run: _Import, batch: ColumnElement[b
     )
 
 
-def _subscribe(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> int:
+def _subscribe(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
     """Subscribe the batch's imported profiles (the subscribe_from_fields rules)."""
     params = run.subscribe
     if params is None:
-        return 0
+        return
     rows = run.tables.rows
     imported = and_(batch, rows.c.outcome.in_((ADDED, UPDATED)))
     outcome = subscribe_from_fields.outcome_of(params)
@@ -703,12 +709,11 @@ def _subscribe(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> in
     changed = select(_profile_id(rows)).where(imported, rows.c.sub_outcome == "changed")
     subs.write_subscriptions_for(conn, run.ctx, params.target, changed, params.contact.contact_for)
     target = params.target
-    return insert_trigger_events(
-        conn, run.ctx, subs.subscription_triggers(target.resource_id, target.channel), changed
-    )
+    trigger = subs.subscription_triggers(target.resource_id, target.channel)
+    insert_trigger_events(conn, run.ctx, trigger, changed)
 
 
-def _field_triggers(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> int:
+def _field_triggers(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
     """``field_updated`` triggers for the updated profiles (a trigger naming a
     field only when a column of that field was imported)."""
     rows = run.tables.rows
@@ -716,7 +721,7 @@ def _field_triggers(conn: Connection, run: _Import, batch: ColumnElement[bool]) 
     fields = [c.field.id for c in run.plan.columns if c.field.key != "id"]
     kind = and_(t.kind == "field_updated", or_(t.field_id.is_(None), t.field_id.in_(fields)))
     updated = select(rows.c.profile_id).where(batch, rows.c.outcome == UPDATED)
-    return insert_trigger_events(conn, run.ctx, kind, updated)
+    insert_trigger_events(conn, run.ctx, kind, updated)
 
 
 def _advance(

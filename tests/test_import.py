@@ -1,0 +1,539 @@
+"""The CSV import (core/importer) on both backends: reading, mapping, modes,
+validation and rejects, duplicates, lists, subscription, triggers, dry run,
+cancel and resume."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+from action_helpers import (
+    World,
+    add_profile,
+    add_subscription,
+    add_trigger,
+    make_world,
+    table_digest,
+)
+from sqlalchemy import func, select
+
+from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.fields import FieldType
+from bulkprofiles_gui.core.importer import (
+    ImportFileError,
+    ImportSpec,
+    Subscribe,
+    auto_mapping,
+    import_summary,
+    infer_type,
+    key_for_column,
+    prepare_import,
+    run_import,
+    run_import_task,
+    sniff,
+)
+from bulkprofiles_gui.core.importer import runner as import_runner
+from bulkprofiles_gui.core.jobs import TaskError
+from bulkprofiles_gui.core.progress import JobState
+from bulkprofiles_gui.core.store import Store
+
+DB = "Customers"
+
+
+@pytest.fixture
+def world(store: Store) -> World:
+    return make_world(store)
+
+
+def write_csv(
+    path: Path, rows: list[list[str]], *, delimiter: str = ",", encoding: str = "utf-8"
+) -> Path:
+    with path.open("w", encoding=encoding, newline="") as fh:
+        csv.writer(fh, delimiter=delimiter, lineterminator="\n").writerows(rows)
+    return path
+
+
+def profiles_by_email(world: World) -> dict[str, dict[str, Any]]:
+    store = world.store
+    with store.begin() as conn:
+        fields = {f.key: f for f in store.fields(conn, world.db_id)}
+        rows = conn.execute(
+            select(store.profiles).where(store.profiles.c.database_id == world.db_id)
+        ).mappings()
+        found: dict[str, dict[str, Any]] = {}
+        for r in rows:
+            values = {k: r[f.column_name] for k, f in fields.items() if f.column_name}
+            found[str(r["email"])] = values
+        lists = conn.execute(
+            select(store.profiles.c.email, m.ProfileListValue.field_id, m.ProfileListValue.value)
+            .join(m.ProfileListValue, m.ProfileListValue.profile_id == store.profiles.c.id)
+            .where(store.profiles.c.database_id == world.db_id)
+            .order_by(m.ProfileListValue.value)
+        ).all()
+    keys = {f.id: k for k, f in fields.items()}
+    for email, field_id, value in lists:
+        found[str(email)].setdefault(keys[field_id], []).append(value)
+    return found
+
+
+def do_import(world: World, path: Path, **options: Any) -> Any:
+    dry_run = options.pop("dry_run", False)
+    spec = ImportSpec(file=str(path), database=DB, **options)
+    return run_import(world.store, spec, JobState(), dry_run=dry_run)
+
+
+def read_rejects(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+# -- reading the file ---------------------------------------------------------------
+def test_sniff_detects_bom_semicolon_and_tab(tmp_path: Path) -> None:
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes("\ufeffemail;city\na@x.de;Köln\n".encode())
+    fmt = sniff(bom)
+    assert (fmt.encoding, fmt.delimiter) == ("utf-8-sig", ";")
+    tab = write_csv(tmp_path / "tab.csv", [["email", "city"], ["a@x.de", "Berlin"]], delimiter="\t")
+    assert sniff(tab).delimiter == "\t"
+
+
+def test_non_utf8_file_is_refused_with_a_hint_and_works_with_its_encoding(
+    world: World, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "latin.csv", [["email", "city"], ["a@x.de", "Düsseldorf"]], encoding="cp1252"
+    )
+    with pytest.raises(ImportFileError, match=r"not UTF-8 text.*--encoding"):
+        sniff(path)
+    summary = do_import(world, path, encoding="cp1252")
+    assert summary.added == 1
+    assert profiles_by_email(world)["a@x.de"]["city"] == "Düsseldorf"
+
+
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (["email", "city", "email"], "appears twice"),
+        (["email", "", "city"], "column 2 of the header has no name"),
+        (["nothing", "known"], "no column maps to a field"),
+        (["city"], "no column maps to the match field 'email'"),
+    ],
+)
+def test_broken_header_is_refused_and_writes_nothing(
+    world: World, tmp_path: Path, header: list[str], message: str
+) -> None:
+    path = write_csv(tmp_path / "bad.csv", [header, ["a@x.de"] * len(header)])
+    before = table_digest(world.store)
+    with pytest.raises(ImportFileError, match=message):
+        prepare_import(world.store, ImportSpec(file=str(path), database=DB))
+    assert table_digest(world.store) == before
+    with world.store.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(m.Task)).scalar_one() == 0
+
+
+def test_empty_file_and_missing_file_are_one_line(world: World, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(ImportFileError, match="empty"):
+        prepare_import(world.store, ImportSpec(file=str(empty), database=DB))
+    with pytest.raises(ImportFileError, match="no such file"):
+        prepare_import(world.store, ImportSpec(file=str(tmp_path / "nope.csv"), database=DB))
+
+
+def test_columns_map_by_key_or_label_ignoring_case_and_separators(world: World) -> None:
+    with world.store.begin() as conn:
+        fields = world.store.fields(conn, world.db_id)
+    header = ["firstName", "LAST-NAME", "Registration date", "push id", "unknown"]
+    assert auto_mapping(header, fields) == {
+        "firstName": "first_name",
+        "LAST-NAME": "last_name",
+        "Registration date": "registered_at",
+        "push id": "push_id",
+        "unknown": None,
+    }
+
+
+def test_operator_mapping_overrides_and_conflicts_are_refused(world: World, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "m.csv", [["email", "town", "city"], ["a@x.de", "Paris", "Rome"]])
+    summary = do_import(world, path, mapping={"town": "city", "city": None})
+    assert summary.added == 1
+    assert profiles_by_email(world)["a@x.de"]["city"] == "Paris"
+    with pytest.raises(ImportFileError, match="both map to field 'city'"):
+        prepare_import(
+            world.store,
+            ImportSpec(file=str(path), database=DB, mapping={"town": "city", "city": "city"}),
+        )
+    with pytest.raises(ImportFileError, match="no field 'nope'"):
+        prepare_import(
+            world.store, ImportSpec(file=str(path), database=DB, mapping={"town": "nope"})
+        )
+
+
+def test_type_inference_and_keys_for_new_fields() -> None:
+    assert infer_type(["1", "-20", ""]) is FieldType.INTEGER
+    assert infer_type(["1.5", "2"]) is FieldType.FLOAT
+    assert infer_type(["yes", "No", "TRUE"]) is FieldType.BOOLEAN
+    assert infer_type(["2024-01-31", "2023-12-01"]) is FieldType.DATE
+    assert infer_type(["2024-01-31T10:00", "2023-12-01 08:30:00"]) is FieldType.DATETIME
+    assert infer_type(["2024-01-31", "soon"]) is FieldType.STRING
+    assert infer_type(["", " "]) is FieldType.STRING
+    assert key_for_column("loyaltyLevel") == "loyalty_level"
+    assert key_for_column("External ID") == "external_id"
+    assert key_for_column("2nd phone") == "f_2nd_phone"
+
+
+def test_create_fields_makes_typed_custom_fields(world: World, tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "new.csv",
+        [
+            ["email", "loyaltyLevel", "score", "vip", "memberSince", "tags"],
+            ["a@x.de", "gold", "12", "yes", "2024-02-03", "a;b"],
+            ["b@x.de", "silver", "", "no", "", ""],
+        ],
+    )
+    summary = do_import(world, path, create_fields=True)
+    assert summary.added == 2
+    assert summary.new_fields == ["loyaltyLevel", "memberSince", "score", "tags", "vip"]
+    with world.store.begin() as conn:
+        types = {f.key: f.type for f in world.store.fields(conn, world.db_id)}
+    assert types["loyalty_level"] is FieldType.STRING
+    assert types["score"] is FieldType.INTEGER
+    assert types["vip"] is FieldType.BOOLEAN
+    assert types["member_since"] is FieldType.DATE
+    assert types["tags"] is FieldType.TAGS
+    a = profiles_by_email(world)["a@x.de"]
+    assert (a["score"], a["vip"], str(a["member_since"]), a["tags"]) == (
+        12,
+        True,
+        "2024-02-03",
+        ["a", "b"],
+    )
+
+
+def test_dry_run_creates_no_field_and_changes_nothing(world: World, tmp_path: Path) -> None:
+    with world.store.begin() as conn:
+        add_profile(conn, world, email="old@x.de", city="Rome")
+    path = write_csv(
+        tmp_path / "d.csv",
+        [["email", "city", "score"], ["old@x.de", "Paris", "1"], ["new@x.de", "Oslo", "x2"]],
+    )
+    before = table_digest(world.store)
+    summary = do_import(world, path, create_fields=True, dry_run=True)
+    # "x2" makes the new score column a string field: nothing is rejected.
+    assert (summary.dry_run, summary.added, summary.updated, summary.not_imported) == (
+        True,
+        1,
+        1,
+        {},
+    )
+    assert summary.new_fields == ["score"]
+    assert table_digest(world.store) == before
+    with world.store.begin() as conn:
+        keys = {f.key for f in world.store.fields(conn, world.db_id)}
+    assert "score" not in keys
+
+
+# -- modes, empty cells, lists --------------------------------------------------------
+def _existing(world: World) -> None:
+    with world.store.begin() as conn:
+        add_profile(
+            conn, world, email="old@x.de", city="Rome", first_name="Olga", phones=("+4911111111",)
+        )
+
+
+@pytest.mark.parametrize(
+    ("mode", "added", "updated", "skipped"),
+    [
+        ("add", 1, 0, {"already_exists": 1}),
+        ("update", 0, 1, {"not_found": 1}),
+        ("upsert", 1, 1, {}),
+    ],
+)
+def test_modes(
+    world: World, tmp_path: Path, mode: str, added: int, updated: int, skipped: dict[str, int]
+) -> None:
+    _existing(world)
+    path = write_csv(
+        tmp_path / "m.csv", [["email", "city"], ["old@x.de", "Paris"], ["new@x.de", "Oslo"]]
+    )
+    summary = do_import(world, path, mode=mode)
+    assert (summary.added, summary.updated, summary.not_imported) == (added, updated, skipped)
+    found = profiles_by_email(world)
+    assert found["old@x.de"]["city"] == ("Rome" if mode == "add" else "Paris")
+    assert ("new@x.de" in found) == (mode != "update")
+
+
+def test_empty_cells_keep_values_unless_they_clear(world: World, tmp_path: Path) -> None:
+    _existing(world)
+    path = write_csv(
+        tmp_path / "e.csv",
+        [["email", "city", "firstName", "phones"], ["old@x.de", "", "Olivia", ""]],
+    )
+    do_import(world, path)
+    old = profiles_by_email(world)["old@x.de"]
+    assert (old["city"], old["first_name"], old["phones"]) == ("Rome", "Olivia", ["+4911111111"])
+    do_import(world, path, empty_clears=True)
+    old = profiles_by_email(world)["old@x.de"]
+    assert (old["city"], old["first_name"], old.get("phones")) == (None, "Olivia", None)
+
+
+def test_phones_and_tags_take_several_values_and_replace_the_list(
+    world: World, tmp_path: Path
+) -> None:
+    _existing(world)
+    path = write_csv(
+        tmp_path / "p.csv",
+        [["email", "phones"], ["old@x.de", "+49 170 1234567; +33 6 12 34 56 78;+491701234567"]],
+    )
+    do_import(world, path)
+    assert profiles_by_email(world)["old@x.de"]["phones"] == ["+33612345678", "+491701234567"]
+
+
+# -- validation and rejects -------------------------------------------------------------
+def test_invalid_rows_are_rejected_whole_with_line_column_value_reason(
+    world: World, tmp_path: Path
+) -> None:
+    path = tmp_path / "v.csv"
+    path.write_text(
+        "email,city,birthday,gender,phones\n"
+        'ok@x.de,"Berlin, Mitte",1990-01-02,female,+4917011111\n'
+        'bad@x.de,"multi\nline",1990-13-01,female,\n'
+        "not-an-email,Rome,,,\n"
+        "g@x.de,Rome,,robot,\n"
+        "p@x.de,Rome,,,12345\n"
+        "short@x.de,Rome\n",
+        encoding="utf-8",
+    )
+    rejects = tmp_path / "rejects.csv"
+    summary = do_import(world, path, rejects=str(rejects))
+    assert summary.added == 1
+    assert summary.not_imported == {"rejected": 5}
+    found = profiles_by_email(world)
+    assert set(found) == {"ok@x.de"}
+    assert found["ok@x.de"]["city"] == "Berlin, Mitte"
+    rows = read_rejects(rejects)
+    assert [(r["line"], r["column"], r["value"]) for r in rows] == [
+        ("3", "birthday", "1990-13-01"),
+        ("5", "email", "not-an-email"),
+        ("6", "gender", "robot"),
+        ("7", "phones", "12345"),
+        ("8", "", ""),
+    ]
+    assert "not a date" in rows[0]["reason"]
+    assert "not an email address" in rows[1]["reason"]
+    assert "male, female" in rows[2]["reason"]
+    assert "phone" in rows[3]["reason"]
+    assert "2 cells, the header 5" in rows[4]["reason"]
+
+
+def test_too_long_text_and_out_of_range_integers_are_rejected(world: World, tmp_path: Path) -> None:
+    with world.store.begin() as conn:
+        world.store.add_custom_field(conn, world.db_id, "points", "Points", FieldType.INTEGER)
+    path = write_csv(
+        tmp_path / "l.csv",
+        [
+            ["email", "first_name", "points"],
+            ["a@x.de", "x" * 201, "1"],
+            ["b@x.de", "Bea", str(2**63)],
+            ["c@x.de", "Cy", str(-(2**63))],
+        ],
+    )
+    rejects = tmp_path / "r.csv"
+    summary = do_import(world, path, rejects=str(rejects))
+    assert summary.added == 1
+    reasons = [r["reason"] for r in read_rejects(rejects)]
+    assert reasons == ["longer than 200 characters", "whole number out of range (64-bit)"]
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected_city", "skipped"), [("last", "Oslo", 1), ("reject", None, 2)]
+)
+def test_duplicate_keys_in_the_file(
+    world: World, tmp_path: Path, policy: str, expected_city: str | None, skipped: int
+) -> None:
+    path = write_csv(
+        tmp_path / "d.csv",
+        [["email", "city"], ["a@x.de", "Rome"], ["b@x.de", "Bonn"], ["a@x.de", "Oslo"]],
+    )
+    rejects = tmp_path / "r.csv"
+    summary = do_import(world, path, duplicates=policy, rejects=str(rejects))
+    assert summary.not_imported == {"duplicate_in_file": skipped}
+    found = profiles_by_email(world)
+    assert found.get("a@x.de", {}).get("city") == expected_city
+    assert found["b@x.de"]["city"] == "Bonn"
+    assert [r["line"] for r in read_rejects(rejects)] == (["2"] if policy == "last" else ["2", "4"])
+
+
+def test_sql_and_like_metacharacters_are_plain_values(world: World, tmp_path: Path) -> None:
+    nasty = "Robert'); DROP TABLE profiles;-- 100%_"
+    path = write_csv(tmp_path / "n.csv", [["email", "city"], ["a@x.de", nasty]])
+    do_import(world, path)
+    assert profiles_by_email(world)["a@x.de"]["city"] == nasty
+
+
+# -- matching ---------------------------------------------------------------------------
+def test_match_by_custom_field_gets_an_index(world: World, tmp_path: Path) -> None:
+    with world.store.begin() as conn:
+        add_profile(conn, world, email="old@x.de", push_id="P-1")
+    path = write_csv(tmp_path / "c.csv", [["pushId", "city"], ["P-1", "Paris"], ["P-2", "Oslo"]])
+    summary = do_import(world, path, match="push_id")
+    assert (summary.added, summary.updated) == (1, 1)
+    assert profiles_by_email(world)["old@x.de"]["city"] == "Paris"
+    from sqlalchemy import inspect
+
+    with world.store.begin() as conn:
+        names = {ix["name"] for ix in inspect(conn).get_indexes("profiles")}
+    assert any(n and n.startswith("ix_profiles_database_cf_") for n in names)
+
+
+def test_match_by_phone_and_by_id(world: World, tmp_path: Path) -> None:
+    _existing(world)
+    path = write_csv(tmp_path / "p.csv", [["phones", "city"], ["+49 1111 1111", "Paris"]])
+    summary = do_import(world, path, match="phones", mode="update")
+    assert summary.updated == 1
+    with world.store.begin() as conn:
+        pid = conn.execute(select(m.Profile.id).where(m.Profile.email == "old@x.de")).scalar_one()
+    path = write_csv(tmp_path / "i.csv", [["id", "city"], [str(pid), "Lyon"], ["999999", "Nice"]])
+    summary = do_import(world, path, match="id", mode="update")
+    assert (summary.updated, summary.not_imported) == (1, {"not_found": 1})
+    assert profiles_by_email(world)["old@x.de"]["city"] == "Lyon"
+    with pytest.raises(ImportFileError, match="matching by id can only update"):
+        prepare_import(world.store, ImportSpec(file=str(path), database=DB, match="id"))
+
+
+def test_a_key_matching_two_profiles_is_not_imported(world: World, tmp_path: Path) -> None:
+    with world.store.begin() as conn:
+        add_profile(conn, world, email="twin@x.de", city="A")
+        add_profile(conn, world, email="twin@x.de", city="B")
+    path = write_csv(tmp_path / "t.csv", [["email", "city"], ["twin@x.de", "C"]])
+    summary = do_import(world, path)
+    assert summary.not_imported == {"ambiguous_match": 1}
+    with world.store.begin() as conn:
+        cities = set(
+            conn.execute(select(m.Profile.city).where(m.Profile.email == "twin@x.de")).scalars()
+        )
+    assert cities == {"A", "B"}
+
+
+# -- subscription and triggers ------------------------------------------------------------
+def test_subscribe_respects_the_unsafe_status_rule(world: World, tmp_path: Path) -> None:
+    with world.store.begin() as conn:
+        pid = add_profile(conn, world, email="gone@x.de")
+        add_subscription(conn, world, pid, "Newsletter", "email", "gone@x.de", "unsubscribed")
+        add_trigger(conn, "subscription", resource_id=world.resources["Newsletter"])
+    path = write_csv(tmp_path / "s.csv", [["email"], ["gone@x.de"], ["new@x.de"]])
+    summary = do_import(world, path, subscribe=Subscribe("Newsletter", "email", "subscribed"))
+    assert summary.subscriptions == {"changed": 1, "unsafe_status": 1}
+    assert summary.trigger_events == 1
+    with world.store.begin() as conn:
+        statuses = dict(
+            conn.execute(select(m.Subscription.contact, m.Subscription.status)).tuples().all()
+        )
+    assert statuses == {"gone@x.de": "unsubscribed", "new@x.de": "subscribed"}
+
+
+def test_skip_triggers_records_none(world: World, tmp_path: Path) -> None:
+    _existing(world)
+    with world.store.begin() as conn:
+        add_trigger(conn, "field_updated")
+    path = write_csv(tmp_path / "s.csv", [["email", "city"], ["old@x.de", "Paris"]])
+    assert do_import(world, path, skip_triggers=True).trigger_events == 0
+    assert do_import(world, path).trigger_events == 1
+
+
+def test_subscription_to_an_unattached_resource_is_refused(world: World, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "s.csv", [["email"], ["a@x.de"]])
+    with pytest.raises(Exception, match="not attached"):
+        prepare_import(
+            world.store,
+            ImportSpec(file=str(path), database=DB, subscribe=Subscribe("Elsewhere", "email")),
+        )
+
+
+# -- tasks: history, cancel, resume ---------------------------------------------------------
+def _big_file(tmp_path: Path, n: int = 250) -> Path:
+    rows = [["email", "city", "phones"]]
+    rows += [[f"p{i}@x.de", f"City {i % 7}", f"+49170{i:07d}"] for i in range(n)]
+    rows[10][0] = "broken"
+    return write_csv(tmp_path / "big.csv", rows)
+
+
+def _cancel_after(reports: int) -> JobState:
+    state = JobState()
+    seen = {"n": 0}
+
+    def on_progress(_p: Any) -> None:
+        seen["n"] += 1
+        if seen["n"] >= reports:
+            state.cancel()
+
+    state.on_progress = on_progress
+    return state
+
+
+@pytest.mark.parametrize("cancel_at", [2, 5])
+def test_cancelled_import_resumes_to_the_same_end_state(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cancel_at: int
+) -> None:
+    monkeypatch.setattr(import_runner, "STAGE_CHUNK", 40)
+    monkeypatch.setattr(import_runner, "MERGE_BATCH", 60)
+    path = _big_file(tmp_path)
+    world = make_world(store)
+    spec = ImportSpec(file=str(path), database=DB, rejects=str(tmp_path / "r.csv"))
+    task_id = prepare_import(store, spec)
+    first = run_import_task(store, task_id, _cancel_after(cancel_at))
+    assert first.status == "cancelled"
+    assert first.processed < 250
+    resumed = run_import_task(store, task_id, JobState())
+    assert resumed.status == "completed"
+    summary = import_summary(store, task_id)
+    assert (summary.rows, summary.added, summary.not_imported) == (250, 249, {"rejected": 1})
+    found = profiles_by_email(world)
+    assert len(found) == 249
+    assert found["p200@x.de"]["phones"] == ["+491700000200"]
+    assert len(read_rejects(tmp_path / "r.csv")) == 1
+    with store.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(m.TaskProfile)).scalar_one() == 249
+    with pytest.raises(TaskError, match="completed"):
+        run_import_task(store, task_id, JobState())
+
+
+def test_resume_refuses_a_changed_file(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(import_runner, "STAGE_CHUNK", 40)
+    path = _big_file(tmp_path)
+    make_world(store)
+    task_id = prepare_import(store, ImportSpec(file=str(path), database=DB))
+    assert run_import_task(store, task_id, _cancel_after(2)).status == "cancelled"
+    with path.open("a") as fh:
+        fh.write("late@x.de,Rome,\n")
+    with pytest.raises(TaskError, match="changed or is gone"):
+        run_import_task(store, task_id, JobState())
+
+
+def test_import_task_in_the_history(world: World, tmp_path: Path) -> None:
+    from bulkprofiles_gui.core.tasks import get_task, retry_job
+
+    path = write_csv(tmp_path / "h.csv", [["email"], ["a@x.de"], ["oops"]])
+    summary = do_import(world, path)
+    task = get_task(world.store, summary.task_id)
+    assert (task.action_label, task.status, task.selected, task.changed) == (
+        "Import profiles from CSV",
+        "completed",
+        2,
+        1,
+    )
+    assert task.skipped == {"rejected": 1}
+    assert task.job["file"] == str(path.resolve())
+    with pytest.raises(TaskError, match="is an import"):
+        retry_job(world.store, summary.task_id)
+    with world.store.begin() as conn:
+        tables = [
+            t
+            for t in __import__("sqlalchemy").inspect(conn).get_table_names()
+            if t.startswith("import_")
+        ]
+    assert tables == []  # staging tables are dropped once the import completed
