@@ -74,7 +74,9 @@ class ImportPlan:
         return [c for c in self.columns if c.new]
 
 
-def _check_header(path: Path, header: list[str]) -> None:
+def check_header(path: Path, header: list[str]) -> None:
+    """ImportFileError for a header with an empty or a repeated column name
+    (public: the wizard checks a file before any mapping)."""
     seen: dict[str, int] = {}
     for position, name in enumerate(header, start=1):
         if not name:
@@ -138,7 +140,7 @@ def plan_import(store: Store, conn: Connection, spec: ImportSpec) -> ImportPlan:
     by_key = {f.key: f for f in fields}
     with CsvReader(path, fmt) as reader:
         header = reader.header
-        _check_header(path, header)
+        check_header(path, header)
         mapping = _resolve_mapping(path, spec, header, fields)
         new_types = _new_field_types(spec, reader, mapping)
     columns: list[ColumnPlan] = []
