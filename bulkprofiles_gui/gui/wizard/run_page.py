@@ -1,23 +1,20 @@
 """The wizard's last page: the job runs in a QThread worker.
 
 Progress reports come from ``JobState.on_progress`` in the worker thread and
-reach the page through a queued signal (``_Relay``); the page only ever
-touches widgets on the main thread.  Cancel sets the JobState flag, which
+reach the page through a queued signal (``job_progress.JobRelay``); the page
+only ever touches widgets on the main thread.  Cancel sets the JobState flag, which
 the runner polls between batches: the committed batches stay, the task ends
 ``cancelled`` and can be resumed from the Tasks view.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QFormLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QTreeWidget,
     QTreeWidgetItem,
@@ -30,14 +27,11 @@ from ...core.actions.base import SKIP_REASONS
 from ...core.jobfile import Job
 from ...core.jobs import TaskSummary, prepare_task, run_task
 from ...core.progress import JobState, Progress
+from ..job_progress import JobRelay, ProgressPanel
 from ..resources import icon
 from ..views.base import operator_message, top_items
-from ..views.tasks import format_duration
 from ..worker import BackgroundCall
 from .context import WizardContext
-
-#: At most this many progress updates per second reach the widgets.
-MAX_UPDATES_PER_SECOND = 10
 
 FINAL_WORDS = {
     "completed": "Done.",
@@ -48,15 +42,8 @@ FINAL_WORDS = {
 }
 
 
-class _Relay(QObject):
-    """Lives on the main thread; emitted from the worker, delivered queued."""
-
-    progressed = Signal(object)
-    task_created = Signal(int)
-
-
 def run_wizard_job(
-    store: Any, job: Job, state: JobState, relay: _Relay, settings: Any
+    store: Any, job: Job, state: JobState, relay: JobRelay, settings: Any
 ) -> TaskSummary:
     """Prepare the task (validation: raises with one line), announce it, run it."""
     task_id = prepare_task(store, job, settings=settings)
@@ -80,8 +67,7 @@ class RunPage(QWizardPage):
         self._call: BackgroundCall | None = None
         #: True once the job's result (or error) has been shown.
         self.finished = False
-        self._last_update = 0.0
-        self._relay = _Relay(self)
+        self._relay = JobRelay(self)
         self._relay.progressed.connect(self._on_progress)
         self._relay.task_created.connect(self._on_task_created)
         self.setTitle("Running the update")
@@ -92,17 +78,11 @@ class RunPage(QWizardPage):
         self.status_label = QLabel("Starting…")
         self.status_label.setObjectName("bigCount")
         self.status_label.setWordWrap(True)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 0)
-        self.progress_bar.setFormat("%v of %m profiles (%p %)")
-        self.rate_label = QLabel("–")
-        self.left_label = QLabel("–")
-        self.elapsed_label = QLabel("–")
-        facts = QFormLayout()
-        facts.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
-        facts.addRow("Rate:", self.rate_label)
-        facts.addRow("Time left:", self.left_label)
-        facts.addRow("Elapsed:", self.elapsed_label)
+        self.progress = ProgressPanel("profiles")
+        self.progress_bar = self.progress.bar
+        self.rate_label = self.progress.rate_label
+        self.left_label = self.progress.left_label
+        self.elapsed_label = self.progress.elapsed_label
         self.cancel_button = QPushButton(icon("cancel"), "&Cancel job")
         self.cancel_button.clicked.connect(self.cancel)
         self.show_task_button = QPushButton(icon("tasks"), "Show in &Tasks")
@@ -127,8 +107,7 @@ class RunPage(QWizardPage):
         self.counts_table.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.status_label)
-        layout.addWidget(self.progress_bar)
-        layout.addLayout(facts)
+        layout.addWidget(self.progress)
         layout.addLayout(buttons)
         layout.addWidget(self.error_label)
         layout.addWidget(self.counts_table)
@@ -148,7 +127,7 @@ class RunPage(QWizardPage):
         self.status_label.setText("Starting…")
         self.error_label.hide()
         self.counts_table.hide()
-        self.progress_bar.setRange(0, 0)
+        self.progress.reset()
         self.cancel_button.setEnabled(True)
         self.show_task_button.setEnabled(False)
         store, settings, state, relay = self.ctx.store, self.ctx.settings, self.state, self._relay
@@ -182,23 +161,12 @@ class RunPage(QWizardPage):
 
     @Slot(object)
     def _on_progress(self, progress: Progress) -> None:
-        now = time.monotonic()
-        final = progress.done >= progress.total
-        if not final and now - self._last_update < 1 / MAX_UPDATES_PER_SECOND:
+        if not self.progress.show_progress(progress):
             return
-        self._last_update = now
-        self.progress_bar.setRange(0, max(progress.total, 1))
-        self.progress_bar.setValue(min(progress.done, max(progress.total, 1)))
         if self.state is not None and not self.state.is_cancelled():
             self.status_label.setText(
                 f"Task {self.task_id}: {progress.done:,} of {progress.total:,} profiles processed"
             )
-        self.rate_label.setText(f"{progress.rate:,.0f} profiles/s" if progress.done else "–")
-        left = progress.seconds_left
-        self.left_label.setText(
-            "–" if left is None else ("less than a second" if left < 1 else format_duration(left))
-        )
-        self.elapsed_label.setText(format_duration(progress.elapsed))
 
     @Slot(object)
     def _on_done(self, summary: Any) -> None:
@@ -209,12 +177,7 @@ class RunPage(QWizardPage):
         self.status_label.setText(
             f"Task {summary.task_id}: {FINAL_WORDS.get(summary.status, summary.status)}"
         )
-        if summary.selected:
-            self.progress_bar.setRange(0, summary.selected)
-            self.progress_bar.setValue(summary.processed)
-        else:
-            self.progress_bar.setRange(0, 1)
-            self.progress_bar.setValue(1)
+        self.progress.set_counts(summary.processed, summary.selected)
         self._fill_counts(summary)
         self.job_finished.emit(summary.task_id)
 
