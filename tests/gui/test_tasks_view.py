@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QDialog
 from sqlalchemy import update
 
 from bulkprofiles_gui.core import models as m
@@ -22,6 +23,7 @@ from bulkprofiles_gui.core.jobs import prepare_task, run_job, run_task
 from bulkprofiles_gui.core.progress import JobState
 from bulkprofiles_gui.core.store import Store
 from bulkprofiles_gui.gui.views.tasks import TasksView, format_duration
+from bulkprofiles_gui.gui.widgets.export_columns import ExportColumnsDialog
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
@@ -226,7 +228,7 @@ def test_resume_an_interrupted_task(qtbot: Any, view: TasksView, gui_store: Stor
 
 
 def test_export_csv_writes_every_profile_with_its_outcome(
-    qtbot: Any, view: TasksView, gui_store: Store, tmp_path: Path
+    qtbot: Any, view: TasksView, gui_store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     summary = run_job(gui_store, job({"type": "global_unsubscribe"}), JobState())
     reload(qtbot, view, 1)
@@ -234,11 +236,18 @@ def test_export_csv_writes_every_profile_with_its_outcome(
     messages: list[str] = []
     view.message.connect(messages.append)
     view.ask_csv_path = lambda _suggested: str(target)
+
+    def no_profile_columns(dialog: ExportColumnsDialog) -> int:
+        dialog.none_button.click()
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(ExportColumnsDialog, "exec", no_profile_columns)
     view.export_button.click()
-    qtbot.waitUntil(lambda: bool(messages), timeout=30_000)
-    assert messages == [
+    qtbot.waitUntil(lambda: any(m.startswith("Exported") for m in messages), timeout=30_000)
+    assert messages[-1] == (
         f"Exported {summary.selected:,} profiles of task {summary.task_id} to {target}"
-    ]
+    )
+    assert all(m.startswith("Exporting") for m in messages[:-1])  # progress lines
     with target.open(encoding="utf-8") as fh:
         lines = list(csv.reader(fh))
     assert lines[0] == ["profile_id", "outcome", "reason", "reason_text"]

@@ -4,20 +4,18 @@ Filters by status and type; details show the job document and the counts by
 reason; a running task's progress is followed live (the list is polled once
 a second while a task runs, so a run in another process shows too); an
 interrupted task can be resumed here; a task's per-profile outcomes export
-to CSV.
+to CSV, with the profile fields the operator ticks.
 """
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -33,13 +31,23 @@ from PySide6.QtWidgets import (
 
 from ...core.actions import ACTIONS
 from ...core.actions.base import SKIP_REASONS
+from ...core.export import OUTCOME_COLUMNS, export_task, task_columns
 from ...core.progress import JobState, Progress
 from ...core.store import Store
+from ..export_run import ExportRun, ask_csv_target, column_choices
 from ..resources import icon
 from ..ui_settings import ui_settings
+from ..widgets.export_columns import ColumnChoice, ExportColumnsDialog
 from ..worker import BackgroundCall
 from .base import StoreView, make_table, operator_message, top_items
 
+#: How the column chooser shows the columns every task export writes.
+OUTCOME_LABELS = {
+    "profile_id": "Profile ID",
+    "outcome": "Outcome",
+    "reason": "Skip reason",
+    "reason_text": "Skip reason, in words",
+}
 STATUSES = ("queued", "running", "completed", "cancelled", "failed", "interrupted")
 POLL_MS = 1000
 ALL = "All"
@@ -101,6 +109,7 @@ class TasksView(StoreView):
         self._wanted_task: int | None = None
         self._resume_call: BackgroundCall | None = None
         self._resume_state: JobState | None = None
+        self.export_run: ExportRun | None = None
         self._relay = _ProgressRelay(self)
         self._relay.progressed.connect(self._on_resume_progress)
         self._build_filters()
@@ -141,7 +150,9 @@ class TasksView(StoreView):
         self.resume_button.setToolTip("Run the rest of an interrupted, failed or cancelled task")
         self.resume_button.clicked.connect(self.resume_selected)
         self.export_button = QPushButton(icon("export"), "&Export CSV…")
-        self.export_button.setToolTip("Every profile of the task with its outcome and reason")
+        self.export_button.setToolTip(
+            "Every profile of the task with its outcome and reason, and the fields you choose"
+        )
         self.export_button.clicked.connect(self._on_export_clicked)
         bar = QHBoxLayout()
         bar.addWidget(status_label)
@@ -330,7 +341,10 @@ class TasksView(StoreView):
         task = self.selected_task()
         resuming = self._resume_call is not None and self._resume_call.is_running()
         self.resume_button.setEnabled(bool(task and task.resumable) and not resuming)
-        self.export_button.setEnabled(task is not None and task.started_at is not None)
+        exporting = self.export_run is not None and self.export_run.is_running()
+        self.export_button.setEnabled(
+            task is not None and task.started_at is not None and not exporting
+        )
 
     # -- details -----------------------------------------------------------------------
     def _show_details(self, task: Any) -> None:
@@ -421,33 +435,56 @@ class TasksView(StoreView):
     # -- export ------------------------------------------------------------------------
     def ask_csv_path(self, suggested: str) -> str | None:
         """Where to write the CSV (a method so tests can answer it)."""
-        path, _ = QFileDialog.getSaveFileName(self, "Export task", suggested, "CSV (*.csv)")
-        return path or None
+        return ask_csv_target(self, "Export task", suggested)
 
     @Slot()
     def _on_export_clicked(self) -> None:
+        """The task's database fields (loaded off the main thread), then columns and file."""
         task = self.selected_task()
         if task is None:
             return
-        start = Path(str(ui_settings().value("tasks/export_dir", str(Path.home()))))
-        path = self.ask_csv_path(str(start / f"task-{task.id}.csv"))
-        if path:
-            self.export_task(task.id, path)
-
-    def export_task(self, task_id: int, path: str) -> BackgroundCall | None:
-        ui_settings().setValue("tasks/export_dir", str(Path(path).parent))
-
-        def export(store: Store) -> int:
-            from ...core.tasks import export_task_csv
-
-            return export_task_csv(store, task_id, path)
-
-        call = self.load(
-            "export",
-            export,
-            lambda n: self.message.emit(f"Exported {n:,} profiles of task {task_id} to {path}"),
+        task_id = task.id
+        self.load(
+            "export_columns",
+            lambda store: task_columns(store, task_id),
+            lambda fields: self._choose_and_export(task_id, fields),
         )
-        return call
+
+    def _choose_and_export(self, task_id: int, fields: list[Any]) -> None:
+        fixed = [ColumnChoice(key, OUTCOME_LABELS[key]) for key in OUTCOME_COLUMNS]
+        columns = ExportColumnsDialog.ask(
+            self, column_choices(fields), fixed=fixed, what=f"profiles of task {task_id}"
+        )
+        if columns is None:
+            return
+        path = self.ask_csv_path(f"task-{task_id}")
+        if path:
+            self.export_task(task_id, path, columns)
+
+    def export_task(
+        self, task_id: int, path: str, columns: list[str] | None = None
+    ) -> ExportRun | None:
+        """Export the task's profiles (with ``columns``) to ``path`` in the background;
+        progress and the end go to the status line."""
+        store = self.store
+        if store is None:
+            return None
+        run = ExportRun(
+            lambda state: export_task(store, task_id, path, columns, state=state),
+            path,
+            self,
+            what=f"profiles of task {task_id}",
+        )
+        run.progressed.connect(self.message.emit)
+        run.finished.connect(self._on_export_finished)
+        self.export_run = run.start()
+        self._update_buttons()
+        return run
+
+    @Slot(str, object)
+    def _on_export_finished(self, message: str, _rows: object) -> None:
+        self.message.emit(message)
+        self._update_buttons()
 
     # -- closing -----------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -457,4 +494,7 @@ class TasksView(StoreView):
         if self._resume_call is not None:
             self._resume_call.discard()
             self._resume_call.wait()
+        if self.export_run is not None:
+            self.export_run.cancel()
+            self.export_run.wait()
         super().shutdown()

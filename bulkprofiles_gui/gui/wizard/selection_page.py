@@ -44,6 +44,7 @@ from superqt import QLabeledRangeSlider
 
 from ...core import catalog as core_catalog
 from ...core import segments
+from ...core.export import export_selection
 from ...core.jobfile import Job, empty_rules
 from ...core.selection import (
     RuleError,
@@ -54,10 +55,14 @@ from ...core.selection import (
     resolve_job_selection,
     total,
 )
+from ...core.selection.catalog import PROFILE_FIELDS
 from ...core.selection.compiler import RuleCompiler
 from ...core.selection.context import SchemaContext, load_context
 from ...core.selection.model import FieldChoice, SelectionSpec
 from ...core.store import Store
+from ..export_run import ExportRun, ask_csv_target
+from ..resources import icon
+from ..widgets.export_columns import ColumnChoice, ExportColumnsDialog
 from ..widgets.rule_builder import RuleBuilder
 from ..worker import BackgroundCall
 from .context import WizardContext
@@ -207,6 +212,7 @@ class SelectionPage(QWizardPage):
         self.selected_count: int | None = None
         self._sources_loading = False
         self._stopped = False
+        self.export_run: ExportRun | None = None
         self._build()
 
     # --- layout ------------------------------------------------------------------------
@@ -301,6 +307,7 @@ class SelectionPage(QWizardPage):
         count_row.addWidget(self.count_status, 1)
         count_row.addWidget(self.save_message)
         count_row.addWidget(self.save_segment_button)
+        self._build_export(count_row)
 
         rules_box = QWidget()
         rules_layout = QVBoxLayout(rules_box)
@@ -391,7 +398,8 @@ class SelectionPage(QWizardPage):
         self._stopped = True
         self.count_timer.stop()
         self._count_again = False
-        return wait_for_background_calls(msecs)
+        exported = self._stop_export(msecs)
+        return wait_for_background_calls(msecs) and exported
 
     def is_busy(self) -> bool:
         """True while a count, the catalog or the database list is being loaded."""
@@ -489,6 +497,7 @@ class SelectionPage(QWizardPage):
         self._generation += 1
         self.selected_count = None
         self.save_segment_button.setEnabled(False)
+        self._update_export_button()
         self.count_label.setText("–")
         self.count_status.setText("Loading fields…")
         self.completeChanged.emit()
@@ -513,6 +522,7 @@ class SelectionPage(QWizardPage):
         else:
             self._apply_segment_defaults(source)
         self.save_segment_button.setEnabled(True)
+        self._update_export_button()
         self._on_selection_edited()
 
     def _validator(self, schema: DatabaseSchema) -> Callable[[dict[str, Any]], list[RuleProblem]]:
@@ -689,6 +699,72 @@ class SelectionPage(QWizardPage):
         self.save_message.setObjectName("error" if error else "hint")
         self.save_message.setStyleSheet("color: #a12622;" if error else "color: #2e6b30;")
         self.save_message.setText(text)
+
+    # --- export to CSV ---------------------------------------------------------------------
+
+    def _build_export(self, row: QHBoxLayout) -> None:
+        self.export_status = QLabel()
+        self.export_status.setObjectName("hint")
+        self.export_button = QPushButton(icon("export"), "E&xport…")
+        self.export_button.setAutoDefault(False)
+        self.export_button.setToolTip("Write the selected profiles to a CSV file")
+        self.export_button.clicked.connect(self._on_export_clicked)
+        self.export_button.setEnabled(False)
+        row.addWidget(self.export_status)
+        row.addWidget(self.export_button)
+
+    def _update_export_button(self) -> None:
+        running = self.export_run is not None and self.export_run.is_running()
+        self.export_button.setText("Cancel e&xport" if running else "E&xport…")
+        self.export_button.setEnabled(running or self._schema is not None)
+
+    @Slot()
+    def _on_export_clicked(self) -> None:
+        """Columns, then the file, then the export in the background (or cancel it)."""
+        if self.export_run is not None and self.export_run.is_running():
+            self.export_run.cancel()
+            return
+        source = self.current_source()
+        if self._schema is None or source is None:
+            return
+        if self.rule_builder.problems():
+            self.export_status.setText("Fix the marked conditions first.")
+            return
+        fields = [
+            ColumnChoice(c.key, c.label, c.type)
+            for c in self._schema.catalog
+            if c.group == PROFILE_FIELDS
+        ]
+        columns = ExportColumnsDialog.ask(self, fields)
+        if not columns:
+            return
+        target = ask_csv_target(self, "Export profiles", source.segment or source.database_name)
+        if target:
+            self.start_export(columns, target)
+
+    def start_export(self, columns: list[str], target: str) -> ExportRun:
+        """Export the current selection's ``columns`` to ``target`` in the background."""
+        job, store = Job.from_dict(self.selection()), self.ctx.store
+        run = ExportRun(
+            lambda state: export_selection(store, job, target, columns, state=state), target, self
+        )
+        run.progressed.connect(self.export_status.setText)
+        run.finished.connect(self._on_export_finished)
+        self.export_run = run.start()
+        self._update_export_button()
+        return run
+
+    @Slot(str, object)
+    def _on_export_finished(self, message: str, _rows: object) -> None:
+        self.export_status.setText(message)
+        self._update_export_button()
+
+    def _stop_export(self, msecs: int) -> bool:
+        """Cancel a running export (nothing is written) and wait for its thread."""
+        if self.export_run is None:
+            return True
+        self.export_run.cancel()
+        return self.export_run.wait(msecs)
 
 
 def _cell_text(value: Any) -> str:

@@ -1,0 +1,120 @@
+"""A CSV export running in the background, for the widgets that offer one.
+
+The export is a core function (:mod:`bulkprofiles_gui.core.export`) given a
+``JobState``; it runs in a :class:`~.worker.BackgroundCall`.  Its progress
+reaches the main thread as ``progressed`` lines, its end as one ``finished``
+line: the row count and the file, or the one-line error (nothing written),
+or the cancel.  Also here: where to save (a file dialog that remembers its
+folder) and how a field list becomes column choices.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+from ..core.export import ExportCancelled
+from ..core.progress import JobState, Progress
+from ..core.store import StoreError
+from .ui_settings import ui_settings
+from .views.base import operator_message
+from .widgets.export_columns import ColumnChoice
+from .worker import BackgroundCall
+
+EXPORT_DIR_KEY = "export/dir"
+
+
+def column_choices(fields: Sequence[Any]) -> list[ColumnChoice]:
+    """Column choices of ``FieldInfo`` (or anything with key, label and type)."""
+    return [ColumnChoice(f.key, f.label, str(getattr(f.type, "value", f.type))) for f in fields]
+
+
+def ask_csv_target(parent: QWidget | None, title: str, name: str) -> str | None:
+    """Where to save the CSV (``name`` suggested in the last folder used); None = cancel."""
+    folder = Path(str(ui_settings().value(EXPORT_DIR_KEY, str(Path.home()))))
+    safe = re.sub(r"[^\w.-]+", "-", name).strip("-") or "export"
+    path, _ = QFileDialog.getSaveFileName(
+        parent, title, str(folder / f"{safe}.csv"), "CSV files (*.csv);;All files (*)"
+    )
+    if not path:
+        return None
+    target = Path(path)
+    if not target.suffix:
+        target = target.with_suffix(".csv")
+    ui_settings().setValue(EXPORT_DIR_KEY, str(target.parent))
+    return str(target)
+
+
+def export_message(exc: object) -> str:
+    """One line for an export that failed."""
+    if isinstance(exc, StoreError | OSError):
+        text = str(exc).strip()
+        return text.splitlines()[0] if text else type(exc).__name__
+    return operator_message(exc)
+
+
+class ExportRun(QObject):
+    """One export in a background thread, reporting lines for a status label."""
+
+    progressed = Signal(str)
+    #: (line for the operator, rows written or None when it failed / was cancelled)
+    finished = Signal(str, object)
+    _reported = Signal(object)  # Progress, emitted in the worker thread
+
+    def __init__(
+        self,
+        export: Callable[[JobState], int],
+        target: str,
+        parent: QObject | None = None,
+        *,
+        what: str = "profiles",
+    ) -> None:
+        super().__init__(parent)
+        self.target = target
+        self.what = what
+        self.rows: int | None = None
+        self.ended = False
+        self.state = JobState(on_progress=self._reported.emit)
+        self._reported.connect(self._on_progress)
+        self._call = BackgroundCall(lambda: export(self.state), self)
+        self._call.done.connect(self._on_done)
+        self._call.error.connect(self._on_error)
+
+    def start(self) -> ExportRun:
+        self.progressed.emit(f"Exporting {self.what} to {self.target}…")
+        self._call.start()
+        return self
+
+    def cancel(self) -> None:
+        self.state.cancel()
+
+    def is_running(self) -> bool:
+        """True until the ``finished`` line has been sent."""
+        return not self.ended
+
+    def wait(self, msecs: int = 30_000) -> bool:
+        return self._call.wait(msecs)
+
+    @Slot(object)
+    def _on_progress(self, progress: Progress) -> None:
+        if not self.ended:
+            self.progressed.emit(f"Exporting… {progress.done:,} of {progress.total:,} {self.what}")
+
+    @Slot(object)
+    def _on_done(self, rows: int) -> None:
+        self.ended = True
+        self.rows = rows
+        self.finished.emit(f"Exported {rows:,} {self.what} to {self.target}", rows)
+
+    @Slot(object)
+    def _on_error(self, exc: object) -> None:
+        self.ended = True
+        if isinstance(exc, ExportCancelled):
+            self.finished.emit("Export cancelled; nothing was written.", None)
+        else:
+            self.finished.emit(f"Export failed: {export_message(exc)}", None)
