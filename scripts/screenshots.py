@@ -27,16 +27,23 @@ from PySide6.QtCore import QDeadlineTimer, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from bulkprofiles_gui.core.demo import generate_demo  # noqa: E402
+from bulkprofiles_gui.core.export import database_columns  # noqa: E402
 from bulkprofiles_gui.core.jobfile import Job  # noqa: E402
 from bulkprofiles_gui.core.jobs import run_job  # noqa: E402
 from bulkprofiles_gui.core.progress import JobState  # noqa: E402
 from bulkprofiles_gui.core.store import Store, open_store  # noqa: E402
 from bulkprofiles_gui.gui.app import make_application, start_main_window  # noqa: E402
+from bulkprofiles_gui.gui.export_run import column_choices  # noqa: E402
 from bulkprofiles_gui.gui.main_window import MainWindow, View  # noqa: E402
+from bulkprofiles_gui.gui.views.tasks import task_column_choices  # noqa: E402
+from bulkprofiles_gui.gui.widgets.export_columns import ExportColumnsDialog  # noqa: E402
 from bulkprofiles_gui.gui.wizard.wizard import PageId, UpdateWizard  # noqa: E402
 
 WINDOW_SIZE = (1280, 800)
 WIZARD_SIZE = (1100, 780)
+#: The sizes the export screenshots are taken at (a large and a small screen).
+EXPORT_SIZES = ((1280, 800), (1024, 680))
+EXPORT_COLUMNS = ["id", "email", "first_name", "city", "tags", "bonus_points"]
 DEMO = "Demo customers"
 
 RULES: dict[str, Any] = {
@@ -222,6 +229,44 @@ def shoot_wizard(window: MainWindow, out: Path) -> None:
     spin(300)
 
 
+def shoot_export(window: MainWindow, out: Path) -> None:
+    """The selection page after an export, and the column chooser (selection and task)."""
+    wizard = open_wizard(window)
+    page = wizard.selection_page
+    page.rule_builder.set_rules(RULES)
+    wait_for(lambda: page.counted())
+    run = page.start_export(EXPORT_COLUMNS, str(TMP / "Demo-customers.csv"))
+    wait_for(lambda: not run.is_running())
+    for width, height in EXPORT_SIZES:
+        wizard.resize(width, height)
+        spin(300)
+        save(wizard, out, f"wizard-1-selection-export-{width}x{height}")
+    assert window.store is not None and page.ctx.database_id is not None
+    fields = column_choices(database_columns(window.store, page.ctx.database_id))
+    dialog = ExportColumnsDialog(fields, parent=wizard)
+    dialog.set_chosen(EXPORT_COLUMNS)
+    dialog.show()
+    for width, height in EXPORT_SIZES:
+        dialog.resize(width, height)
+        spin(300)
+        save(dialog, out, f"export-columns-{width}x{height}")
+    dialog.resize(560, 520)
+    spin(300)
+    save(dialog, out, "export-columns")
+    dialog.reject()
+    fixed, choices = task_column_choices(database_columns(window.store, page.ctx.database_id))
+    task_dialog = ExportColumnsDialog(
+        choices, fixed=fixed, what="profiles of task 4", parent=window
+    )
+    task_dialog.set_chosen(["email", "city"])
+    task_dialog.show()
+    spin(300)
+    save(task_dialog, out, "export-columns-task")
+    task_dialog.reject()
+    wizard.reject()
+    spin(300)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
@@ -239,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Screenshots of a {args.profiles:,}-profile demo store:")
     shoot_views(window, args.out)
     shoot_wizard(window, args.out)
+    shoot_export(window, args.out)
     window.close()
     window.shutdown()
     return 0

@@ -73,9 +73,12 @@ class ExportRun(QObject):
         parent: QObject | None = None,
         *,
         what: str = "profiles",
+        shown_as: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.target = target
+        #: How the lines name the file (e.g. only its name where room is short).
+        self.shown_as = shown_as or target
         self.what = what
         self.rows: int | None = None
         self.ended = False
@@ -86,7 +89,7 @@ class ExportRun(QObject):
         self._call.error.connect(self._on_error)
 
     def start(self) -> ExportRun:
-        self.progressed.emit(f"Exporting {self.what} to {self.target}…")
+        self.progressed.emit(f"Exporting {self.what} to {self.shown_as}…")
         self._call.start()
         return self
 
@@ -109,7 +112,7 @@ class ExportRun(QObject):
     def _on_done(self, rows: int) -> None:
         self.ended = True
         self.rows = rows
-        self.finished.emit(f"Exported {rows:,} {self.what} to {self.target}", rows)
+        self.finished.emit(f"Exported {rows:,} {self.what} to {self.shown_as}", rows)
 
     @Slot(object)
     def _on_error(self, exc: object) -> None:

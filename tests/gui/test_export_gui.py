@@ -157,7 +157,8 @@ def test_selection_page_exports_two_chosen_columns(
     assert dialogs["save_dialog"][1].endswith("Demo-customers.csv")
     target = tmp_path / "export.csv"  # ".csv" added to the name typed without one
     expected = _berlin(gui_store)
-    assert page.export_status.text() == f"Exported {len(expected):,} profiles to {target}"
+    assert page.export_status.text() == f"Exported {len(expected):,} profiles to export.csv"
+    assert page.export_status.toolTip() == str(target)
     rows = _read(target)
     assert rows[0] == ["email", "city"]
     assert [(r[0] or None, r[1]) for r in rows[1:]] == [(e, "Berlin") for _, e in expected]
@@ -241,6 +242,7 @@ def test_tasks_view_exports_outcomes_with_chosen_columns(
         ("reason_text", True, True),
     ]
     assert dialogs["summary"].startswith("4 always written, 2 of ")
+    assert "id" not in [key for key, _, _ in dialogs["offered"]]  # profile_id says it
     rows = _read(target)
     assert rows[0] == ["profile_id", "outcome", "reason", "reason_text", "email", "city"]
     assert [int(r[0]) for r in rows[1:]] == [pid for pid, _ in berlin]

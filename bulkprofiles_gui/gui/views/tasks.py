@@ -73,6 +73,15 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours} h {minutes:02d} min"
 
 
+def task_column_choices(fields: list[Any]) -> tuple[list[ColumnChoice], list[ColumnChoice]]:
+    """(columns every task export writes, profile fields to choose from).
+
+    ``profile_id`` is always written, so the field ``id`` (which would only
+    repeat it) is not offered."""
+    fixed = [ColumnChoice(key, OUTCOME_LABELS[key]) for key in OUTCOME_COLUMNS]
+    return fixed, column_choices([f for f in fields if f.key != "id"])
+
+
 def _list(store: Store, status: str | None, action_type: str | None) -> list[Any]:
     from ...core.tasks import list_tasks
 
@@ -451,9 +460,9 @@ class TasksView(StoreView):
         )
 
     def _choose_and_export(self, task_id: int, fields: list[Any]) -> None:
-        fixed = [ColumnChoice(key, OUTCOME_LABELS[key]) for key in OUTCOME_COLUMNS]
+        fixed, choices = task_column_choices(fields)
         columns = ExportColumnsDialog.ask(
-            self, column_choices(fields), fixed=fixed, what=f"profiles of task {task_id}"
+            self, choices, fixed=fixed, what=f"profiles of task {task_id}"
         )
         if columns is None:
             return

@@ -52,8 +52,9 @@ class ExportColumnsDialog(QDialog):
         self.setObjectName("exportColumnsDialog")
         self._fixed = list(fixed)
         intro = QLabel(
-            f"Choose the columns to write for the {what}. Lists (phones, tags) are "
-            "joined with “;”; text a spreadsheet would run as a formula starts with “'”."
+            f"Tick the columns to write for the {what}. Lists (phones, tags) are joined "
+            "with “;”. Text starting with =, +, - or @ gets a leading ' so that a "
+            "spreadsheet does not run it as a formula."
         )
         intro.setWordWrap(True)
         self.table = QTreeWidget()
@@ -100,6 +101,8 @@ class ExportColumnsDialog(QDialog):
         layout.addWidget(self.buttons)
         self.resize(560, 520)
         self._update()
+        self.ok_button.setDefault(True)
+        self.ok_button.setFocus()  # the list then shows no focus frame until tabbed to
 
     @classmethod
     def ask(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Slot
@@ -746,8 +747,12 @@ class SelectionPage(QWizardPage):
         """Export the current selection's ``columns`` to ``target`` in the background."""
         job, store = Job.from_dict(self.selection()), self.ctx.store
         run = ExportRun(
-            lambda state: export_selection(store, job, target, columns, state=state), target, self
+            lambda state: export_selection(store, job, target, columns, state=state),
+            target,
+            self,
+            shown_as=Path(target).name,
         )
+        self.export_status.setToolTip(target)
         run.progressed.connect(self.export_status.setText)
         run.finished.connect(self._on_export_finished)
         self.export_run = run.start()
