@@ -478,7 +478,8 @@ def test_cancelled_import_resumes_to_the_same_end_state(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cancel_at: int
 ) -> None:
     monkeypatch.setattr(import_runner, "STAGE_CHUNK", 40)
-    monkeypatch.setattr(import_runner, "MERGE_BATCH", 60)
+    monkeypatch.setattr(import_runner, "FIRST_BATCH", 60)
+    monkeypatch.setattr(import_runner, "MAX_BATCH", 60)
     path = _big_file(tmp_path)
     world = make_world(store)
     spec = ImportSpec(file=str(path), database=DB, rejects=str(tmp_path / "r.csv"))

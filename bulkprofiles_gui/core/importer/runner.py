@@ -30,6 +30,7 @@ import csv
 import datetime as dt
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ from ..actions import _subscriptions as subs
 from ..actions import subscribe_from_fields
 from ..actions.base import ActionContext, insert_trigger_events
 from ..config import Settings
+from ..fields import FieldValueError
 from ..jobs import STARTABLE, TaskError, TaskSummary, active_run, current_operator, runner_id
 from ..progress import JobState
 from ..store import Store
@@ -65,7 +67,6 @@ from .plan import ColumnPlan, ImportPlan, file_stamp, plan_import, spec_with_pla
 from .spec import IMPORT_TYPE, ImportSpec
 
 STAGE_CHUNK = 10_000
-MERGE_BATCH = 20_000
 ADDED = "added"
 UPDATED = "updated"
 #: Outcomes of rows that were not imported, with the words of the rejects file.
@@ -409,9 +410,10 @@ def _stage_chunk(store: Store, run: _Import, records: list[Record]) -> None:
 
 
 def _stage_value_names(plan: ImportPlan) -> list[str]:
-    names = [
-        st.given_column(c.index) if c.is_list else st.value_column(c.index) for c in plan.columns
-    ]
+    """The staged columns in the order :func:`_convert` yields them: scalar
+    values, then the "given" flags of list columns, then the phone key."""
+    names = [st.value_column(c.index) for c in plan.scalar_columns]
+    names += [st.given_column(c.index) for c in plan.list_columns]
     if plan.match.is_list:
         names.append("phone_key")
     return names
@@ -423,51 +425,57 @@ REJECT_TEXT = 200
 def _convert(
     plan: ImportPlan, records: list[Record]
 ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Rows, list items and rejects of a chunk; a row with one bad cell is rejected whole."""
-    from ..fields import FieldValueError
+    """Rows, list items and rejects of a chunk; a row with one bad cell is rejected whole.
 
+    The hot loop converts a whole row in two comprehensions; only a row that
+    fails is converted again cell by cell to name the bad cell."""
     width = len(plan.header)
-    columns = plan.columns
+    scalars = [(c.index, c.convert) for c in plan.scalar_columns]
+    lists = [(c.index, c.convert) for c in plan.list_columns]
     phone_match = plan.match.is_list
+    match_list = next((n for n, c in enumerate(plan.list_columns) if c is plan.match), -1)
     rows: list[tuple[Any, ...]] = []
     items: list[tuple[Any, ...]] = []
     rejects: list[tuple[Any, ...]] = []
     for record in records:
         cells = record.cells
-        if len(cells) != width:
-            reason = f"the row has {len(cells)} cells, the header {width}"
-            rejects.append((record.index, record.line, None, None, reason))
+        problem = _row_problem(plan, cells, width)
+        if problem is not None:
+            rejects.append((record.index, record.line, None, None, problem))
             continue
-        if has_undecodable(cells):
-            reason = f"not {plan.fmt.encoding} text (choose the file's encoding)"
-            rejects.append((record.index, record.line, None, None, reason))
+        try:
+            values = [convert(cells[i]) for i, convert in scalars]
+            listed = [convert(cells[i]) for i, convert in lists]
+        except FieldValueError:
+            rejects.append(_bad_cell(plan, record))
             continue
-        values: list[Any] = [record.index, record.line]
-        row_items: list[tuple[Any, ...]] = []
-        bad: tuple[Any, ...] | None = None
-        first_phone: str | None = None
-        for c in columns:
-            cell = cells[c.index]
-            try:
-                value = c.convert(cell)
-            except FieldValueError as exc:
-                bad = (record.index, record.line, c.name, cell[:REJECT_TEXT], str(exc))
-                break
-            if c.is_list:
-                values.append(bool(value))
-                row_items.extend((record.index, c.index, v) for v in value)
-                if c is plan.match and value:
-                    first_phone = value[0]
-            else:
-                values.append(value)
-        if bad is not None:
-            rejects.append(bad)
-            continue
+        values.extend(bool(found) for found in listed)
         if phone_match:
-            values.append(first_phone)
-        rows.append(tuple(values))
-        items.extend(row_items)
+            phones = listed[match_list]
+            values.append(phones[0] if phones else None)
+        rows.append((record.index, record.line, *values))
+        for (i, _convert_list), found in zip(lists, listed, strict=True):
+            items.extend((record.index, i, v) for v in found)
     return rows, items, rejects
+
+
+def _row_problem(plan: ImportPlan, cells: list[str], width: int) -> str | None:
+    if len(cells) != width:
+        return f"the row has {len(cells)} cells, the header {width}"
+    if not "".join(cells).isascii() and has_undecodable(cells):
+        return f"not {plan.fmt.encoding} text (choose the file's encoding)"
+    return None
+
+
+def _bad_cell(plan: ImportPlan, record: Record) -> tuple[Any, ...]:
+    """The reject of a row: its first cell that does not convert."""
+    for c in plan.columns:
+        cell = record.cells[c.index]
+        try:
+            c.convert(cell)
+        except FieldValueError as exc:
+            return (record.index, record.line, c.name, cell[:REJECT_TEXT], str(exc))
+    raise AssertionError("a row that failed converts cleanly")
 
 
 # -- freezing: duplicates and the total ------------------------------------------------
@@ -477,6 +485,7 @@ def _freeze(store: Store, run: _Import) -> None:
     key = st.match_key(run.tables, plan)
     with store.begin() as conn:
         st.build_key_index(conn, run.tables)
+        st.analyze(conn, run.tables)
         other = rows.alias("other")
         other_key = other.c[key.name]
         if plan.spec.duplicates == "last":
@@ -505,7 +514,11 @@ def _freeze(store: Store, run: _Import) -> None:
 
 # -- merging -------------------------------------------------------------------------
 def _merge(store: Store, run: _Import, state: JobState) -> None:
+    """Merge rows ``[lo, hi)`` per transaction; the batch size adapts (from
+    :data:`FIRST_BATCH` up to :data:`MAX_BATCH`) so a batch takes about
+    :data:`TARGET_BATCH_SECONDS` and progress comes at least once a second."""
     summary = run.summary
+    size = FIRST_BATCH
     _report(state, summary)
     with store.engine.connect() as conn:
         while summary.processed < summary.selected:
@@ -513,13 +526,26 @@ def _merge(store: Store, run: _Import, state: JobState) -> None:
                 _finish(store, run, "cancelled", None)
                 return
             lo = summary.processed
-            hi = min(lo + MERGE_BATCH, summary.selected)
+            hi = min(lo + size, summary.selected)
+            started = time.monotonic()
             with conn.begin():
                 _merge_batch(conn, run, lo, hi)
-            state.report(
-                summary.processed, summary.selected, summary.changed, summary.skipped_total
-            )
+            size = _next_size(size, time.monotonic() - started)
+            _report(state, summary)
     _finish(store, run, "completed", None)
+
+
+FIRST_BATCH = 2_000
+MAX_BATCH = 50_000
+TARGET_BATCH_SECONDS = 0.5
+
+
+def _next_size(size: int, seconds: float) -> int:
+    if seconds > TARGET_BATCH_SECONDS:
+        return max(FIRST_BATCH // 4, size // 2)
+    if seconds < TARGET_BATCH_SECONDS / 2:
+        return min(MAX_BATCH, size * 2)
+    return size
 
 
 def _report(state: JobState, summary: TaskSummary) -> None:
@@ -535,12 +561,10 @@ def _merge_batch(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     batch = _in_batch(rows, lo, hi)
     # A first write takes SQLite's write lock before ids are handed out.
     conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(heartbeat_at=m.utcnow()))
-    _resolve(conn, run, batch)
-    _classify(conn, run, batch)
+    _classify(conn, run, lo, hi)
     events = 0
     if not run.ctx.dry_run:
         before = conn.execute(select(func.coalesce(func.max(m.TriggerEvent.id), 0))).scalar_one()
-        _allocate_ids(conn, run, lo, batch)
         _insert_profiles(conn, run, batch)
         _update_profiles(conn, run, batch)
         _replace_items(conn, run, batch)
@@ -555,69 +579,80 @@ def _merge_batch(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     _advance(conn, run, lo, hi, batch, int(events))
 
 
-def _resolve(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
-    """profile_id / other_id: the smallest and largest id of the matching profiles."""
-    plan, rows = run.plan, run.tables.rows
-    key = st.match_key(run.tables, plan)
-    info = plan.match.field
+def _looked_up(run: _Import, lo: int, hi: int) -> Any:
+    """The batch's pending rows with the smallest and largest id of the
+    database's profiles whose match field equals the row's key.
+
+    A grouped outer join, not scalar sub-selects: PostgreSQL would inline
+    those once per use and, with statistics of a table that is still
+    growing, walk the ``(database_id, id)`` index filtering on the key."""
+    info = run.plan.match.field
     p = run.ctx.store.profiles
+    pending = run.tables.rows.alias("pending")
+    key = pending.c[st.match_key(run.tables, run.plan).name]
+    mp = p.alias("mp")
+    found: Any
     if info.type.is_list:
         lv = m.ProfileListValue.__table__.alias("lv")
-        lp = p.alias("lp")
         found = (
-            select(lv.c.profile_id)
-            .join(lp, lp.c.id == lv.c.profile_id)
-            .where(
-                lv.c.field_id == info.id, lv.c.value == key, lp.c.database_id == run.ctx.database_id
-            )
+            select(lv.c.profile_id.label("id"), lv.c.value.label("key"))
+            .join(mp, mp.c.id == lv.c.profile_id)
+            .where(lv.c.field_id == info.id, mp.c.database_id == run.ctx.database_id)
+            .subquery("found")
         )
-        ids = found.subquery()
-        low = select(func.min(ids.c.profile_id)).scalar_subquery()
-        high = select(func.max(ids.c.profile_id)).scalar_subquery()
+        joined = pending.outerjoin(found, found.c.key == key)
     else:
-        mp = p.alias("mp")
+        found = mp
         column = mp.c[info.column_name or "id"]
-        where = and_(mp.c.database_id == run.ctx.database_id, column == key)
-        low = select(func.min(mp.c.id)).where(where).scalar_subquery()
-        high = select(func.max(mp.c.id)).where(where).scalar_subquery()
-    conn.execute(
-        update(rows)
-        .where(batch, rows.c.outcome.is_(None), key.is_not(None))
-        .values(profile_id=low, other_id=high)
+        joined = pending.outerjoin(mp, and_(mp.c.database_id == run.ctx.database_id, column == key))
+    return (
+        select(
+            pending.c.row,
+            key.label("k"),
+            func.min(found.c.id).label("low"),
+            func.max(found.c.id).label("high"),
+        )
+        .select_from(joined)
+        .where(_in_batch(pending, lo, hi), pending.c.outcome.is_(None))
+        .group_by(pending.c.row, key)
+        .subquery("looked")
     )
 
 
-def _classify(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
+def _classify(conn: Connection, run: _Import, lo: int, hi: int) -> None:
+    """ONE update of the batch's pending rows: the matching profile, the
+    outcome (added, updated, or why not), and the id of a profile to add (from
+    the sequence on PostgreSQL; on SQLite after the largest id, the write lock
+    being held, leaving gaps for the rows that add nothing)."""
     rows, mode = run.tables.rows, run.plan.spec.mode
-    key = st.match_key(run.tables, run.plan)
-    found = rows.c.profile_id.is_not(None)
+    looked = _looked_up(run, lo, hi)
+    found = looked.c.low.is_not(None)
     whens: list[tuple[ColumnElement[bool], Any]] = []
     if mode == "update":
-        whens.append((key.is_(None), literal("no_match_key")))
-    whens.append((and_(found, rows.c.other_id != rows.c.profile_id), literal("ambiguous_match")))
+        whens.append((looked.c.k.is_(None), literal("no_match_key")))
+    whens.append((and_(found, looked.c.high != looked.c.low), literal("ambiguous_match")))
     if mode == "update":
         whens.append((~found, literal("not_found")))
     if mode == "add":
         whens.append((found, literal("already_exists")))
     whens.append((found, literal(UPDATED)))
+    values: dict[str, Any] = {
+        "profile_id": looked.c.low,
+        "other_id": looked.c.high,
+        "outcome": case(*whens, else_=literal(ADDED)),
+    }
+    if mode != "update" and not run.ctx.dry_run:
+        values["new_id"] = case((~found, _new_id(conn, rows, lo)), else_=None)
     conn.execute(
-        update(rows)
-        .where(batch, rows.c.outcome.is_(None))
-        .values(outcome=case(*whens, else_=literal(ADDED)))
+        update(rows).where(rows.c.row == looked.c.row, _in_batch(rows, lo, hi)).values(values)
     )
 
 
-def _allocate_ids(conn: Connection, run: _Import, lo: int, batch: ColumnElement[bool]) -> None:
-    """Ids of the profiles to add: from the sequence on PostgreSQL; on SQLite,
-    after the largest id (the write lock is held), leaving gaps for skipped rows."""
-    rows = run.tables.rows
-    added = and_(batch, rows.c.outcome == ADDED)
+def _new_id(conn: Connection, rows: Any, lo: int) -> Any:
     if conn.dialect.name == "postgresql":
-        next_id = func.nextval(func.pg_get_serial_sequence("profiles", "id"))
-        conn.execute(update(rows).where(added).values(new_id=next_id))
-        return
+        return func.nextval(func.pg_get_serial_sequence("profiles", "id"))
     base = conn.execute(select(func.coalesce(func.max(m.Profile.id), 0))).scalar_one()
-    conn.execute(update(rows).where(added).values(new_id=rows.c.row - lo + int(base) + 1))
+    return rows.c.row - lo + int(base) + 1
 
 
 def _written_columns(run: _Import) -> list[ColumnPlan]:
@@ -772,6 +807,8 @@ def _finish(store: Store, run: _Import, status: str, error: str | None) -> None:
     if status == "completed":
         with store.begin() as conn:
             st.drop(conn, run.tables)
+        if not run.ctx.dry_run:
+            store.analyze()  # the planner's picture of profiles after a bulk load
     run.summary.status = status
     run.summary.error = error.splitlines()[0] if error else None
 

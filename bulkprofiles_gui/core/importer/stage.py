@@ -109,6 +109,13 @@ def build_key_index(conn: Connection, tables: StageTables) -> None:
         index.create(conn, checkfirst=True)
 
 
+def analyze(conn: Connection, tables: StageTables) -> None:
+    """Planner statistics of the loaded tables: without them PostgreSQL joins
+    a batch of the staged rows to the whole table by nested loops."""
+    for table in tables.all():
+        conn.exec_driver_sql(f"ANALYZE {conn.dialect.identifier_preparer.quote(table.name)}")
+
+
 def drop(conn: Connection, tables: StageTables) -> None:
     for table in tables.all():
         table.drop(conn, checkfirst=True)
