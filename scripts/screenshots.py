@@ -28,11 +28,14 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 
 from bulkprofiles_gui.core.demo import generate_demo  # noqa: E402
 from bulkprofiles_gui.core.export import database_columns  # noqa: E402
+from bulkprofiles_gui.core.fields import FieldType  # noqa: E402
 from bulkprofiles_gui.core.jobfile import Job  # noqa: E402
 from bulkprofiles_gui.core.jobs import run_job  # noqa: E402
 from bulkprofiles_gui.core.progress import JobState  # noqa: E402
 from bulkprofiles_gui.core.store import Store, open_store  # noqa: E402
 from bulkprofiles_gui.gui.app import make_application, start_main_window  # noqa: E402
+from bulkprofiles_gui.gui.dialogs.base import ConfirmDialog  # noqa: E402
+from bulkprofiles_gui.gui.dialogs.database import AddFieldDialog  # noqa: E402
 from bulkprofiles_gui.gui.export_run import column_choices  # noqa: E402
 from bulkprofiles_gui.gui.main_window import MainWindow, View  # noqa: E402
 from bulkprofiles_gui.gui.views.tasks import task_column_choices  # noqa: E402
@@ -267,6 +270,105 @@ def shoot_export(window: MainWindow, out: Path) -> None:
     spin(300)
 
 
+#: The sizes the catalogue dialogs are also rendered at (a large and a small screen).
+CATALOG_SIZES = ((1280, 800), (1024, 680))
+
+
+def save_sizes(widget: QWidget, out: Path, name: str) -> None:
+    """``name`` at the widget's own size, then at each of CATALOG_SIZES."""
+    own = widget.size()
+    save(widget, out, name)
+    for width, height in CATALOG_SIZES:
+        widget.resize(width, height)
+        spin(200)
+        save(widget, out, f"{name}-{width}x{height}")
+    widget.resize(own)
+
+
+def shoot_confirmation(out: Path, name: str, start: Callable[[], None]) -> None:
+    """Start an action that asks first; render its question and answer Cancel."""
+    shown: list[ConfirmDialog] = []
+    original = ConfirmDialog.exec
+
+    def render(dialog: ConfirmDialog) -> int:
+        dialog.show()
+        spin(300)
+        save(dialog, out, name)
+        shown.append(dialog)
+        dialog.reject()
+        return 0
+
+    ConfirmDialog.exec = render  # type: ignore[method-assign]
+    try:
+        start()
+        wait_for(lambda: bool(shown))
+    finally:
+        ConfirmDialog.exec = original  # type: ignore[method-assign]
+
+
+def shoot_catalog(window: MainWindow, out: Path) -> None:
+    """The Databases view on a small screen and the catalogue dialogs."""
+    view = window.databases_view
+    window.show_view(View.DATABASES)
+    view.select_database(DEMO)
+    wait_for(lambda: view.fields_table.topLevelItemCount() > 0 and not view.busy())
+    view.select_field("bonus_points")
+    window.resize(1024, 680)
+    spin(300)
+    save(window, out, "databases-1024x680")
+    window.resize(*WINDOW_SIZE)
+    spin(200)
+
+    new_database = view.new_database()
+    assert new_database is not None
+    new_database.name_edit.setText("Web shop customers")
+    new_database.description_edit.setPlainText("Customers who ordered in the web shop")
+    spin(300)
+    save_sizes(new_database, out, "catalog-new-database")
+    new_database.reject()
+
+    add_field = view.add_field()
+    assert isinstance(add_field, AddFieldDialog)
+    add_field.key_edit.setText("favourite_shop")
+    add_field.label_edit.setText("Favourite shop")
+    add_field.set_field_type(FieldType.ENUM)
+    add_field.options_edit.setText("Berlin Mitte, Hamburg, Munich")
+    spin(300)
+    save_sizes(add_field, out, "catalog-add-field")
+    add_field.reject()
+
+    resources = view.show_resources()
+    assert resources is not None
+    wait_for(lambda: resources.list.count() > 0 and not resources.busy())
+    resources.list.setCurrentRow(1)
+    spin(300)
+    save_sizes(resources, out, "catalog-resources")
+    resources.reject()
+
+    codes = TMP / "winter-codes.csv"
+    codes.write_text(
+        "code;valid until\n"
+        + "".join(f"WINTER-{i:04d};2026-03-31\n" for i in range(500))
+        + "WINTER-0001;2026-03-31\n"
+        + "X" * 70
+        + ";2026-03-31\n",
+        encoding="utf-8",
+    )
+    programs = view.show_programs()
+    assert programs is not None
+    wait_for(lambda: programs.table.topLevelItemCount() > 0 and not programs.busy())
+    programs.select_program("Winter sale")
+    programs.choose_codes_file = lambda: str(codes)  # type: ignore[method-assign]
+    programs.load_codes()
+    wait_for(lambda: programs.last_summary is not None and not programs.busy())
+    save_sizes(programs, out, "catalog-programs")
+    programs.reject()
+
+    shoot_confirmation(out, "catalog-delete-database", view.delete_database)
+    shoot_confirmation(out, "catalog-remove-field", view.remove_field)
+    wait_for(lambda: not view.busy())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
@@ -284,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Screenshots of a {args.profiles:,}-profile demo store:")
     shoot_views(window, args.out)
     shoot_wizard(window, args.out)
+    shoot_catalog(window, args.out)
     shoot_export(window, args.out)
     window.close()
     window.shutdown()

@@ -24,6 +24,7 @@ def operator_message(exc: object) -> str:
         "TaskError",
         "ConfigError",
         "SegmentError",
+        "CatalogError",
     )
     if known and first:
         return first

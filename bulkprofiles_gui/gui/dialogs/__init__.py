@@ -1,0 +1,1 @@
+"""Dialogs of the window that manage the catalogue (databases, fields, resources, programs)."""

@@ -1,0 +1,151 @@
+"""What the catalogue dialogs share: store calls in the background, a form
+dialog that stays open with a one-line error until the store accepts it, and
+the confirmation before something that cannot be undone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ...core.store import Store
+from ..views.base import operator_message
+from ..worker import BackgroundCall
+
+
+class StoreDialog(QDialog):
+    """A dialog over the store; :meth:`run` calls the core off the main thread."""
+
+    #: Something in the store changed (the views reload).
+    changed = Signal()
+
+    def __init__(self, store: Store, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.setWindowTitle(title)
+        self._calls: set[BackgroundCall] = set()
+
+    def run(
+        self,
+        fn: Callable[[Store], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[str], None],
+    ) -> BackgroundCall:
+        """``fn(store)`` in a worker thread; ``on_done(result)`` or ``on_error(line)``."""
+        store = self.store
+        call = BackgroundCall(lambda: fn(store), self)
+        call.done.connect(on_done)
+        call.error.connect(lambda exc: on_error(operator_message(exc)))
+        call.finished.connect(lambda: self._calls.discard(call))
+        self._calls.add(call)
+        return call.start()
+
+    def busy(self) -> bool:
+        return bool(self._calls)
+
+    def wait_idle(self, msecs: int = 30_000) -> None:
+        """Wait for the calls (the window is closing, tests)."""
+        for call in list(self._calls):
+            call.discard()
+            call.wait(msecs)
+
+
+class FormDialog(StoreDialog):
+    """A form with OK/Cancel: OK runs :meth:`submit`'s store call; on success the
+    dialog closes, on a refusal the line shows in the dialog and it stays open."""
+
+    def __init__(
+        self, store: Store, title: str, ok_text: str, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(store, title, parent)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setWordWrap(True)
+        self.error_label.hide()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.ok_button: QPushButton = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(ok_text)
+        self.buttons.accepted.connect(self._on_ok)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error_label)
+        layout.addStretch(1)
+        layout.addWidget(self.buttons)
+        #: What the store call returned (after success).
+        self.result_value: Any = None
+
+    def work(self) -> Callable[[Store], Any]:
+        """The store call of the filled-in form (subclasses); raise to refuse early."""
+        raise NotImplementedError
+
+    @Slot()
+    def _on_ok(self) -> None:
+        try:
+            fn = self.work()
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.ok_button.setEnabled(False)
+        self.error_label.hide()
+        self.run(fn, self._on_done, self._on_failed)
+
+    def _on_done(self, result: Any) -> None:
+        self.result_value = result
+        self.ok_button.setEnabled(True)
+        self.changed.emit()
+        self.accept()
+
+    def _on_failed(self, message: str) -> None:
+        self.ok_button.setEnabled(True)
+        self.show_error(message)
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.show()
+
+
+class ConfirmDialog(QMessageBox):
+    """ "Really?" before something that cannot be undone; the confirming button
+    names the action and is styled as dangerous."""
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        title: str,
+        text: str,
+        details: str,
+        action: str,
+    ) -> None:
+        super().__init__(parent)
+        self.setIcon(QMessageBox.Icon.Warning)
+        self.setWindowTitle(title)
+        self.setText(text)
+        self.setInformativeText(details)
+        self.confirm_button = self.addButton(action, QMessageBox.ButtonRole.DestructiveRole)
+        self.confirm_button.setObjectName("dangerButton")
+        self.confirm_button.style().unpolish(self.confirm_button)  # the name came after polish
+        self.confirm_button.style().polish(self.confirm_button)
+        cancel = self.addButton(QMessageBox.StandardButton.Cancel)
+        self.setDefaultButton(cancel)
+        self.setEscapeButton(cancel)
+
+    def confirmed(self) -> bool:
+        """Show the question (modal); True if the operator chose the action."""
+        self.exec()
+        return self.clickedButton() is self.confirm_button
