@@ -8,7 +8,6 @@ data, too, behind a progress dialog.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +42,7 @@ from .views.tasks import TasksView
 from .worker import BackgroundCall
 
 if TYPE_CHECKING:
+    from .import_wizard import ImportWizard
     from .wizard.wizard import UpdateWizard
 
 
@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.store: Store | None = None
         self.connection_name: str | None = None
         self.wizard: UpdateWizard | None = None
+        self.import_wizard: ImportWizard | None = None
         self._open_call: BackgroundCall | None = None
         self._progress: QProgressDialog | None = None
         self.setWindowTitle("bulkprofiles")
@@ -128,7 +129,7 @@ class MainWindow(QMainWindow):
             lambda db, seg: self.open_update_wizard(db, seg)
         )
         self.tasks_view.task_resumed.connect(lambda _task: self.databases_view.refresh())
-        self.databases_view.catalog_changed.connect(self._on_catalog_changed)
+        self.databases_view.import_requested.connect(lambda db: self.open_import_wizard(db))
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -159,6 +160,9 @@ class MainWindow(QMainWindow):
         self.update_action = self._action(
             "&Update profiles…", self._on_update_action, "update", "Ctrl+U"
         )
+        self.import_action = self._action(
+            "&Import profiles…", self._on_import_action, "import", "Ctrl+I"
+        )
         self.refresh_action = self._action(
             "&Refresh", self.refresh_views, "refresh", QKeySequence.StandardKey.Refresh
         )
@@ -173,37 +177,6 @@ class MainWindow(QMainWindow):
                 title, lambda _=False, v=view: self.show_view(v), VIEW_ICONS[view], key
             )
         self.about_action = self._action("&About bulkprofiles", self._show_about)
-        self._build_catalog_actions()
-
-    def _build_catalog_actions(self) -> None:
-        """Data menu: managing databases, fields, resources and programs (the
-        Databases view does the work; the menu shows that view first)."""
-
-        def on_databases(method: Callable[[DatabasesView], Any]) -> Callable[[], None]:
-            return lambda: self._on_databases_view(method)
-
-        self.new_database_action = self._action(
-            "&New database…", on_databases(DatabasesView.new_database)
-        )
-        self.rename_database_action = self._action(
-            "Rena&me database…", on_databases(DatabasesView.rename_database)
-        )
-        self.delete_database_action = self._action(
-            "De&lete database…", on_databases(DatabasesView.delete_database)
-        )
-        self.add_field_action = self._action("&Add field…", on_databases(DatabasesView.add_field))
-        self.rename_field_action = self._action(
-            "Rename field la&bel…", on_databases(DatabasesView.rename_field_label)
-        )
-        self.remove_field_action = self._action(
-            "Remo&ve field…", on_databases(DatabasesView.remove_field)
-        )
-        self.resources_action = self._action(
-            "Res&ources…", on_databases(DatabasesView.show_resources)
-        )
-        self.programs_action = self._action(
-            "Loyalty &programs…", on_databases(DatabasesView.show_programs)
-        )
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -217,15 +190,8 @@ class MainWindow(QMainWindow):
             data_menu.addAction(action)
         data_menu.addSeparator()
         data_menu.addAction(self.update_action)
+        data_menu.addAction(self.import_action)
         data_menu.addAction(self.refresh_action)
-        for group in (
-            (self.new_database_action, self.rename_database_action, self.delete_database_action),
-            (self.add_field_action, self.rename_field_action, self.remove_field_action),
-            (self.resources_action, self.programs_action),
-        ):
-            data_menu.addSeparator()
-            for action in group:
-                data_menu.addAction(action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -272,6 +238,8 @@ class MainWindow(QMainWindow):
         An open wizard works on the current store: it is closed first (and a
         running job keeps the store until the operator has cancelled it)."""
         if self.wizard is not None and self.wizard.isVisible() and not self.wizard.close():
+            return
+        if not self._close_import_wizard():
             return
         if self._open_call is not None and self._open_call.is_running():
             self._open_call.discard()
@@ -364,17 +332,6 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.refresh()
 
-    def _on_databases_view(self, method: Callable[[DatabasesView], Any]) -> None:
-        self.show_view(View.DATABASES)
-        method(self.databases_view)
-
-    @Slot()
-    def _on_catalog_changed(self) -> None:
-        """Databases, fields, resources or programs changed: the other views reload."""
-        for view in self.views.values():
-            if view is not self.databases_view:
-                view.refresh()
-
     @Slot(str)
     def _show_status_message(self, message: str) -> None:
         self.statusBar().showMessage(message, 15_000)
@@ -447,6 +404,43 @@ class MainWindow(QMainWindow):
             self.wizard.deleteLater()
             self.wizard = None
 
+    # -- the import wizard -------------------------------------------------------------
+    @Slot()
+    def _on_import_action(self) -> None:
+        self.open_import_wizard(self.databases_view.selected_database())
+
+    def open_import_wizard(self, database: str | None = None) -> ImportWizard | None:
+        """Open "Import profiles" with ``database`` preselected."""
+        if self.store is None:
+            QMessageBox.information(self, "Import profiles", "Connect to a store first.")
+            return None
+        from .import_wizard import ImportContext, ImportWizard
+
+        if self.import_wizard is not None and self.import_wizard.isVisible():
+            self.import_wizard.raise_()
+            self.import_wizard.activateWindow()
+            return self.import_wizard
+        wizard = ImportWizard(ImportContext(self.store, self.settings), self)
+        wizard.preselect(database or None)
+        wizard.show_task_requested.connect(self.show_task)
+        wizard.import_finished.connect(lambda _task: self.refresh_views())
+        wizard.finished.connect(self._on_import_wizard_closed)
+        self.import_wizard = wizard
+        wizard.show()
+        return wizard
+
+    @Slot()
+    def _on_import_wizard_closed(self) -> None:
+        if self.import_wizard is not None:
+            self.import_wizard.shutdown()
+            self.import_wizard.deleteLater()
+            self.import_wizard = None
+
+    def _close_import_wizard(self) -> bool:
+        """Close the import wizard (it asks about a running import); False if it stays."""
+        wizard = self.import_wizard
+        return wizard is None or not wizard.isVisible() or wizard.close()
+
     @Slot()
     def open_job_file(self) -> None:
         start = str(ui_settings().value("jobs/last_dir", str(Path.home())))
@@ -472,6 +466,9 @@ class MainWindow(QMainWindow):
         if self.wizard is not None and self.wizard.isVisible() and not self.wizard.close():
             event.ignore()
             return
+        if not self._close_import_wizard():
+            event.ignore()
+            return
         self.save_ui_state()
         self.shutdown()
         super().closeEvent(event)
@@ -485,5 +482,7 @@ class MainWindow(QMainWindow):
             view.shutdown()
         if self.wizard is not None:
             self.wizard.shutdown()
+        if self.import_wizard is not None:
+            self.import_wizard.shutdown()
         if self.store is not None:
             self.store.close()

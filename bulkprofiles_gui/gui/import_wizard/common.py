@@ -1,0 +1,188 @@
+"""What the pages of the import wizard share: the context, background calls,
+one-line messages and a few widgets.
+
+Thread rule: every read of the CSV file and every store call runs in a
+:class:`~bulkprofiles_gui.gui.worker.BackgroundCall` (:func:`in_background`);
+a page keeps only the newest result it asked for (:class:`LatestCall`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
+
+from ...core.config import Settings
+from ...core.importer import CsvFormat
+from ...core.store import Store, StoreError
+from ..views.base import operator_message
+from ..worker import BackgroundCall
+
+ERROR_COLOR = "#a12622"
+HINT_COLOR = "#5b6b7c"
+#: Widest a line of explanation grows (as on the update wizard's pages).
+READING_WIDTH = 760
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the file page found out about the CSV file (in a worker thread)."""
+
+    path: str
+    encoding: str | None  # as chosen: None = detect
+    delimiter: str | None
+    fmt: CsvFormat
+    header: list[str]
+    rows: list[list[str]]
+
+    @property
+    def key(self) -> tuple[str, str | None, str | None]:
+        return self.path, self.encoding, self.delimiter
+
+
+@dataclass
+class ImportContext:
+    """The open store, the settings, and the choices of the file page."""
+
+    store: Store
+    settings: Settings
+    database_name: str | None = None
+    file: FileFacts | None = None
+
+
+# -- background calls -------------------------------------------------------------------
+#: Calls still running, kept alive until their thread ends even if their page goes first.
+_RUNNING: set[BackgroundCall] = set()
+
+
+def in_background(
+    fn: Callable[[], Any], done: Callable[[Any], None], error: Callable[[object], None]
+) -> BackgroundCall:
+    """Run ``fn`` in a QThread; ``done``/``error`` arrive on the main thread."""
+    call = BackgroundCall(fn)
+    call.done.connect(done)
+    call.error.connect(error)
+    _RUNNING.add(call)
+    call.finished.connect(lambda: _RUNNING.discard(call))
+    return call.start()
+
+
+def wait_for_import_calls(msecs: int = 30_000) -> bool:
+    """Drop every pending result and wait for the threads (closing, tests)."""
+    for call in list(_RUNNING):
+        call.discard()
+        if not call.wait(msecs):
+            return False
+    return True
+
+
+class LatestCall:
+    """One kind of background work of a page: a new start drops the result of
+    the one before, so only the newest result ever arrives."""
+
+    def __init__(self) -> None:
+        self._call: BackgroundCall | None = None
+        self.pending = False
+
+    def start(
+        self, fn: Callable[[], Any], done: Callable[[Any], None], error: Callable[[object], None]
+    ) -> None:
+        self.discard()
+        self.pending = True
+
+        def delivered(handler: Callable[[Any], None]) -> Callable[[Any], None]:
+            def deliver(value: Any) -> None:
+                self.pending = False
+                handler(value)
+
+            return deliver
+
+        self._call = in_background(fn, delivered(done), delivered(error))
+
+    def discard(self) -> None:
+        if self._call is not None:
+            self._call.discard()
+        self._call = None
+        self.pending = False
+
+    def wait(self, msecs: int = 30_000) -> None:
+        if self._call is not None:
+            self._call.wait(msecs)
+
+
+# -- messages ------------------------------------------------------------------------------
+#: The core's messages name command-line options; the wizard names its own controls.
+_WINDOW_WORDS: tuple[tuple[str, str], ...] = (
+    ("(e.g. --encoding cp1252 or latin-1)", "(on the File page, e.g. cp1252 or latin-1)"),
+    ("(--mode update)", "(mode: update existing profiles only)"),
+    ("choose another --match", "choose another “Match by”"),
+    (" (--database NAME)", ""),
+    (" (--match KEY)", ""),
+    ("--match ", "Match by "),
+)
+
+
+def window_words(text: str) -> str:
+    for cli, ours in _WINDOW_WORDS:
+        text = text.replace(cli, ours)
+    return text
+
+
+def message_of(exc: object) -> str:
+    """One readable line for an error of the import (the core's own text)."""
+    if isinstance(exc, StoreError):
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else type(exc).__name__
+    else:
+        first = operator_message(exc)
+    return window_words(first)
+
+
+def short_path(path: str, limit: int = 70) -> str:
+    """A long path with its middle left out (the whole path goes in the tooltip)."""
+    return path if len(path) <= limit else path[: limit // 2 - 1] + "…" + path[-(limit // 2) :]
+
+
+# -- widgets -----------------------------------------------------------------------------
+def line_label(object_name: str = "", wrap: bool = True) -> QLabel:
+    """A selectable label for a status or error line."""
+    label = QLabel()
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if object_name:
+        label.setObjectName(object_name)
+    return label
+
+
+def show_line(label: QLabel, text: str, *, error: bool) -> None:
+    """Show ``text`` as an error (red) or a hint (grey); hide the label when empty."""
+    label.setText(text)
+    label.setToolTip(text if len(text) > 80 else "")
+    label.setStyleSheet(f"color: {ERROR_COLOR if error else HINT_COLOR};")
+    label.setVisible(bool(text))
+
+
+def choice_combo(choices: list[tuple[str, Any]], parent: QWidget | None = None) -> QComboBox:
+    combo = QComboBox(parent)
+    for text, value in choices:
+        combo.addItem(text, value)
+    return combo
+
+
+def select_data(combo: QComboBox, value: Any) -> bool:
+    """Select the item holding ``value``; False when there is none."""
+    index = combo.findData(value)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+    return index >= 0
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def one_line(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()

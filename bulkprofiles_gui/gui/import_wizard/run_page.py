@@ -1,0 +1,279 @@
+"""The import wizard's last page: the import runs as a task in a worker thread.
+
+:func:`run_import_job` prepares the task (all checks; the new fields are
+created), announces its id through the relay, runs it and reads its
+summary.  Progress reaches the page as on the update wizard's run page
+(``job_progress``): first while the file is read and checked, then while
+the rows are merged.  Cancel stops after the current chunk or batch; the
+task ends ``cancelled`` and the Tasks view resumes it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+    QWizardPage,
+)
+
+from ...core.actions.base import SKIP_REASONS
+from ...core.config import Settings
+from ...core.importer import ImportSpec, ImportSummary, import_summary, prepare_import
+from ...core.importer import run_import_task as run_task
+from ...core.progress import JobState, Progress
+from ...core.store import Store
+from ..job_progress import JobRelay, ProgressPanel
+from ..resources import icon
+from ..views.base import top_items
+from ..worker import BackgroundCall
+from .common import ImportContext, line_label, message_of, show_line
+from .review_page import reason_text
+
+if TYPE_CHECKING:
+    from .wizard import ImportWizard
+
+FINAL_WORDS = {
+    "completed": "Done.",
+    "cancelled": "Cancelled. The rows imported so far stay; the task can be resumed "
+    "from the Tasks view.",
+    "failed": "The import failed.",
+    "interrupted": "The import was interrupted; it can be resumed from the Tasks view.",
+}
+SUBSCRIPTION_WORDS = {"changed": "Subscribed"}
+
+
+def run_import_job(
+    store: Store, spec: ImportSpec, state: JobState, relay: JobRelay, settings: Settings
+) -> ImportSummary:
+    """Prepare the task (raises with one line), announce it, run it, sum it up."""
+    task_id = prepare_import(store, spec, settings=settings)
+    relay.task_created.emit(task_id)
+    run_task(store, task_id, state, settings=settings)
+    return import_summary(store, task_id)
+
+
+def summary_rows(summary: ImportSummary) -> list[tuple[str, int | str]]:
+    """The counts of a finished import, as (label, number or text) lines."""
+    rows: list[tuple[str, int | str]] = [
+        ("Rows in the file", summary.rows),
+        ("Added", summary.added),
+        ("Updated", summary.updated),
+        ("Not imported", summary.not_imported_total),
+    ]
+    rows += [
+        (f"    {reason_text(reason)}", n)
+        for reason, n in sorted(summary.not_imported.items(), key=lambda kv: -kv[1])
+    ]
+    if summary.processed < summary.rows:
+        rows.append(("Not processed", summary.rows - summary.processed))
+    for outcome, n in sorted(summary.subscriptions.items(), key=lambda kv: kv[0] != "changed"):
+        words = (
+            SUBSCRIPTION_WORDS.get(outcome)
+            or f"Not subscribed: {SKIP_REASONS.get(outcome, outcome)}"
+        )
+        rows.append((words, n))
+    if summary.new_fields:
+        rows.append(("New fields for columns", ", ".join(summary.new_fields)))
+    rows.append(("Trigger events recorded", summary.trigger_events))
+    return rows
+
+
+class RunPage(QWizardPage):
+    """Progress (rows), rate, time left, Cancel; the counts at the end; Show in Tasks."""
+
+    show_task_requested = Signal(int)
+    import_finished = Signal(int)  # task id
+
+    def __init__(self, ctx: ImportContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.task_id: int | None = None
+        self.summary: ImportSummary | None = None
+        self.error: str | None = None
+        self.state: JobState | None = None
+        self._call: BackgroundCall | None = None
+        #: True once the result (or the error) has arrived on the main thread.
+        self.finished = False
+        self._merging = False
+        self._last_done = 0
+        self._relay = JobRelay(self)
+        self._relay.progressed.connect(self._on_progress)
+        self._relay.task_created.connect(self._on_task_created)
+        self.setTitle("Import profiles: running")
+        self.setSubTitle("The import runs in the background; the window stays usable.")
+        self._build()
+
+    def _build(self) -> None:
+        self.status_label = QLabel("Starting…")
+        self.status_label.setObjectName("bigCount")
+        self.status_label.setWordWrap(True)
+        self.progress = ProgressPanel("rows")
+        self.cancel_button = QPushButton(icon("cancel"), "&Cancel import")
+        self.cancel_button.clicked.connect(self.cancel)
+        self.show_task_button = QPushButton(icon("tasks"), "Show in &Tasks")
+        self.show_task_button.setEnabled(False)
+        self.show_task_button.clicked.connect(self._on_show_task)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.cancel_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.show_task_button)
+        self.error_label = line_label("error")
+        self.error_label.hide()
+        self.counts_table = QTreeWidget()
+        self.counts_table.setObjectName("outcomeTable")
+        self.counts_table.setHeaderLabels(["Outcome", "Rows"])
+        self.counts_table.setRootIsDecorated(False)
+        self.counts_table.setAlternatingRowColors(True)
+        self.counts_table.hide()
+        self.rejects_label = line_label("hint")
+        self.rejects_label.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.progress)
+        layout.addLayout(buttons)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.counts_table, 1)
+        layout.addWidget(self.rejects_label)
+        layout.addStretch(0)
+
+    # -- running ---------------------------------------------------------------------------
+    def initializePage(self) -> None:
+        wizard: ImportWizard = self.wizard()  # type: ignore[assignment]
+        self.start(wizard.spec())
+
+    def start(self, spec: ImportSpec) -> None:
+        self.task_id = None
+        self.summary = None
+        self.error = None
+        self.finished = False
+        self._merging = False
+        self._last_done = 0
+        self.state = JobState(on_progress=self._relay.progressed.emit)
+        self.status_label.setText("Checking the import…")
+        show_line(self.error_label, "", error=True)
+        self.counts_table.hide()
+        self.rejects_label.hide()
+        self.progress.reset()
+        self.cancel_button.setEnabled(True)
+        self.show_task_button.setEnabled(False)
+        store, settings, state, relay = self.ctx.store, self.ctx.settings, self.state, self._relay
+        call = BackgroundCall(lambda: run_import_job(store, spec, state, relay, settings), self)
+        call.done.connect(self._on_done)
+        call.error.connect(self._on_error)
+        call.finished.connect(self._on_finished)
+        self._call = call.start()
+        self.completeChanged.emit()
+
+    def is_running(self) -> bool:
+        """True from the start until the result has arrived on the main thread."""
+        return self._call is not None and not self.finished
+
+    def thread_running(self) -> bool:
+        return self._call is not None and self._call.is_running()
+
+    @Slot()
+    def cancel(self) -> None:
+        if self.state is not None and self.is_running():
+            self.state.cancel()
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText("Cancelling after the current batch…")
+
+    @Slot(int)
+    def _on_task_created(self, task_id: int) -> None:
+        self.task_id = task_id
+        self.status_label.setText(f"Task {task_id}: reading and checking the file…")
+        self.show_task_button.setEnabled(True)
+
+    @Slot(object)
+    def _on_progress(self, progress: Progress) -> None:
+        if progress.done < self._last_done:
+            self._merging = True  # the file is staged: the count starts again for the merge
+        self._last_done = progress.done
+        if not self.progress.show_progress(progress):
+            return
+        if self.state is None or self.state.is_cancelled():
+            return
+        step = "importing" if self._merging else "reading and checking the file"
+        self.status_label.setText(
+            f"Task {self.task_id}: {step}: {progress.done:,} of {progress.total:,} rows"
+        )
+
+    @Slot(object)
+    def _on_done(self, summary: Any) -> None:
+        self.summary = summary
+        if summary.status == "failed":
+            self.error = summary.error or "unknown error"
+            show_line(self.error_label, f"Error: {self.error}", error=True)
+        self.status_label.setText(
+            f"Task {summary.task_id}: {FINAL_WORDS.get(summary.status, summary.status)}"
+        )
+        self.progress.set_counts(summary.processed, summary.rows)
+        self._fill_counts(summary)
+        if summary.rejects_file and summary.not_imported_total:
+            show_line(
+                self.rejects_label,
+                f"The rows not imported are listed in {summary.rejects_file}",
+                error=False,
+            )
+        self.import_finished.emit(summary.task_id)
+
+    @Slot(object)
+    def _on_error(self, exc: object) -> None:
+        self.error = message_of(exc)
+        started = self.task_id is not None
+        self.status_label.setText("Failed." if started else "The import did not start.")
+        show_line(self.error_label, f"Error: {self.error}", error=True)
+        self.progress.set_counts(0, 0)
+        if self.task_id is not None:
+            self.import_finished.emit(self.task_id)
+
+    @Slot()
+    def _on_finished(self) -> None:
+        self.finished = True
+        self.cancel_button.setEnabled(False)
+        self.show_task_button.setEnabled(self.task_id is not None)
+        self.completeChanged.emit()
+
+    def _fill_counts(self, summary: ImportSummary) -> None:
+        table = self.counts_table
+        table.clear()
+        for label, value in summary_rows(summary):
+            text = f"{value:,}" if isinstance(value, int) else value
+            item = QTreeWidgetItem([label, text])
+            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+            table.addTopLevelItem(item)
+        table.resizeColumnToContents(0)
+        table.setColumnWidth(0, max(table.columnWidth(0) + 24, 320))
+        table.show()
+
+    def outcome_counts(self) -> dict[str, int]:
+        """The numbers of the counts table as {label: number} (tests)."""
+        found = {}
+        for item in top_items(self.counts_table):
+            value = item.text(1).replace(",", "")
+            if value.isdigit():
+                found[item.text(0).strip()] = int(value)
+        return found
+
+    @Slot()
+    def _on_show_task(self) -> None:
+        if self.task_id is not None:
+            self.show_task_requested.emit(self.task_id)
+
+    def isComplete(self) -> bool:
+        return self.finished
+
+    def shutdown(self, msecs: int = 60_000) -> None:
+        """Cancel a running import and wait for its thread (the wizard is closing)."""
+        if self.state is not None and not self.finished:
+            self.state.cancel()
+        if self._call is not None:
+            self._call.wait(msecs)
