@@ -8,6 +8,7 @@ data, too, behind a progress dialog.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -130,6 +131,7 @@ class MainWindow(QMainWindow):
         )
         self.tasks_view.task_resumed.connect(lambda _task: self.databases_view.refresh())
         self.databases_view.import_requested.connect(lambda db: self.open_import_wizard(db))
+        self.databases_view.catalog_changed.connect(self._on_catalog_changed)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -177,6 +179,37 @@ class MainWindow(QMainWindow):
                 title, lambda _=False, v=view: self.show_view(v), VIEW_ICONS[view], key
             )
         self.about_action = self._action("&About bulkprofiles", self._show_about)
+        self._build_catalog_actions()
+
+    def _build_catalog_actions(self) -> None:
+        """Data menu: managing databases, fields, resources and programs (the
+        Databases view does the work; the menu shows that view first)."""
+
+        def on_databases(method: Callable[[DatabasesView], Any]) -> Callable[[], None]:
+            return lambda: self._on_databases_view(method)
+
+        self.new_database_action = self._action(
+            "&New database…", on_databases(DatabasesView.new_database)
+        )
+        self.rename_database_action = self._action(
+            "Rena&me database…", on_databases(DatabasesView.rename_database)
+        )
+        self.delete_database_action = self._action(
+            "De&lete database…", on_databases(DatabasesView.delete_database)
+        )
+        self.add_field_action = self._action("&Add field…", on_databases(DatabasesView.add_field))
+        self.rename_field_action = self._action(
+            "Rename field la&bel…", on_databases(DatabasesView.rename_field_label)
+        )
+        self.remove_field_action = self._action(
+            "Remo&ve field…", on_databases(DatabasesView.remove_field)
+        )
+        self.resources_action = self._action(
+            "Res&ources…", on_databases(DatabasesView.show_resources)
+        )
+        self.programs_action = self._action(
+            "Loyalty &programs…", on_databases(DatabasesView.show_programs)
+        )
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
@@ -192,6 +225,14 @@ class MainWindow(QMainWindow):
         data_menu.addAction(self.update_action)
         data_menu.addAction(self.import_action)
         data_menu.addAction(self.refresh_action)
+        for group in (
+            (self.new_database_action, self.rename_database_action, self.delete_database_action),
+            (self.add_field_action, self.rename_field_action, self.remove_field_action),
+            (self.resources_action, self.programs_action),
+        ):
+            data_menu.addSeparator()
+            for action in group:
+                data_menu.addAction(action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.about_action)
 
@@ -331,6 +372,17 @@ class MainWindow(QMainWindow):
     def refresh_views(self) -> None:
         for view in self.views.values():
             view.refresh()
+
+    def _on_databases_view(self, method: Callable[[DatabasesView], Any]) -> None:
+        self.show_view(View.DATABASES)
+        method(self.databases_view)
+
+    @Slot()
+    def _on_catalog_changed(self) -> None:
+        """Databases, fields, resources or programs changed: the other views reload."""
+        for view in self.views.values():
+            if view is not self.databases_view:
+                view.refresh()
 
     @Slot(str)
     def _show_status_message(self, message: str) -> None:
