@@ -22,9 +22,9 @@ from ..core.importer import (
     ImportSpecError,
     ImportSummary,
     Subscribe,
+    check_import,
     describe_plan,
     import_summary,
-    plan_import,
     prepare_import,
 )
 from ..core.importer.csvfile import short
@@ -158,7 +158,7 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 def _print_plan(store: Store, spec: ImportSpec) -> None:
     with store.begin() as conn:
-        plan = plan_import(store, conn, spec)
+        plan = check_import(store, conn, spec, settings())
     print(
         f"{spec.file}: {plan.fmt.encoding}, {plan.fmt.delimiter_name}-separated, "
         f"{len(plan.header)} columns; match by {plan.match.field.key}, mode {spec.mode}",
@@ -173,7 +173,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     store = store_from_args(args)
     try:
-        if not args.json:
+        if args.json:
+            with store.begin() as conn:
+                check_import(store, conn, spec, settings())
+        else:
             _print_plan(store, spec)
         started = time.monotonic()
         task_id = prepare_import(store, spec, dry_run=args.dry_run, settings=settings())

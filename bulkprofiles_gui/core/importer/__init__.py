@@ -7,6 +7,7 @@ from .plan import ImportPlan, describe_plan, plan_import
 from .runner import (
     NOT_IMPORTED,
     ImportSummary,
+    check_import,
     import_summary,
     prepare_import,
     run_import,
@@ -36,6 +37,7 @@ __all__ = [
     "ImportSummary",
     "Subscribe",
     "auto_mapping",
+    "check_import",
     "describe_plan",
     "import_summary",
     "infer_type",

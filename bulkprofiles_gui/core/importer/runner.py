@@ -55,7 +55,7 @@ from sqlalchemy import (
 from .. import models as m
 from ..actions import _subscriptions as subs
 from ..actions import subscribe_from_fields
-from ..actions.base import ActionContext, insert_trigger_events
+from ..actions.base import ActionContext, ActionError, insert_trigger_events
 from ..config import Settings
 from ..fields import FieldValueError
 from ..jobs import STARTABLE, TaskError, TaskSummary, active_run, current_operator, runner_id
@@ -64,7 +64,7 @@ from ..store import Store
 from . import stage as st
 from .csvfile import CsvReader, ImportFileError, Record, has_undecodable
 from .plan import ColumnPlan, ImportPlan, file_stamp, plan_import, spec_with_plan
-from .spec import IMPORT_TYPE, ImportSpec
+from .spec import IMPORT_TYPE, ImportSpec, ImportSpecError
 
 STAGE_CHUNK = 10_000
 ADDED = "added"
@@ -137,8 +137,7 @@ def prepare_import(
     settings = settings or Settings.load()
     try:
         with store.begin() as conn:
-            plan = plan_import(store, conn, spec)
-            _check_subscription(store, conn, plan, settings)
+            plan = check_import(store, conn, spec, settings)
             job = spec_with_plan(plan)
             if not dry_run:
                 created = _create_fields(store, conn, plan)
@@ -174,12 +173,28 @@ def _ensure_match_index(store: Store, conn: Connection, plan: ImportPlan) -> Non
     )
 
 
+def check_import(
+    store: Store, conn: Connection, spec: ImportSpec, settings: Settings | None = None
+) -> ImportPlan:
+    """Everything :func:`prepare_import` checks, writing nothing: the plan."""
+    plan = plan_import(store, conn, spec)
+    _check_subscription(store, conn, plan, settings or Settings.load())
+    return plan
+
+
 def _check_subscription(
     store: Store, conn: Connection, plan: ImportPlan, settings: Settings
 ) -> None:
-    if plan.spec.subscribe is not None:
-        ctx = _context(store, plan.database_id, settings, 0, dry_run=True)
+    """The subscription's resource, channel and status, checked as the
+    subscribe-from-fields action checks them (errors say "subscribe: ...")."""
+    if plan.spec.subscribe is None:
+        return
+    ctx = _context(store, plan.database_id, settings, 0, dry_run=True)
+    try:
         subscribe_from_fields.parse(conn, ctx, plan.spec.subscribe.action())
+    except ActionError as exc:
+        reason = str(exc).split(": ", 1)[-1]
+        raise ImportSpecError(f"subscribe: {reason}") from None
 
 
 def _insert_task(
