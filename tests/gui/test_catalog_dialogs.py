@@ -364,3 +364,26 @@ def test_programs_create_and_load_codes_from_a_file(
     idle(qtbot, view)
     assert dialog.summary_box.toPlainText().startswith("Loaded 0 new code(s)")
     dialog.reject()
+
+
+def test_a_refused_code_file_is_one_line_and_loads_nothing(
+    qtbot: Any, view: DatabasesView, check_store: Store, tmp_path: Path
+) -> None:
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("CAFÉ-1\n".encode("latin-1"))
+    dialog = view.show_programs()
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.selected_program() is not None, timeout=30_000)
+    dialog.choose_codes_file = lambda: str(latin)  # type: ignore[method-assign]
+    with check_store.begin() as conn:
+        before = conn.execute(select(func.count()).select_from(m.PromoCode)).scalar_one()
+    dialog.load_button.click()
+    qtbot.waitUntil(
+        lambda: "Nothing was loaded" in dialog.summary_box.toPlainText(), timeout=30_000
+    )
+    idle(qtbot, view)
+    assert dialog.summary_box.toPlainText() == f"Nothing was loaded: {latin} is not UTF-8 text"
+    assert dialog.load_button.isEnabled()
+    with check_store.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(m.PromoCode)).scalar_one() == before
+    dialog.reject()

@@ -226,8 +226,9 @@ class ProgramsDialog(StoreDialog):
     def _on_codes_failed(self, message: str) -> None:
         self._loading_codes = False
         self.summary_title.setText("Last load")
-        self.show_error(message)
+        self.show_error(f"Nothing was loaded: {message}")
         self._update_buttons()
 
     def show_error(self, message: str) -> None:
-        self.summary_box.setPlainText(f"Nothing was loaded: {message}")
+        """One line in the summary box (a refused load, a list that could not be read)."""
+        self.summary_box.setPlainText(message)
