@@ -30,9 +30,10 @@ import csv
 import datetime as dt
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -284,13 +285,18 @@ def run_import_task(
     with active_run(task_id):
         run = _claim(store, task_id, settings)
         try:
+            status = "completed"
             if run.summary.status == "staging":
-                _stage_file(store, run, state)
+                done = _stage_file(store, run, state)
                 if state.is_cancelled():
-                    _finish(store, run, "cancelled", None)
-                    return run.summary
-                _freeze(store, run)
-            _merge(store, run, state)
+                    status = "cancelled"
+                else:
+                    with _ticking(state, done, done):
+                        _freeze(store, run)
+            if status == "completed":
+                status = _merge(store, run, state)
+            with _ticking(state, run.summary.processed, run.summary.selected):
+                _finish(store, run, status, None)
         except KeyboardInterrupt:
             _finish(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
             raise
@@ -386,7 +392,8 @@ def _count_lines(path: Path) -> int:
     return n
 
 
-def _stage_file(store: Store, run: _Import, state: JobState) -> None:
+def _stage_file(store: Store, run: _Import, state: JobState) -> int:
+    """Stage the records not staged yet; returns how many are staged in all."""
     plan = run.plan
     with store.begin() as conn:
         start = _staged_upto(conn, run.tables)
@@ -403,10 +410,11 @@ def _stage_file(store: Store, run: _Import, state: JobState) -> None:
                 chunk = []
                 state.report(done, max(estimate, done))
                 if state.is_cancelled():
-                    return
+                    return done
         _stage_chunk(store, run, chunk)
         done += len(chunk)
         state.report(done, done)
+    return done
 
 
 def _stage_chunk(store: Store, run: _Import, records: list[Record]) -> None:
@@ -528,18 +536,18 @@ def _freeze(store: Store, run: _Import) -> None:
 
 
 # -- merging -------------------------------------------------------------------------
-def _merge(store: Store, run: _Import, state: JobState) -> None:
+def _merge(store: Store, run: _Import, state: JobState) -> str:
     """Merge rows ``[lo, hi)`` per transaction; the batch size adapts (from
     :data:`FIRST_BATCH` up to :data:`MAX_BATCH`) so a batch takes about
-    :data:`TARGET_BATCH_SECONDS` and progress comes at least once a second."""
+    :data:`TARGET_BATCH_SECONDS` and progress comes at least once a second.
+    Returns "completed" or "cancelled"."""
     summary = run.summary
     size = FIRST_BATCH
     _report(state, summary)
     with store.engine.connect() as conn:
         while summary.processed < summary.selected:
             if state.is_cancelled():
-                _finish(store, run, "cancelled", None)
-                return
+                return "cancelled"
             lo = summary.processed
             hi = min(lo + size, summary.selected)
             started = time.monotonic()
@@ -547,7 +555,31 @@ def _merge(store: Store, run: _Import, state: JobState) -> None:
                 _merge_batch(conn, run, lo, hi)
             size = _next_size(size, time.monotonic() - started)
             _report(state, summary)
-    _finish(store, run, "completed", None)
+    return "completed"
+
+
+#: How often progress is repeated while one long step (freezing, the end) runs.
+TICK_SECONDS = 0.5
+
+
+@contextmanager
+def _ticking(state: JobState, done: int, total: int) -> Iterator[None]:
+    """Repeat the progress every :data:`TICK_SECONDS` from a helper thread while
+    a step without batches runs (index, duplicates, statistics, rejects file),
+    so the operator sees time move and the window its heartbeat."""
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(TICK_SECONDS):
+            state.report(done, total)
+
+    thread = threading.Thread(target=tick, name="bulkprofiles-import-progress", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 FIRST_BATCH = 2_000
