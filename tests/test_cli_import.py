@@ -234,3 +234,19 @@ def demo_store_path(tmp_path: Path) -> str:
     generate_demo(store, profiles=50, seed=1)
     store.close()
     return url
+
+
+def test_tasks_show_of_an_import_says_added_and_updated(
+    demo_store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_file = tmp_path / "c.csv"
+    csv_file.write_text("email,city\nnew1@x.de,Rome\nnew2@x.de,Oslo\nbad,Rome\n")
+    code = main(["--db", demo_store_path, "import", str(csv_file), "--database", "Demo customers"])
+    assert code == 0
+    capsys.readouterr()
+    assert main(["--db", demo_store_path, "tasks", "show", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "Action:          Import profiles from CSV" in out
+    assert "  added:         2" in out
+    assert "  updated:       0" in out
+    assert "  a value of the row is not valid: 1" in out

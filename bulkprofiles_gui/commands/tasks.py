@@ -9,6 +9,7 @@ import time
 
 from ..cli import command, print_json, store_from_args
 from ..core.export import STDOUT, export_task, parse_columns
+from ..core.importer import IMPORT_TYPE
 from ..core.jobs import TaskError
 from ..core.store import Store
 from ..core.tasks import TaskRow, get_task, list_tasks
@@ -54,8 +55,11 @@ def _print_detail(t: TaskRow) -> None:
         ("Selected", f"{t.selected:,}"),
         ("Processed", f"{t.processed:,}"),
         ("Changed", f"{t.changed:,}"),
-        ("Skipped", f"{t.skipped_total:,}"),
     ]
+    result = t.job.get("result") if t.action_type == IMPORT_TYPE else None
+    if isinstance(result, dict):  # an import: added and updated profiles
+        rows += [(f"  {k}", f"{int(result.get(k, 0)):,}") for k in ("added", "updated")]
+    rows.append(("Skipped", f"{t.skipped_total:,}"))
     rows += [(f"  {reason}", f"{n:,}") for reason, n in t.skipped_words().items()]
     rows.append(("Trigger events", f"{t.trigger_events:,}"))
     if t.error:
