@@ -453,7 +453,7 @@ def _task_job(store: Store, task_id: int) -> Job:
 
 def _batches(store: Store, run: _Run, state: JobState) -> None:
     summary = run.summary
-    with _run_connection(store) as conn:
+    with run_connection(store) as conn:
         while summary.processed < summary.selected:
             if state.is_cancelled():
                 _finish(store, run, "cancelled", None)
@@ -477,7 +477,7 @@ RUN_WAL_PAGES = 20_000
 
 
 @contextmanager
-def _run_connection(store: Store) -> Iterator[Connection]:
+def run_connection(store: Store) -> Iterator[Connection]:
     """One connection for all the batches of a run.  On SQLite it checkpoints
     the WAL every :data:`RUN_WAL_PAGES` pages instead of after almost every
     batch, and once at the end; durability is the same (the WAL is on disk)."""

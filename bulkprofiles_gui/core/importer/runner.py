@@ -59,7 +59,15 @@ from ..actions import subscribe_from_fields
 from ..actions.base import ActionContext, ActionError, insert_trigger_events
 from ..config import Settings
 from ..fields import FieldValueError
-from ..jobs import STARTABLE, TaskError, TaskSummary, active_run, current_operator, runner_id
+from ..jobs import (
+    STARTABLE,
+    TaskError,
+    TaskSummary,
+    active_run,
+    current_operator,
+    run_connection,
+    runner_id,
+)
 from ..progress import JobState
 from ..store import Store
 from . import stage as st
@@ -286,15 +294,16 @@ def run_import_task(
         run = _claim(store, task_id, settings)
         try:
             status = "completed"
-            if run.summary.status == "staging":
-                done = _stage_file(store, run, state)
-                if state.is_cancelled():
-                    status = "cancelled"
-                else:
-                    with _ticking(state, done, done):
-                        _freeze(store, run)
-            if status == "completed":
-                status = _merge(store, run, state)
+            with run_connection(store) as conn:
+                if run.summary.status == "staging":
+                    done = _stage_file(conn, run, state)
+                    if state.is_cancelled():
+                        status = "cancelled"
+                    else:
+                        with _ticking(state, done, done):
+                            _freeze(conn, run)
+                if status == "completed":
+                    status = _merge(conn, run, state)
             with _ticking(state, run.summary.processed, run.summary.selected):
                 _finish(store, run, status, None)
         except KeyboardInterrupt:
@@ -392,10 +401,10 @@ def _count_lines(path: Path) -> int:
     return n
 
 
-def _stage_file(store: Store, run: _Import, state: JobState) -> int:
+def _stage_file(conn: Connection, run: _Import, state: JobState) -> int:
     """Stage the records not staged yet; returns how many are staged in all."""
     plan = run.plan
-    with store.begin() as conn:
+    with conn.begin():
         start = _staged_upto(conn, run.tables)
     estimate = max(_count_lines(Path(plan.spec.file)) - 1, start)
     state.report(start, estimate)
@@ -405,19 +414,19 @@ def _stage_file(store: Store, run: _Import, state: JobState) -> int:
         for record in reader.records(start):
             chunk.append(record)
             if len(chunk) >= STAGE_CHUNK:
-                _stage_chunk(store, run, chunk)
+                _stage_chunk(conn, run, chunk)
                 done += len(chunk)
                 chunk = []
                 state.report(done, max(estimate, done))
                 if state.is_cancelled():
                     return done
-        _stage_chunk(store, run, chunk)
+        _stage_chunk(conn, run, chunk)
         done += len(chunk)
         state.report(done, done)
     return done
 
 
-def _stage_chunk(store: Store, run: _Import, records: list[Record]) -> None:
+def _stage_chunk(conn: Connection, run: _Import, records: list[Record]) -> None:
     """Convert one chunk and commit its rows, items and rejects together."""
     if not records:
         return
@@ -425,7 +434,7 @@ def _stage_chunk(store: Store, run: _Import, records: list[Record]) -> None:
     rows, items, rejects = _convert(plan, records)
     tables = run.tables
     row_names = ["row", "line", *_stage_value_names(plan)]
-    with store.begin() as conn:
+    with conn.begin():
         st.bulk_insert(conn, tables.rows, row_names, rows)
         st.bulk_insert(conn, tables.items, ["row", "col", "value"], items)
         st.bulk_insert(conn, tables.rejects, ["row", "line", "col", "value", "reason"], rejects)
@@ -502,11 +511,11 @@ def _bad_cell(plan: ImportPlan, record: Record) -> tuple[Any, ...]:
 
 
 # -- freezing: duplicates and the total ------------------------------------------------
-def _freeze(store: Store, run: _Import) -> None:
+def _freeze(conn: Connection, run: _Import) -> None:
     """Index the match key, mark repeated keys, set the total: then the merge starts."""
     plan, rows = run.plan, run.tables.rows
     key = st.match_key(run.tables, plan)
-    with store.begin() as conn:
+    with conn.begin():
         st.build_key_index(conn, run.tables)
         st.analyze(conn, run.tables)
         other = rows.alias("other")
@@ -536,7 +545,7 @@ def _freeze(store: Store, run: _Import) -> None:
 
 
 # -- merging -------------------------------------------------------------------------
-def _merge(store: Store, run: _Import, state: JobState) -> str:
+def _merge(conn: Connection, run: _Import, state: JobState) -> str:
     """Merge rows ``[lo, hi)`` per transaction; the batch size adapts (from
     :data:`FIRST_BATCH` up to :data:`MAX_BATCH`) so a batch takes about
     :data:`TARGET_BATCH_SECONDS` and progress comes at least once a second.
@@ -544,17 +553,16 @@ def _merge(store: Store, run: _Import, state: JobState) -> str:
     summary = run.summary
     size = FIRST_BATCH
     _report(state, summary)
-    with store.engine.connect() as conn:
-        while summary.processed < summary.selected:
-            if state.is_cancelled():
-                return "cancelled"
-            lo = summary.processed
-            hi = min(lo + size, summary.selected)
-            started = time.monotonic()
-            with conn.begin():
-                _merge_batch(conn, run, lo, hi)
-            size = _next_size(size, time.monotonic() - started)
-            _report(state, summary)
+    while summary.processed < summary.selected:
+        if state.is_cancelled():
+            return "cancelled"
+        lo = summary.processed
+        hi = min(lo + size, summary.selected)
+        started = time.monotonic()
+        with conn.begin():
+            _merge_batch(conn, run, lo, hi)
+        size = _next_size(size, time.monotonic() - started)
+        _report(state, summary)
     return "completed"
 
 
