@@ -60,6 +60,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import models as m
 from .fields import CHANNELS, FIELD_KEY_RE, FieldType
+from .importer.stage import bulk_insert
 from .store import FieldInfo, Store, StoreError
 
 #: Longest name of a database, resource or program, and of a field label (the columns).
@@ -70,7 +71,7 @@ MAX_OPTION = 255
 #: How many examples a code load report names per kind of problem.
 EXAMPLES = 5
 #: Codes read from the file per insert into the load's temporary table.
-CODE_CHUNK = 5_000
+CODE_CHUNK = 10_000
 #: Task statuses from which a task can still run (``jobs.STARTABLE``).
 RUNNABLE = ("queued", "interrupted", "failed", "cancelled")
 #: First lines of a codes file taken as a header (compared lower-case, spaces as ``_``).
@@ -789,10 +790,10 @@ def _is_header(value: str) -> bool:
     return re.sub(r"[\s\-]+", "_", value.strip().lower()) in CODE_HEADERS
 
 
-def _code_chunks(path: Path, found: _FileCodes) -> Iterator[list[dict[str, Any]]]:
-    """Chunks of {"line", "code"} rows of the valid codes; blank lines are skipped,
-    a header as the first non-blank line too; too long codes are counted."""
-    chunk: list[dict[str, Any]] = []
+def _code_chunks(path: Path, found: _FileCodes) -> Iterator[list[tuple[int, str]]]:
+    """Chunks of (line, code) of the valid codes; blank lines are skipped, a
+    header as the first non-blank line too; too long codes are counted."""
+    chunk: list[tuple[int, str]] = []
     first = True
     for number, raw in _records(path):
         code = raw.strip()
@@ -810,7 +811,7 @@ def _code_chunks(path: Path, found: _FileCodes) -> Iterator[list[dict[str, Any]]
                     f"line {number}: {len(code)} characters (at most {MAX_CODE})"
                 )
             continue
-        chunk.append({"line": number, "code": code})
+        chunk.append((number, code))
         if len(chunk) >= CODE_CHUNK:
             yield chunk
             chunk = []
@@ -831,7 +832,7 @@ def _load_table() -> Table:
 def _read_into(conn: Connection, table: Table, path: Path, found: _FileCodes) -> None:
     try:
         for chunk in _code_chunks(path, found):
-            conn.execute(insert(table), chunk)
+            bulk_insert(conn, table, ("line", "code"), chunk)
     except FileNotFoundError:
         raise CatalogError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -851,7 +852,9 @@ def load_codes(store: Store, conn: Connection, program: str, path: str | Path) -
     trimmed, a header like ``code`` on the first line skipped.  The file streams
     in chunks into a temporary table and one ``INSERT ... SELECT`` adds the codes
     that are new to the store, once each, in file order; repeats, codes already
-    in the store and codes longer than 64 characters are counted and reported."""
+    in the store and codes longer than 64 characters are counted and reported.
+    The chunks go in as ``COPY`` on PostgreSQL and one ``executemany`` on SQLite
+    (the importer's :func:`~.importer.stage.bulk_insert`)."""
     pid = program_id(conn, program)
     source = Path(path)
     table = _load_table()
