@@ -25,6 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QDeadlineTimer, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
+from sqlalchemy import select  # noqa: E402
 
 from bulkprofiles_gui.core.demo import generate_demo  # noqa: E402
 from bulkprofiles_gui.core.export import database_columns  # noqa: E402
@@ -369,6 +370,86 @@ def shoot_catalog(window: MainWindow, out: Path) -> None:
     wait_for(lambda: not view.busy())
 
 
+#: The sizes the import wizard is rendered at (a large and a small screen).
+IMPORT_SIZES = ((1280, 800), (1024, 680))
+
+
+def save_import_page(wizard: QWidget, out: Path, name: str) -> None:
+    """``name`` at 1280x800, ``name-1024x680`` at the small size."""
+    for width, height in IMPORT_SIZES:
+        wizard.resize(width, height)
+        spin(250)
+        save(
+            wizard, out, name if (width, height) == IMPORT_SIZES[0] else f"{name}-{width}x{height}"
+        )
+
+
+def import_sample(store: Store) -> Path:
+    """A CSV an operator might bring: some known customers, some new, a few bad rows."""
+    p = store.profiles
+    with store.begin() as conn:
+        known = list(
+            conn.execute(select(p.c.email).where(p.c.email.is_not(None)).limit(30)).scalars()
+        )
+    towns = ["Lisbon", "Porto", "Faro", "Braga", "Coimbra", "Evora"]
+    lines = ["Email;First name;Last name;Town;Loyalty tier;Score;Member since;Notes"]
+    for i in range(60):
+        email = known[i] if i < len(known) else f"new.customer{i}@example.org"
+        if i in (17, 41):
+            email = f"broken-address-{i}"
+        since = f"20{15 + i % 9:02d}-{1 + i % 12:02d}-{1 + i % 27:02d}"
+        note = "prefers SMS" if i % 7 == 0 else ""
+        lines.append(
+            f"{email};Name{i};Family{i};{towns[i % len(towns)]};"
+            f"{['bronze', 'silver', 'gold'][i % 3]};{(i * 37) % 500};{since};{note}"
+        )
+    path = TMP / "spring-fair-leads.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def shoot_import(window: MainWindow, out: Path) -> None:
+    """The five pages of the import wizard, each at 1280x800 and 1024x680."""
+    from bulkprofiles_gui.gui.import_wizard.mapping_page import SKIP
+
+    assert window.store is not None
+    path = import_sample(window.store)
+    window.show_view(View.DATABASES)
+    wizard = window.open_import_wizard(DEMO)
+    assert wizard is not None
+    page = wizard.file_page
+    wait_for(lambda: page.databases is not None)
+    page.set_path(str(path))
+    wait_for(lambda: page.isComplete())
+    save_import_page(wizard, out, "import-1-file")
+    wizard.next()
+    mapping = wizard.mapping_page
+    wait_for(lambda: mapping.isComplete())
+    mapping.set_choice("Town", "city")
+    mapping.set_choice("Notes", SKIP)
+    mapping.create_fields_check.setChecked(True)
+    wait_for(lambda: mapping.isComplete())
+    save_import_page(wizard, out, "import-2-mapping")
+    wizard.next()
+    options = wizard.options_page
+    options.subscribe_check.setChecked(True)
+    wait_for(lambda: options.resource_combo.findData("Newsletter") >= 0)
+    options.resource_combo.setCurrentIndex(options.resource_combo.findData("Newsletter"))
+    wait_for(lambda: options.isComplete())
+    save_import_page(wizard, out, "import-3-options")
+    wizard.next()
+    review = wizard.review_page
+    wait_for(lambda: review.facts is not None or review.problem is not None)
+    review.start_dry_run()
+    wait_for(lambda: review.dry_run_summary is not None and review.isComplete())
+    save_import_page(wizard, out, "import-4-review")
+    wizard.next()
+    wait_for(lambda: wizard.run_page.isComplete())
+    save_import_page(wizard, out, "import-5-run")
+    wizard.accept()
+    spin(300)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
@@ -388,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     shoot_wizard(window, args.out)
     shoot_catalog(window, args.out)
     shoot_export(window, args.out)
+    shoot_import(window, args.out)
     window.close()
     window.shutdown()
     return 0

@@ -11,6 +11,7 @@ thread, and (by the conftest's guard) no QThread outlives its test.
 
 from __future__ import annotations
 
+import html
 import threading
 import time
 from collections.abc import Iterator
@@ -243,7 +244,7 @@ def _options_page(qtbot: Any, wizard: ImportWizard, path: Path) -> None:
     page = wizard.options_page
     assert wizard.currentId() == PageId.OPTIONS
     assert page.rejects_edit.text() == str(path.with_name("people.rejects.csv"))
-    page.subscribe_box.setChecked(True)
+    page.subscribe_check.setChecked(True)
     qtbot.waitUntil(lambda: page.resource_combo.findData("Newsletter") >= 0, timeout=30_000)
     page.resource_combo.setCurrentIndex(page.resource_combo.findData("Newsletter"))
     page.channel_combo.setCurrentIndex(page.channel_combo.findData("email"))
@@ -265,7 +266,10 @@ def _review_page(
     assert wizard.currentId() == PageId.REVIEW
     qtbot.waitUntil(lambda: review.facts is not None or review.problem is not None)
     assert review.problem is None, review.problem
-    mapping = review.mapping_label.text().splitlines()
+    assert review.facts is not None
+    mapping = review.facts.mapping_lines
+    shown = review.mapping_label.text()
+    assert all(html.escape(line) in shown for line in mapping)  # in the summary
     assert "Town -> city" in mapping
     assert "Score -> score (new integer field)" in mapping
     assert "Notes -> (skipped: no field)" in mapping
@@ -572,7 +576,7 @@ def test_the_wizard_never_reads_the_store_or_the_file_on_the_main_thread(
         wizard.mapping_page.create_fields_check.setChecked(True)
         wait_checked(qtbot, wizard)
         go_next(qtbot, wizard)
-        wizard.options_page.subscribe_box.setChecked(True)
+        wizard.options_page.subscribe_check.setChecked(True)
         qtbot.waitUntil(wizard.options_page.isComplete, timeout=30_000)
         go_next(qtbot, wizard)
         review = wizard.review_page

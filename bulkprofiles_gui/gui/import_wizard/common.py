@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QLabel, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ...core.config import Settings
 from ...core.importer import CsvFormat
@@ -26,6 +26,11 @@ ERROR_COLOR = "#a12622"
 HINT_COLOR = "#5b6b7c"
 #: Widest a line of explanation grows (as on the update wizard's pages).
 READING_WIDTH = 760
+#: Columns of the tables of counts (dry run, run).
+COUNT_LABEL_WIDTH = 380
+COUNT_NUMBER_WIDTH = 110
+#: Rows a table of counts shows before it scrolls.
+COUNT_ROWS_SHOWN = 12
 
 
 @dataclass(frozen=True)
@@ -186,3 +191,38 @@ _SPACES = re.compile(r"\s+")
 
 def one_line(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
+
+
+def counts_table(title: str, unit: str) -> QTreeWidget:
+    """A two-column table of counts (label, number right-aligned)."""
+    table = QTreeWidget()
+    table.setHeaderLabels([title, unit])
+    header = table.headerItem()
+    if header is not None:
+        header.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    table.setRootIsDecorated(False)
+    table.setAlternatingRowColors(True)
+    table.setSelectionMode(QTreeWidget.SelectionMode.NoSelection)
+    table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return table
+
+
+def fill_counts(table: QTreeWidget, rows: list[tuple[str, int]]) -> None:
+    """Show ``rows`` with thousands separators, the table as high as its rows
+    (never wider than a reading width: the numbers stay next to their words)."""
+    table.clear()
+    for label, n in rows:
+        item = QTreeWidgetItem([label, f"{n:,}"])
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        table.addTopLevelItem(item)
+    table.resizeColumnToContents(0)
+    label_width = max(table.columnWidth(0) + 24, COUNT_LABEL_WIDTH)
+    table.setColumnWidth(0, label_width)
+    table.setColumnWidth(1, COUNT_NUMBER_WIDTH)
+    frame = 2 * table.frameWidth()
+    table.setFixedWidth(label_width + COUNT_NUMBER_WIDTH + frame + 2)
+    row_height = table.sizeHintForRow(0) if rows else 0
+    shown = min(len(rows), COUNT_ROWS_SHOWN)
+    table.setFixedHeight(table.header().sizeHint().height() + row_height * shown + frame + 2)
+    table.show()

@@ -35,6 +35,7 @@ from ...core.importer.plan import check_header
 from ...core.store import Store
 from ..resources import icon
 from ..ui_settings import ui_settings
+from ..wizard.actions.base import FORM_FIELD_WIDTH
 from .common import (
     FileFacts,
     ImportContext,
@@ -152,7 +153,7 @@ class FilePage(QWizardPage):
         self._add_row(form, "&Encoding:", self.encoding_combo)
         self._add_row(form, "&Delimiter:", self.delimiter_combo)
         for combo in (self.database_combo, self.encoding_combo, self.delimiter_combo):
-            combo.setMinimumWidth(320)
+            combo.setFixedWidth(FORM_FIELD_WIDTH)
         self.detected_label = line_label("hint")
         self.error_label = line_label("error")
         self.error_label.hide()

@@ -60,7 +60,7 @@ from .common import (
 SKIP = ""
 NEW_FIELD = "+new"
 SKIP_TEXT = "— skip —"
-NEW_FIELD_TEXT = "＋ new field"
+NEW_FIELD_TEXT = "+ new field"
 #: Debounce of the check after a change (ms).
 CHECK_DELAY_MS = 200
 SAMPLE_VALUES = 3
@@ -80,7 +80,7 @@ class Col:
     """Columns of the mapping table."""
 
     NAME, VALUES, FIELD, KEY, TYPE = range(5)
-    TITLES = ("Column", "First values", "Imported into", "New field key", "New field type")
+    TITLES = ("Column", "First values", "Imported into", "New field", "Type")
 
 
 @dataclass(frozen=True)
@@ -133,10 +133,14 @@ def match_fields(fields: list[FieldInfo]) -> list[FieldInfo]:
 class ColumnRow:
     """The widgets of one column's row."""
 
+    index: int
     name: str
     field_combo: QComboBox
-    type_combo: QComboBox
     key_item: QTableWidgetItem
+    #: The type of the new field (the inferred one until the operator picks another).
+    new_type: str
+    #: Shown only while the column is to become a new field.
+    type_combo: QComboBox | None = None
     #: True once the operator chose this row's field himself.
     chosen: bool = False
 
@@ -176,7 +180,7 @@ class MappingPage(QWizardPage):
         self.table.verticalHeader().setDefaultSectionSize(32)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(Col.VALUES, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((Col.NAME, 150), (Col.FIELD, 230), (Col.KEY, 150), (Col.TYPE, 110)):
+        for column, width in ((Col.NAME, 150), (Col.FIELD, 230), (Col.KEY, 150), (Col.TYPE, 100)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
             self.table.setColumnWidth(column, width)
         self.create_fields_check = QCheckBox("&Create fields for unmapped columns")
@@ -287,16 +291,18 @@ class MappingPage(QWizardPage):
             if not samples:
                 values_item.setForeground(Qt.GlobalColor.gray)
             key_item = QTableWidgetItem("")
-            row = ColumnRow(name, self._field_combo(), self._type_combo(name), key_item)
+            inferred = facts.inferred.get(name) if facts else None
+            row = ColumnRow(
+                r, name, self._field_combo(), key_item, inferred or FieldType.STRING.value
+            )
             self.table.setItem(r, Col.NAME, name_item)
             self.table.setItem(r, Col.VALUES, values_item)
             self.table.setCellWidget(r, Col.FIELD, row.field_combo)
             self.table.setItem(r, Col.KEY, key_item)
-            self.table.setCellWidget(r, Col.TYPE, row.type_combo)
+            self.table.setItem(r, Col.TYPE, QTableWidgetItem(""))
             row.field_combo.currentIndexChanged.connect(lambda _i, row=row: self._on_row(row))
             # Picking the shown item again ("— skip —" on a skipped column) is a choice too.
             row.field_combo.activated.connect(lambda _i, row=row: setattr(row, "chosen", True))
-            row.type_combo.currentIndexChanged.connect(self.changed)
             self.rows.append(row)
             auto = facts.auto.get(name) if facts else None
             select_data(row.field_combo, auto or self._unmapped_choice())
@@ -312,14 +318,20 @@ class MappingPage(QWizardPage):
         combo.setMaxVisibleItems(16)
         return combo
 
-    def _type_combo(self, column: str) -> QComboBox:
-        inferred = self.facts.inferred.get(column) if self.facts else None
+    def _type_combo(self, row: ColumnRow) -> QComboBox:
         combo = QComboBox()
         for ftype in NEW_FIELD_TYPES:
             combo.addItem(ftype.value, ftype.value)
-        select_data(combo, inferred or FieldType.STRING.value)
+        select_data(combo, row.new_type)
+        inferred = self.facts.inferred.get(row.name) if self.facts else None
         if inferred:
             combo.setToolTip(f"Inferred from the column's values: {inferred}")
+
+        def chosen(_index: int) -> None:
+            row.new_type = str(combo.currentData())
+            self.changed()
+
+        combo.currentIndexChanged.connect(chosen)
         return combo
 
     def _unmapped_choice(self) -> str:
@@ -334,7 +346,12 @@ class MappingPage(QWizardPage):
 
     def _show_new_field(self, row: ColumnRow) -> None:
         new = row.field_combo.currentData() == NEW_FIELD
-        row.type_combo.setVisible(new)
+        if new and row.type_combo is None:
+            row.type_combo = self._type_combo(row)
+            self.table.setCellWidget(row.index, Col.TYPE, row.type_combo)
+        elif not new and row.type_combo is not None:
+            self.table.removeCellWidget(row.index, Col.TYPE)  # deletes the combo
+            row.type_combo = None
         if not new:
             row.key_item.setText("")
         elif not row.key_item.text():
@@ -381,7 +398,7 @@ class MappingPage(QWizardPage):
 
     def new_fields(self) -> dict[str, str]:
         return {
-            row.name: str(row.type_combo.currentData())
+            row.name: row.new_type
             for row in self.rows
             if row.field_combo.currentData() == NEW_FIELD
         }

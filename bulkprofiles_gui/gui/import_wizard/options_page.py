@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
     QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -47,8 +46,8 @@ from .common import ImportContext, LatestCall, line_label, message_of, show_line
 #: Channels whose contact an imported profile holds (the subscribe_from_fields defaults).
 IMPORT_CHANNELS = frozenset({str(Channel.EMAIL), *(str(c) for c in PHONE_CHANNELS)})
 CONTACT_HINT = (
-    "Email subscriptions take the address from the Email field, SMS, WhatsApp and Viber "
-    "the number from Phones; profiles without a usable contact are counted, not subscribed."
+    "Email subscriptions take the address from the Email field; SMS, WhatsApp and Viber\n"
+    "the number from Phones. Profiles without a usable contact are counted, not subscribed."
 )
 
 
@@ -80,14 +79,15 @@ class OptionsPage(QWizardPage):
 
     # -- layout -------------------------------------------------------------------------
     def _build(self) -> None:
-        self.subscribe_box = QGroupBox("&Subscribe the imported profiles")
-        self.subscribe_box.setCheckable(True)
-        self.subscribe_box.setChecked(False)
-        self.subscribe_box.toggled.connect(self.refresh_state)
+        self.subscribe_check = QCheckBox("&Subscribe the imported profiles")
+        self.subscribe_check.toggled.connect(self.refresh_state)
         self.resource_combo = ChoiceCombo()
         self.channel_combo = ChoiceCombo()
         self.status_combo = status_combo(Status.SUBSCRIBED.value)
         self.unsafe_option = UnsafeStatusesOption()
+        # Its wrapped explanation at its own width: no empty lines reserved below it.
+        explanation = self.unsafe_option.explanation
+        explanation.setMinimumWidth(explanation.maximumWidth())
         self.resource_combo.currentIndexChanged.connect(self._on_resource_changed)
         self.channel_combo.currentIndexChanged.connect(self.refresh_state)
         self.status_combo.currentIndexChanged.connect(self._on_status_changed)
@@ -106,8 +106,15 @@ class OptionsPage(QWizardPage):
             widget.setToolTip(tip)
             form.addRow(label, widget)
         form.addRow("", self.unsafe_option)
-        form.addRow("", paragraph(CONTACT_HINT, "hint"))
-        self.subscribe_box.setLayout(form)
+        contact_hint = QLabel(CONTACT_HINT)
+        contact_hint.setObjectName("hint")
+        fields_layout = QVBoxLayout()
+        fields_layout.setContentsMargins(24, 0, 0, 0)
+        fields_layout.addLayout(form)
+        fields_layout.addSpacing(6)
+        fields_layout.addWidget(contact_hint)
+        self.subscribe_fields = QWidget()
+        self.subscribe_fields.setLayout(fields_layout)
 
         self.skip_triggers_check = QCheckBox("&Don't start triggers related to this import")
         self.skip_triggers_check.setToolTip(
@@ -133,7 +140,8 @@ class OptionsPage(QWizardPage):
         self.problem_label = line_label("error")
         self.problem_label.hide()
         layout = QVBoxLayout(self)
-        layout.addWidget(self.subscribe_box)
+        layout.addWidget(self.subscribe_check)
+        layout.addWidget(self.subscribe_fields)
         layout.addSpacing(8)
         layout.addWidget(self.skip_triggers_check)
         layout.addSpacing(8)
@@ -212,7 +220,7 @@ class OptionsPage(QWizardPage):
 
     # -- state ------------------------------------------------------------------------------
     def subscribe(self) -> Subscribe | None:
-        if not self.subscribe_box.isChecked():
+        if not self.subscribe_check.isChecked():
             return None
         resource = self.resource_combo.current_value()
         channel = self.channel_combo.current_value()
@@ -234,7 +242,7 @@ class OptionsPage(QWizardPage):
 
     def problems(self) -> list[str]:
         found = [self.problem] if self.problem else []
-        if self.subscribe_box.isChecked():
+        if self.subscribe_check.isChecked():
             if self._load.pending:
                 found.append("Reading the resources of the database…")
             elif self.subscribe() is None:
@@ -245,6 +253,7 @@ class OptionsPage(QWizardPage):
 
     @Slot()
     def refresh_state(self) -> None:
+        self.subscribe_fields.setEnabled(self.subscribe_check.isChecked())
         self.rejects_edit.setEnabled(self.rejects_check.isChecked())
         self.rejects_browse.setEnabled(self.rejects_check.isChecked())
         found = self.problems()

@@ -11,6 +11,7 @@ added, updated and not imported by reason.  It is the commit page: Next is
 
 from __future__ import annotations
 
+import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizard,
@@ -46,11 +45,24 @@ from ...core.progress import JobState
 from ...core.store import Store
 from ..views.base import top_items
 from ..wizard.actions.base import channel_label
-from .common import ImportContext, LatestCall, line_label, message_of, short_path, show_line
+from .common import (
+    ImportContext,
+    LatestCall,
+    counts_table,
+    fill_counts,
+    line_label,
+    message_of,
+    short_path,
+    show_line,
+)
 from .file_page import ENCODING_NAMES
 
 if TYPE_CHECKING:
     from .wizard import ImportWizard
+
+
+#: Mapping lines shown in one column before a second one starts.
+MAPPING_LINES_PER_COLUMN = 8
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,21 @@ def dry_run_import(
     store: Store, spec: ImportSpec, state: JobState, settings: Settings
 ) -> ImportSummary:
     return run_import(store, spec, state, dry_run=True, settings=settings)
+
+
+def mapping_html(lines: list[str]) -> str:
+    """The mapping lines in up to three columns (a wide file stays on the page)."""
+    columns = 1 if len(lines) <= MAPPING_LINES_PER_COLUMN else 2 if len(lines) <= 16 else 3
+    shown = lines[: columns * MAPPING_LINES_PER_COLUMN * 2]
+    more = len(lines) - len(shown)
+    per_column = -(-len(shown) // columns)
+    cells = [
+        "<br>".join(html.escape(line) for line in shown[i : i + per_column])
+        for i in range(0, len(shown), per_column)
+    ]
+    row = "".join(f'<td style="padding-right: 28px">{cell}</td>' for cell in cells)
+    tail = f"<br>… and {more} more columns" if more > 0 else ""
+    return f"<table cellspacing=0 cellpadding=0><tr>{row}</tr></table>{tail}"
 
 
 def reason_text(reason: str) -> str:
@@ -146,11 +173,8 @@ class ReviewPage(QWizardPage):
         buttons.addWidget(self.dry_run_button)
         buttons.addStretch(1)
         self.dry_run_status = line_label("hint")
-        self.dry_run_table = QTreeWidget()
+        self.dry_run_table = counts_table("Outcome of the dry run", "Rows")
         self.dry_run_table.setObjectName("dryRunTable")
-        self.dry_run_table.setHeaderLabels(["Outcome of the dry run", "Rows"])
-        self.dry_run_table.setRootIsDecorated(False)
-        self.dry_run_table.setAlternatingRowColors(True)
         self.dry_run_table.hide()
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -158,8 +182,8 @@ class ReviewPage(QWizardPage):
         layout.addSpacing(6)
         layout.addLayout(buttons)
         layout.addWidget(self.dry_run_status)
-        layout.addWidget(self.dry_run_table, 1)
-        layout.addStretch(0)
+        layout.addWidget(self.dry_run_table)
+        layout.addStretch(1)
 
     def import_wizard(self) -> ImportWizard:
         return self.wizard()  # type: ignore[return-value]
@@ -189,10 +213,13 @@ class ReviewPage(QWizardPage):
 
     @staticmethod
     def _matching_text(spec: ImportSpec, match_label: str | None) -> str:
-        empty = "empty cells clear the value" if spec.empty_clears else "empty cells keep the value"
-        return (
-            f"match by {match_label or spec.match}; {MODES[spec.mode]}; "
-            f"duplicates: {DUPLICATES[spec.duplicates]}; {empty}"
+        empty = "Empty cells clear the value" if spec.empty_clears else "Empty cells keep the value"
+        return "\n".join(
+            [
+                f"Match by {match_label or spec.match}: {MODES[spec.mode]}",
+                f"Rows with the same key: {DUPLICATES[spec.duplicates]}",
+                empty,
+            ]
         )
 
     @staticmethod
@@ -211,7 +238,8 @@ class ReviewPage(QWizardPage):
         self.facts = facts
         spec = self.spec()
         self.file_label.setText(short_path(facts.file_text, 110))
-        self.mapping_label.setText("\n".join(facts.mapping_lines))
+        self.mapping_label.setText(mapping_html(facts.mapping_lines))
+        self.mapping_label.setToolTip("\n".join(facts.mapping_lines))
         self.matching_label.setText(self._matching_text(spec, facts.match_label))
         self._set_busy()
         self.completeChanged.emit()
@@ -270,13 +298,12 @@ class ReviewPage(QWizardPage):
             return
         text = f"Dry run (task {summary.task_id}): nothing was changed. Import would do this now."
         if summary.rejects_file and summary.not_imported_total:
-            text += f" The rows not imported are in {summary.rejects_file}."
+            text += f" The rows not imported are in {Path(summary.rejects_file).name}."
         show_line(self.dry_run_status, text, error=False)
+        self.dry_run_status.setToolTip(summary.rejects_file or "")
         self._fill_dry_run(summary)
 
     def _fill_dry_run(self, summary: ImportSummary) -> None:
-        table = self.dry_run_table
-        table.clear()
         rows = [
             ("Rows in the file", summary.rows),
             ("Would add", summary.added),
@@ -287,14 +314,7 @@ class ReviewPage(QWizardPage):
             (f"    {reason_text(reason)}", n)
             for reason, n in sorted(summary.not_imported.items(), key=lambda kv: -kv[1])
         ]
-        for label, n in rows:
-            item = QTreeWidgetItem([label, f"{n:,}"])
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
-            table.addTopLevelItem(item)
-        table.resizeColumnToContents(0)
-        table.setColumnWidth(0, max(table.columnWidth(0) + 24, 320))
-        table.setMaximumHeight(table.sizeHintForRow(0) * (len(rows) + 1) + 12)
-        table.show()
+        fill_counts(self.dry_run_table, rows)
 
     @Slot(object)
     def _on_dry_failed(self, exc: object) -> None:

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizardPage,
@@ -34,7 +32,14 @@ from ..job_progress import JobRelay, ProgressPanel
 from ..resources import icon
 from ..views.base import top_items
 from ..worker import BackgroundCall
-from .common import ImportContext, line_label, message_of, show_line
+from .common import (
+    ImportContext,
+    counts_table,
+    fill_counts,
+    line_label,
+    message_of,
+    show_line,
+)
 from .review_page import reason_text
 
 if TYPE_CHECKING:
@@ -60,9 +65,9 @@ def run_import_job(
     return import_summary(store, task_id)
 
 
-def summary_rows(summary: ImportSummary) -> list[tuple[str, int | str]]:
-    """The counts of a finished import, as (label, number or text) lines."""
-    rows: list[tuple[str, int | str]] = [
+def summary_rows(summary: ImportSummary) -> list[tuple[str, int]]:
+    """The counts of a finished import, as (label, number) lines."""
+    rows: list[tuple[str, int]] = [
         ("Rows in the file", summary.rows),
         ("Added", summary.added),
         ("Updated", summary.updated),
@@ -80,10 +85,18 @@ def summary_rows(summary: ImportSummary) -> list[tuple[str, int | str]]:
             or f"Not subscribed: {SKIP_REASONS.get(outcome, outcome)}"
         )
         rows.append((words, n))
-    if summary.new_fields:
-        rows.append(("New fields for columns", ", ".join(summary.new_fields)))
     rows.append(("Trigger events recorded", summary.trigger_events))
     return rows
+
+
+def outcome_notes(summary: ImportSummary) -> str:
+    """New fields and the rejects file, in words (below the counts)."""
+    notes = []
+    if summary.new_fields and not summary.dry_run:
+        notes.append(f"New fields: {', '.join(summary.new_fields)}.")
+    if summary.rejects_file and summary.not_imported_total:
+        notes.append(f"The rows not imported are listed in {summary.rejects_file}")
+    return "\n".join(notes)
 
 
 class RunPage(QWizardPage):
@@ -107,7 +120,7 @@ class RunPage(QWizardPage):
         self._relay = JobRelay(self)
         self._relay.progressed.connect(self._on_progress)
         self._relay.task_created.connect(self._on_task_created)
-        self.setTitle("Import profiles: running")
+        self.setTitle("Import profiles: run")
         self.setSubTitle("The import runs in the background; the window stays usable.")
         self._build()
 
@@ -127,11 +140,8 @@ class RunPage(QWizardPage):
         buttons.addWidget(self.show_task_button)
         self.error_label = line_label("error")
         self.error_label.hide()
-        self.counts_table = QTreeWidget()
+        self.counts_table = counts_table("Outcome", "Rows")
         self.counts_table.setObjectName("outcomeTable")
-        self.counts_table.setHeaderLabels(["Outcome", "Rows"])
-        self.counts_table.setRootIsDecorated(False)
-        self.counts_table.setAlternatingRowColors(True)
         self.counts_table.hide()
         self.rejects_label = line_label("hint")
         self.rejects_label.hide()
@@ -140,9 +150,9 @@ class RunPage(QWizardPage):
         layout.addWidget(self.progress)
         layout.addLayout(buttons)
         layout.addWidget(self.error_label)
-        layout.addWidget(self.counts_table, 1)
+        layout.addWidget(self.counts_table)
         layout.addWidget(self.rejects_label)
-        layout.addStretch(0)
+        layout.addStretch(1)
 
     # -- running ---------------------------------------------------------------------------
     def initializePage(self) -> None:
@@ -217,12 +227,7 @@ class RunPage(QWizardPage):
         )
         self.progress.set_counts(summary.processed, summary.rows)
         self._fill_counts(summary)
-        if summary.rejects_file and summary.not_imported_total:
-            show_line(
-                self.rejects_label,
-                f"The rows not imported are listed in {summary.rejects_file}",
-                error=False,
-            )
+        show_line(self.rejects_label, outcome_notes(summary), error=False)
         self.import_finished.emit(summary.task_id)
 
     @Slot(object)
@@ -243,16 +248,7 @@ class RunPage(QWizardPage):
         self.completeChanged.emit()
 
     def _fill_counts(self, summary: ImportSummary) -> None:
-        table = self.counts_table
-        table.clear()
-        for label, value in summary_rows(summary):
-            text = f"{value:,}" if isinstance(value, int) else value
-            item = QTreeWidgetItem([label, text])
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
-            table.addTopLevelItem(item)
-        table.resizeColumnToContents(0)
-        table.setColumnWidth(0, max(table.columnWidth(0) + 24, 320))
-        table.show()
+        fill_counts(self.counts_table, summary_rows(summary))
 
     def outcome_counts(self) -> dict[str, int]:
         """The numbers of the counts table as {label: number} (tests)."""
