@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -52,13 +52,19 @@ class StoreDialog(QDialog):
         return call.start()
 
     def busy(self) -> bool:
-        return bool(self._calls)
+        """True until every call of this dialog and of the dialogs it opened has delivered."""
+        return bool(self._calls) or any(d.busy() for d in self._opened())
 
     def wait_idle(self, msecs: int = 30_000) -> None:
-        """Wait for the calls (the window is closing, tests)."""
+        """Wait for the calls, the opened dialogs' too (the window is closing, tests)."""
+        for dialog in self._opened():
+            dialog.wait_idle(msecs)
         for call in list(self._calls):
             call.discard()
             call.wait(msecs)
+
+    def _opened(self) -> list[StoreDialog]:
+        return self.findChildren(StoreDialog, options=Qt.FindChildOption.FindDirectChildrenOnly)
 
 
 class FormDialog(StoreDialog):
