@@ -608,3 +608,62 @@ def test_data_menu_opens_the_wizard_on_the_selected_database(
     assert not next_enabled(wizard)
     wizard.reject()
     qtbot.waitUntil(lambda: window.import_wizard is None)
+
+
+# -- refusals at the end ---------------------------------------------------------------------
+def _to_review(qtbot: Any, window: MainWindow, path: Path) -> ImportWizard:
+    wizard = open_import_wizard(qtbot, window)
+    choose_file(qtbot, wizard, path)
+    go_next(qtbot, wizard)
+    wait_checked(qtbot, wizard)
+    go_next(qtbot, wizard)
+    go_next(qtbot, wizard)
+    review = wizard.review_page
+    qtbot.waitUntil(lambda: not review.is_checking(), timeout=30_000)
+    return wizard
+
+
+def test_a_rejects_folder_that_does_not_exist_blocks_the_import(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("Email\none@example.org\n", encoding="utf-8")
+    wizard = open_import_wizard(qtbot, window)
+    choose_file(qtbot, wizard, path)
+    go_next(qtbot, wizard)
+    wait_checked(qtbot, wizard)
+    go_next(qtbot, wizard)
+    target = tmp_path / "no such folder" / "rejects.csv"
+    wizard.options_page.rejects_edit.setText(str(target))
+    go_next(qtbot, wizard)
+    review = wizard.review_page
+    qtbot.waitUntil(lambda: not review.is_checking(), timeout=30_000)
+    assert review.problem == f"{target}: the folder does not exist or is not writable"
+    assert review.problem_label.text() == f"This import cannot run: {review.problem}"
+    assert not review.dry_run_button.isEnabled()
+    assert not next_enabled(wizard)
+    wizard.reject()
+
+
+def test_an_import_refused_at_start_shows_the_reason(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulkprofiles_gui.core.importer import ImportFileError
+    from bulkprofiles_gui.gui.import_wizard import run_page as run_page_module
+
+    path = tmp_path / "one.csv"
+    path.write_text("Email\none@example.org\n", encoding="utf-8")
+
+    def refuse(*_args: Any, **_kwargs: Any) -> int:
+        raise ImportFileError(f"{path}: cannot be read (Permission denied)")
+
+    monkeypatch.setattr(run_page_module, "prepare_import", refuse)
+    wizard = _to_review(qtbot, window, path)
+    go_next(qtbot, wizard)
+    run = wizard.run_page
+    qtbot.waitUntil(run.isComplete, timeout=30_000)
+    assert run.error == f"{path}: cannot be read (Permission denied)"
+    assert run.error_label.text() == f"Error: {run.error}"
+    assert run.status_label.text() == "The import did not start."
+    assert not run.show_task_button.isEnabled()
+    assert run.summary is None

@@ -193,6 +193,7 @@ class ReviewPage(QWizardPage):
 
     # -- opening --------------------------------------------------------------------------
     def initializePage(self) -> None:
+        self._stop_dry_run()
         spec = self.spec()
         self.facts = None
         self.problem = None
@@ -332,6 +333,17 @@ class ReviewPage(QWizardPage):
 
     def validatePage(self) -> bool:
         return self.isComplete()
+
+    def cleanupPage(self) -> None:
+        """Back: a dry run of choices about to change is of no use any more."""
+        self._stop_dry_run()
+        super().cleanupPage()
+
+    def _stop_dry_run(self) -> None:
+        if self._dry_state is not None:
+            self._dry_state.cancel()
+        self._dry_state = None
+        self._dry_run.discard()
 
     def shutdown(self) -> None:
         """Cancel a dry run and wait for the threads (the wizard is closing)."""
