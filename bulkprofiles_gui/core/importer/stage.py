@@ -98,10 +98,19 @@ def match_key(tables: StageTables, plan: ImportPlan) -> Any:
     return rows.c["phone_key"] if plan.match.is_list else rows.c[value_column(plan.match.index)]
 
 
+#: Free space PostgreSQL leaves in each page of the staged rows, so that the
+#: merge's updates of a row (match, outcome, new id) stay on its page (HOT
+#: updates: no new index entries, far less to write).
+STAGE_FILLFACTOR = 50
+
+
 def create(conn: Connection, tables: StageTables) -> None:
     """Create the staging tables (without the key index: it is built after loading)."""
     for table in tables.all():
         table.create(conn)
+    if conn.dialect.name == "postgresql":
+        name = conn.dialect.identifier_preparer.quote(tables.rows.name)
+        conn.exec_driver_sql(f"ALTER TABLE {name} SET (fillfactor = {STAGE_FILLFACTOR})")
 
 
 def build_key_index(conn: Connection, tables: StageTables) -> None:
