@@ -65,15 +65,23 @@ class ExportCancelled(ExportError):
 
 
 def csv_cell(value: Any) -> Any:
-    """How a stored value is written: numbers as numbers, text formula-safe."""
+    """How a stored value is written: numbers as numbers, text formula-safe.
+
+    Called for every cell of a million-row export: the common types are
+    checked by identity first."""
+    kind = type(value)
+    if kind is str:
+        return escape_text(value)
     if value is None:
         return ""
-    if isinstance(value, bool):
+    if kind is bool:
         return "true" if value else "false"
-    if isinstance(value, int | float):
+    if kind is int or kind is float:
         return value
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.date):  # dates and date-times
         return value.isoformat()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return value
     return escape_text(str(value))
 
 
@@ -257,21 +265,31 @@ def _stream(
     ``query`` selects the profile id (used to look up list values), ``lead``
     more leading values, then one column per scalar field of ``fields``; the
     id and the other leading values come back as the first tuple."""
-    scalar_keys = [f.key for f in fields if not f.type.is_list]
     list_fields = [f for f in fields if f.type.is_list]
+    # Where each output cell comes from: (list field id, None) or (0, row index).
+    sources: list[tuple[int, int | None]] = []
+    index = lead + 1
+    for f in fields:
+        if f.type.is_list:
+            sources.append((f.id, None))
+        else:
+            sources.append((0, index))
+            index += 1
     result = conn.execute(query, execution_options={"yield_per": chunk})
     for rows in result.partitions():
         tracker.chunk_read(len(rows))
-        lists = _list_values(conn, [r[0] for r in rows], list_fields) if list_fields else {}
+        if not list_fields:
+            for row in rows:
+                yield tuple(row[: lead + 1]), list(row[lead + 1 :])
+            continue
+        lists = _list_values(conn, [r[0] for r in rows], list_fields)
         for row in rows:
-            scalars = dict(zip(scalar_keys, row[lead + 1 :], strict=True))
+            pid = row[0]
             yield (
                 tuple(row[: lead + 1]),
                 [
-                    LIST_SEPARATOR.join(sorted(lists.get((row[0], f.id), ())))
-                    if f.type.is_list
-                    else scalars[f.key]
-                    for f in fields
+                    row[i] if i is not None else LIST_SEPARATOR.join(lists.get((pid, fid), ()))
+                    for fid, i in sources
                 ],
             )
 
@@ -279,14 +297,22 @@ def _stream(
 def _list_values(
     conn: Connection, ids: list[int], fields: list[FieldInfo]
 ) -> dict[tuple[int, int], list[str]]:
-    """The items of ``fields`` of the profiles ``ids``: one query for the chunk."""
+    """The items of ``fields`` of the profiles ``ids``: one query for the chunk.
+
+    The query filters on the profile ids alone, so that it runs on the primary
+    key (profile_id, field_id, value); with ``field_id IN (...)`` too, SQLite
+    picks the (field_id, value) index and reads every item of those fields
+    for each chunk (7 s instead of 0.02 s per chunk at 1,000,000 profiles).
+    The few items of other list fields are dropped here."""
     plv = m.ProfileListValue.__table__
+    wanted = {f.id for f in fields}
     found: dict[tuple[int, int], list[str]] = {}
-    query = select(plv.c.profile_id, plv.c.field_id, plv.c.value).where(
-        plv.c.profile_id.in_(ids), plv.c.field_id.in_([f.id for f in fields])
-    )
+    query = select(plv.c.profile_id, plv.c.field_id, plv.c.value).where(plv.c.profile_id.in_(ids))
     for profile_id, field_id, value in conn.execute(query):
-        found.setdefault((int(profile_id), int(field_id)), []).append(str(value))
+        if field_id in wanted:
+            found.setdefault((int(profile_id), int(field_id)), []).append(str(value))
+    for items in found.values():
+        items.sort()
     return found
 
 
@@ -307,7 +333,7 @@ def _write_rows(fh: TextIO, header: list[str], rows: Iterable[list[Any]]) -> int
     writer.writerow(header)
     written = 0
     for row in rows:
-        writer.writerow([csv_cell(v) for v in row])
+        writer.writerow(map(csv_cell, row))
         written += 1
     return written
 
