@@ -552,6 +552,7 @@ def _merge(conn: Connection, run: _Import, state: JobState) -> str:
     Returns "completed" or "cancelled"."""
     summary = run.summary
     size = FIRST_BATCH
+    growth = _Growth(_profile_count(conn, run))
     _report(state, summary)
     while summary.processed < summary.selected:
         if state.is_cancelled():
@@ -559,11 +560,56 @@ def _merge(conn: Connection, run: _Import, state: JobState) -> str:
         lo = summary.processed
         hi = min(lo + size, summary.selected)
         started = time.monotonic()
+        changed_before = summary.changed
         with conn.begin():
             _merge_batch(conn, run, lo, hi)
+        if growth.grew(summary.changed - changed_before):
+            _analyze_profiles(conn)
         size = _next_size(size, time.monotonic() - started)
         _report(state, summary)
     return "completed"
+
+
+@dataclass
+class _Growth:
+    """When ``profiles`` has grown enough that the planner must see it again.
+
+    An import into an empty database fills a table the planner believes
+    empty: PostgreSQL then hashes the whole table for each batch's look-up
+    (quadratic over the import).  Statistics are refreshed each time the
+    profiles written since the last refresh exceed half of what there was."""
+
+    rows: int
+    since: int = 0
+
+    def grew(self, written: int) -> bool:
+        self.since += written
+        if self.since <= max(ANALYZE_AFTER, self.rows // 2):
+            return False
+        self.rows += self.since
+        self.since = 0
+        return True
+
+
+ANALYZE_AFTER = 10_000
+
+
+def _profile_count(conn: Connection, run: _Import) -> int:
+    with conn.begin():
+        return int(
+            conn.execute(
+                select(func.count())
+                .select_from(m.Profile)
+                .where(m.Profile.database_id == run.ctx.database_id)
+            ).scalar_one()
+        )
+
+
+def _analyze_profiles(conn: Connection) -> None:
+    with conn.begin():
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+        conn.exec_driver_sql("ANALYZE profiles")
 
 
 #: How often progress is repeated while one long step (freezing, the end) runs.
