@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import os
 import sys
 import tempfile
@@ -322,9 +323,18 @@ def _list_values(
 def write_csv(out: str | Path, header: list[str], rows: Iterable[list[Any]]) -> int:
     """Write header and rows to ``out`` ('-' = stdout) through a temp file; returns rows."""
     if str(out) == STDOUT:
-        return _write_rows(sys.stdout, header, rows)
+        return _write_rows(_utf8_stdout(), header, rows)
     path = Path(out)
     return _replace_atomically(path, lambda fh: _write_rows(fh, header, rows))
+
+
+def _utf8_stdout() -> TextIO:
+    """Standard output as UTF-8, without newline translation (the rows bring CRLF),
+    whatever the console's encoding (Windows)."""
+    out = sys.stdout
+    if isinstance(out, io.TextIOWrapper):
+        out.reconfigure(encoding="utf-8", newline="")
+    return out
 
 
 def _write_rows(fh: TextIO, header: list[str], rows: Iterable[list[Any]]) -> int:
