@@ -57,7 +57,11 @@ def settings() -> Settings:
 
 
 def store_from_args(args: argparse.Namespace, *, create: bool = False) -> Store:
-    return open_store(settings().resolve_url(getattr(args, "db", None)), create=create)
+    """Open the store of ``--db``; an upgrade of its schema is said on stderr."""
+    store = open_store(settings().resolve_url(getattr(args, "db", None)), create=create)
+    if store.upgrade_notice:
+        print(f"bulkprofiles: {store.upgrade_notice}", file=sys.stderr)
+    return store
 
 
 def print_json(data: Any) -> None:

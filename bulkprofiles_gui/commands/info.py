@@ -38,6 +38,11 @@ def store_summary(store: Store, database: str | None = None) -> dict[str, Any]:
             databases = [db for db in databases if db.id == wanted]
         return {
             "store": store.display_url,
+            "schema_version": int(
+                conn.execute(
+                    select(m.StoreMeta.value).where(m.StoreMeta.key == "schema_version")
+                ).scalar_one()
+            ),
             "databases": [_database(store, conn, db) for db in databases],
             "resources": _resources(store, conn),
             "counts": {
@@ -97,7 +102,7 @@ def _resources(store: Store, conn: Connection) -> list[dict[str, Any]]:
 
 
 def _print_text(summary: dict[str, Any]) -> None:
-    print(f"Store: {summary['store']}")
+    print(f"Store: {summary['store']} (schema version {summary['schema_version']})")
     if not summary["databases"]:
         print("No profile databases yet (run 'bulkprofiles demo' to make demo data).")
     for db in summary["databases"]:

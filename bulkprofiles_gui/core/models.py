@@ -37,8 +37,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-#: Bump when the schema changes; stored in ``store_meta``.
-SCHEMA_VERSION = 1
+#: The store schema's number, kept in ``store_meta`` (key ``schema_version``).
+#: Bump it with each new revision of ``core/migrations/versions``.
+SCHEMA_VERSION = 2
+#: The Alembic revision of this schema (the migrations' head): ``open_store``
+#: compares a store's ``alembic_version`` with it without importing Alembic.
+SCHEMA_REVISION = f"{SCHEMA_VERSION:04d}"
 #: Marks a database as a bulkprofiles store (see ``store_meta``).
 STORE_MARKER = "bulkprofiles-store"
 

@@ -9,9 +9,10 @@ column name never comes from user text.
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +108,9 @@ class Store:
         self.url = url
         self.session_factory = sessionmaker(engine, expire_on_commit=False)
         self.profiles: Table = self._profiles_table([])
+        #: One line for the operator when :func:`open_store` upgraded the
+        #: store's schema (the CLI prints it, the window shows it), else None.
+        self.upgrade_notice: str | None = None
 
     # -- basics ---------------------------------------------------------
     @property
@@ -359,52 +363,19 @@ def open_store(url: str, *, create: bool = False) -> Store:
     """Open (and with ``create``, initialise) the store at ``url``.
 
     Raises :class:`StoreError` with one readable line for a malformed or
-    unreachable URL, a file that is not one of our stores, or (without
-    ``create``) a store that does not exist yet.  Nothing is written then.
+    unreachable URL, a file that is not one of our stores, a store made by a
+    newer bulkprofiles, or (without ``create``) a store that does not exist
+    yet.  Nothing is written then.  A store of an older schema is upgraded
+    first (see :func:`_upgrade`) and ``Store.upgrade_notice`` says so.
     """
     engine = make_engine(url)
-    if engine.dialect.name == "sqlite":
-        database = engine.url.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            path = Path(database)
-            problem = _is_sqlite_file_of_another_program(path)
-            if problem:
-                raise StoreError(problem)
-            if not path.exists():
-                if not create:
-                    raise StoreError(f"no store at {path} (run 'bulkprofiles demo' to make one)")
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreError(f"cannot create the folder for {path}: {exc}") from None
-            elif not create and path.stat().st_size == 0:
-                # Connecting would write a header into it (WAL mode): refuse untouched.
-                raise StoreError(
-                    f"{path} is an empty file, not a store "
-                    "(run 'bulkprofiles demo --db URL' to make one)"
-                )
+    sqlite_path = _check_sqlite_file(engine, create=create)
     store = Store(engine, url)
     try:
         with engine.begin() as conn:
-            state = _store_state(conn)
-            if state == "foreign":
-                raise StoreError(
-                    f"{redact_url(url)} holds tables of another program, not a bulkprofiles store"
-                )
-            if state == "empty":
-                if not create:
-                    raise StoreError(
-                        f"{redact_url(url)} is not initialised as a store "
-                        "(run 'bulkprofiles demo --db URL' to make one)"
-                    )
-                m.Base.metadata.create_all(conn)
-                conn.execute(
-                    insert(m.StoreMeta),
-                    [
-                        {"key": "marker", "value": m.STORE_MARKER},
-                        {"key": "schema_version", "value": str(m.SCHEMA_VERSION)},
-                    ],
-                )
+            found = _open_schema(conn, redact_url(url), create=create)
+        if found is not None and found.revision != m.SCHEMA_REVISION:
+            store.upgrade_notice = _upgrade(store, found, sqlite_path)
     except OperationalError as exc:
         engine.dispose()
         raise StoreError(f"cannot reach the store {redact_url(url)}: {_first_line(exc)}") from None
@@ -418,9 +389,199 @@ def open_store(url: str, *, create: bool = False) -> Store:
     return store
 
 
-def _store_state(conn: Connection) -> str:
-    """'ours', 'empty' or 'foreign'."""
+def _check_sqlite_file(engine: Engine, *, create: bool) -> Path | None:
+    """The path of an SQLite store file (None for other stores), after refusing
+    a file that is not ours, or a missing/empty one without ``create``."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    problem = _is_sqlite_file_of_another_program(path)
+    if problem:
+        raise StoreError(problem)
+    if not path.exists():
+        if not create:
+            raise StoreError(f"no store at {path} (run 'bulkprofiles demo' to make one)")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for {path}: {exc}") from None
+    elif not create and path.stat().st_size == 0:
+        # Connecting would write a header into it (WAL mode): refuse untouched.
+        raise StoreError(
+            f"{path} is an empty file, not a store (run 'bulkprofiles demo --db URL' to make one)"
+        )
+    return path
+
+
+# -- schema version and upgrades -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Schema:
+    """The schema a store says it has."""
+
+    #: Its ``alembic_version``; None for a store made before Alembic.
+    revision: str | None
+    #: Its ``store_meta.schema_version`` (0 if unreadable).
+    version: int
+
+    def describe(self) -> str:
+        revision = self.revision or "none, made before migrations"
+        return f"schema version {self.version} (revision {revision})"
+
+
+def _open_schema(conn: Connection, display_url: str, *, create: bool) -> _Schema | None:
+    """The schema of an existing store, or None after creating a new one."""
     tables = set(inspect(conn).get_table_names())
+    state = _store_state(conn, tables)
+    if state == "foreign":
+        raise StoreError(f"{display_url} holds tables of another program, not a bulkprofiles store")
+    if state == "ours":
+        return _read_schema(conn, tables)
+    if not create:
+        raise StoreError(
+            f"{display_url} is not initialised as a store "
+            "(run 'bulkprofiles demo --db URL' to make one)"
+        )
+    _create_schema(conn)
+    return None
+
+
+def _create_schema(conn: Connection) -> None:
+    """A new store: today's schema from ``models``, stamped at its revision."""
+    from . import migrations  # Alembic: only when a store is made or upgraded
+
+    m.Base.metadata.create_all(conn)
+    conn.execute(
+        insert(m.StoreMeta),
+        [
+            {"key": "marker", "value": m.STORE_MARKER},
+            {"key": "schema_version", "value": str(m.SCHEMA_VERSION)},
+        ],
+    )
+    migrations.stamp(conn, m.SCHEMA_REVISION)
+
+
+def _read_schema(conn: Connection, tables: set[str]) -> _Schema:
+    """The cheap check on every open: two small reads."""
+    version = conn.execute(
+        select(m.StoreMeta.value).where(m.StoreMeta.key == "schema_version")
+    ).scalar_one_or_none()
+    revisions: list[str] = []
+    if "alembic_version" in tables:
+        revisions = list(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    return _Schema(
+        revision="+".join(sorted(revisions)) or None,
+        version=int(version) if version and version.isdigit() else 0,
+    )
+
+
+#: Key of the PostgreSQL advisory lock that one upgrade at a time holds.
+_UPGRADE_LOCK = 0x62756C6B  # "bulk"
+
+
+def _upgrade(store: Store, found: _Schema, sqlite_path: Path | None) -> str | None:
+    """Bring an older store to ``models.SCHEMA_REVISION``; the notice, or None
+    if another process did it meanwhile.
+
+    One transaction for all of it (a failure changes nothing), holding the
+    write lock (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock)
+    so two programs opening the store at once upgrade it once.  An SQLite
+    file is first copied next to itself with the backup API (the copy has
+    what the WAL holds too).  A store made before Alembic is stamped with
+    the baseline revision first.
+    """
+    from . import migrations  # Alembic: only when a store is made or upgraded
+
+    _refuse_newer(store, found, migrations.is_known)
+    engine = _sqlite_upgrade_engine(store.url) if store.dialect == "sqlite" else store.engine
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _UPGRADE_LOCK})
+            found = _read_schema(conn, set(inspect(conn).get_table_names()))
+            if found.revision == m.SCHEMA_REVISION:
+                return None
+            _refuse_newer(store, found, migrations.is_known)
+            backup = _backup_sqlite(sqlite_path) if sqlite_path is not None else None
+            try:
+                if found.revision is None:
+                    migrations.stamp(conn, migrations.BASELINE)
+                migrations.upgrade(conn, m.SCHEMA_REVISION)
+            except DBAPIError as exc:
+                raise StoreError(
+                    f"upgrading {store.display_url} from {found.describe()} failed, "
+                    f"nothing was changed: {_first_line(exc)}"
+                ) from None
+    finally:
+        if engine is not store.engine:
+            engine.dispose()
+    saved = f"; the store as it was is saved as {backup}" if backup else ""
+    return f"upgraded the store from schema version {found.version} to {m.SCHEMA_VERSION}{saved}"
+
+
+def _refuse_newer(store: Store, found: _Schema, is_known: Callable[[str], bool]) -> None:
+    """StoreError if the store's schema is one this program does not know."""
+    newer = found.version > m.SCHEMA_VERSION or (
+        found.revision is not None and not is_known(found.revision)
+    )
+    if newer:
+        raise StoreError(
+            f"{store.display_url} has {found.describe()}, made by a newer bulkprofiles; "
+            f"this one knows up to schema version {m.SCHEMA_VERSION} "
+            f"(revision {m.SCHEMA_REVISION}): open it with a newer bulkprofiles"
+        )
+
+
+def _sqlite_upgrade_engine(url: str) -> Engine:
+    """An engine whose transactions are real SQLite transactions, DDL included,
+    begun with the write lock (pysqlite otherwise runs DDL outside of one)."""
+    engine = make_engine(url)
+
+    def no_implicit_transactions(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    def begin_immediate(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(engine, "connect", no_implicit_transactions)
+    event.listen(engine, "begin", begin_immediate)
+    return engine
+
+
+def _backup_sqlite(path: Path) -> Path:
+    """Copy the store file to ``<name>.before-<revision>.bak`` (or ``.2.bak``,
+    ... if taken) with SQLite's backup API; StoreError if it cannot."""
+    backup = path.with_name(f"{path.name}.before-{m.SCHEMA_REVISION}.bak")
+    number = 1
+    while backup.exists():
+        number += 1
+        backup = path.with_name(f"{path.name}.before-{m.SCHEMA_REVISION}.{number}.bak")
+    partial = backup.with_name(backup.name + ".part")
+    try:
+        source = sqlite3.connect(path)
+        try:
+            target = sqlite3.connect(partial)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+        finally:
+            source.close()
+        os.replace(partial, backup)
+    except (OSError, sqlite3.Error) as exc:
+        partial.unlink(missing_ok=True)
+        raise StoreError(
+            f"cannot save a copy of {path} before upgrading it, nothing was changed: {exc}"
+        ) from None
+    return backup
+
+
+def _store_state(conn: Connection, tables: set[str]) -> str:
+    """'ours', 'empty' or 'foreign'."""
     if "store_meta" in tables:
         marker = conn.execute(
             select(m.StoreMeta.value).where(m.StoreMeta.key == "marker")

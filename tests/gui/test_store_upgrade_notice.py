@@ -1,0 +1,47 @@
+"""The window says in its status bar that opening the store upgraded its schema
+(and where the copy of the old store is), once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from migration_helpers import fill_old_store, make_old_store
+
+from bulkprofiles_gui.gui.app import start_main_window
+from bulkprofiles_gui.gui.main_window import MainWindow
+
+pytestmark = pytest.mark.usefixtures("qapp")
+
+
+def _open(qtbot: Any, url: str) -> MainWindow:
+    window = start_main_window(url)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.databases_view.table.topLevelItemCount() > 0, timeout=30_000)
+    return window
+
+
+def test_the_status_bar_says_the_store_was_upgraded(qtbot: Any, tmp_path: Path) -> None:
+    path = tmp_path / "store.sqlite3"
+    url = f"sqlite:///{path}"
+    make_old_store(url)
+    fill_old_store(url)
+
+    window = _open(qtbot, url)
+    try:
+        message = window.statusBar().currentMessage()
+    finally:
+        window.close()
+        window.shutdown()
+    assert message == (
+        "Upgraded the store from schema version 1 to 2; the store as it was is saved as "
+        f"{path.with_name('store.sqlite3.before-0002.bak')}"
+    )
+
+    again = _open(qtbot, url)
+    try:
+        assert again.statusBar().currentMessage() == ""
+    finally:
+        again.close()
+        again.shutdown()
