@@ -40,7 +40,7 @@ from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlalchemy import Connection, Row, func, insert, literal, select, update
 
 from . import models as m
 from .actions import get_action
@@ -147,7 +147,7 @@ def active_run(task_id: int) -> Iterator[None]:
 
 
 # -- validation ------------------------------------------------------------------
-def _context(
+def action_context(
     store: Store,
     database_id: int,
     settings: Settings,
@@ -189,7 +189,7 @@ def plan_job(
             "it is never applied to all profiles of a database"
         )
     selection.check(store, conn, spec)
-    ctx = _context(store, spec.database_id, settings, now=now)
+    ctx = action_context(store, spec.database_id, settings, now=now)
     params = action.parse(conn, ctx, job.action)
     name = conn.execute(
         select(m.ProfileDatabase.name).where(m.ProfileDatabase.id == spec.database_id)
@@ -313,7 +313,7 @@ def run_task(
             _finish(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
             raise
         except Exception as exc:
-            _finish(store, run, "failed", _error_text(exc))
+            _finish(store, run, "failed", error_text(exc))
         return run.summary
 
 
@@ -341,55 +341,71 @@ def _keep_reporting(state: JobState) -> Iterator[None]:
         thread.join()
 
 
+def startable_task(conn: Connection, task_id: int, kind: str | None = None) -> Row[Any]:
+    """The task's row if it can be (re)started; TaskError saying why not.
+    ``kind`` limits it to tasks of that ``action_type`` (e.g. imports)."""
+    row = conn.execute(select(m.Task.__table__).where(m.Task.id == task_id)).first()
+    if row is None or (kind is not None and row.action_type != kind):
+        raise TaskError(f"no task with id {task_id}")
+    if row.status not in STARTABLE:
+        why = "it is running" if row.status == "running" else f"it is {row.status}"
+        raise TaskError(f"task {task_id} cannot be started: {why}")
+    if row.database_id is None:
+        raise TaskError(f"task {task_id}: its profile database no longer exists")
+    return row
+
+
+def claim_task(conn: Connection, row: Row[Any], now: dt.datetime) -> None:
+    """Mark the task running in this process (TaskError if another got there first)."""
+    claimed = conn.execute(
+        update(m.Task)
+        .where(m.Task.id == row.id, m.Task.status == row.status)
+        .values(status="running", runner=runner_id(), heartbeat_at=now, finished_at=None)
+    ).rowcount
+    if claimed != 1:
+        raise TaskError(f"task {row.id} was started by another process")
+
+
+def summary_of(row: Row[Any], first_status: str) -> TaskSummary:
+    """The counters of a task's row; ``first_status`` while nothing is frozen yet."""
+    return TaskSummary(
+        task_id=row.id,
+        status="running" if row.started_at is not None else first_status,
+        selected=row.selected,
+        processed=row.processed,
+        changed=row.changed,
+        skipped={str(k): int(v) for k, v in (row.skipped or {}).items()},
+        trigger_events=row.trigger_events,
+        dry_run=row.dry_run,
+    )
+
+
 def _claim(store: Store, task_id: int, settings: Settings) -> _Run:
     """Mark the task running in this process; TaskError if it cannot start."""
     now = m.utcnow()
     with store.begin() as conn:
-        row = conn.execute(select(m.Task.__table__).where(m.Task.id == task_id)).first()
-        if row is None:
-            raise TaskError(f"no task with id {task_id}")
-        if row.status not in STARTABLE:
-            why = "it is running" if row.status == "running" else f"it is {row.status}"
-            raise TaskError(f"task {task_id} cannot be started: {why}")
-        claimed = conn.execute(
-            update(m.Task)
-            .where(m.Task.id == task_id, m.Task.status == row.status)
-            .values(status="running", runner=runner_id(), heartbeat_at=now, finished_at=None)
-        ).rowcount
-        if claimed != 1:
-            raise TaskError(f"task {task_id} was started by another process")
+        row = startable_task(conn, task_id)
         job = Job.from_dict(row.job, require_action=True)
         assert job.action is not None
         action = get_action(job.action.get("type"))
-        if row.database_id is None:
-            raise TaskError(f"task {task_id}: its profile database no longer exists")
-        started = row.started_at or now
-        ctx = _context(
+        claim_task(conn, row, now)
+        ctx = action_context(
             store,
             row.database_id,
             settings,
             task_id=task_id,
             dry_run=row.dry_run,
             skip_triggers=job.skip_triggers,
-            now=started,
+            now=row.started_at or now,
         )
-        summary = TaskSummary(
-            task_id=task_id,
-            status="running" if row.started_at is not None else "freezing",
-            selected=row.selected,
-            processed=row.processed,
-            changed=row.changed,
-            skipped={str(k): int(v) for k, v in (row.skipped or {}).items()},
-            trigger_events=row.trigger_events,
-            dry_run=row.dry_run,
-        )
+        summary = summary_of(row, "freezing")
     first = min(settings.batch_size, INITIAL_BATCH)
     run = _Run(task_id, summary, action, None, ctx, first, settings.batch_size, now)
     try:
         with store.begin() as conn:
             run.params = action.parse(conn, ctx, job.action)
     except Exception as exc:
-        _finish(store, run, "failed", _error_text(exc))
+        _finish(store, run, "failed", error_text(exc))
         raise TaskError(f"task {task_id} failed: {_first_line(exc)}") from None
     return run
 
@@ -595,7 +611,7 @@ def _first_line(exc: BaseException) -> str:
 _OPERATOR_ERRORS: tuple[type[BaseException], ...] = (ActionError, TaskError, JobFileError)
 
 
-def _error_text(exc: BaseException) -> str:
+def error_text(exc: BaseException) -> str:
     """One line for the operator; for an unexpected error the traceback follows it."""
     from .store import StoreError
 

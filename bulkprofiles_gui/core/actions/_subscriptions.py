@@ -160,39 +160,10 @@ def write_subscriptions(
     contact_for: ContactFor,
 ) -> None:
     """Subscribe the batch's profiles whose ``task_profiles`` row satisfies
-    ``rows`` to the target: update the existing subscriptions (status, contact,
-    updated_at), insert the missing ones.  Two set-based statements."""
+    ``rows`` to the target (see :func:`write_subscriptions_for`)."""
     tp = m.TaskProfile
-    sub = m.Subscription
     chosen = select(tp.profile_id).where(batch.rows_where(), rows)
-    conn.execute(
-        update(sub)
-        .where(
-            sub.resource_id == target.resource_id,
-            sub.channel == target.channel,
-            sub.profile_id.in_(chosen),
-        )
-        .values(
-            status=target.status,
-            contact=contact_for(sub.profile_id, sub.contact),
-            updated_at=ctx.now,
-        )
-    )
-    missing = select(
-        tp.profile_id,
-        literal(target.resource_id, Integer),
-        literal(target.channel, String),
-        contact_for(tp.profile_id, None),
-        literal(target.status, String),
-        literal(ctx.now, DateTime),
-        literal(ctx.now, DateTime),
-    ).where(
-        batch.rows_where(),
-        rows,
-        ~subscription_exists(target.resource_id, target.channel)(tp.profile_id),
-    )
-    columns = ["profile_id", "resource_id", "channel", "contact", "status"]
-    conn.execute(insert(sub).from_select([*columns, "created_at", "updated_at"], missing))
+    write_subscriptions_for(conn, ctx, target, chosen, contact_for)
 
 
 def write_subscriptions_for(
@@ -203,8 +174,8 @@ def write_subscriptions_for(
     contact_for: ContactFor,
 ) -> None:
     """Subscribe the profiles ``profile_ids`` selects (a one-column select) to
-    the target, like :func:`write_subscriptions` for rows that are not a
-    task's frozen selection (the CSV import)."""
+    the target: update the existing subscriptions (status, contact,
+    updated_at), insert the missing ones.  Two set-based statements."""
     sub = m.Subscription
     conn.execute(
         update(sub)

@@ -27,7 +27,6 @@ that the file's size and modification time are unchanged.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import os
 import tempfile
 import threading
@@ -60,13 +59,17 @@ from ..actions.base import ActionContext, ActionError, insert_trigger_events
 from ..config import Settings
 from ..fields import FieldValueError
 from ..jobs import (
-    STARTABLE,
     TaskError,
     TaskSummary,
+    action_context,
     active_run,
+    claim_task,
     current_operator,
+    error_text,
     run_connection,
     runner_id,
+    startable_task,
+    summary_of,
 )
 from ..progress import JobState
 from ..store import Store
@@ -198,7 +201,7 @@ def _check_subscription(
     subscribe-from-fields action checks them (errors say "subscribe: ...")."""
     if plan.spec.subscribe is None:
         return
-    ctx = _context(store, plan.database_id, settings, 0, dry_run=True)
+    ctx = action_context(store, plan.database_id, settings, dry_run=True)
     try:
         subscribe_from_fields.parse(conn, ctx, plan.spec.subscribe.action())
     except ActionError as exc:
@@ -225,27 +228,6 @@ def _insert_task(
             )
             .returning(m.Task.id)
         ).scalar_one()
-    )
-
-
-def _context(
-    store: Store,
-    database_id: int,
-    settings: Settings,
-    task_id: int,
-    *,
-    dry_run: bool,
-    skip_triggers: bool = False,
-    now: dt.datetime | None = None,
-) -> ActionContext:
-    return ActionContext(
-        store=store,
-        database_id=database_id,
-        settings=settings,
-        now=now or m.utcnow(),
-        task_id=task_id,
-        dry_run=dry_run,
-        skip_triggers=skip_triggers,
     )
 
 
@@ -312,29 +294,14 @@ def run_import_task(
         except ImportFileError as exc:
             _finish(store, run, "failed", str(exc))
         except Exception as exc:
-            _finish(store, run, "failed", _error_text(exc))
+            _finish(store, run, "failed", error_text(exc))
         return run.summary
-
-
-def _error_text(exc: BaseException) -> str:
-    import traceback
-
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    detail = "".join(traceback.format_exception(exc))
-    return f"{type(exc).__name__}: {first}\n\n{detail}"
 
 
 def _claim(store: Store, task_id: int, settings: Settings) -> _Import:
     now = m.utcnow()
     with store.begin() as conn:
-        row = conn.execute(select(m.Task.__table__).where(m.Task.id == task_id)).first()
-        if row is None or row.action_type != IMPORT_TYPE:
-            raise TaskError(f"no import task with id {task_id}")
-        if row.status not in STARTABLE:
-            why = "it is running" if row.status == "running" else f"it is {row.status}"
-            raise TaskError(f"task {task_id} cannot be started: {why}")
-        if row.database_id is None:
-            raise TaskError(f"task {task_id}: its profile database no longer exists")
+        row = startable_task(conn, task_id, IMPORT_TYPE)
         spec = ImportSpec.from_dict(row.job)
         if (spec.file_size, spec.file_mtime_ns) != _stamp_or_none(spec.file):
             raise TaskError(
@@ -343,33 +310,19 @@ def _claim(store: Store, task_id: int, settings: Settings) -> _Import:
             )
         store.refresh_schema()
         plan = plan_import(store, conn, spec)
-        claimed = conn.execute(
-            update(m.Task)
-            .where(m.Task.id == task_id, m.Task.status == row.status)
-            .values(status="running", runner=runner_id(), heartbeat_at=now, finished_at=None)
-        ).rowcount
-        if claimed != 1:
-            raise TaskError(f"task {task_id} was started by another process")
-        ctx = _context(
+        claim_task(conn, row, now)
+        ctx = action_context(
             store,
             row.database_id,
             settings,
-            task_id,
+            task_id=task_id,
             dry_run=row.dry_run,
             skip_triggers=spec.skip_triggers,
             now=row.started_at or now,
         )
-        summary = TaskSummary(
-            task_id=task_id,
-            status="running" if row.started_at is not None else "staging",
-            selected=row.selected,
-            processed=row.processed,
-            changed=row.changed,
-            skipped={str(k): int(v) for k, v in (row.skipped or {}).items()},
-            trigger_events=row.trigger_events,
-            dry_run=row.dry_run,
+        run = _Import(
+            task_id, plan, st.stage_tables(task_id, plan), ctx, summary_of(row, "staging")
         )
-        run = _Import(task_id, plan, st.stage_tables(task_id, plan), ctx, summary)
         if spec.subscribe is not None:
             run.subscribe = subscribe_from_fields.parse(conn, ctx, spec.subscribe.action())
     return run
