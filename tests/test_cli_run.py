@@ -238,68 +238,6 @@ def test_run_in_a_real_process_on_the_demo_store(tmp_path: Path) -> None:
     assert "progress:" in done.stderr and "Traceback" not in done.stderr
 
 
-#: One job per action type on the demo store (domain.md "Job file" shapes).
-DEMO_ACTIONS: dict[str, dict[str, Any]] = {
-    "update_fields": SET_LYON,
-    "subscribe_from_fields": {
-        "type": "subscribe_from_fields",
-        "resource": "Newsletter",
-        "channel": "email",
-        "status": "subscribed",
-        "source_field": "email",
-        "include_unsafe": False,
-    },
-    "subscribe_from_resource": {
-        "type": "subscribe_from_resource",
-        "source_resource": "Shop",
-        "resource": "Newsletter",
-        "channels": ["email"],
-        "status": "subscribed",
-        "include_unsafe": False,
-    },
-    "update_subscriptions": {
-        "type": "update_subscriptions",
-        "resource": "Newsletter",
-        "channel": "email",
-        "status": "unsubscribed",
-        "include_unsafe": False,
-    },
-    "promo_codes": {"type": "promo_codes", "mode": "attach", "program": "Winter sale"},
-    "delete_profiles": {"type": "delete_profiles"},
-    "global_unsubscribe": {"type": "global_unsubscribe"},
-}
-
-
-@pytest.mark.parametrize("action_type", list(DEMO_ACTIONS))
-def test_every_action_runs_on_the_demo_store(
-    demo_store: Store,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    action_type: str,
-) -> None:
-    path = tmp_path / "job.json"
-    path.write_text(
-        json.dumps(
-            {
-                "database": "Demo customers",
-                "rules": {
-                    "combinator": "and",
-                    "rules": [
-                        {"field": "city", "operator": "in", "value": ["Berlin", "Paris", "Madrid"]}
-                    ],
-                },
-                "action": DEMO_ACTIONS[action_type],
-            }
-        )
-    )
-    code = main(["run", "--db", demo_store.url, "--yes", "--json", str(path)])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    data = json.loads(out)
-    assert data["status"] == "completed" and data["selected"] > 0
-    assert data["changed"] + sum(data["skipped"].values()) == data["selected"]
-
-
 def test_progress_bar_on_a_terminal_and_plain_lines_otherwise() -> None:
     import io
 
