@@ -25,7 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QDeadlineTimer, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from bulkprofiles_gui.core.demo import generate_demo  # noqa: E402
 from bulkprofiles_gui.core.export import database_columns  # noqa: E402
@@ -450,6 +450,29 @@ def shoot_import(window: MainWindow, out: Path) -> None:
     spin(300)
 
 
+def shoot_upgrade_notice(out: Path, profiles: int) -> None:
+    """The status bar after opening a store of an older schema, at 1280x800 and
+    1024x680.  The store is a new one taken back to how stores were before
+    migrations (no ``alembic_version``, ``schema_version`` 1)."""
+    url = f"sqlite:///{TMP / 'old-store.sqlite3'}"
+    store = open_store(url, create=True)
+    try:
+        generate_demo(store, profiles=profiles, seed=7, database_name=DEMO)
+        with store.begin() as conn:
+            conn.execute(text("DROP TABLE alembic_version"))
+            conn.execute(text("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'"))
+    finally:
+        store.close()
+    window = start_main_window(url)
+    wait_for(lambda: window.databases_view.fields_table.topLevelItemCount() > 0)
+    for width, height in EXPORT_SIZES:
+        window.resize(width, height)
+        spin(300)
+        save(window, out, f"store-upgraded-{width}x{height}")
+    window.close()
+    window.shutdown()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
@@ -472,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     shoot_import(window, args.out)
     window.close()
     window.shutdown()
+    shoot_upgrade_notice(args.out, args.profiles)
     return 0
 
 

@@ -108,11 +108,15 @@ class Store:
         self.url = url
         self.session_factory = sessionmaker(engine, expire_on_commit=False)
         self.profiles: Table = self._profiles_table([])
-        #: One line for the operator when :func:`open_store` upgraded the
-        #: store's schema (the CLI prints it, the window shows it), else None.
-        self.upgrade_notice: str | None = None
+        #: What :func:`open_store` did to the schema of an older store, else None.
+        self.upgrade: SchemaUpgrade | None = None
 
     # -- basics ---------------------------------------------------------
+    @property
+    def upgrade_notice(self) -> str | None:
+        """One line for the command line when ``open_store`` upgraded the schema."""
+        return self.upgrade.notice if self.upgrade else None
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
@@ -366,7 +370,7 @@ def open_store(url: str, *, create: bool = False) -> Store:
     unreachable URL, a file that is not one of our stores, a store made by a
     newer bulkprofiles, or (without ``create``) a store that does not exist
     yet.  Nothing is written then.  A store of an older schema is upgraded
-    first (see :func:`_upgrade`) and ``Store.upgrade_notice`` says so.
+    first (see :func:`_upgrade`) and ``Store.upgrade`` says so.
     """
     engine = make_engine(url)
     sqlite_path = _check_sqlite_file(engine, create=create)
@@ -375,7 +379,7 @@ def open_store(url: str, *, create: bool = False) -> Store:
         with engine.begin() as conn:
             found = _open_schema(conn, redact_url(url), create=create)
         if found is not None and found.revision != m.SCHEMA_REVISION:
-            store.upgrade_notice = _upgrade(store, found, sqlite_path)
+            store.upgrade = _upgrade(store, found, sqlite_path)
     except OperationalError as exc:
         engine.dispose()
         raise StoreError(f"cannot reach the store {redact_url(url)}: {_first_line(exc)}") from None
@@ -417,6 +421,32 @@ def _check_sqlite_file(engine: Engine, *, create: bool) -> Path | None:
 
 
 # -- schema version and upgrades -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchemaUpgrade:
+    """How :func:`open_store` upgraded an older store."""
+
+    from_version: int
+    to_version: int
+    #: The copy of the SQLite file made first (None on PostgreSQL).
+    backup: Path | None
+
+    @property
+    def notice(self) -> str:
+        """One line for the command line, with the copy's full path."""
+        saved = f"; backup of the old store: {self.backup}" if self.backup else ""
+        return (
+            f"upgraded the store from schema version {self.from_version} "
+            f"to {self.to_version}{saved}"
+        )
+
+    @property
+    def brief(self) -> str:
+        """For the window's status bar: the copy's name only (it sits next to
+        the store, whose path the window shows), so that it fits."""
+        saved = f"; backup: {self.backup.name}" if self.backup else ""
+        return f"Store upgraded to schema {self.to_version}{saved}"
 
 
 @dataclass(frozen=True)
@@ -483,9 +513,9 @@ def _read_schema(conn: Connection, tables: set[str]) -> _Schema:
 _UPGRADE_LOCK = 0x62756C6B  # "bulk"
 
 
-def _upgrade(store: Store, found: _Schema, sqlite_path: Path | None) -> str | None:
-    """Bring an older store to ``models.SCHEMA_REVISION``; the notice, or None
-    if another process did it meanwhile.
+def _upgrade(store: Store, found: _Schema, sqlite_path: Path | None) -> SchemaUpgrade | None:
+    """Bring an older store to ``models.SCHEMA_REVISION``; what was done, or
+    None if another process did it meanwhile.
 
     One transaction for all of it (a failure changes nothing), holding the
     write lock (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock)
@@ -519,8 +549,7 @@ def _upgrade(store: Store, found: _Schema, sqlite_path: Path | None) -> str | No
     finally:
         if engine is not store.engine:
             engine.dispose()
-    saved = f"; the store as it was is saved as {backup}" if backup else ""
-    return f"upgraded the store from schema version {found.version} to {m.SCHEMA_VERSION}{saved}"
+    return SchemaUpgrade(found.version, m.SCHEMA_VERSION, backup)
 
 
 def _refuse_newer(store: Store, found: _Schema, is_known: Callable[[str], bool]) -> None:

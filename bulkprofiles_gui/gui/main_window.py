@@ -326,8 +326,9 @@ class MainWindow(QMainWindow):
         self.connection_name = name
         label = f"{name} — {store.display_url}" if name else store.display_url
         self.store_label.setText(f"Connected to: {label}")
-        if notice := store.upgrade_notice:  # open_store upgraded the schema: say so
-            self.statusBar().showMessage(notice[:1].upper() + notice[1:])
+        self.store_label.setToolTip(store.upgrade_notice or "")
+        if store.upgrade is not None:  # open_store upgraded the schema: say so
+            self.statusBar().showMessage(store.upgrade.brief)
         self.setWindowTitle(f"bulkprofiles — {name or store.display_url}")
         for view in self.views.values():
             view.set_store(store)

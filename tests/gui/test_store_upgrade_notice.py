@@ -1,5 +1,6 @@
 """The window says in its status bar that opening the store upgraded its schema
-(and where the copy of the old store is), once."""
+and names the copy of the old store (the full line in the store label's
+tooltip), once."""
 
 from __future__ import annotations
 
@@ -31,17 +32,20 @@ def test_the_status_bar_says_the_store_was_upgraded(qtbot: Any, tmp_path: Path) 
     window = _open(qtbot, url)
     try:
         message = window.statusBar().currentMessage()
+        tooltip = window.store_label.toolTip()
     finally:
         window.close()
         window.shutdown()
-    assert message == (
-        "Upgraded the store from schema version 1 to 2; the store as it was is saved as "
+    assert message == "Store upgraded to schema 2; backup: store.sqlite3.before-0002.bak"
+    assert tooltip == (
+        "upgraded the store from schema version 1 to 2; backup of the old store: "
         f"{path.with_name('store.sqlite3.before-0002.bak')}"
     )
 
     again = _open(qtbot, url)
     try:
         assert again.statusBar().currentMessage() == ""
+        assert again.store_label.toolTip() == ""
     finally:
         again.close()
         again.shutdown()
