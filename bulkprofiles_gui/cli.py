@@ -1,63 +1,97 @@
 """The ``bulkprofiles`` command line.
 
-No subcommand opens the GUI.  Every subcommand is a small function
-``cmd_<name>(args) -> int`` registered in :func:`build_parser`; errors that
-the operator can fix (:data:`OPERATOR_ERRORS`) are printed as one line on
-stderr with exit code 2, never as a traceback.
+No subcommand opens the GUI.  Each subcommand is a function
+``cmd_<name>(args) -> int`` in its own module of ``bulkprofiles_gui.commands``;
+its arguments and help are declared apart, in the light
+:mod:`.commands._arguments`, so building the parser (``--help``, and every
+start) imports neither SQLAlchemy nor the models, the actions or Qt: only the
+chosen subcommand's module is imported, when it runs.
+
+Errors that the operator can fix are printed as one line on stderr with exit
+code 2, never as a traceback: the core's exceptions named in
+:data:`_OPERATOR_ERROR_NAMES`, and any registered with
+:func:`register_operator_error`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .core.config import ConfigError, Settings
-from .core.jobfile import JobFileError
-from .core.selection import RuleError
-from .core.store import Store, StoreError, open_store
-
-#: Exceptions whose message is meant for the operator as it is.
-OPERATOR_ERRORS: tuple[type[BaseException], ...] = (
-    StoreError,
-    ConfigError,
-    JobFileError,
-    RuleError,
-)
+if TYPE_CHECKING:
+    from .core.config import Settings
+    from .core.store import Store
 
 Command = Callable[[argparse.Namespace], int]
-_COMMANDS: dict[str, tuple[Command, Callable[[argparse.ArgumentParser], None], str]] = {}
 
+#: Where the subcommands' modules live (``Subcommand.target`` is relative to it).
+COMMANDS_PACKAGE = "bulkprofiles_gui.commands"
 
-def command(
-    name: str,
-    help_text: str,
-    configure: Callable[[argparse.ArgumentParser], None] = lambda _parser: None,
-) -> Callable[[Command], Command]:
-    """Register a subcommand; ``configure`` adds its arguments to its parser."""
-
-    def register(func: Command) -> Command:
-        _COMMANDS[name] = (func, configure, help_text)
-        return func
-
-    return register
+#: The core's exceptions whose message is meant for the operator as it is, by
+#: ``module:class``: naming them keeps their (heavy) modules out of start-up.
+#: Subclasses count too (``CatalogError``, ``ImportSpecError``... are StoreErrors).
+_OPERATOR_ERROR_NAMES: tuple[str, ...] = (
+    "bulkprofiles_gui.core.store:StoreError",
+    "bulkprofiles_gui.core.config:ConfigError",
+    "bulkprofiles_gui.core.jobfile:JobFileError",
+    "bulkprofiles_gui.core.selection.model:RuleError",
+    "bulkprofiles_gui.core.actions.base:ActionError",
+    "bulkprofiles_gui.core.jobs:TaskError",
+)
+_registered_errors: tuple[type[BaseException], ...] = ()
 
 
 def register_operator_error(*errors: type[BaseException]) -> None:
-    """Let another core module declare its operator-facing exception types."""
-    global OPERATOR_ERRORS
-    OPERATOR_ERRORS = tuple(dict.fromkeys((*OPERATOR_ERRORS, *errors)))
+    """Let another module declare its operator-facing exception types."""
+    global _registered_errors
+    _registered_errors = tuple(dict.fromkeys((*_registered_errors, *errors)))
+
+
+def loaded_operator_errors() -> tuple[type[BaseException], ...]:
+    """The operator errors whose modules are loaded, without importing any.
+
+    An exception can only be an instance of a class whose module has been
+    imported, so matching against these catches every operator error that can
+    have been raised, whichever subcommand (imported late) raised it.
+    """
+    found: list[type[BaseException]] = []
+    for name in _OPERATOR_ERROR_NAMES:
+        module_name, _, class_name = name.partition(":")
+        error = getattr(sys.modules.get(module_name), class_name, None)
+        if isinstance(error, type) and issubclass(error, BaseException):
+            found.append(error)
+    return tuple(dict.fromkeys((*found, *_registered_errors)))
+
+
+def operator_errors() -> tuple[type[BaseException], ...]:
+    """Every operator error class, importing the modules that define them."""
+    for name in _OPERATOR_ERROR_NAMES:
+        importlib.import_module(name.partition(":")[0])
+    return loaded_operator_errors()
+
+
+def __getattr__(name: str) -> Any:
+    """``cli.OPERATOR_ERRORS``: every operator error class (see :func:`operator_errors`)."""
+    if name == "OPERATOR_ERRORS":
+        return operator_errors()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def settings() -> Settings:
+    from .core.config import Settings
+
     return Settings.load()
 
 
 def store_from_args(args: argparse.Namespace, *, create: bool = False) -> Store:
     """Open the store of ``--db``; an upgrade of its schema is said on stderr."""
+    from .core.store import open_store
+
     store = open_store(settings().resolve_url(getattr(args, "db", None)), create=create)
     if store.upgrade_notice:
         print(f"bulkprofiles: {store.upgrade_notice}", file=sys.stderr)
@@ -82,42 +116,51 @@ def add_db_argument(parser: argparse.ArgumentParser, *, inherit: bool = False) -
 
 
 def build_parser() -> argparse.ArgumentParser:
-    _load_command_modules()
+    """The whole parser, from the declarations alone (no subcommand module is imported)."""
+    from .commands._arguments import SUBCOMMANDS
+
     parser = argparse.ArgumentParser(
         prog="bulkprofiles",
         description="Bulk updates of customer profiles. Without a command, opens the window.",
     )
     add_db_argument(parser)
+    parser.add_argument(
+        "--self-check",
+        action="store_true",
+        help="check this installation: open the window offscreen on a temporary demo store, "
+        "run a small job in the background, close; exit 0 when all of it worked",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (func, configure, help_text) in _COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+    for declared in SUBCOMMANDS:
+        p = sub.add_parser(declared.name, help=declared.help, description=declared.help)
         add_db_argument(p, inherit=True)
-        configure(p)
-        p.set_defaults(func=func)
+        declared.configure(p)
+        p.set_defaults(target=declared.target)
     return parser
 
 
-def _load_command_modules() -> None:
-    """Import every module of ``bulkprofiles_gui.commands``: their ``@command``
-    functions make the subcommands (one module per subcommand)."""
-    import importlib
-    import pkgutil
-
-    from . import commands
-
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        importlib.import_module(f"{commands.__name__}.{info.name}")
+def command_function(target: str) -> Command:
+    """The function a subcommand's ``target`` (``"module:function"``) names,
+    importing its module now."""
+    module_name, _, function_name = target.partition(":")
+    module = importlib.import_module(f"{COMMANDS_PACKAGE}.{module_name}")
+    func: Command = getattr(module, function_name)
+    return func
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    func: Command | None = getattr(args, "func", None)
+    if args.self_check and args.command is not None:
+        parser.error("--self-check takes no command")
     try:
-        if func is None:
+        if args.self_check:
+            return self_check()
+        if args.command is None:
             return open_gui(args)
-        return func(args)
-    except OPERATOR_ERRORS as exc:
+        return command_function(args.target)(args)
+    # Evaluated when an exception arrives: covers the modules imported by then.
+    except loaded_operator_errors() as exc:
         print(f"bulkprofiles: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -134,3 +177,9 @@ def open_gui(args: argparse.Namespace) -> int:
     from .gui.app import run_app
 
     return run_app(db_url=args.db)
+
+
+def self_check() -> int:
+    from .gui.app import run_self_check
+
+    return run_self_check()

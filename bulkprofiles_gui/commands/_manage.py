@@ -1,40 +1,27 @@
 """What the catalogue commands (``db``, ``fields``, ``resources``, ``programs``) share:
-nested actions (``bulkprofiles db create NAME``), the store they open, the
-question before an irreversible change, and plain tables."""
+running their nested actions (``bulkprofiles db create NAME``; the actions'
+arguments are declared in ``_arguments``), the store they open, the question
+before an irreversible change, and plain tables."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..cli import add_db_argument, store_from_args
+from ..cli import store_from_args
 from ..core.manage import CatalogError
 from ..core.store import Store
 
 Run = Callable[[argparse.Namespace], int]
 
 
-def actions(parser: argparse.ArgumentParser) -> Any:
-    """The nested actions of a command (``db list``, ``db create`` ...)."""
-    return parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-
-def action(subparsers: Any, name: str, help_text: str, run: Run) -> argparse.ArgumentParser:
-    """One nested action; ``--db URL`` given before it is kept (inherited)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        name, help=help_text, description=help_text
-    )
-    add_db_argument(parser, inherit=True)
-    parser.set_defaults(run=run)
-    return parser
-
-
-def dispatch(args: argparse.Namespace) -> int:
-    run: Run = args.run
-    return run(args)
+def dispatch(args: argparse.Namespace, runs: Mapping[str, Run]) -> int:
+    """Run the nested action the operator chose (``args.action``, see
+    ``_arguments.actions``) with the function ``runs`` names for it."""
+    return runs[args.action](args)
 
 
 @contextmanager
@@ -61,19 +48,6 @@ def confirmed(args: argparse.Namespace, prompt: str, refusal: str) -> bool:
         return True
     print("Nothing was changed.", file=sys.stderr)
     return False
-
-
-def add_yes(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--yes", action="store_true", help=f"do not ask before {what}")
-
-
-def add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
-
-
-def split_list(text: str) -> list[str]:
-    """``a,b, c`` -> ["a", "b", "c"] (empty items dropped)."""
-    return [item.strip() for item in text.split(",") if item.strip()]
 
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

@@ -10,18 +10,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import command, print_json
+from ..cli import print_json
 from ..core import catalog, manage
-from ._manage import (
-    action,
-    actions,
-    add_json,
-    add_yes,
-    confirmed,
-    dispatch,
-    opened_store,
-    print_table,
-)
+from ._manage import Run, confirmed, dispatch, opened_store, print_table
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -89,24 +80,9 @@ def _delete(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    subs = actions(parser)
-    add_json(action(subs, "list", "the profile databases with their counts", _list))
-    create = action(
-        subs, "create", "a new, empty profile database (makes the store if needed)", _create
-    )
-    create.add_argument("name", metavar="NAME")
-    create.add_argument("--description", default="", metavar="TEXT", help="what it holds")
-    rename = action(subs, "rename", "rename a profile database", _rename)
-    rename.add_argument("name", metavar="NAME")
-    rename.add_argument("new_name", metavar="NEW_NAME")
-    delete = action(
-        subs, "delete", "delete a profile database with its profiles (asks first)", _delete
-    )
-    delete.add_argument("name", metavar="NAME")
-    add_yes(delete, "deleting")
+#: What runs each nested action declared in ``_arguments.configure_db``.
+ACTIONS: dict[str, Run] = {"list": _list, "create": _create, "rename": _rename, "delete": _delete}
 
 
-@command("db", "list, create, rename or delete profile databases", _configure)
 def cmd_db(args: argparse.Namespace) -> int:
-    return dispatch(args)
+    return dispatch(args, ACTIONS)

@@ -7,44 +7,10 @@ import sys
 
 from sqlalchemy import select
 
-from ..cli import command, store_from_args
+from ..cli import store_from_args
 from ..core import models as m
-from ..core.demo import DEFAULT_DATABASE_NAME, DemoSummary, generate_demo
+from ..core.demo import DemoSummary, generate_demo
 from ..core.store import Store, StoreError
-
-DEFAULT_PROFILES = 100_000
-
-
-def _profile_count(raw: str) -> int:
-    try:
-        value = int(raw.replace("_", "").replace(",", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return value
-
-
-def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--profiles",
-        type=_profile_count,
-        default=DEFAULT_PROFILES,
-        metavar="N",
-        help=f"how many profiles (default {DEFAULT_PROFILES:,})",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=1,
-        metavar="S",
-        help="random seed; the same seed and N give the same data (default 1)",
-    )
-    parser.add_argument(
-        "--name",
-        default=DEFAULT_DATABASE_NAME,
-        help=f"name of the new profile database (default {DEFAULT_DATABASE_NAME!r})",
-    )
 
 
 class _ProgressPrinter:
@@ -95,11 +61,6 @@ def _print_summary(summary: DemoSummary, where: str) -> None:
     print(f"{summary.rows:,} rows in {summary.seconds:.1f} s ({rate:,.0f} rows/s).")
 
 
-@command(
-    "demo",
-    "make a demo profile database of realistic invented customers (creates the store if needed)",
-    _configure,
-)
 def cmd_demo(args: argparse.Namespace) -> int:
     if not args.name.strip():
         raise StoreError("the demo database needs a name (--name NAME)")

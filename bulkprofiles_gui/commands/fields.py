@@ -12,21 +12,11 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli import command, print_json
+from ..cli import print_json
 from ..core import manage
-from ..core.fields import FieldType
 from ..core.store import FieldInfo
-from ._manage import (
-    action,
-    actions,
-    add_json,
-    add_yes,
-    confirmed,
-    dispatch,
-    opened_store,
-    print_table,
-    split_list,
-)
+from ._arguments import split_list
+from ._manage import Run, confirmed, dispatch, opened_store, print_table
 
 
 def field_dict(f: FieldInfo) -> dict[str, Any]:
@@ -113,35 +103,14 @@ def _remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _database_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--database", required=True, metavar="NAME", help="the profile database")
+#: What runs each nested action declared in ``_arguments.configure_fields``.
+ACTIONS: dict[str, Run] = {
+    "list": _list,
+    "add": _add,
+    "rename-label": _rename_label,
+    "remove": _remove,
+}
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    subs = actions(parser)
-    listing = action(subs, "list", "the fields of a profile database", _list)
-    _database_option(listing)
-    add_json(listing)
-    add = action(subs, "add", "add a custom field", _add)
-    _database_option(add)
-    add.add_argument("key", metavar="KEY", help="a-z, 0-9 and _, starting with a letter")
-    add.add_argument("type", metavar="TYPE", help=", ".join(t.value for t in FieldType))
-    add.add_argument("--label", help="what the operator reads (default: the key in words)")
-    add.add_argument("--options", metavar="A,B,C", help="the options of an enum field")
-    rename = action(
-        subs, "rename-label", "change the label of a field (its key stays)", _rename_label
-    )
-    _database_option(rename)
-    rename.add_argument("key", metavar="KEY")
-    rename.add_argument("label", metavar="LABEL")
-    remove = action(
-        subs, "remove", "remove a custom field and its values (says what uses it, asks)", _remove
-    )
-    _database_option(remove)
-    remove.add_argument("key", metavar="KEY")
-    add_yes(remove, "removing")
-
-
-@command("fields", "list, add, relabel or remove the fields of a profile database", _configure)
 def cmd_fields(args: argparse.Namespace) -> int:
-    return dispatch(args)
+    return dispatch(args, ACTIONS)

@@ -13,10 +13,8 @@ import argparse
 import sys
 import time
 
-from ..cli import command, print_json, settings, store_from_args
+from ..cli import print_json, settings, store_from_args
 from ..core.importer import (
-    DUPLICATES,
-    MODES,
     NOT_IMPORTED,
     ImportSpec,
     ImportSpecError,
@@ -99,63 +97,6 @@ def summary_lines(s: ImportSummary, seconds: float) -> list[str]:
     return [title] + [f"  {label + ':':<22} {value}" for label, value in rows]
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE.csv", help="the CSV file (header line first)")
-    parser.add_argument("--database", required=True, metavar="NAME", help="the profile database")
-    parser.add_argument(
-        "--match",
-        default="email",
-        metavar="KEY",
-        help="field that finds existing profiles: id, email, phones or a custom field "
-        "(default email)",
-    )
-    parser.add_argument(
-        "--mode",
-        choices=tuple(MODES),
-        default="upsert",
-        help="add = new profiles only, update = existing only, upsert = both (default)",
-    )
-    parser.add_argument(
-        "--map",
-        action="append",
-        default=[],
-        metavar="COLUMN=FIELD",
-        help="map a column to a field key (COLUMN= skips it); others map by key or label",
-    )
-    parser.add_argument(
-        "--create-fields",
-        action="store_true",
-        help="create custom fields for unmapped columns (type inferred from the data)",
-    )
-    parser.add_argument(
-        "--empty-clears",
-        action="store_true",
-        help="an empty cell clears the value (default: leaves it as it is)",
-    )
-    parser.add_argument(
-        "--duplicates",
-        choices=tuple(DUPLICATES),
-        default="last",
-        help="rows sharing a match key: last = the later row wins (default), reject = all rejected",
-    )
-    parser.add_argument(
-        "--subscribe",
-        metavar="RESOURCE/CHANNEL/STATUS",
-        help="subscribe the imported profiles (email from Email, sms/whatsapp/viber from Phones)",
-    )
-    parser.add_argument(
-        "--include-unsafe",
-        action="store_true",
-        help="with --subscribe ... /subscribed: also resubscribe unsafe statuses",
-    )
-    parser.add_argument("--skip-triggers", action="store_true", help="don't start triggers")
-    parser.add_argument("--encoding", help="the file's encoding (default: UTF-8, BOM detected)")
-    parser.add_argument("--delimiter", help="comma, semicolon or tab (default: detected)")
-    parser.add_argument("--rejects", metavar="OUT.csv", help="write the rows not imported here")
-    parser.add_argument("--dry-run", action="store_true", help="count, change no profile")
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-
-
 def _print_plan(store: Store, spec: ImportSpec) -> None:
     with store.begin() as conn:
         plan = check_import(store, conn, spec, settings())
@@ -168,7 +109,6 @@ def _print_plan(store: Store, spec: ImportSpec) -> None:
         print(f"  {line}", file=sys.stderr)
 
 
-@command("import", "import profiles from a CSV file into a profile database", _configure)
 def cmd_import(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     store = store_from_args(args)

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from ..cli import command, print_json, store_from_args
+from ..cli import print_json, store_from_args
 from ..core import catalog, segments
 from ..core import models as m
 from ..core.store import Store
@@ -137,14 +137,6 @@ def _print_database(db: dict[str, Any]) -> None:
         print(f"    {f['key']:<22} {f['type']:<9} ({kind}{read_only}){options}")
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
-    parser.add_argument(
-        "--database", metavar="NAME", help="describe only the profile database NAME"
-    )
-
-
-@command("info", "show the databases, their field schemas, resources and counts", _configure)
 def cmd_info(args: argparse.Namespace) -> int:
     store = store_from_args(args)
     try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import command, print_json
+from ..cli import print_json
 from ..core import catalog, manage
-from ._manage import action, actions, add_json, dispatch, opened_store, print_table
+from ._manage import Run, dispatch, opened_store, print_table
 
 STORE_WIDE = "(every database)"
 
@@ -63,25 +63,9 @@ def _load_codes(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    subs = actions(parser)
-    add_json(action(subs, "list", "the loyalty programs with their pool counts", _list))
-    create = action(subs, "create", "a new loyalty program with an empty pool", _create)
-    create.add_argument("name", metavar="NAME")
-    create.add_argument(
-        "--database", metavar="NAME", help="only for this profile database (default: every one)"
-    )
-    load = action(
-        subs,
-        "load-codes",
-        "load free codes from a text file (one a line) or a CSV file (first column)",
-        _load_codes,
-    )
-    load.add_argument("name", metavar="NAME")
-    load.add_argument("file", metavar="FILE")
-    add_json(load)
+#: What runs each nested action declared in ``_arguments.configure_programs``.
+ACTIONS: dict[str, Run] = {"list": _list, "create": _create, "load-codes": _load_codes}
 
 
-@command("programs", "list or create loyalty programs; load their promo codes", _configure)
 def cmd_programs(args: argparse.Namespace) -> int:
-    return dispatch(args)
+    return dispatch(args, ACTIONS)

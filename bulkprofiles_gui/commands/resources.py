@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import command, print_json
+from ..cli import print_json
 from ..core import catalog, manage
-from ..core.fields import CHANNELS
-from ._manage import action, actions, add_json, dispatch, opened_store, print_table, split_list
-
-CHANNEL_HELP = "comma-separated: " + ", ".join(CHANNELS)
+from ._manage import Run, dispatch, opened_store, print_table
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -77,33 +74,16 @@ def _detach(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    subs = actions(parser)
-    add_json(action(subs, "list", "the resources with channels and databases", _list))
-    create = action(subs, "create", "a new resource with its channels", _create)
-    create.add_argument("name", metavar="NAME")
-    create.add_argument("--channels", required=True, metavar="LIST", help=CHANNEL_HELP)
-    create.add_argument(
-        "--attach",
-        action="append",
-        metavar="DATABASE",
-        help="attach it to this profile database (repeat for more)",
-    )
-    rename = action(subs, "rename", "rename a resource (segments and jobs follow)", _rename)
-    rename.add_argument("name", metavar="NAME")
-    rename.add_argument("new_name", metavar="NEW_NAME")
-    channels = action(subs, "channels", "set the channels a resource is configured with", _channels)
-    channels.add_argument("name", metavar="NAME")
-    channels.add_argument("channels", metavar="LIST", type=split_list, help=CHANNEL_HELP)
-    for name, help_text, run in (
-        ("attach", "let a profile database use the resource", _attach),
-        ("detach", "stop a profile database using the resource", _detach),
-    ):
-        sub = action(subs, name, help_text, run)
-        sub.add_argument("name", metavar="NAME")
-        sub.add_argument("database", metavar="DATABASE")
+#: What runs each nested action declared in ``_arguments.configure_resources``.
+ACTIONS: dict[str, Run] = {
+    "list": _list,
+    "create": _create,
+    "rename": _rename,
+    "channels": _channels,
+    "attach": _attach,
+    "detach": _detach,
+}
 
 
-@command("resources", "list, create, rename, configure or attach resources", _configure)
 def cmd_resources(args: argparse.Namespace) -> int:
-    return dispatch(args)
+    return dispatch(args, ACTIONS)

@@ -18,16 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from ..cli import command, print_json, register_operator_error, settings, store_from_args
-from ..core.actions.base import SKIP_REASONS, ActionError
+from ..cli import print_json, settings, store_from_args
+from ..core.actions.base import SKIP_REASONS
 from ..core.jobfile import Job
 from ..core.jobs import TaskError, TaskSummary, count_selection, plan_job, prepare_task
 from ..core.progress import JobState, Progress
 from ..core.resume import run_any_task
 from ..core.store import Store
 from ..core.tasks import get_task
-
-register_operator_error(ActionError, TaskError)
 
 BAR_WIDTH = 30
 
@@ -159,18 +157,6 @@ def report(store: Store, summary: TaskSummary, *, as_json: bool, seconds: float)
     return 0 if summary.status == "completed" else 1
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("job", metavar="JOB.json", help="the job file (domain.md, 'Job file')")
-    parser.add_argument(
-        "--dry-run", action="store_true", help="count what would change, change nothing"
-    )
-    parser.add_argument(
-        "--yes", action="store_true", help="do not ask before deleting or unsubscribing"
-    )
-    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
-
-
-@command("run", "run a job file (update the selected profiles)", _configure)
 def cmd_run(args: argparse.Namespace) -> int:
     job = Job.load(args.job, require_action=True)
     store = store_from_args(args)

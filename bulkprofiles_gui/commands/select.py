@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import command, store_from_args
+from ..cli import store_from_args
 from ..core.export import STDOUT, export_selection, parse_columns
 from ..core.jobfile import Job
 from ..core.selection import count, resolve_job_selection, total
@@ -37,23 +37,6 @@ def count_job(store: Store, job: Job) -> tuple[int, int]:
         return count(store, conn, spec), total(store, conn, spec.database_id)
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("job", metavar="JOB.json", help="a job file (its action is ignored)")
-    parser.add_argument("--count", action="store_true", help="print only the number selected")
-    parser.add_argument(
-        "--csv",
-        metavar="OUT",
-        help="write the selected profiles as CSV to OUT ('-' = stdout)",
-    )
-    parser.add_argument(
-        "--columns",
-        metavar="KEYS",
-        help="with --csv: the field keys to write, comma-separated, e.g. id,email,city "
-        "(default: id and every field)",
-    )
-
-
-@command("select", "count or export the profiles a job file selects (changes nothing)", _configure)
 def cmd_select(args: argparse.Namespace) -> int:
     job = Job.load(args.job)
     columns = parse_columns(args.columns)

@@ -7,15 +7,13 @@ import argparse
 import sys
 import time
 
-from ..cli import command, print_json, store_from_args
+from ..cli import print_json, store_from_args
 from ..core.export import STDOUT, export_task, parse_columns
 from ..core.importer import IMPORT_TYPE
 from ..core.jobs import TaskError
 from ..core.store import Store
 from ..core.tasks import TaskRow, get_task, list_tasks
 from .run import execute_task, report
-
-STATUSES = ("queued", "running", "completed", "cancelled", "failed", "interrupted")
 
 
 def _when(task: TaskRow) -> str:
@@ -70,28 +68,6 @@ def _print_detail(t: TaskRow) -> None:
         print(f"{key + ':':<16} {value}")
 
 
-def _configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "what",
-        nargs="?",
-        default="list",
-        choices=("list", "show", "resume", "export"),
-        help="list (default), show ID, resume ID, export ID --csv OUT [--columns KEYS]",
-    )
-    parser.add_argument("task_id", nargs="?", type=int, metavar="ID")
-    parser.add_argument("--status", choices=STATUSES, help="list only tasks with this status")
-    parser.add_argument("--limit", type=int, default=50, help="list at most N tasks (default 50)")
-    parser.add_argument("--csv", metavar="OUT", help="export: the CSV file to write ('-' = stdout)")
-    parser.add_argument(
-        "--columns",
-        metavar="KEYS",
-        help="export: profile fields to add after the outcome columns, comma-separated, "
-        "e.g. email,city (default: none)",
-    )
-    parser.add_argument("--json", action="store_true", help="print JSON for scripts")
-
-
-@command("tasks", "the task history; show, resume or export a task", _configure)
 def cmd_tasks(args: argparse.Namespace) -> int:
     if args.what != "list" and args.task_id is None:
         raise TaskError(f"'tasks {args.what}' needs a task ID")
