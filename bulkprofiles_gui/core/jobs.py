@@ -493,23 +493,30 @@ RUN_WAL_PAGES = 20_000
 
 
 @contextmanager
-def run_connection(store: Store) -> Iterator[Connection]:
+def run_connection(store: Store, *, temp_on_disk: bool = False) -> Iterator[Connection]:
     """One connection for all the batches of a run.  On SQLite it checkpoints
     the WAL every :data:`RUN_WAL_PAGES` pages instead of after almost every
-    batch, and once at the end; durability is the same (the WAL is on disk)."""
+    batch, and once at the end; durability is the same (the WAL is on disk).
+    ``temp_on_disk`` keeps SQLite's sorts and temporary b-trees (index builds,
+    large GROUP BYs of an import) in temporary files instead of memory, so
+    the process's memory does not grow with the data."""
     with store.engine.connect() as conn:
         sqlite = store.dialect == "sqlite"
         if sqlite:
-            _sqlite_pragma(conn, f"wal_autocheckpoint={RUN_WAL_PAGES}")
+            sqlite_pragma(conn, f"wal_autocheckpoint={RUN_WAL_PAGES}")
+            if temp_on_disk:
+                sqlite_pragma(conn, "temp_store=FILE")
         try:
             yield conn
         finally:
             if sqlite:
-                _sqlite_pragma(conn, "wal_autocheckpoint=1000")
-                _sqlite_pragma(conn, "wal_checkpoint(PASSIVE)")
+                sqlite_pragma(conn, "wal_autocheckpoint=1000")
+                sqlite_pragma(conn, "wal_checkpoint(PASSIVE)")
+                if temp_on_disk:
+                    sqlite_pragma(conn, "temp_store=MEMORY")
 
 
-def _sqlite_pragma(conn: Connection, pragma: str) -> None:
+def sqlite_pragma(conn: Connection, pragma: str) -> None:
     """Run a PRAGMA outside any transaction; a failure only costs speed."""
     if conn.in_transaction():
         conn.rollback()

@@ -68,6 +68,7 @@ from ..jobs import (
     error_text,
     run_connection,
     runner_id,
+    sqlite_pragma,
     startable_task,
     summary_of,
 )
@@ -276,7 +277,7 @@ def run_import_task(
         run = _claim(store, task_id, settings)
         try:
             status = "completed"
-            with run_connection(store) as conn:
+            with run_connection(store, temp_on_disk=True) as conn:
                 if run.summary.status == "staging":
                     done = _stage_file(conn, run, state)
                     if state.is_cancelled():
@@ -468,8 +469,9 @@ def _freeze(conn: Connection, run: _Import) -> None:
     """Index the match key, mark repeated keys, set the total: then the merge starts."""
     plan, rows = run.plan, run.tables.rows
     key = st.match_key(run.tables, plan)
-    with conn.begin():
+    with _small_sorts(conn), conn.begin():
         st.build_key_index(conn, run.tables)
+    with conn.begin():
         st.analyze(conn, run.tables)
         other = rows.alias("other")
         other_key = other.c[key.name]
@@ -495,6 +497,24 @@ def _freeze(conn: Connection, run: _Import) -> None:
     run.summary.selected = total
     run.summary.skipped = skipped
     run.summary.status = "running"
+
+
+#: SQLite's page cache while the key index is built: its sorter takes as much
+#: memory again as the cache, so the store's 200 MB cache would double the peak.
+INDEX_BUILD_CACHE_KIB = -16_000
+
+
+@contextmanager
+def _small_sorts(conn: Connection) -> Iterator[None]:
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    sqlite_pragma(conn, f"cache_size={INDEX_BUILD_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        sqlite_pragma(conn, f"cache_size={int(cache if cache is not None else -2000)}")
 
 
 # -- merging -------------------------------------------------------------------------
