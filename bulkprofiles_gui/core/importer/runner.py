@@ -301,6 +301,7 @@ def run_import_task(
 
 def _claim(store: Store, task_id: int, settings: Settings) -> _Import:
     now = m.utcnow()
+    store.refresh_schema()  # (not inside the transaction: it takes a connection of its own)
     with store.begin() as conn:
         row = startable_task(conn, task_id, IMPORT_TYPE)
         spec = ImportSpec.from_dict(row.job)
@@ -309,7 +310,6 @@ def _claim(store: Store, task_id: int, settings: Settings) -> _Import:
                 f"task {task_id}: {spec.file} changed or is gone since the import started; "
                 "start a new import"
             )
-        store.refresh_schema()
         plan = plan_import(store, conn, spec)
         claim_task(conn, row, now)
         ctx = action_context(
