@@ -8,25 +8,33 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from ...core.store import Store
+from ...core.actions.base import ActionError
+from ...core.config import ConfigError
+from ...core.jobfile import JobFileError
+from ...core.jobs import TaskError
+from ...core.segments import SegmentError
+from ...core.selection import RuleError
+from ...core.store import Store, StoreError
 from ..worker import BackgroundCall
+
+#: Exceptions whose message is written for the operator (every catalogue,
+#: import and export error derives from StoreError).
+OPERATOR_ERRORS: tuple[type[BaseException], ...] = (
+    StoreError,
+    ActionError,
+    RuleError,
+    JobFileError,
+    TaskError,
+    ConfigError,
+    SegmentError,
+)
 
 
 def operator_message(exc: object) -> str:
     """One readable line for an exception that reached the GUI."""
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
-    known = type(exc).__name__ in (
-        "StoreError",
-        "ActionError",
-        "RuleError",
-        "JobFileError",
-        "TaskError",
-        "ConfigError",
-        "SegmentError",
-        "CatalogError",
-    )
-    if known and first:
+    if isinstance(exc, OPERATOR_ERRORS) and first:
         return first
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
 
