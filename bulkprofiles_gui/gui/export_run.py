@@ -20,7 +20,6 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ..core.export import ExportCancelled
 from ..core.progress import JobState, Progress
-from ..core.store import StoreError
 from .ui_settings import ui_settings
 from .views.base import operator_message
 from .widgets.export_columns import ColumnChoice
@@ -48,14 +47,6 @@ def ask_csv_target(parent: QWidget | None, title: str, name: str) -> str | None:
         target = target.with_suffix(".csv")
     ui_settings().setValue(EXPORT_DIR_KEY, str(target.parent))
     return str(target)
-
-
-def export_message(exc: object) -> str:
-    """One line for an export that failed."""
-    if isinstance(exc, StoreError | OSError):
-        text = str(exc).strip()
-        return text.splitlines()[0] if text else type(exc).__name__
-    return operator_message(exc)
 
 
 class ExportRun(QObject):
@@ -120,4 +111,4 @@ class ExportRun(QObject):
         if isinstance(exc, ExportCancelled):
             self.finished.emit("Export cancelled; nothing was written.", None)
         else:
-            self.finished.emit(f"Export failed: {export_message(exc)}", None)
+            self.finished.emit(f"Export failed: {operator_message(exc)}", None)
