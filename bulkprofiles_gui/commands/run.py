@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from ..cli import print_json, settings, store_from_args
 from ..core.actions.base import SKIP_REASONS
-from ..core.jobfile import Job
+from ..core.jobfile import Job, naming_job_file
 from ..core.jobs import TaskError, TaskSummary, count_selection, plan_job, prepare_task
 from ..core.progress import JobState, Progress
 from ..core.resume import run_any_task
@@ -165,7 +165,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             print("Nothing was changed.", file=sys.stderr)
             return 1
         started = time.monotonic()
-        task_id = prepare_task(store, job, dry_run=args.dry_run, settings=settings())
+        with naming_job_file(args.job):
+            task_id = prepare_task(store, job, dry_run=args.dry_run, settings=settings())
         summary = execute_task(store, task_id, quiet=args.json)
         return report(store, summary, as_json=args.json, seconds=time.monotonic() - started)
     finally:
@@ -173,9 +174,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _confirmed(store: Store, job: Job, args: argparse.Namespace) -> bool:
-    """Validate the job; for a destructive one, ask with the number of profiles."""
+    """Validate the job (errors start with the file's name); for a destructive
+    one, ask with the number of profiles."""
     with store.begin() as conn:
-        plan = plan_job(store, conn, job, settings())
+        with naming_job_file(args.job):
+            plan = plan_job(store, conn, job, settings())
         if not plan.destructive or args.dry_run or args.yes:
             return True
         count = count_selection(store, conn, plan)

@@ -15,25 +15,31 @@ import sys
 
 from ..cli import store_from_args
 from ..core.export import STDOUT, export_selection, parse_columns
-from ..core.jobfile import Job
-from ..core.selection import count, resolve_job_selection, total
+from ..core.jobfile import Job, naming_job_file
+from ..core.selection import SelectionSpec, check, count, resolve_job_selection, total
 from ..core.store import Store
 
 
-def export_csv(
-    store: Store, job: Job, target: str, columns: list[str] | None = None
-) -> tuple[int, int]:
-    """Write the job's selection to ``target`` ('-' = stdout); returns (written, total)."""
-    written = export_selection(store, job, target, columns)
-    with store.begin() as conn:
+def job_selection(store: Store, job: Job, path: str) -> SelectionSpec:
+    """The job's selection, checked against the store; errors start with the file's name."""
+    with store.begin() as conn, naming_job_file(path):
         spec = resolve_job_selection(store, conn, job)
+        check(store, conn, spec)
+        return spec
+
+
+def export_csv(
+    store: Store, spec: SelectionSpec, target: str, columns: list[str] | None = None
+) -> tuple[int, int]:
+    """Write the selection to ``target`` ('-' = stdout); returns (written, total)."""
+    written = export_selection(store, spec, target, columns)
+    with store.begin() as conn:
         return written, total(store, conn, spec.database_id)
 
 
-def count_job(store: Store, job: Job) -> tuple[int, int]:
-    """(selected, all profiles of the database) for the job's selection."""
+def count_selection(store: Store, spec: SelectionSpec) -> tuple[int, int]:
+    """(selected, all profiles of the database) for the selection."""
     with store.begin() as conn:
-        spec = resolve_job_selection(store, conn, job)
         return count(store, conn, spec), total(store, conn, spec.database_id)
 
 
@@ -45,12 +51,13 @@ def cmd_select(args: argparse.Namespace) -> int:
         return 2
     store = store_from_args(args)
     try:
+        spec = job_selection(store, job, args.job)
         if args.csv:
-            written, all_profiles = export_csv(store, job, args.csv, columns)
+            written, all_profiles = export_csv(store, spec, args.csv, columns)
             where = "standard output" if args.csv == STDOUT else args.csv
             print(f"{written:,} of {all_profiles:,} profiles written to {where}", file=sys.stderr)
             return 0
-        selected, all_profiles = count_job(store, job)
+        selected, all_profiles = count_selection(store, spec)
     finally:
         store.close()
     if args.count:

@@ -4,12 +4,16 @@ A job is JSON the wizard saves and opens and the command line runs.  This
 module checks the top-level keys and the selection part; each action module
 checks its own ``action`` part (``bulkprofiles_gui.core.actions``).  Unknown
 keys are an error, never ignored.  Errors name the key path, e.g.
-``job.range.from: must be a number from 0 to 100``.
+``job.range.from: must be a number from 0 to 100``; for a job read from a
+file they start with the file's name (``jobs/x.json: job.range.from: ...``),
+also when the store finds the problem later (:func:`naming_job_file`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,6 +119,35 @@ class Job:
             return cls.from_dict(raw, require_action=require_action)
         except JobFileError as exc:
             raise JobFileError(f"{path}: {exc}") from None
+
+
+def job_error_types() -> tuple[type[Exception], ...]:
+    """The exceptions that say what is wrong with a job: its shape, a name the
+    store does not know (database, segment, resource, program, field), its rules,
+    its action's parameters.  Imported here, when needed, to keep this module light."""
+    from .actions.base import ActionError
+    from .selection.model import RuleError
+    from .store import StoreError
+
+    return (JobFileError, ActionError, RuleError, StoreError)
+
+
+@contextmanager
+def naming_job_file(path: str | Path) -> Iterator[None]:
+    """Errors about the job raised inside start with the job file's name.
+
+    :meth:`Job.load` checks the document's shape; the names and rules are only
+    checked against the store afterwards.  Wrap that validation (not the whole
+    command: a store or export error is not about the job) so that every error
+    about the file reads like ``jobs/x.json: job.action.resource: ...``.
+    """
+    name = f"{Path(path)}: "
+    try:
+        yield
+    except job_error_types() as exc:
+        if str(exc).startswith(name):  # Job.load's own errors name the file already
+            raise
+        raise JobFileError(f"{name}{exc}") from exc
 
 
 def _optional_str(raw: dict[str, Any], key: str) -> str | None:
