@@ -10,6 +10,7 @@ app.  Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -81,6 +82,19 @@ RULES: dict[str, Any] = {
     ],
 }
 
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def example_action(name: str) -> dict[str, Any]:
+    """The action of ``examples/<name>.json``."""
+    action: dict[str, Any] = json.loads((EXAMPLES / f"{name}.json").read_text("utf-8"))["action"]
+    return action
+
+
+#: The action each wizard page is shown with.  The example files' actions where
+#: they show the page fully; three are the screenshots' own on purpose, to show
+#: more of their page: every kind of field change (set, increment, add tags,
+#: clear), the Phones source of an SMS subscription, two channels at once.
 ACTION_SAMPLES: dict[str, dict[str, Any]] = {
     "update_fields": {
         "type": "update_fields",
@@ -107,16 +121,10 @@ ACTION_SAMPLES: dict[str, dict[str, Any]] = {
         "status": "subscribed",
         "include_unsafe": False,
     },
-    "update_subscriptions": {
-        "type": "update_subscriptions",
-        "resource": "Newsletter",
-        "channel": "email",
-        "status": "unsubscribed",
-        "include_unsafe": False,
-    },
-    "promo_codes": {"type": "promo_codes", "mode": "attach", "program": "Winter sale"},
-    "delete_profiles": {"type": "delete_profiles"},
-    "global_unsubscribe": {"type": "global_unsubscribe"},
+    "update_subscriptions": example_action("update-subscriptions-unsubscribe-bounced"),
+    "promo_codes": example_action("promo-codes-attach-winter-sale"),
+    "delete_profiles": example_action("delete-profiles-inactive"),
+    "global_unsubscribe": example_action("global-unsubscribe-complainers"),
 }
 
 
