@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from .limits import INT64_MAX, INT64_MIN, quote
 
 
 class FieldType(StrEnum):
@@ -150,7 +153,7 @@ def _parse_date(raw: Any) -> dt.date:
             return dt.date.fromisoformat(raw.strip())
         except ValueError:
             pass
-    raise FieldValueError(f"{raw!r} is not a date (expected YYYY-MM-DD)")
+    raise FieldValueError(f"{quote(raw)} is not a date (expected YYYY-MM-DD)")
 
 
 def _parse_datetime(raw: Any) -> dt.datetime:
@@ -163,12 +166,47 @@ def _parse_datetime(raw: Any) -> dt.datetime:
             value = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
         except ValueError:
             raise FieldValueError(
-                f"{raw!r} is not a date-time (expected ISO 8601, e.g. 2026-05-01T10:00)"
+                f"{quote(raw)} is not a date-time (expected ISO 8601, e.g. 2026-05-01T10:00)"
             ) from None
     else:
-        raise FieldValueError(f"{raw!r} is not a date-time (expected ISO 8601)")
+        raise FieldValueError(f"{quote(raw)} is not a date-time (expected ISO 8601)")
     if value.tzinfo is not None:
         value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
+
+
+def _whole_number(raw: Any) -> int:
+    """A whole number that fits the 64-bit integer columns."""
+    value: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    elif (isinstance(raw, float) and raw.is_integer()) or (
+        isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d{1,30}\s*", raw)
+    ):
+        value = int(raw)
+    elif isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d+\s*", raw):
+        value = INT64_MAX + 1  # too many digits to convert: out of range
+    if value is None:
+        raise FieldValueError(f"{quote(raw)} is not a whole number")
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise FieldValueError(
+            f"{quote(raw)} is beyond the 64-bit range ({INT64_MIN:,} to {INT64_MAX:,})"
+        )
+    return value
+
+
+def _decimal_number(raw: Any) -> float:
+    """A finite number (NaN and infinities are not values a profile holds)."""
+    value: float | None = None
+    try:
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            value = float(raw)
+        elif isinstance(raw, str):
+            value = float(raw.strip())
+    except (ValueError, OverflowError):
+        value = None
+    if value is None or not math.isfinite(value):
+        raise FieldValueError(f"{quote(raw)} is not a number")
     return value
 
 
@@ -179,26 +217,9 @@ def coerce_value(ftype: FieldType, raw: Any, options: tuple[str, ...] | list[str
     List types take a list (or one string) and return a list of strings.
     """
     if ftype is FieldType.INTEGER:
-        if isinstance(raw, bool):
-            raise FieldValueError(f"{raw!r} is not a whole number")
-        if isinstance(raw, int):
-            return raw
-        if isinstance(raw, float) and raw.is_integer():
-            return int(raw)
-        if isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d+\s*", raw):
-            return int(raw)
-        raise FieldValueError(f"{raw!r} is not a whole number")
+        return _whole_number(raw)
     if ftype is FieldType.FLOAT:
-        if isinstance(raw, bool):
-            raise FieldValueError(f"{raw!r} is not a number")
-        if isinstance(raw, int | float):
-            return float(raw)
-        if isinstance(raw, str):
-            try:
-                return float(raw.strip())
-            except ValueError:
-                pass
-        raise FieldValueError(f"{raw!r} is not a number")
+        return _decimal_number(raw)
     if ftype is FieldType.BOOLEAN:
         if isinstance(raw, bool):
             return raw
@@ -206,7 +227,7 @@ def coerce_value(ftype: FieldType, raw: Any, options: tuple[str, ...] | list[str
             return raw.strip().lower() in ("true", "yes", "1")
         if isinstance(raw, int) and raw in (0, 1):
             return bool(raw)
-        raise FieldValueError(f"{raw!r} is not true or false")
+        raise FieldValueError(f"{quote(raw)} is not true or false")
     if ftype is FieldType.DATE:
         return _parse_date(raw)
     if ftype is FieldType.DATETIME:
@@ -214,27 +235,29 @@ def coerce_value(ftype: FieldType, raw: Any, options: tuple[str, ...] | list[str
     if ftype.is_list:
         items = [raw] if isinstance(raw, str) else raw
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise FieldValueError(f"{raw!r} is not a list of strings")
+            raise FieldValueError(f"{quote(raw)} is not a list of strings")
         cleaned = [i.strip() for i in items if i.strip()]
         if ftype is FieldType.PHONES:
             for phone in cleaned:
                 if not PHONE_RE.match(phone):
-                    raise FieldValueError(f"{phone!r} is not a phone number (expected +<digits>)")
+                    raise FieldValueError(
+                        f"{quote(phone)} is not a phone number (expected +<digits>)"
+                    )
         return cleaned
     if not isinstance(raw, str):
-        raise FieldValueError(f"{raw!r} is not text")
+        raise FieldValueError(f"{quote(raw)} is not text")
     text = raw.strip()
     if ftype is FieldType.ENUM:
         if text not in options:
-            raise FieldValueError(f"{raw!r} is not one of: {', '.join(options)}")
+            raise FieldValueError(f"{quote(raw)} is not one of: {', '.join(options)}")
     elif ftype is FieldType.EMAIL:
         if not EMAIL_RE.match(text):
-            raise FieldValueError(f"{raw!r} is not an email address")
+            raise FieldValueError(f"{quote(raw)} is not an email address")
     elif ftype is FieldType.IP:
         try:
             text = str(ipaddress.ip_address(text))
         except ValueError:
-            raise FieldValueError(f"{raw!r} is not an IP address") from None
+            raise FieldValueError(f"{quote(raw)} is not an IP address") from None
     return text
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
 
 from .. import models as m
+from ..limits import INT64_MAX, quote
 from ..store import FieldInfo, Store
 from .compiler import RuleCompiler
 from .context import load_context
@@ -43,12 +44,14 @@ def _spec_problems(spec: SelectionSpec) -> list[RuleProblem]:
     problems = []
     for name, value in (("range.from", spec.range_from), ("range.to", spec.range_to)):
         if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
-            problems.append(RuleProblem(name, f"must be a number from 0 to 100, not {value!r}"))
+            message = f"must be a number from 0 to 100, not {quote(value)}"
+            problems.append(RuleProblem(name, message))
     if not problems and spec.range_from >= spec.range_to:
         problems.append(RuleProblem("range", "'from' must be less than 'to'"))
     limit = spec.limit
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-        problems.append(RuleProblem("limit", f"must be a whole number >= 0, not {limit!r}"))
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= INT64_MAX:
+        message = f"must be a whole number from 0 to {INT64_MAX}, not {quote(limit)}"
+        problems.append(RuleProblem("limit", message))
     return problems
 
 
@@ -122,13 +125,23 @@ def total(store: Store, conn: Connection, database_id: int) -> int:
 
 
 def has_conditions(rules: Any) -> bool:
-    """True if the tree holds at least one (enabled) condition anywhere."""
-    if not isinstance(rules, dict) or rules.get("disabled") is True:
+    """True if the tree holds at least one (enabled) condition anywhere.
+
+    Walks the tree without recursion (a stored tree of any depth is safe); a
+    disabled group hides its whole subtree."""
+    if not isinstance(rules, dict):
         return False
-    children = rules.get("rules")
-    if isinstance(children, list):
-        return any(has_conditions(child) for child in children)
-    return "field" in rules
+    stack: list[Any] = [rules]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, dict) or node.get("disabled") is True:
+            continue
+        children = node.get("rules")
+        if isinstance(children, list):
+            stack.extend(children)
+        elif "field" in node:
+            return True
+    return False
 
 
 def selected_rows(

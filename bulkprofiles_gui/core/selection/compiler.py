@@ -25,9 +25,18 @@ from sqlalchemy import (
     or_,
     select,
 )
+from sqlalchemy.sql.expression import Grouping
 
 from .. import models as m
 from ..fields import CHANNELS, EVENT_TYPES, STATUSES, FieldType, FieldValueError, coerce_value
+from ..limits import (
+    MAX_LIST_ITEM_CHARS,
+    is_int64,
+    list_problem,
+    quote,
+    rules_problem,
+    text_problem,
+)
 from ..store import FieldInfo, Store
 from . import operators as ops
 from .context import ResourceInfo, SchemaContext
@@ -82,16 +91,20 @@ class RuleCompiler:
         if not isinstance(rules, dict):
             self.problems.append(RuleProblem("", "rules must be a rule group object"))
             return None
+        too_big = rules_problem(rules)
+        if too_big:  # before any recursive walk: see core/limits.py
+            self.problems.append(RuleProblem("", too_big))
+            return None
         return self._group(rules, "", root=True)
 
     def _group(self, node: dict[str, Any], path: str, *, root: bool = False) -> Expr | None:
         unknown = sorted(set(node) - GROUP_KEYS)
         if unknown:
-            self._problem(path, f"unknown key {unknown[0]!r} in a group")
+            self._problem(path, f"unknown key {quote(unknown[0])} in a group")
             return None
         combinator = node.get("combinator", "and")
         if not isinstance(combinator, str) or combinator.lower() not in ("and", "or"):
-            self._problem(path, f"combinator must be 'and' or 'or', not {combinator!r}")
+            self._problem(path, f"combinator must be 'and' or 'or', not {quote(combinator)}")
             return None
         negate = node.get("not", False)
         if not isinstance(negate, bool):
@@ -146,7 +159,7 @@ class RuleCompiler:
     def _rule(self, node: dict[str, Any]) -> Expr:
         unknown = sorted(set(node) - RULE_KEYS)
         if unknown:
-            raise BadValue(f"unknown key {unknown[0]!r} in a rule")
+            raise BadValue(f"unknown key {quote(unknown[0])} in a rule")
         if node.get("valueSource", "value") != "value":
             raise BadValue("comparing a field with another field is not supported")
         field = node.get("field")
@@ -154,7 +167,7 @@ class RuleCompiler:
         if not isinstance(field, str) or not field:
             raise BadValue("the rule names no field")
         if not isinstance(operator, str) or not operator:
-            raise BadValue(f"the rule on {field!r} names no operator")
+            raise BadValue(f"the rule on {quote(field)} names no operator")
         value = node.get("value")
         if field in ops.RESERVED_KINDS:
             kind = ops.RESERVED_KINDS[field]
@@ -163,7 +176,7 @@ class RuleCompiler:
         info = self.ctx.fields.get(field)
         if info is None:
             known = ", ".join(sorted(self.ctx.fields)) + ", " + ", ".join(ops.RESERVED_FIELDS)
-            raise BadValue(f"unknown field {field!r} (fields: {known})")
+            raise BadValue(f"unknown field {quote(field)} (fields: {known})")
         op = self._operator(info.type.value, operator, field)
         if info.type.is_list:
             return self._list_rule(info, op, value)
@@ -173,7 +186,8 @@ class RuleCompiler:
         if ops.operator_value_kind(kind, operator) is None:
             offered = ", ".join(ops.operator_names(kind))
             raise BadValue(
-                f"operator {operator!r} is not valid for {field!r} ({kind}); use one of: {offered}"
+                f"operator {quote(operator)} is not valid for {quote(field)} ({kind}); "
+                f"use one of: {offered}"
             )
         return ops.canonical_operator(kind, operator)
 
@@ -193,7 +207,7 @@ class RuleCompiler:
     def _scalar_condition(self, info: FieldInfo, col: Any, op: str, value: Any) -> Expr:
         ftype = info.type
         if op in ("contains", "beginsWith", "endsWith"):
-            text = _text(value)
+            text = _fits(_text(value), col, info.key)
             return self._text_match(op, col, text)
         if op == "in":
             return col.in_(self._list_of(value, lambda v: self._scalar(info, v)))
@@ -242,16 +256,19 @@ class RuleCompiler:
     def _scalar(self, info: FieldInfo, value: Any) -> Any:
         ftype = info.type
         if ftype is FieldType.STRING:
-            return _text(value)
+            return _fits(_text(value), self.store.field_column(info), info.key)
         if ftype is FieldType.ENUM:
             text = _text(value)
             if text not in info.options:
-                raise BadValue(f"{text!r} is not one of: {', '.join(info.options)}")
+                raise BadValue(f"{quote(text)} is not one of: {', '.join(info.options)}")
             return text
         try:
-            return coerce_value(ftype, value, info.options)
+            coerced = coerce_value(ftype, value, info.options)
         except FieldValueError as exc:
             raise BadValue(f"{info.key}: {exc}") from None
+        if isinstance(coerced, str):
+            return _fits(coerced, self.store.field_column(info), info.key)
+        return coerced
 
     def _instant(self, info: FieldInfo, value: Any) -> Instant:
         try:
@@ -268,11 +285,11 @@ class RuleCompiler:
             return not_(has_any) if op == "null" else has_any
         positive, negated = _POSITIVE_OF.get(op, (op, False))
         if positive in ("contains", "beginsWith", "endsWith"):
-            cond = self._text_match(positive, item, _text(value))
+            cond = self._text_match(positive, item, _list_item(value, info.key))
         elif positive == "in":
-            cond = item.in_(self._list_of(value, _text))
+            cond = item.in_(self._list_of(value, lambda v: _list_item(v, info.key)))
         else:  # "=" / hasTag
-            cond = item == _text(value)
+            cond = item == _list_item(value, info.key)
         found = self._list_exists(info, cond)
         return not_(found) if negated else found
 
@@ -344,7 +361,7 @@ class RuleCompiler:
             if channel not in resource.channels:
                 configured = ", ".join(sorted(resource.channels)) or "none"
                 raise BadValue(
-                    f"resource {resource.name!r} has no channel {channel!r} "
+                    f"resource {quote(resource.name)} has no channel {quote(channel)} "
                     f"(configured: {configured})"
                 )
             conds.append(s.c.channel == channel)
@@ -359,7 +376,8 @@ class RuleCompiler:
         spec = _object(value, "event", keys, {"type"})
         event_type = spec["type"]
         if event_type not in EVENT_TYPES:
-            raise BadValue(f"unknown event type {event_type!r} (types: {', '.join(EVENT_TYPES)})")
+            types = ", ".join(EVENT_TYPES)
+            raise BadValue(f"unknown event type {quote(event_type)} (types: {types})")
         e = m.Event.__table__
         conds: list[Expr] = [e.c.type == event_type]
         if spec.get("channel") is not None:
@@ -370,8 +388,8 @@ class RuleCompiler:
         at_least = spec.get("atLeast", 1)
         if at_least is None:
             at_least = 1
-        if not isinstance(at_least, int) or isinstance(at_least, bool) or at_least < 1:
-            raise BadValue(f"atLeast must be a whole number >= 1, not {at_least!r}")
+        if not is_int64(at_least) or at_least < 1:
+            raise BadValue(f"atLeast must be a whole number >= 1, not {quote(at_least)}")
         if at_least == 1:
             return self._profile_in(e.c.profile_id, conds)
         often = (
@@ -413,7 +431,9 @@ class RuleCompiler:
         program_id = self.ctx.programs.get(name) if isinstance(name, str) else None
         if program_id is None:
             known = ", ".join(repr(n) for n in sorted(self.ctx.programs)) or "none"
-            raise BadValue(f"no loyalty program {name!r} for this database (programs: {known})")
+            raise BadValue(
+                f"no loyalty program {quote(name)} for this database (programs: {known})"
+            )
         pc = m.PromoCode.__table__
         return self._profile_in(pc.c.profile_id, [pc.c.program_id == program_id])
 
@@ -423,8 +443,10 @@ class RuleCompiler:
 
         spec = _object(value, "task", {"task", "outcomes"}, {"task", "outcomes"})
         task_id, outcomes = spec["task"], spec["outcomes"]
-        if not isinstance(task_id, int) or isinstance(task_id, bool):
-            raise BadValue(f"the task condition needs a task id (a whole number), not {task_id!r}")
+        if not is_int64(task_id):
+            raise BadValue(
+                f"the task condition needs a task id (a whole number), not {quote(task_id)}"
+            )
         if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
             raise BadValue("the task condition needs 'outcomes': a list of outcome names")
         try:
@@ -438,16 +460,21 @@ class RuleCompiler:
         resource = self.ctx.resources.get(name) if isinstance(name, str) else None
         if resource is None:
             known = ", ".join(repr(n) for n in sorted(self.ctx.resources)) or "none"
-            raise BadValue(f"no resource {name!r} attached to this database (attached: {known})")
+            raise BadValue(
+                f"no resource {quote(name)} attached to this database (attached: {known})"
+            )
         return resource
 
     # -- value shapes ------------------------------------------------------
     def _list_of(self, value: Any, item: Callable[[Any], Any]) -> list[Any]:
         raw = _split(value) if isinstance(value, str) else value
         if not isinstance(raw, list):
-            raise BadValue(f"expected a list of values, not {value!r}")
+            raise BadValue(f"expected a list of values, not {quote(value)}")
         if not raw:
             raise BadValue("the list of values is empty")
+        too_long = list_problem(raw)
+        if too_long:
+            raise BadValue(f"the list of values has {too_long}")
         return [item(v) for v in raw]
 
     def _pair(
@@ -458,10 +485,10 @@ class RuleCompiler:
     ) -> tuple[Any, Any]:
         raw = _split(value) if isinstance(value, str) else value
         if not isinstance(raw, list) or len(raw) != 2:
-            raise BadValue(f"between needs two values [from, to], not {value!r}")
+            raise BadValue(f"between needs two values [from, to], not {quote(value)}")
         low, high = item(raw[0]), item(raw[1])
         if by(low) > by(high):
-            raise BadValue(f"between: from {raw[0]!r} is greater than to {raw[1]!r}")
+            raise BadValue(f"between: from {quote(raw[0])} is greater than to {quote(raw[1])}")
         return low, high
 
 
@@ -499,11 +526,48 @@ def _period_bound(spec: dict[str, Any], key: str) -> Instant | None:
     try:
         return instant_of(FieldType.DATETIME, spec[key])
     except FieldValueError as exc:
-        raise BadValue(f"event period {key!r}: {exc}") from None
+        raise BadValue(f"event period {quote(key)}: {exc}") from None
+
+
+class _Parenthesized(Grouping[bool]):
+    """Parentheses SQLAlchemy keeps: it flattens ``or_(or_(a, b), or_(c, d))``
+    (and a plain Grouping of one) into ``a OR b OR c OR d``."""
+
+    inherit_cache = True
+    operator = None  # not the inner list's operator: nothing to flatten into
+
+
+#: Conditions joined flat at one level of :func:`_combine`.
+COMBINE_FANOUT = 8
 
 
 def _combine(combinator: str, exprs: list[Expr]) -> Expr:
-    return and_(*exprs) if combinator == "and" else or_(*exprs)
+    """AND / OR of the group's conditions as a balanced tree of parenthesized
+    runs of :data:`COMBINE_FANOUT`: SQLite parses ``a OR b OR c ...`` into a
+    tree as deep as the list is long and refuses more than 1,000 levels
+    ("Expression tree is too large"); balanced, 10,000 conditions are 5 levels."""
+    join = and_ if combinator == "and" else or_
+    while len(exprs) > COMBINE_FANOUT:
+        runs = [exprs[i : i + COMBINE_FANOUT] for i in range(0, len(exprs), COMBINE_FANOUT)]
+        exprs = [_Parenthesized(join(*run)) if len(run) > 1 else run[0] for run in runs]
+    return join(*exprs)
+
+
+def _fits(text: str, column: Any, key: str) -> str:
+    """``text`` if the field's column can hold it; a longer value could never
+    match, and is refused as the limit it is (see core/limits.py)."""
+    too_long = text_problem(text, getattr(column.type, "length", None), f"field {key!r}")
+    if too_long:
+        raise BadValue(too_long)
+    return text
+
+
+def _list_item(value: Any, key: str) -> str:
+    text = _text(value)
+    too_long = text_problem(text, MAX_LIST_ITEM_CHARS, f"an item of {key!r}")
+    if too_long:
+        raise BadValue(too_long)
+    return text
 
 
 def _is_empty(col: Any, ftype: FieldType) -> Expr:
@@ -514,7 +578,7 @@ def _is_empty(col: Any, ftype: FieldType) -> Expr:
 
 def _text(value: Any) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise BadValue(f"expected text, not {value!r}")
+        raise BadValue(f"expected text, not {quote(value)}")
     text = str(value).strip()
     if not text:
         raise BadValue("the value is empty (use 'is empty' to find empty values)")
@@ -522,22 +586,24 @@ def _text(value: Any) -> str:
 
 
 def _days(value: Any) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isdecimal() and len(value.strip()) <= 6:
         value = int(value.strip())
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_DAYS:
-        raise BadValue(f"number of days must be a whole number from 1 to {MAX_DAYS}, not {value!r}")
+        raise BadValue(
+            f"number of days must be a whole number from 1 to {MAX_DAYS}, not {quote(value)}"
+        )
     return value
 
 
 def _status(value: Any) -> str:
     if value not in STATUSES:
-        raise BadValue(f"unknown status {value!r} (statuses: {', '.join(STATUSES)})")
+        raise BadValue(f"unknown status {quote(value)} (statuses: {', '.join(STATUSES)})")
     return str(value)
 
 
 def _channel(value: Any) -> str:
     if value not in CHANNELS:
-        raise BadValue(f"unknown channel {value!r} (channels: {', '.join(CHANNELS)})")
+        raise BadValue(f"unknown channel {quote(value)} (channels: {', '.join(CHANNELS)})")
     return str(value)
 
 
@@ -547,14 +613,14 @@ def _split(text: str) -> list[str]:
 
 def _object(value: Any, what: str, allowed: set[str], required: set[str]) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise BadValue(f"the {what} condition needs an object value, not {value!r}")
+        raise BadValue(f"the {what} condition needs an object value, not {quote(value)}")
     unknown = sorted(set(value) - allowed)
     if unknown:
         raise BadValue(
-            f"unknown key {unknown[0]!r} in the {what} condition "
+            f"unknown key {quote(unknown[0])} in the {what} condition "
             f"(allowed: {', '.join(sorted(allowed))})"
         )
     missing = sorted(k for k in required if value.get(k) is None)
     if missing:
-        raise BadValue(f"the {what} condition needs {missing[0]!r}")
+        raise BadValue(f"the {what} condition needs {quote(missing[0])}")
     return value

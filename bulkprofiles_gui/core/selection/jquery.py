@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..limits import quote, rules_problem
 from .compiler import child_path
 from .model import RuleError, RuleProblem
 
@@ -42,6 +43,9 @@ def import_jquery_rules(raw: dict[str, Any]) -> dict[str, Any]:
 
     Raises :class:`RuleError` naming the node whose shape is not jQuery's.
     """
+    too_big = rules_problem(raw)
+    if too_big:
+        raise RuleError([RuleProblem("", too_big)])
     problems: list[RuleProblem] = []
     group = _group(raw, "", problems)
     if problems:
@@ -55,7 +59,7 @@ def _group(raw: Any, path: str, problems: list[RuleProblem]) -> dict[str, Any]:
         return {}
     condition = raw.get("condition", "AND")
     if not isinstance(condition, str) or condition.upper() not in ("AND", "OR"):
-        problems.append(RuleProblem(path, f"condition must be AND or OR, not {condition!r}"))
+        problems.append(RuleProblem(path, f"condition must be AND or OR, not {quote(condition)}"))
     rules = []
     for index, child in enumerate(raw.get("rules", [])):
         child_at = child_path(path, index)

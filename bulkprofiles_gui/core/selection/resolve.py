@@ -8,6 +8,7 @@ from sqlalchemy import Connection, select
 
 from .. import models as m
 from ..jobfile import Job
+from ..limits import quote
 from ..store import Store, StoreError
 from .api import has_conditions
 from .model import SelectionSpec
@@ -59,11 +60,12 @@ def _find_segment(conn: Connection, name: str, database_id: int | None) -> Any:
         return found[0]
     if len(found) > 1:
         raise StoreError(
-            f"several databases have a segment named {name!r}; name the database in the job too"
+            f"several databases have a segment named {quote(name)}; "
+            "name the database in the job too"
         )
     names_query = select(seg.c.name).order_by(seg.c.name)
     if database_id is not None:
         names_query = names_query.where(seg.c.database_id == database_id)
     known = ", ".join(repr(n) for n in conn.execute(names_query).scalars()) or "none"
     where = " in this database" if database_id is not None else ""
-    raise StoreError(f"no segment named {name!r}{where} (segments: {known})")
+    raise StoreError(f"no segment named {quote(name)}{where} (segments: {known})")
