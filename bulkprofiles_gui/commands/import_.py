@@ -25,7 +25,7 @@ from ..core.importer import (
     import_summary,
     prepare_import,
 )
-from ..core.importer.csvfile import short
+from ..core.limits import short
 from ..core.store import Store
 from .run import execute_task
 

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..limits import short
 from ..store import StoreError
 
 SAMPLE_BYTES = 64 * 1024
@@ -43,11 +44,6 @@ class CsvFormat:
     @property
     def delimiter_name(self) -> str:
         return DELIMITER_NAMES.get(self.delimiter, repr(self.delimiter))
-
-
-def short(text: str, limit: int = 60) -> str:
-    """User text shortened for a message."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _read_sample(path: Path) -> bytes:

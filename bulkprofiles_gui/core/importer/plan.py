@@ -17,9 +17,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from ..fields import FieldType
+from ..limits import short
 from ..store import COLUMN_TYPES, FieldInfo, Store
 from .converters import Converter, converter_for
-from .csvfile import CsvFormat, CsvReader, ImportFileError, short, sniff
+from .csvfile import CsvFormat, CsvReader, ImportFileError, sniff
 from .mapping import (
     INFER_ROWS,
     NOT_IMPORTABLE,

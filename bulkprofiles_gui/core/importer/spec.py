@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .csvfile import ImportFileError, short
+from ..limits import short
+from .csvfile import ImportFileError
 
 IMPORT_TYPE = "import_profiles"
 IMPORT_LABEL = "Import profiles from CSV"
