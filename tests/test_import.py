@@ -538,3 +538,24 @@ def test_import_task_in_the_history(world: World, tmp_path: Path) -> None:
             if t.startswith("import_")
         ]
     assert tables == []  # staging tables are dropped once the import completed
+
+
+def test_an_exported_file_imports_back_as_the_same_values(world: World, tmp_path: Path) -> None:
+    """The export escapes text a spreadsheet would run as a formula ('+49…,
+    '-x, '=…); the import takes the escape away again."""
+    from bulkprofiles_gui.core.csvcells import escape_text
+
+    rows = [["email", "city", "phones", "first_name"]]
+    rows.append(
+        ["a@x.de", escape_text("=SUM(A1)"), escape_text("+4917012345"), escape_text("-dash")]
+    )
+    rows.append(["b@x.de", "'quoted", "", "it's"])
+    summary = do_import(world, write_csv(tmp_path / "e.csv", rows))
+    assert summary.added == 2
+    found = profiles_by_email(world)
+    assert (found["a@x.de"]["city"], found["a@x.de"]["phones"], found["a@x.de"]["first_name"]) == (
+        "=SUM(A1)",
+        ["+4917012345"],
+        "-dash",
+    )
+    assert (found["b@x.de"]["city"], found["b@x.de"]["first_name"]) == ("'quoted", "it's")

@@ -35,7 +35,9 @@ from typing import Any, TextIO
 from sqlalchemy import Connection, Select, select
 
 from . import models as m
+from .csvcells import escape_text
 from .jobfile import Job
+from .limits import quote
 from .progress import JobState
 from .selection import SelectionSpec, check, count, resolve_job_selection, where_clause
 from .store import FieldInfo, Store, StoreError
@@ -45,8 +47,6 @@ from .tasks import get_task, outcome_words
 CHUNK = 2000
 LIST_SEPARATOR = ";"
 STDOUT = "-"
-#: First characters that make a spreadsheet read a cell as a formula (OWASP).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 #: The columns of a task export that come before the chosen profile columns.
 OUTCOME_COLUMNS = ("profile_id", "outcome", "reason", "reason_text")
 
@@ -86,11 +86,6 @@ def csv_cell(value: Any) -> Any:
     return escape_text(str(value))
 
 
-def escape_text(text: str) -> str:
-    """``text`` with a leading ``'`` when a spreadsheet would run it as a formula."""
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
 # --- columns -----------------------------------------------------------------------------
 
 
@@ -118,9 +113,9 @@ def choose_columns(fields: list[FieldInfo], columns: Sequence[str] | None) -> li
     chosen: list[FieldInfo] = []
     for key in columns:
         if key not in by_key:
-            raise ExportError(f"unknown column {key!r} (known: {known})")
+            raise ExportError(f"unknown column {quote(key)} (known: {known})")
         if by_key[key] in chosen:
-            raise ExportError(f"column {key!r} is named twice")
+            raise ExportError(f"column {quote(key)} is named twice")
         chosen.append(by_key[key])
     return chosen
 

@@ -57,6 +57,7 @@ from ..actions import _subscriptions as subs
 from ..actions import subscribe_from_fields
 from ..actions.base import ActionContext, ActionError, insert_trigger_events
 from ..config import Settings
+from ..csvcells import unescape_text
 from ..fields import FieldValueError
 from ..jobs import (
     TaskError,
@@ -425,15 +426,18 @@ def _convert(
     rejects: list[tuple[Any, ...]] = []
     for record in records:
         cells = record.cells
-        problem = _row_problem(plan, cells, width)
+        joined = "".join(cells)
+        problem = _row_problem(plan, cells, joined, width)
         if problem is not None:
             rejects.append((record.index, record.line, None, None, problem))
             continue
+        if "'" in joined:  # a cell our export escaped for spreadsheets
+            cells = [unescape_text(c) for c in cells]
         try:
             values = [convert(cells[i]) for i, convert in scalars]
             listed = [convert(cells[i]) for i, convert in lists]
         except FieldValueError:
-            rejects.append(_bad_cell(plan, record))
+            rejects.append(_bad_cell(plan, record, cells))
             continue
         values.extend(bool(found) for found in listed)
         if phone_match:
@@ -445,18 +449,18 @@ def _convert(
     return rows, items, rejects
 
 
-def _row_problem(plan: ImportPlan, cells: list[str], width: int) -> str | None:
+def _row_problem(plan: ImportPlan, cells: list[str], joined: str, width: int) -> str | None:
     if len(cells) != width:
         return f"the row has {len(cells)} cells, the header {width}"
-    if not "".join(cells).isascii() and has_undecodable(cells):
+    if not joined.isascii() and has_undecodable(cells):
         return f"not {plan.fmt.encoding} text (choose the file's encoding)"
     return None
 
 
-def _bad_cell(plan: ImportPlan, record: Record) -> tuple[Any, ...]:
+def _bad_cell(plan: ImportPlan, record: Record, cells: list[str]) -> tuple[Any, ...]:
     """The reject of a row: its first cell that does not convert."""
     for c in plan.columns:
-        cell = record.cells[c.index]
+        cell = cells[c.index]
         try:
             c.convert(cell)
         except FieldValueError as exc:
