@@ -194,7 +194,11 @@ def test_migrations_from_nothing_build_the_schema_of_the_models(
         engine.dispose()
     open_store(twin_url, create=True).close()
     assert _full_schema(store_url) == _full_schema(twin_url)
-    assert schema_facts(store_url)["revisions"] == schema_facts(twin_url)["revisions"] == ["0002"]
+    assert (
+        schema_facts(store_url)["revisions"]
+        == schema_facts(twin_url)["revisions"]
+        == [m.SCHEMA_REVISION]
+    )
     assert schema_facts(store_url)["schema_version"] == str(m.SCHEMA_VERSION)
 
 
@@ -234,16 +238,19 @@ def test_an_old_store_is_upgraded_keeping_every_row(old_store_url: str) -> None:
         assert index in after["indexes"][table]
     assert DROPPED_INDEX[1] not in after["indexes"][DROPPED_INDEX[0]]
     assert "runner" in after["task_columns"]
+    # 0003: the journal of tasks, and the columns that link a revert to its task
+    assert {"revert_of", "journal", "journal_purged_at"} <= after["task_columns"]
+    assert {t.__tablename__ for t in m.JOURNAL_TABLES} <= set(after["indexes"])
     assert digest(url, columns) == before
     assert before["profiles"][0] == 200 and before["task_profiles"][0] == 200
     assert notice is not None and "\n" not in notice
-    assert notice.startswith("upgraded the store from schema version 1 to 2")
+    assert notice.startswith(f"upgraded the store from schema version 1 to {m.SCHEMA_VERSION}")
 
     path = sqlite_path(url)
     if path is None:
-        assert notice == "upgraded the store from schema version 1 to 2"
+        assert notice == f"upgraded the store from schema version 1 to {m.SCHEMA_VERSION}"
     else:
-        backup = path.with_name(f"{path.name}.before-0002.bak")
+        backup = path.with_name(f"{path.name}.before-{m.SCHEMA_REVISION}.bak")
         assert notice.endswith(f"; backup of the old store: {backup}")
         sqlite_files = {f"{path.name}-wal", f"{path.name}-shm"}
         assert set(folder_listing(url)) - set(listing) - sqlite_files == {backup.name}
@@ -272,7 +279,9 @@ def test_a_store_made_just_before_alembic_has_the_late_indexes_already(store_url
     store = open_store(store_url)
     store.close()
     assert store.upgrade_notice is not None
-    assert store.upgrade_notice.startswith("upgraded the store from schema version 1 to 2")
+    assert store.upgrade_notice.startswith(
+        f"upgraded the store from schema version 1 to {m.SCHEMA_VERSION}"
+    )
     facts = schema_facts(store_url)
     assert facts["revisions"] == [m.SCHEMA_REVISION]
     assert LATE_INDEXES["profiles"] in facts["indexes"]["profiles"]
@@ -313,9 +322,9 @@ def test_a_failed_upgrade_changes_nothing(old_store_url: str) -> None:
 @pytest.mark.parametrize(
     ("revision", "version", "named"),
     [
-        ("0003", "3", "schema version 3 (revision 0003)"),
+        ("0099", "99", "schema version 99 (revision 0099)"),
         ("9f1c2d3e4b5a", "2", "schema version 2 (revision 9f1c2d3e4b5a)"),
-        (None, "3", "schema version 3 (revision none, made before migrations)"),
+        (None, "99", "schema version 99 (revision none, made before migrations)"),
     ],
 )
 def test_a_store_of_a_newer_version_is_refused_untouched(
@@ -339,7 +348,10 @@ def test_a_store_of_a_newer_version_is_refused_untouched(
     message = str(caught.value)
     assert "\n" not in message
     assert f"has {named}, made by a newer bulkprofiles" in message
-    assert "this one knows up to schema version 2 (revision 0002)" in message
+    assert (
+        f"this one knows up to schema version {m.SCHEMA_VERSION} (revision {m.SCHEMA_REVISION})"
+        in message
+    )
     assert schema_facts(store_url) == facts
     assert digest(store_url, columns) == before
     assert folder_listing(store_url) == listing
@@ -361,13 +373,15 @@ def test_the_command_line_prints_the_notice_once_on_stderr(
     assert code == 0
     lines = err.splitlines()
     assert len(lines) == 1, err
-    assert lines[0].startswith("bulkprofiles: upgraded the store from schema version 1 to 2")
-    assert "(schema version 2)" in out.splitlines()[0]
+    assert lines[0].startswith(
+        f"bulkprofiles: upgraded the store from schema version 1 to {m.SCHEMA_VERSION}"
+    )
+    assert f"(schema version {m.SCHEMA_VERSION})" in out.splitlines()[0]
 
     code = main(["info", "--db", store_url])
     out, err = capsys.readouterr()
     assert (code, err) == (0, "")
-    assert "(schema version 2)" in out.splitlines()[0]
+    assert f"(schema version {m.SCHEMA_VERSION})" in out.splitlines()[0]
 
 
 def test_opening_an_up_to_date_store_does_not_import_alembic(tmp_path: Path) -> None:
@@ -402,7 +416,7 @@ def test_the_backup_is_a_copy_of_the_file_including_its_wal(tmp_path: Path) -> N
         store.close()
     finally:
         holder.close()
-    backup = sqlite3.connect(path.with_name(f"{path.name}.before-0002.bak"))
+    backup = sqlite3.connect(path.with_name(f"{path.name}.before-{m.SCHEMA_REVISION}.bak"))
     try:
         names = [r[0] for r in backup.execute("SELECT name FROM resources")]
     finally:

@@ -50,6 +50,12 @@ class Settings:
     default_connection: str = DEFAULT_CONNECTION
     delete_min_inactive_months: int = 4
     batch_size: int = 5000
+    #: Days a task's journal (and the profiles it deleted) is kept for a revert.
+    archive_days: int = 30
+    #: Whether runs write the journal that makes them revertible.  Not read from
+    #: the settings file: every task is revertible; the benchmarks turn it off
+    #: to measure what the journal costs.
+    journal: bool = True
 
     def __post_init__(self) -> None:
         self.connections.setdefault(DEFAULT_CONNECTION, embedded_store_url())
@@ -69,7 +75,13 @@ class Settings:
 
     @classmethod
     def _from_dict(cls, raw: dict[str, Any], path: Path) -> Settings:
-        known = {"connections", "default_connection", "delete_min_inactive_months", "batch_size"}
+        known = {
+            "connections",
+            "default_connection",
+            "delete_min_inactive_months",
+            "batch_size",
+            "archive_days",
+        }
         unknown = sorted(set(raw) - known)
         if unknown:
             raise ConfigError(f"settings file {path}: unknown key {unknown[0]!r}")
@@ -87,8 +99,13 @@ class Settings:
         batch = raw.get("batch_size", 5000)
         if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 1_000_000:
             raise ConfigError(f"settings file {path}: 'batch_size' must be from 1 to 1000000")
+        days = raw.get("archive_days", 30)
+        if not isinstance(days, int) or isinstance(days, bool) or not 1 <= days <= 3650:
+            raise ConfigError(
+                f"settings file {path}: 'archive_days' must be a whole number from 1 to 3650"
+            )
         default = raw.get("default_connection", DEFAULT_CONNECTION)
-        settings = cls(dict(connections), str(default), months, batch)
+        settings = cls(dict(connections), str(default), months, batch, days)
         if settings.default_connection not in settings.connections:
             raise ConfigError(
                 f"settings file {path}: default connection {default!r} is not among 'connections'"
@@ -103,6 +120,7 @@ class Settings:
             "default_connection": self.default_connection,
             "delete_min_inactive_months": self.delete_min_inactive_months,
             "batch_size": self.batch_size,
+            "archive_days": self.archive_days,
         }
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")

@@ -39,7 +39,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: The store schema's number, kept in ``store_meta`` (key ``schema_version``).
 #: Bump it with each new revision of ``core/migrations/versions``.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: The Alembic revision of this schema (the migrations' head): ``open_store``
 #: compares a store's ``alembic_version`` with it without importing Alembic.
 SCHEMA_REVISION = f"{SCHEMA_VERSION:04d}"
@@ -314,6 +314,12 @@ class Task(Base):
     #: "host:pid" of the process running it, so a gone process shows as "interrupted".
     runner: Mapped[str | None] = mapped_column(String(200))
     error: Mapped[str | None] = mapped_column(Text)
+    #: A revert task: the task it reverts (see ``core/revert.py``).
+    revert_of: Mapped[int | None] = mapped_column(index=True)
+    #: What the task's journal holds (``core/journal.py``); NULL: it kept none.
+    journal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: When the journal (and the profiles the task deleted) was purged.
+    journal_purged_at: Mapped[dt.datetime | None]
 
 
 class TaskProfile(Base):
@@ -332,3 +338,146 @@ class TaskProfile(Base):
     position: Mapped[int] = mapped_column(primary_key=True)
     profile_id: Mapped[int] = mapped_column(BigInteger)
     outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+# -- the journal of tasks (core/journal.py) and the archive of deleted profiles -------
+#: Journal tables are written per batch and read by (task, profile) prefix: on
+#: SQLite their primary key is the table (no rowid b-tree beside it).
+_JOURNAL_TABLE_ARGS: dict[str, Any] = {"sqlite_with_rowid": False}
+
+
+def _journal_task() -> Mapped[int]:
+    return mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+
+
+class JournalValue(Base):
+    """A scalar ``profiles`` column a task changed: its value before and the
+    value the task wrote, in the slot of the column's type (the others NULL)."""
+
+    __tablename__ = "journal_values"
+    __table_args__ = (_JOURNAL_TABLE_ARGS,)
+    task_id: Mapped[int] = _journal_task()
+    profile_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    #: The ``profiles`` column (``city``, ``cf_12``, ``global_status``).
+    column_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    old_int: Mapped[int | None] = mapped_column(BigInteger)
+    new_int: Mapped[int | None] = mapped_column(BigInteger)
+    old_float: Mapped[float | None] = mapped_column(Float)
+    new_float: Mapped[float | None] = mapped_column(Float)
+    old_text: Mapped[str | None] = mapped_column(Text)
+    new_text: Mapped[str | None] = mapped_column(Text)
+    old_date: Mapped[dt.date | None]
+    new_date: Mapped[dt.date | None]
+    old_time: Mapped[dt.datetime | None]
+    new_time: Mapped[dt.datetime | None]
+    old_bool: Mapped[bool | None] = mapped_column(Boolean)
+    new_bool: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class JournalListItem(Base):
+    """An item of a list field (phones, tags) of a profile a task changed:
+    the items before (``after`` false) and after the change (true)."""
+
+    __tablename__ = "journal_list_items"
+    __table_args__ = (_JOURNAL_TABLE_ARGS,)
+    task_id: Mapped[int] = _journal_task()
+    profile_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    field_id: Mapped[int] = mapped_column(primary_key=True)
+    after: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class JournalSubscription(Base):
+    """A subscription a task wrote: status and contact before (none if it
+    ``created`` it) and the ones it wrote."""
+
+    __tablename__ = "journal_subscriptions"
+    __table_args__ = (_JOURNAL_TABLE_ARGS,)
+    task_id: Mapped[int] = _journal_task()
+    profile_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    resource_id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    created: Mapped[bool] = mapped_column(Boolean)
+    old_status: Mapped[str | None] = mapped_column(String(16))
+    old_contact: Mapped[str | None] = mapped_column(String(255))
+    new_status: Mapped[str] = mapped_column(String(16))
+    new_contact: Mapped[str | None] = mapped_column(String(255))
+
+
+class JournalCode(Base):
+    """A promo code a task attached, detached or unlinked from a deleted
+    profile (``profile_id``: the profile of the task it is about)."""
+
+    __tablename__ = "journal_codes"
+    __table_args__ = (_JOURNAL_TABLE_ARGS,)
+    task_id: Mapped[int] = _journal_task()
+    profile_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    old_status: Mapped[str] = mapped_column(String(16))
+    old_profile_id: Mapped[int | None] = mapped_column(BigInteger)
+    old_attached_at: Mapped[dt.datetime | None]
+    new_status: Mapped[str] = mapped_column(String(16))
+    new_profile_id: Mapped[int | None] = mapped_column(BigInteger)
+    new_attached_at: Mapped[dt.datetime | None]
+
+
+class ArchivedProfile(Base):
+    """A profile a task deleted, whole: the system columns of ``profiles``
+    here, its custom columns ``cf_<id>`` added on first use (like
+    ``profiles``' own, by ``core/journal.py``)."""
+
+    __tablename__ = "archived_profiles"
+    task_id: Mapped[int] = _journal_task()
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    database_id: Mapped[int]
+    email: Mapped[str | None]
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    birthday: Mapped[dt.date | None]
+    gender: Mapped[str | None] = mapped_column(String(16))
+    city: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str | None] = mapped_column(String(200))
+    registered_at: Mapped[dt.datetime | None]
+    global_status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    last_interaction_at: Mapped[dt.datetime | None]
+
+
+class ArchivedListValue(Base):
+    """A list item (phone, tag) of an archived profile."""
+
+    __tablename__ = "archived_list_values"
+    __table_args__ = (_JOURNAL_TABLE_ARGS,)
+    task_id: Mapped[int] = _journal_task()
+    profile_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    field_id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class ArchivedSubscription(Base):
+    """A subscription of an archived profile, with its own id."""
+
+    __tablename__ = "archived_subscriptions"
+    __table_args__ = (_JOURNAL_TABLE_ARGS,)
+    task_id: Mapped[int] = _journal_task()
+    profile_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    resource_id: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(16))
+    contact: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+#: Every table holding a task's journal or archive, purged together.
+JOURNAL_TABLES = (
+    JournalValue,
+    JournalListItem,
+    JournalSubscription,
+    JournalCode,
+    ArchivedListValue,
+    ArchivedSubscription,
+    ArchivedProfile,
+)

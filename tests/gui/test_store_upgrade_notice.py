@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from migration_helpers import fill_old_store, make_old_store
 
+from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.gui.app import start_main_window
 from bulkprofiles_gui.gui.main_window import MainWindow
 
@@ -36,10 +37,11 @@ def test_the_status_bar_says_the_store_was_upgraded(qtbot: Any, tmp_path: Path) 
     finally:
         window.close()
         window.shutdown()
-    assert message == "Store upgraded to schema 2; backup: store.sqlite3.before-0002.bak"
+    backup = f"store.sqlite3.before-{m.SCHEMA_REVISION}.bak"
+    assert message == f"Store upgraded to schema {m.SCHEMA_VERSION}; backup: {backup}"
     assert tooltip == (
-        "upgraded the store from schema version 1 to 2; backup of the old store: "
-        f"{path.with_name('store.sqlite3.before-0002.bak')}"
+        f"upgraded the store from schema version 1 to {m.SCHEMA_VERSION}; backup of the old "
+        f"store: {path.with_name(backup)}"
     )
 
     again = _open(qtbot, url)
