@@ -61,6 +61,7 @@ from sqlalchemy.exc import IntegrityError
 from . import models as m
 from .fields import CHANNELS, FIELD_KEY_RE, FieldType
 from .importer.stage import bulk_insert
+from .limits import quote, rule_nodes
 from .store import FieldInfo, Store, StoreError
 
 #: Longest name of a database, resource or program, and of a field label (the columns).
@@ -92,7 +93,7 @@ def _clean_name(value: Any, what: str) -> str:
         raise CatalogError(f"a {what} needs a name")
     if len(cleaned) > MAX_NAME:
         raise CatalogError(
-            f"{what} name {cleaned[:40] + '…'!r} is too long ({len(cleaned)} characters, "
+            f"{what} name {quote(cleaned)} is too long ({len(cleaned)} characters, "
             f"at most {MAX_NAME})"
         )
     return cleaned
@@ -155,7 +156,7 @@ def create_database(store: Store, conn: Connection, name: str, description: str 
     """A new, empty profile database with the system fields; returns its id."""
     cleaned = _clean_name(name, "profile database")
     if _taken(conn, m.ProfileDatabase.name, cleaned):
-        raise CatalogError(f"a profile database named {cleaned!r} already exists")
+        raise CatalogError(f"a profile database named {quote(cleaned)} already exists")
     return store.create_database(conn, cleaned, description=(description or "").strip())
 
 
@@ -166,7 +167,7 @@ def rename_database(store: Store, conn: Connection, name: str, new_name: str) ->
     if cleaned == name:
         return
     if _taken(conn, m.ProfileDatabase.name, cleaned):
-        raise CatalogError(f"a profile database named {cleaned!r} already exists")
+        raise CatalogError(f"a profile database named {quote(cleaned)} already exists")
     conn.execute(
         update(m.ProfileDatabase).where(m.ProfileDatabase.id == database_id).values(name=cleaned)
     )
@@ -214,13 +215,13 @@ def delete_database(
         running = _running_task(conn, database_id)
         if running is not None:
             raise CatalogError(
-                f"profile database {name!r} cannot be deleted while its task {running} is "
+                f"profile database {quote(name)} cannot be deleted while its task {running} is "
                 "running (cancel it or wait for it to end)"
             )
         contents = database_contents(store, conn, name)
         if expect_profiles is not None and contents.profiles != expect_profiles:
             raise CatalogError(
-                f"profile database {name!r} now holds {contents.profiles:,} profiles, not "
+                f"profile database {quote(name)} now holds {contents.profiles:,} profiles, not "
                 f"{expect_profiles:,} as confirmed; nothing was deleted"
             )
         columns = _custom_columns(conn, database_id)
@@ -332,7 +333,7 @@ def parse_field_type(value: str) -> FieldType:
         return FieldType(value.strip().lower())
     except ValueError:
         known = ", ".join(t.value for t in FieldType)
-        raise CatalogError(f"unknown field type {value!r} (types: {known})") from None
+        raise CatalogError(f"unknown field type {quote(value)} (types: {known})") from None
 
 
 def label_from_key(key: str) -> str:
@@ -348,7 +349,7 @@ def field_info(store: Store, conn: Connection, database_id: int, key: str) -> Fi
     if found is None:
         name = _database_name(conn, database_id)
         raise CatalogError(
-            f"profile database {name!r} has no field {key!r} (fields: "
+            f"profile database {quote(name)} has no field {quote(key)} (fields: "
             f"{', '.join(f.key for f in fields)})"
         )
     return found
@@ -359,9 +360,7 @@ def _clean_label(label: Any) -> str:
     if not cleaned:
         raise CatalogError("a field needs a label")
     if len(cleaned) > MAX_NAME:
-        raise CatalogError(
-            f"field label {cleaned[:40] + '…'!r} is longer than {MAX_NAME} characters"
-        )
+        raise CatalogError(f"field label {quote(cleaned)} is longer than {MAX_NAME} characters")
     return cleaned
 
 
@@ -375,10 +374,10 @@ def _clean_options(ftype: FieldType, options: Sequence[str]) -> tuple[str, ...]:
         raise CatalogError("an enum field needs a list of options (e.g. --options a,b,c)")
     repeated = sorted({o for o in cleaned if cleaned.count(o) > 1})
     if repeated:
-        raise CatalogError(f"option {repeated[0]!r} is listed more than once")
+        raise CatalogError(f"option {quote(repeated[0])} is listed more than once")
     long = next((o for o in cleaned if len(o) > MAX_OPTION), None)
     if long is not None:
-        raise CatalogError(f"option {long[:40] + '…'!r} is longer than {MAX_OPTION} characters")
+        raise CatalogError(f"option {quote(long)} is longer than {MAX_OPTION} characters")
     return cleaned
 
 
@@ -400,11 +399,11 @@ def add_field(
     key = key.strip() if isinstance(key, str) else ""
     if not FIELD_KEY_RE.match(key):
         raise CatalogError(
-            f"field key {key!r} must start with a letter a-z and hold only a-z, 0-9 and _ "
+            f"field key {quote(key)} must start with a letter a-z and hold only a-z, 0-9 and _ "
             "(at most 63 characters)"
         )
     if any(f.key == key for f in store.fields(conn, database_id)):
-        raise CatalogError(f"profile database {name!r} already has a field {key!r}")
+        raise CatalogError(f"profile database {quote(name)} already has a field {quote(key)}")
     cleaned_label = _clean_label(label_from_key(key) if label is None else label)
     cleaned_options = _clean_options(ftype, options)
     store.add_custom_field(conn, database_id, key, cleaned_label, ftype, cleaned_options)
@@ -465,15 +464,9 @@ def _values(store: Store, conn: Connection, database_id: int, info: FieldInfo) -
 
 
 def _rules_name_field(node: Any, key: str) -> bool:
-    """True if a rule tree (react-querybuilder or jQuery shape, any depth) has a
-    condition on ``key``."""
-    if isinstance(node, dict):
-        if node.get("field") == key:
-            return True
-        return any(_rules_name_field(child, key) for child in node.get("rules") or ())
-    if isinstance(node, list):
-        return any(_rules_name_field(child, key) for child in node)
-    return False
+    """True if a rule tree (react-querybuilder or jQuery shape, any depth: walked
+    without recursion) has a condition on ``key``."""
+    return any(child.get("field") == key for child, _depth in rule_nodes(node))
 
 
 def _action_names_field(action: Any, key: str) -> bool:
@@ -502,12 +495,14 @@ def remove_field(store: Store, database_id: int, key: str) -> FieldInfo:
         info = field_info(store, conn, database_id, key)
         name = _database_name(conn, database_id)
         if info.is_system:
-            raise CatalogError(f"{key!r} is a system field of {name!r} and cannot be removed")
+            raise CatalogError(
+                f"{quote(key)} is a system field of {quote(name)} and cannot be removed"
+            )
         running = _running_task(conn, database_id)
         if running is not None:
             raise CatalogError(
-                f"field {key!r} of {name!r} cannot be removed while task {running} of the "
-                "database is running"
+                f"field {quote(key)} of {quote(name)} cannot be removed while task {running} "
+                "of the database is running"
             )
         conn.execute(delete(m.ProfileListValue).where(m.ProfileListValue.field_id == info.id))
         conn.execute(delete(m.Field).where(m.Field.id == info.id))  # triggers: FK cascade
@@ -534,7 +529,7 @@ def parse_channels(values: str | Iterable[str]) -> tuple[str, ...]:
     wanted = {v.strip().lower() for v in items if v.strip()}
     unknown = sorted(wanted - set(CHANNELS))
     if unknown:
-        raise CatalogError(f"unknown channel {unknown[0]!r} (channels: {', '.join(CHANNELS)})")
+        raise CatalogError(f"unknown channel {quote(unknown[0])} (channels: {', '.join(CHANNELS)})")
     if not wanted:
         raise CatalogError(f"a resource needs at least one channel ({', '.join(CHANNELS)})")
     return tuple(c for c in CHANNELS if c in wanted)
@@ -545,7 +540,7 @@ def resource_id(conn: Connection, name: str) -> int:
     found = conn.execute(select(m.Resource.id).where(m.Resource.name == name)).scalar_one_or_none()
     if found is None:
         names = conn.execute(select(m.Resource.name).order_by(m.Resource.name)).scalars()
-        raise CatalogError(f"no resource named {name!r} (resources: {_known(names)})")
+        raise CatalogError(f"no resource named {quote(name)} (resources: {_known(names)})")
     return int(found)
 
 
@@ -560,7 +555,7 @@ def create_resource(
     cleaned = _clean_name(name, "resource")
     chosen = parse_channels(channels)
     if _taken(conn, m.Resource.name, cleaned):
-        raise CatalogError(f"a resource named {cleaned!r} already exists")
+        raise CatalogError(f"a resource named {quote(cleaned)} already exists")
     new_id = int(
         conn.execute(insert(m.Resource).values(name=cleaned).returning(m.Resource.id)).scalar_one()
     )
@@ -578,7 +573,7 @@ def rename_resource(store: Store, conn: Connection, name: str, new_name: str) ->
     if cleaned == name:
         return
     if _taken(conn, m.Resource.name, cleaned):
-        raise CatalogError(f"a resource named {cleaned!r} already exists")
+        raise CatalogError(f"a resource named {quote(cleaned)} already exists")
     conn.execute(update(m.Resource).where(m.Resource.id == res_id).values(name=cleaned))
     for seg_id, rules in conn.execute(select(m.Segment.id, m.Segment.rules)).all():
         if _rename_resource_in_rules(rules, name, cleaned):
@@ -601,14 +596,12 @@ def rename_resource(store: Store, conn: Connection, name: str, new_name: str) ->
 def _rename_resource_in_rules(node: Any, old: str, new: str) -> bool:
     """Rename the resource of ``$subscription`` / ``$event`` conditions in place."""
     changed = False
-    if isinstance(node, dict):
-        value = node.get("value")
-        reserved = node.get("field") in ("$subscription", "$event")
+    for child, _depth in rule_nodes(node):  # no recursion: safe at any depth
+        value = child.get("value")
+        reserved = child.get("field") in ("$subscription", "$event")
         if reserved and isinstance(value, dict) and value.get("resource") == old:
             value["resource"] = new
             changed = True
-        for child in node.get("rules") or ():
-            changed = _rename_resource_in_rules(child, old, new) or changed
     return changed
 
 
@@ -648,7 +641,7 @@ def attach_resource(store: Store, conn: Connection, resource: str, database: str
     res_id = resource_id(conn, resource)
     database_id = store.database_id(conn, database)
     if _attached(conn, res_id, database_id):
-        raise CatalogError(f"resource {resource!r} is already attached to {database!r}")
+        raise CatalogError(f"resource {quote(resource)} is already attached to {quote(database)}")
     conn.execute(insert(m.ResourceDatabase).values(resource_id=res_id, database_id=database_id))
 
 
@@ -657,7 +650,7 @@ def detach_resource(store: Store, conn: Connection, resource: str, database: str
     res_id = resource_id(conn, resource)
     database_id = store.database_id(conn, database)
     if not _attached(conn, res_id, database_id):
-        raise CatalogError(f"resource {resource!r} is not attached to {database!r}")
+        raise CatalogError(f"resource {quote(resource)} is not attached to {quote(database)}")
     rd = m.ResourceDatabase
     conn.execute(delete(rd).where(rd.resource_id == res_id, rd.database_id == database_id))
 
@@ -702,7 +695,7 @@ class CodeLoadSummary:
 
     def lines(self) -> list[str]:
         """The report as the operator reads it."""
-        out = [f"Loaded {self.loaded:,} new code(s) into {self.program!r}."]
+        out = [f"Loaded {self.loaded:,} new code(s) into {quote(self.program)}."]
         for count, what, examples in (
             (
                 self.duplicates_in_file,
@@ -740,7 +733,7 @@ def program_id(conn: Connection, name: str) -> int:
     found = conn.execute(select(lp.id).where(lp.name == name)).scalar_one_or_none()
     if found is None:
         names = conn.execute(select(lp.name).order_by(lp.name)).scalars()
-        raise CatalogError(f"no loyalty program named {name!r} (programs: {_known(names)})")
+        raise CatalogError(f"no loyalty program named {quote(name)} (programs: {_known(names)})")
     return int(found)
 
 
@@ -749,7 +742,7 @@ def create_program(store: Store, conn: Connection, name: str, database: str | No
     cleaned = _clean_name(name, "loyalty program")
     database_id = store.database_id(conn, database) if database else None
     if _taken(conn, m.LoyaltyProgram.name, cleaned):
-        raise CatalogError(f"a loyalty program named {cleaned!r} already exists")
+        raise CatalogError(f"a loyalty program named {quote(cleaned)} already exists")
     return int(
         conn.execute(
             insert(m.LoyaltyProgram)
@@ -909,6 +902,6 @@ def _insert_new_codes(
     except IntegrityError:
         raise CatalogError(
             f"some codes were added to the store by someone else during the load into "
-            f"{program!r}; nothing was loaded, load the file again"
+            f"{quote(program)}; nothing was loaded, load the file again"
         ) from None
     return summary

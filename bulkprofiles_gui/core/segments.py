@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, delete, insert, select, update
 
 from . import models as m
+from .limits import quote
 from .selection import SelectionSpec, check
 from .store import Store, StoreError
 
@@ -103,7 +104,7 @@ def _ensure_free(conn: Connection, database_id: int, name: str, except_id: int |
     if except_id is not None:
         query = query.where(seg.c.id != except_id)
     if conn.execute(query).first() is not None:
-        raise SegmentError(f"this database already has a segment named {name!r}")
+        raise SegmentError(f"this database already has a segment named {quote(name)}")
 
 
 def list_segments(
@@ -131,7 +132,9 @@ def get_segment(store: Store, conn: Connection | None, database_id: int, name: s
         if row is None:
             known = [s.name for s in list_segments(store, active, database_id)]
             listed = ", ".join(repr(n) for n in known) or "none"
-            raise SegmentError(f"no segment named {name!r} in this database (segments: {listed})")
+            raise SegmentError(
+                f"no segment named {quote(name)} in this database (segments: {listed})"
+            )
         return _info(row)
 
     return _in_transaction(store, conn, work)

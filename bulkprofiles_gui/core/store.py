@@ -46,6 +46,7 @@ from sqlalchemy.types import TypeEngine
 
 from . import models as m
 from .fields import FIELD_KEY_RE, SYSTEM_FIELDS, FieldType
+from .limits import quote
 
 
 class StoreError(Exception):
@@ -180,7 +181,7 @@ class Store:
             select(m.ProfileDatabase.id).where(m.ProfileDatabase.name == name)
         ).first()
         if exists:
-            raise StoreError(f"a profile database named {name!r} already exists")
+            raise StoreError(f"a profile database named {quote(name)} already exists")
         db_id = conn.execute(
             insert(m.ProfileDatabase)
             .values(name=name, is_demo=is_demo, description=description, created_at=m.utcnow())
@@ -217,15 +218,15 @@ class Store:
         """Add a custom field (and its column, for scalar types); returns its id."""
         if not FIELD_KEY_RE.match(key):
             raise StoreError(
-                f"field key {key!r} must start with a letter and hold only a-z, 0-9 and _"
+                f"field key {quote(key)} must start with a letter and hold only a-z, 0-9 and _"
             )
         taken = conn.execute(
             select(m.Field.id).where(m.Field.database_id == database_id, m.Field.key == key)
         ).first()
         if taken:
-            raise StoreError(f"the database already has a field {key!r}")
+            raise StoreError(f"the database already has a field {quote(key)}")
         if ftype is FieldType.ENUM and not options:
-            raise StoreError(f"enum field {key!r} needs a list of options")
+            raise StoreError(f"enum field {quote(key)} needs a list of options")
         position = conn.execute(
             select(func.coalesce(func.max(m.Field.position), 0)).where(
                 m.Field.database_id == database_id
@@ -272,7 +273,7 @@ class Store:
                 .all()
             )
             known = ", ".join(repr(n) for n in names) or "none"
-            raise StoreError(f"no profile database named {name!r} (databases: {known})")
+            raise StoreError(f"no profile database named {quote(name)} (databases: {known})")
         return int(found)
 
     def fields(self, conn: Connection, database_id: int) -> list[FieldInfo]:

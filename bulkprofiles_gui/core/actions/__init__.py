@@ -10,6 +10,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
+from ..limits import quote
 from .base import ActionError
 
 ORDER = (
@@ -41,5 +42,5 @@ def get_action(action_type: object) -> ModuleType:
     """The module of ``action_type``; ActionError naming the known types otherwise."""
     if not isinstance(action_type, str) or action_type not in ACTIONS:
         known = ", ".join(ACTIONS) or "none"
-        raise ActionError(f"job.action.type: unknown action {action_type!r} (known: {known})")
+        raise ActionError(f"job.action.type: unknown action {quote(action_type)} (known: {known})")
     return ACTIONS[action_type]

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, select, update
 
 from .. import models as m
 from ..fields import CHANNELS, STATUSES
+from ..limits import name_problem, quote
 from .base import CHANGED, SKIP_REASONS, ActionError, Batch, ProfileCondition
 
 
@@ -24,6 +25,9 @@ def require_text(raw: dict[str, Any], key: str, what: str) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value.strip():
         raise ActionError(f"job.action.{key}: name the {what}")
+    too_long = name_problem(value)
+    if too_long:
+        raise ActionError(f"job.action.{key}: {too_long}")
     return value.strip()
 
 
@@ -37,13 +41,15 @@ def optional_bool(raw: dict[str, Any], key: str, default: bool = False) -> bool:
 def parse_status(raw: dict[str, Any], key: str = "status") -> str:
     value = raw.get(key)
     if value not in STATUSES:
-        raise ActionError(f"job.action.{key}: {value!r} is not a status ({', '.join(STATUSES)})")
+        statuses = ", ".join(STATUSES)
+        raise ActionError(f"job.action.{key}: {quote(value)} is not a status ({statuses})")
     return str(value)
 
 
 def parse_channel(value: Any, key: str) -> str:
     if value not in CHANNELS:
-        raise ActionError(f"job.action.{key}: {value!r} is not a channel ({', '.join(CHANNELS)})")
+        channels = ", ".join(CHANNELS)
+        raise ActionError(f"job.action.{key}: {quote(value)} is not a channel ({channels})")
     return str(value)
 
 
@@ -53,7 +59,7 @@ def mark_where(conn: Connection, batch: Batch, outcome: str, condition: ProfileC
     batch: PostgreSQL plans a self-join of fresh, unanalysed ``task_profiles``
     rows as a nested loop, quadratic in the batch size."""
     if outcome != CHANGED and outcome not in SKIP_REASONS:
-        raise ValueError(f"unknown outcome {outcome!r}")
+        raise ValueError(f"unknown outcome {quote(outcome)}")
     tp = m.TaskProfile
     result = conn.execute(
         update(tp)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..fields import EMAIL_RE, PHONE_CHANNELS, PHONE_RE, Channel, FieldType
+from ..limits import quote
 from ..store import FieldInfo
 from . import _subscriptions as subs
 from ._params import optional_bool, parse_channel, parse_status, require_text
@@ -152,7 +153,7 @@ def _find_field(fields: list[FieldInfo], name: str) -> FieldInfo:
     for info in fields:
         if info.label == name:
             return info
-    raise ActionError(f"job.action.source_field: no field named {name!r} in the database")
+    raise ActionError(f"job.action.source_field: no field named {quote(name)} in the database")
 
 
 def _check_field_fits(info: FieldInfo, channel: str) -> None:
@@ -165,8 +166,8 @@ def _check_field_fits(info: FieldInfo, channel: str) -> None:
         needed = "an additional text field"
     if not fits:
         raise ActionError(
-            f"job.action.source_field: field {info.key!r} cannot hold the contact for channel "
-            f"{channel!r} (use {needed})"
+            f"job.action.source_field: field {quote(info.key)} cannot hold the contact for channel "
+            f"{quote(channel)} (use {needed})"
         )
 
 

@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..fields import UNSAFE_STATUSES
+from ..limits import quote
 from . import _subscriptions as subs
 from ._params import optional_bool, parse_channel, parse_status, require_text
 from .base import (
@@ -101,7 +102,8 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
         missing = [r.name for r in (source, resource) if channel not in r.channels]
         if missing:
             raise ActionError(
-                f"job.action.channels: channel {channel!r} is not configured in both resources "
+                f"job.action.channels: channel {quote(channel)} is not configured in both "
+                "resources "
                 f"(not in {', '.join(repr(n) for n in missing)})"
             )
     status = parse_status(raw)
