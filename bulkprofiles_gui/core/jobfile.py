@@ -18,6 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .limits import (
+    INT64_MAX,
+    MAX_JOB_FILE_BYTES,
+    LimitError,
+    name_problem,
+    parse_json,
+    rules_problem,
+    short,
+)
+
 TOP_LEVEL_KEYS = (
     "database",
     "segment",
@@ -69,7 +79,7 @@ class Job:
         unknown = [k for k in raw if k not in TOP_LEVEL_KEYS]
         if unknown:
             raise JobFileError(
-                f"job.{unknown[0]}: unknown key (allowed: {', '.join(TOP_LEVEL_KEYS)})"
+                f"job.{short(str(unknown[0]))}: unknown key (allowed: {', '.join(TOP_LEVEL_KEYS)})"
             )
         job = cls()
         job.database = _optional_str(raw, "database")
@@ -80,13 +90,18 @@ class Job:
         if rules is not None:
             if not isinstance(rules, dict):
                 raise JobFileError("job.rules: must be a rule group object")
+            problem = rules_problem(rules)
+            if problem:
+                raise JobFileError(f"job.rules: {problem}")
             job.rules = rules
         job.range_from, job.range_to = _parse_range(raw.get("range"))
         limit = raw.get("limit", 0)
         if limit is None:
             limit = 0
-        if not isinstance(limit, int) or isinstance(limit, bool) or limit < 0:
-            raise JobFileError("job.limit: must be a whole number >= 0 (0 = no limit)")
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= INT64_MAX:
+            raise JobFileError(
+                f"job.limit: must be a whole number from 0 to {INT64_MAX} (0 = no limit)"
+            )
         job.limit = limit
         skip = raw.get("skip_triggers", False)
         if not isinstance(skip, bool):
@@ -104,13 +119,22 @@ class Job:
     def load(cls, path: str | Path, *, require_action: bool = False) -> Job:
         path = Path(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open("rb") as fh:
+                data = fh.read(MAX_JOB_FILE_BYTES + 1)
+            if len(data) > MAX_JOB_FILE_BYTES:
+                raise JobFileError(
+                    f"{path}: the job file is larger than {MAX_JOB_FILE_BYTES // 2**20} MB "
+                    "(the limit)"
+                )
+            text = data.decode("utf-8")
         except FileNotFoundError:
             raise JobFileError(f"{path}: no such job file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise JobFileError(f"{path}: cannot read the job file ({exc})") from None
         try:
-            raw = json.loads(text)
+            raw = parse_json(text)
+        except LimitError as exc:
+            raise JobFileError(f"{path}: {exc}") from None
         except json.JSONDecodeError as exc:
             raise JobFileError(
                 f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
@@ -156,6 +180,9 @@ def _optional_str(raw: dict[str, Any], key: str) -> str | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise JobFileError(f"job.{key}: must be a name (text) or null")
+    problem = name_problem(value)
+    if problem:
+        raise JobFileError(f"job.{key}: {problem}")
     return value.strip()
 
 
@@ -166,7 +193,7 @@ def _parse_range(value: Any) -> tuple[float, float]:
         raise JobFileError('job.range: must be an object like {"from": 0, "to": 100}')
     unknown = [k for k in value if k not in ("from", "to")]
     if unknown:
-        raise JobFileError(f"job.range.{unknown[0]}: unknown key (allowed: from, to)")
+        raise JobFileError(f"job.range.{short(str(unknown[0]))}: unknown key (allowed: from, to)")
     bounds = []
     for key, default in (("from", 0.0), ("to", 100.0)):
         v = value.get(key, default)
