@@ -42,11 +42,11 @@ def _run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
 
 
 def test_the_job_files_cover_every_action_and_both_promo_modes() -> None:
-    kinds = set()
+    kinds: set[tuple[str, str | None]] = set()
     for path in JOB_FILES:
         action = json.loads(path.read_text(encoding="utf-8"))["action"]
         kinds.add((action["type"], action.get("mode")))
-    expected = {(t, None) for t in ACTIONS if t != "promo_codes"}
+    expected: set[tuple[str, str | None]] = {(t, None) for t in ACTIONS if t != "promo_codes"}
     expected |= {("promo_codes", "attach"), ("promo_codes", "detach")}
     assert kinds == expected
 
