@@ -165,6 +165,7 @@ def action_context(
         task_id=task_id,
         dry_run=dry_run,
         skip_triggers=skip_triggers,
+        journal=settings.journal,
     )
 
 

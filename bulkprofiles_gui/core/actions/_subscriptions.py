@@ -40,8 +40,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from .. import journal
 from .. import models as m
 from ..fields import UNSAFE_STATUSES, Status
+from ..limits import quote
 from ._params import database_name
 from .base import ActionContext, ActionError, Batch, ProfileCondition, ProfileId
 
@@ -80,7 +82,7 @@ def resolve_resource(conn: Connection, ctx: ActionContext, name: str, key: str) 
         select(m.Resource.id, m.Resource.name).where(m.Resource.name == name)
     ).first()
     if found is None:
-        raise ActionError(f"job.action.{key}: no resource named {name!r}")
+        raise ActionError(f"job.action.{key}: no resource named {quote(name)}")
     rid = int(found[0])
     attached = conn.execute(
         select(m.ResourceDatabase.resource_id).where(
@@ -91,7 +93,7 @@ def resolve_resource(conn: Connection, ctx: ActionContext, name: str, key: str) 
     if attached is None:
         db_name = database_name(conn, ctx.database_id)
         raise ActionError(
-            f"job.action.{key}: resource {name!r} is not attached to database {db_name!r}"
+            f"job.action.{key}: resource {quote(name)} is not attached to database {quote(db_name)}"
         )
     channels = conn.execute(
         select(m.ResourceChannel.channel)
@@ -105,8 +107,8 @@ def require_configured(resource: ResourceRef, channel: str, key: str = "channel"
     if channel not in resource.channels:
         configured = ", ".join(resource.channels) or "none"
         raise ActionError(
-            f"job.action.{key}: channel {channel!r} is not configured in resource "
-            f"{resource.name!r} (configured: {configured})"
+            f"job.action.{key}: channel {quote(channel)} is not configured in resource "
+            f"{quote(resource.name)} (configured: {configured})"
         )
 
 
@@ -160,9 +162,19 @@ def write_subscriptions(
     contact_for: ContactFor,
 ) -> None:
     """Subscribe the batch's profiles whose ``task_profiles`` row satisfies
-    ``rows`` to the target (see :func:`write_subscriptions_for`)."""
+    ``rows`` to the target (see :func:`write_subscriptions_for`), journalled
+    first (the import's subscriptions are not: an import is not revertible)."""
     tp = m.TaskProfile
     chosen = select(tp.profile_id).where(batch.rows_where(), rows)
+    journal.record_subscriptions(
+        conn,
+        ctx,
+        chosen,
+        resource_id=target.resource_id,
+        channel=target.channel,
+        status=target.status,
+        contact_for=contact_for,
+    )
     write_subscriptions_for(conn, ctx, target, chosen, contact_for)
 
 
@@ -208,6 +220,14 @@ def write_subscriptions_for(
 def set_status(conn: Connection, ctx: ActionContext, target: Target, batch: Batch) -> None:
     """Set the target status on the existing subscriptions of the batch's
     profiles classified ``changed``."""
+    journal.record_subscriptions(
+        conn,
+        ctx,
+        batch.changed_ids(),
+        resource_id=target.resource_id,
+        channel=target.channel,
+        status=target.status,
+    )
     sub = m.Subscription
     conn.execute(
         update(sub)

@@ -118,6 +118,8 @@ class ActionContext:
     task_id: int
     dry_run: bool = False
     skip_triggers: bool = False
+    #: Write the journal that makes the run revertible (``core/journal.py``).
+    journal: bool = True
     #: Free for an action to keep state across the batches of one run
     #: (e.g. promo codes a dry run has already "used").
     scratch: dict[str, Any] = field(default_factory=dict)

@@ -16,7 +16,9 @@ What stays and what goes: the profile's subscriptions and list values
 events stay (no foreign key: the action statistics remain in reports); its
 promo codes become unlinked (``profile_id`` set to NULL) and keep their
 status, so an attached or activated code is not handed out again.  Deleting
-starts no trigger.
+starts no trigger.  The deleted profiles go whole (row, list items,
+subscriptions, the links of their codes) into the task's archive first
+(``journal.archive_profiles``), kept for a revert ``archive_days`` days.
 """
 
 from __future__ import annotations
@@ -25,8 +27,21 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, delete, exists, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    case,
+    delete,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+)
 
+from .. import journal
 from .. import models as m
 from .base import CHANGED, ActionContext, Batch, ProfileId, check_keys, classify
 
@@ -95,6 +110,7 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     classify(conn, batch, outcome)
     if not ctx.dry_run:
         profiles = ctx.store.profiles
+        journal.archive_profiles(conn, ctx, batch.changed_ids())
         conn.execute(delete(profiles).where(profiles.c.id.in_(batch.changed_ids())))
 
 
@@ -102,4 +118,21 @@ def describe(params: Params) -> str:
     return (
         f"Delete the profiles with no interaction since {params.cutoff.isoformat()} "
         f"({params.months} months before the start of the current month)"
+    )
+
+
+def count_effective(
+    conn: Connection, ctx: ActionContext, params: Params, profile_ids: Select[Any]
+) -> int:
+    """How many of ``profile_ids`` this action would delete: those with no
+    interaction since the cut-off (the ``recently_active`` rule of
+    :func:`apply_batch`, the same condition), counted in one statement."""
+    candidate = ctx.store.profiles.alias("candidate")
+    active = _recently_active(ctx.store.profiles, params.cutoff_at)
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(candidate)
+            .where(candidate.c.id.in_(profile_ids), not_(active(candidate.c.id)))
+        ).scalar_one()
     )

@@ -48,6 +48,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    null,
     or_,
     select,
     update,
@@ -55,7 +56,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import aliased
 
+from .. import journal
 from .. import models as m
+from ..limits import quote
 from ._params import database_name, mark_where, require_text
 from .base import (
     CHANGED,
@@ -94,7 +97,7 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
     check_keys(raw, KEYS)
     mode = raw.get("mode")
     if mode not in MODES:
-        raise ActionError(f"job.action.mode: {mode!r} is not one of: {', '.join(MODES)}")
+        raise ActionError(f"job.action.mode: {quote(mode)} is not one of: {', '.join(MODES)}")
     name = require_text(raw, "program", "loyalty program")
     found = conn.execute(
         select(m.LoyaltyProgram.id, m.LoyaltyProgram.database_id).where(
@@ -102,12 +105,13 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
         )
     ).first()
     if found is None:
-        raise ActionError(f"job.action.program: no loyalty program named {name!r}")
+        raise ActionError(f"job.action.program: no loyalty program named {quote(name)}")
     program_id, owner = int(found[0]), found[1]
     if owner is not None and owner != ctx.database_id:
         raise ActionError(
-            f"job.action.program: loyalty program {name!r} belongs to database "
-            f"{database_name(conn, owner)!r}, not {database_name(conn, ctx.database_id)!r}"
+            f"job.action.program: loyalty program {quote(name)} belongs to database "
+            f"{quote(database_name(conn, owner))}, "
+            f"not {quote(database_name(conn, ctx.database_id))}"
         )
     return Params(str(mode), program_id, name)
 
@@ -255,9 +259,25 @@ def _attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) 
         batch,
         lambda pid: case((holds(pid), literal(CHANGED)), else_=literal("pool_empty")),
     )
+    _journal_attached(conn, ctx, params, batch)
     t = m.Trigger
     program_ok = or_(t.program_id.is_(None), t.program_id == params.program_id)
     record_trigger_events(conn, ctx, batch, and_(t.kind == "promo_attached", program_ok))
+
+
+def _journal_attached(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    """Journal the codes just attached (after the UPDATE: which code a profile
+    gets is decided by it).  A changed profile held no code of the program
+    before, so its codes of the program are the ones this batch gave it, each
+    taken free, with no holder and no attach time (a free code has neither)."""
+    pc = m.PromoCode
+    journal.record_codes(
+        conn,
+        ctx,
+        and_(pc.program_id == params.program_id, pc.profile_id.in_(batch.changed_ids())),
+        old=(literal("free"), null(), null()),
+        new=(pc.status, pc.profile_id, pc.attached_at),
+    )
 
 
 def _holds_or(holds: ProfileCondition, otherwise: str) -> Any:
@@ -294,14 +314,14 @@ def _detach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) 
     classify(conn, batch, outcome)
     if not ctx.dry_run:
         pc = m.PromoCode
+        detached = and_(
+            pc.program_id == params.program_id,
+            pc.status == "attached",
+            pc.profile_id.in_(batch.changed_ids()),
+        )
+        journal.record_codes(conn, ctx, detached, new=(literal("free"), null(), null()))
         conn.execute(
-            update(pc)
-            .where(
-                pc.program_id == params.program_id,
-                pc.status == "attached",
-                pc.profile_id.in_(batch.changed_ids()),
-            )
-            .values(status="free", profile_id=None, attached_at=None)
+            update(pc).where(detached).values(status="free", profile_id=None, attached_at=None)
         )
 
 

@@ -43,9 +43,11 @@ from sqlalchemy import (
     update,
 )
 
+from .. import journal
 from .. import models as m
 from ..fields import FieldType, FieldValueError, coerce_value, to_json_value
-from ..store import FieldInfo
+from ..limits import MAX_LIST_ITEM_CHARS, list_problem, quote, text_problem
+from ..store import FieldInfo, Store
 from .base import (
     ActionContext,
     ActionError,
@@ -98,7 +100,8 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
         raise ActionError("job.action.changes: give at least one field change")
     fields = ctx.store.fields(conn, ctx.database_id)
     changes = tuple(
-        _parse_change(item, f"job.action.changes[{i}]", fields) for i, item in enumerate(items)
+        _parse_change(item, f"job.action.changes[{i}]", fields, ctx.store)
+        for i, item in enumerate(items)
     )
     _refuse_duplicates(changes)
     return Params(changes)
@@ -112,21 +115,23 @@ def _find_field(key: Any, where: str, fields: list[FieldInfo]) -> FieldInfo:
     found = by_key.get(key.strip()) or by_label.get(key.strip().casefold())
     if found is None:
         known = ", ".join(f.key for f in fields if f.editable)
-        raise ActionError(f"{where}.field: no field {key!r} in this database (fields: {known})")
+        raise ActionError(
+            f"{where}.field: no field {quote(key)} in this database (fields: {known})"
+        )
     if not found.editable:
-        raise ActionError(f"{where}.field: {found.label!r} ({found.key}) cannot be changed")
+        raise ActionError(f"{where}.field: {quote(found.label)} ({found.key}) cannot be changed")
     return found
 
 
-def _parse_change(item: Any, where: str, fields: list[FieldInfo]) -> Change:
+def _parse_change(item: Any, where: str, fields: list[FieldInfo], store: Store) -> Change:
     check_keys(item, {"field", "op", "value"}, where)
     info = _find_field(item.get("field"), where, fields)
     op = item.get("op")
     possible = ops_for(info.type)
     if op not in possible:
         raise ActionError(
-            f"{where}.op: {op!r} is not possible for the {info.type.value} field "
-            f"{info.key!r} (possible: {', '.join(possible)})"
+            f"{where}.op: {quote(op)} is not possible for the {info.type.value} field "
+            f"{quote(info.key)} (possible: {', '.join(possible)})"
         )
     raw = item.get("value")
     if op == "clear":
@@ -135,18 +140,40 @@ def _parse_change(item: Any, where: str, fields: list[FieldInfo]) -> Change:
         return Change(info, op)
     if raw is None:
         hint = " (use op 'clear' to delete the value)" if op == "set" else ""
-        raise ActionError(f"{where}.value: {op!r} needs a value{hint}")
+        raise ActionError(f"{where}.value: {quote(op)} needs a value{hint}")
     try:
         value = coerce_value(info.type, raw, info.options)
     except FieldValueError as exc:
         raise ActionError(f"{where}.value: {exc}") from None
+    too_big = _size_problem(info, value, store)
+    if too_big:
+        raise ActionError(f"{where}.value: {too_big}")
     if info.type.is_list:
         value = list(dict.fromkeys(value))
         if op in ("add", "remove") and not value:
-            raise ActionError(f"{where}.value: {op!r} needs at least one tag")
+            raise ActionError(f"{where}.value: {quote(op)} needs at least one tag")
     if op == "increment" and value == 0:
         raise ActionError(f"{where}.value: incrementing by 0 changes nothing")
     return Change(info, op, value)
+
+
+def _size_problem(info: FieldInfo, value: Any, store: Store) -> str | None:
+    """Why a coerced value does not fit where it is stored: text longer than the
+    field's column, a list of too many items or with a too long item (the
+    limits of core/limits.py; 64-bit numbers are checked by coerce_value)."""
+    if isinstance(value, str):
+        length = getattr(store.field_column(info).type, "length", None)
+        return text_problem(value, length, f"field {info.key!r}")
+    if isinstance(value, list):
+        return list_problem(value) or next(
+            (
+                problem
+                for item in value
+                if (problem := text_problem(item, MAX_LIST_ITEM_CHARS, f"an item of {info.key!r}"))
+            ),
+            None,
+        )
+    return None
 
 
 def _refuse_duplicates(changes: tuple[Change, ...]) -> None:
@@ -162,10 +189,10 @@ def _refuse_duplicates(changes: tuple[Change, ...]) -> None:
             if not common:
                 continue
             raise ActionError(
-                f"job.action.changes: tag {sorted(common)[0]!r} of {key!r} is both added "
+                f"job.action.changes: tag {quote(sorted(common)[0])} of {quote(key)} is both added "
                 "and removed"
             )
-        raise ActionError(f"job.action.changes: field {key!r} is changed more than once")
+        raise ActionError(f"job.action.changes: field {quote(key)} is changed more than once")
 
 
 # -- apply ---------------------------------------------------------------------
@@ -175,11 +202,19 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     classify(conn, batch, skip_when("unchanged", lambda pid: exists().where(p.c.id == pid, noop)))
     changed = batch.changed_ids()
     _record_triggers(conn, ctx, params, changed)
-    if not ctx.dry_run:
-        _update_scalars(conn, ctx, params, changed)
-        for change in params.changes:
-            if change.field.type.is_list:
-                _update_list(conn, change, changed)
+    if ctx.dry_run:
+        return
+    scalars = _new_scalars(ctx, params)
+    lists = sorted({c.field.id for c in params.changes if c.field.type.is_list})
+    journal.record_values(conn, ctx, changed, scalars)
+    for field_id in lists:
+        journal.record_list(conn, ctx, changed, field_id, after=False)
+    _update_scalars(conn, ctx, scalars, changed)
+    for change in params.changes:
+        if change.field.type.is_list:
+            _update_list(conn, change, changed)
+    for field_id in lists:
+        journal.record_list(conn, ctx, changed, field_id, after=True)
 
 
 def _items(ctx: ActionContext, change: Change) -> Any:
@@ -239,10 +274,10 @@ def _record_triggers(conn: Connection, ctx: ActionContext, params: Params, chang
         insert_trigger_events(conn, ctx, and_(kind, t.field_id == field_id), changed_ids)
 
 
-def _update_scalars(conn: Connection, ctx: ActionContext, params: Params, changed: Any) -> None:
-    """One UPDATE for every scalar change, bumping updated_at (also for list-only jobs)."""
-    p = ctx.store.profiles
-    values: dict[str, Any] = {"updated_at": m.utcnow()}
+def _new_scalars(ctx: ActionContext, params: Params) -> dict[str, Any]:
+    """The value each scalar change writes, by ``profiles`` column: a plain
+    value, or an SQL expression over the profile's row (increment)."""
+    values: dict[str, Any] = {}
     for change in params.changes:
         if change.field.type.is_list:
             continue
@@ -253,6 +288,15 @@ def _update_scalars(conn: Connection, ctx: ActionContext, params: Params, change
             values[column.name] = change.value
         else:
             values[column.name] = func.coalesce(column, 0) + change.value
+    return values
+
+
+def _update_scalars(
+    conn: Connection, ctx: ActionContext, scalars: dict[str, Any], changed: Any
+) -> None:
+    """One UPDATE for every scalar change, bumping updated_at (also for list-only jobs)."""
+    p = ctx.store.profiles
+    values = {**scalars, "updated_at": m.utcnow()}
     conn.execute(update(p).where(p.c.id.in_(changed)).values(values))
 
 
