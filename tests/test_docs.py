@@ -115,3 +115,28 @@ def test_the_operator_guide_shows_screenshots_that_exist() -> None:
     images = [t for t in _links(guide) if t.startswith("screenshots/")]
     assert len(images) >= 10
     assert all((DOCS / image).exists() for image in images)
+
+
+def test_every_key_of_the_settings_file_is_documented(tmp_path: Path) -> None:
+    """The keys ``Settings.load`` accepts (tried one by one) are the rows of the
+    settings table of docs/command-line.md."""
+    import dataclasses
+    import json
+
+    from bulkprofiles_gui.core.config import ConfigError, Settings
+
+    defaults = Settings()
+    accepted = set()
+    for field in dataclasses.fields(Settings):
+        path = tmp_path / f"{field.name}.json"
+        path.write_text(json.dumps({field.name: getattr(defaults, field.name)}), encoding="utf-8")
+        try:
+            Settings.load(path)
+        except ConfigError as exc:
+            assert "unknown key" in str(exc), exc
+            continue
+        accepted.add(field.name)
+    doc = (DOCS / "command-line.md").read_text(encoding="utf-8")
+    table = doc[doc.index("| key | default | meaning |") :].split("\n\n")[0]
+    documented = set(re.findall(r"^\| `(\w+)` \|", table, flags=re.MULTILINE))
+    assert accepted and documented == accepted
