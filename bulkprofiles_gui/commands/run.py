@@ -1,9 +1,14 @@
 """``bulkprofiles run JOB.json [--dry-run] [--yes] [--json]``: run a job file.
 
-The job is validated completely before anything is written.  Destructive
-actions (delete profiles, global unsubscribe) ask for confirmation with the
-number of profiles unless ``--yes``.  Progress goes to stderr: a bar on a
-terminal, a plain line at most once a second otherwise.  The first Ctrl-C
+The job is validated completely before anything is written.  A job that would
+change nothing (an empty selection; a deletion or global unsubscribe whose
+selected profiles are all skipped by the action's own rules) says so in one
+line, records no task and exits with 0.  While another task runs on the same
+profile database, ``run`` names it and asks before starting a second one
+(without a terminal it needs ``--yes``).  Destructive actions (delete
+profiles, global unsubscribe) ask for confirmation with the number of profiles
+they would delete or unsubscribe unless ``--yes``.  Progress goes to stderr: a
+bar on a terminal, a plain line at most once a second otherwise.  The first Ctrl-C
 cancels cleanly after the current batch (the task can be resumed with
 ``bulkprofiles tasks resume ID``); a second one stops at once.
 """
@@ -21,7 +26,8 @@ from typing import Any, TextIO
 from ..cli import print_json, settings, store_from_args
 from ..core.actions.base import SKIP_REASONS
 from ..core.jobfile import Job, naming_job_file
-from ..core.jobs import TaskError, TaskSummary, count_selection, plan_job, prepare_task
+from ..core.jobs import JobPlan, TaskError, TaskSummary, plan_job, prepare_task
+from ..core.preflight import Preflight, preflight
 from ..core.progress import JobState, Progress
 from ..core.resume import run_any_task
 from ..core.store import Store
@@ -69,9 +75,14 @@ class ProgressPrinter:
             self._drawn = False
 
 
+def has_terminal() -> bool:
+    """Whether questions can be asked (tests replace this function)."""
+    return sys.stdin.isatty()
+
+
 def ask(prompt: str) -> bool:
     """Ask on the terminal; tests replace this function."""
-    if not sys.stdin.isatty():
+    if not has_terminal():
         raise TaskError("this job changes profiles irreversibly: confirm it with --yes")
     answer = input(prompt)
     return answer.strip().lower() in ("y", "yes")
@@ -161,7 +172,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     job = Job.load(args.job, require_action=True)
     store = store_from_args(args)
     try:
-        if not _confirmed(store, job, args):
+        plan, check = _check(store, job, args)
+        if check.nothing_to_do:
+            return _nothing_to_do(plan, check, as_json=args.json)
+        if not _confirmed(plan, check, args):
             print("Nothing was changed.", file=sys.stderr)
             return 1
         started = time.monotonic()
@@ -173,16 +187,56 @@ def cmd_run(args: argparse.Namespace) -> int:
         store.close()
 
 
-def _confirmed(store: Store, job: Job, args: argparse.Namespace) -> bool:
-    """Validate the job (errors start with the file's name); for a destructive
-    one, ask with the number of profiles."""
+def _check(store: Store, job: Job, args: argparse.Namespace) -> tuple[JobPlan, Preflight]:
+    """Validate the job (errors start with the file's name) and count what it
+    would change; name the tasks running on its database."""
     with store.begin() as conn:
         with naming_job_file(args.job):
             plan = plan_job(store, conn, job, settings())
-        if not plan.destructive or args.dry_run or args.yes:
-            return True
-        count = count_selection(store, conn, plan)
+        return plan, preflight(store, conn, plan, settings())
+
+
+def _nothing_to_do(plan: JobPlan, check: Preflight, *, as_json: bool) -> int:
+    """One line (or the JSON summary) and exit code 0: there was nothing to do."""
+    text = f"Nothing to do: {check.nothing_to_do_text(plan)}; no task was recorded."
+    if as_json:
+        print_json(
+            {
+                "task_id": None,
+                "status": "nothing_to_do",
+                "selected": check.selected,
+                "would_change": 0,
+                "message": text,
+            }
+        )
+    else:
+        print(text)
+    return 0
+
+
+def _confirmed(plan: JobPlan, check: Preflight, args: argparse.Namespace) -> bool:
+    """Ask before a second job on a busy database, and before a destructive one
+    (with the number it would delete or unsubscribe)."""
+    if check.running and not _second_job_confirmed(plan, check, args):
+        return False
+    if not plan.destructive or args.dry_run or args.yes:
+        return True
+    skipped = check.selected - check.effective
+    kept = f" ({skipped:,} of the {check.selected:,} selected stay as they are)" if skipped else ""
     return ask(
-        f"{plan.describe()}: {count:,} profile(s) of {plan.database_name!r}. "
+        f"{plan.describe()}: {check.effective:,} profile(s) of {plan.database_name!r}{kept}. "
         "This cannot be undone. Continue? [y/N] "
     )
+
+
+def _second_job_confirmed(plan: JobPlan, check: Preflight, args: argparse.Namespace) -> bool:
+    """Name the tasks running on the job's database; ask whether to start anyway
+    (a dry run and ``--yes`` only say it; without a terminal, refuse)."""
+    running = "; ".join(t.describe() for t in check.running)
+    where = f"profile database {plan.database_name!r}"
+    if args.dry_run or args.yes:
+        print(f"bulkprofiles: note: {where}: {running}", file=sys.stderr)
+        return True
+    if not has_terminal():
+        raise TaskError(f"{where}: {running}; to start another job on it, add --yes")
+    return ask(f"{where}: {running}. Start another job on it now? [y/N] ")

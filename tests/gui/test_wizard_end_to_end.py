@@ -339,8 +339,8 @@ def test_wizard_runs_every_action_type_end_to_end(
     counts = wizard.run_page.outcome_counts()
     assert counts["Selected"] == selected
     assert counts["Changed"] == summary.changed
-    if ACTIONS[action_type].DESTRUCTIVE:
-        assert confirmations == [(ACTIONS[action_type].LABEL, selected)]
+    if ACTIONS[action_type].DESTRUCTIVE:  # confirmed with what it deletes / unsubscribes
+        assert confirmations == [(ACTIONS[action_type].LABEL, summary.changed)]
     else:
         assert confirmations == []
     check_effect(check_store, action_type, summary)
@@ -371,7 +371,7 @@ def test_wizard_on_postgresql_runs_global_unsubscribe(qtbot: Any, demo_store: St
         summary = run_from_review(qtbot, wizard, confirmations)
         assert summary.status == "completed"
         assert summary.selected == selected
-        assert confirmations == [(ACTIONS["global_unsubscribe"].LABEL, selected)]
+        assert confirmations == [(ACTIONS["global_unsubscribe"].LABEL, summary.changed)]
         check_effect(demo_store, "global_unsubscribe", summary)
     finally:
         window.close()

@@ -35,6 +35,7 @@ from ..limits import (
     list_problem,
     quote,
     rules_problem,
+    short,
     text_problem,
 )
 from ..store import FieldInfo, Store
@@ -176,7 +177,7 @@ class RuleCompiler:
         info = self.ctx.fields.get(field)
         if info is None:
             known = ", ".join(sorted(self.ctx.fields)) + ", " + ", ".join(ops.RESERVED_FIELDS)
-            raise BadValue(f"unknown field {quote(field)} (fields: {known})")
+            raise BadValue(f"unknown field {quote(field)} (fields: {short(known, 120)})")
         op = self._operator(info.type.value, operator, field)
         if info.type.is_list:
             return self._list_rule(info, op, value)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.catalog import DatabaseRow, list_databases
+from ...core.limits import rule_nodes
 from ...core.store import Store
 from ..resources import icon
 from .base import StoreView, make_table, operator_message, top_items
@@ -27,16 +28,15 @@ ALL_DATABASES = "All databases"
 
 
 def count_conditions(rules: Any) -> int:
-    """Conditions (not groups) in a react-querybuilder rule group."""
+    """Conditions (not groups) in a react-querybuilder rule group (walked
+    without recursion, so a stored tree of any depth is safe)."""
     if not isinstance(rules, dict):
         return 0
-    total = 0
-    for rule in rules.get("rules", []) or []:
-        if isinstance(rule, dict) and "rules" in rule:
-            total += count_conditions(rule)
-        else:
-            total += 1
-    return total
+    return sum(
+        1
+        for node, _depth in rule_nodes(rules.get("rules") or [])
+        if not (isinstance(node, dict) and "rules" in node)
+    )
 
 
 def _list(store: Store) -> tuple[list[Any], list[DatabaseRow]]:

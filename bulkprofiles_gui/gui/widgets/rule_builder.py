@@ -39,8 +39,9 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.fields import CHANNELS, EVENT_TYPES, STATUSES
+from ...core.limits import rules_problem
 from ...core.selection.jquery import import_jquery_rules
-from ...core.selection.model import FieldChoice, OperatorChoice, RuleProblem
+from ...core.selection.model import FieldChoice, OperatorChoice, RuleError, RuleProblem
 from .value_editors import ChoiceEditor, ValueEditor, editor_for
 
 Validator = Callable[[dict[str, Any]], Sequence[RuleProblem]]
@@ -804,6 +805,9 @@ class RuleBuilder(QWidget):
         compiler ignores them anyway."""
         if isinstance(rules, dict) and "condition" in rules and "combinator" not in rules:
             rules = import_jquery_rules(rules)
+        too_big = rules_problem(rules)
+        if too_big:  # the builder's load is recursive: see core/limits.py
+            raise RuleError([RuleProblem("", too_big)])
         self._loading = True
         self.setUpdatesEnabled(False)
         try:

@@ -3,8 +3,13 @@ a dry run with the counts by outcome, "Save job as file...", and the
 confirmation of destructive updates.  It is the commit page: Next is "Run".
 
 The job is validated and the selection counted in the background when the
-page opens (``core.jobs.plan_job`` / ``count_selection``); Run stays disabled
-until that is done and valid.
+page opens (``core.jobs.plan_job``, ``core.preflight``); Run stays disabled
+until that is done and valid.  A job that would change nothing (an empty
+selection; a deletion or global unsubscribe that would skip every selected
+profile) says so and cannot run, so it records no task.  A deletion or global
+unsubscribe shows, and is confirmed with, the number it would delete or
+unsubscribe.  Tasks already running on the same profile database are named,
+and Run asks before starting a second one.
 """
 
 from __future__ import annotations
@@ -32,7 +37,9 @@ from PySide6.QtWidgets import (
 
 from ...core.actions.base import SKIP_REASONS
 from ...core.jobfile import Job
-from ...core.jobs import TaskSummary, count_selection, plan_job, run_job
+from ...core.jobs import TaskSummary, plan_job, run_job
+from ...core.limits import rules_problem
+from ...core.preflight import RunningTask, preflight
 from ...core.progress import JobState
 from ...core.selection.operators import LABELS
 from ...core.store import Store
@@ -55,21 +62,40 @@ class ReviewFacts:
     destructive: bool
     action_label: str
     field_labels: dict[str, str]
+    #: What the action would change: deleted / unsubscribed for the destructive
+    #: actions (their own skip rules applied), else the number selected.
+    effective: int = 0
+    #: Why the job would change nothing (it cannot run then), or None.
+    nothing_to_do: str | None = None
+    #: Tasks running now on the same profile database.
+    running: tuple[RunningTask, ...] = ()
 
 
 def check_job(store: Store, job: Job, ctx: WizardContext) -> ReviewFacts:
     """Validate the whole job and count its selection (in a worker thread)."""
     with store.begin() as conn:
         plan = plan_job(store, conn, job, ctx.settings)
-        selected = count_selection(store, conn, plan)
+        check = preflight(store, conn, plan, ctx.settings)
         labels = {f.key: f.label for f in store.fields(conn, plan.database_id)}
     return ReviewFacts(
         action_text=plan.describe(),
-        selected=selected,
+        selected=check.selected,
         destructive=plan.destructive,
         action_label=str(plan.action.LABEL),
         field_labels=labels,
+        effective=check.effective,
+        nothing_to_do=check.nothing_to_do_text(plan) if check.nothing_to_do else None,
+        running=check.running,
     )
+
+
+def count_text(facts: ReviewFacts) -> str:
+    """The "Selected now" line: for a deletion or global unsubscribe, how many of
+    the selected profiles it would really delete or unsubscribe."""
+    if not facts.destructive or facts.selected == 0:
+        return f"{facts.selected:,} profiles are selected"
+    verb = "deleted" if "delete" in facts.action_label.lower() else "unsubscribed"
+    return f"{facts.effective:,} of the {facts.selected:,} selected profiles will be {verb}"
 
 
 def _value_text(value: Any) -> str:
@@ -117,7 +143,10 @@ def _reserved_text(field: str, operator: str, value: Any) -> str | None:
 
 def describe_rules(rules: dict[str, Any], labels: dict[str, str] | None = None) -> str:
     """The rule tree in words, e.g. ``City is one of Berlin, Paris and (Age at least 30
-    or Registration date in the last N days 90)``."""
+    or Registration date in the last N days 90)``; a tree beyond the limits of
+    core/limits.py is not walked (it is recursive), only named."""
+    if rules_problem(rules):
+        return "rules beyond the limits (see docs/limits.md)"
     labels = labels or {}
     combinator = str(rules.get("combinator", "and")).lower()
     parts = []
@@ -203,6 +232,10 @@ class ReviewPage(QWizardPage):
         self.problem_label.setObjectName("error")
         self.problem_label.setStyleSheet("color: #a12622;")
         self.problem_label.hide()
+        self.notice_label = self._label()
+        self.notice_label.setObjectName("notice")
+        self.notice_label.setStyleSheet("color: #8a5a00;")
+        self.notice_label.hide()
 
         self.dry_run_button = QPushButton("Dr&y run")
         self.dry_run_button.setToolTip("Work out the outcome of every profile without changing any")
@@ -228,6 +261,7 @@ class ReviewPage(QWizardPage):
         layout.addSpacing(6)
         layout.addWidget(self.skip_triggers_check)
         layout.addWidget(self.problem_label)
+        layout.addWidget(self.notice_label)
         layout.addSpacing(6)
         layout.addLayout(buttons)
         layout.addWidget(self.dry_run_status)
@@ -270,6 +304,7 @@ class ReviewPage(QWizardPage):
         self.action_label.setText("…")
         self.count_label.setText("Counting…")
         self.problem_label.hide()
+        self.notice_label.hide()
         self._set_busy(True)
         store, ctx = self.ctx.store, self.ctx
         if self._check_call is not None:
@@ -291,8 +326,17 @@ class ReviewPage(QWizardPage):
         self.facts = facts
         self.action_label.setText(facts.action_text)
         self._show_rules(self.job(), facts.field_labels)
-        word = "will be deleted" if "delete" in facts.action_label.lower() else "are selected"
-        self.count_label.setText(f"{facts.selected:,} profiles {word}")
+        self.count_label.setText(count_text(facts))
+        if facts.nothing_to_do:
+            self.problem_label.setText(f"Nothing to do: {facts.nothing_to_do}.")
+            self.problem_label.show()
+        if facts.running:
+            others = "; ".join(t.describe() for t in facts.running)
+            self.notice_label.setText(
+                f"Another job is working on this database: {others}. "
+                "Run asks before starting a second one."
+            )
+            self.notice_label.show()
         self._set_busy(False)  # the dry run is possible from now on
         self.completeChanged.emit()
 
@@ -307,14 +351,19 @@ class ReviewPage(QWizardPage):
 
     def _set_busy(self, busy: bool) -> None:
         dry_running = self._dry_call is not None and self._dry_call.is_running()
-        self.dry_run_button.setEnabled(not busy and not dry_running and self.problem is None)
+        idle = not busy and not dry_running and self.problem is None
+        self.dry_run_button.setEnabled(idle and not self.nothing_to_do())
 
     def is_checking(self) -> bool:
         return self._check_call is not None and self._check_call.is_running()
 
+    def nothing_to_do(self) -> bool:
+        return self.facts is not None and self.facts.nothing_to_do is not None
+
     def isComplete(self) -> bool:
         dry_running = self._dry_call is not None and self._dry_call.is_running()
-        return self.facts is not None and self.problem is None and not dry_running
+        checked = self.facts is not None and self.problem is None
+        return checked and not self.nothing_to_do() and not dry_running
 
     # -- dry run --------------------------------------------------------------------
     @Slot()
@@ -405,11 +454,26 @@ class ReviewPage(QWizardPage):
         )
         return answer == QMessageBox.StandardButton.Yes
 
+    def confirm_second_job(self, running: tuple[RunningTask, ...]) -> bool:
+        """Ask before starting a job next to running ones (tests replace this method)."""
+        others = "\n".join(f"• {t.describe()}" for t in running)
+        answer = QMessageBox.question(
+            self,
+            "Another job is running",
+            f"This profile database is being changed by another job:\n\n{others}\n\n"
+            "Both will change profiles at the same time. Start this job now?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
     def validatePage(self) -> bool:
-        if self.facts is None or self.problem is not None:
+        if self.facts is None or self.problem is not None or self.nothing_to_do():
+            return False
+        if self.facts.running and not self.confirm_second_job(self.facts.running):
             return False
         if self.facts.destructive:
-            return self.confirm_destructive(self.facts.action_label, self.facts.selected)
+            return self.confirm_destructive(self.facts.action_label, self.facts.effective)
         return True
 
     def shutdown(self) -> None:
