@@ -11,6 +11,6 @@ if getattr(sys, "frozen", False):
 
     multiprocessing.freeze_support()
 
-from bulkprofiles_gui.cli import main  # noqa: E402
+from bulkprofiles_gui.cli import main
 
 raise SystemExit(main())
