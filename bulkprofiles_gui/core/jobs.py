@@ -255,17 +255,24 @@ def insert_task(
 
 # -- running -----------------------------------------------------------------------
 @dataclass
-class _Run:
-    """What one run of a task keeps between batches."""
+class TaskRun:
+    """What one run of a task keeps between batches.
+
+    ``action`` is an action module, or anything with the same ``apply_batch``
+    (a revert: ``core/revert.py``); ``done`` is the outcome it gives the
+    profiles it changes (counted as ``changed``), and ``gone_are_skipped``
+    whether profiles deleted since the freeze are skipped before it runs."""
 
     task_id: int
     summary: TaskSummary
-    action: ModuleType
+    action: Any
     params: Any
     ctx: ActionContext
     batch_size: int
     max_batch: int
     now: dt.datetime
+    done: str = CHANGED
+    gone_are_skipped: bool = True
 
 
 def run_job(
@@ -309,12 +316,12 @@ def run_task(
                 with _keep_reporting(state):
                     _freeze(store, run)
             state.report(run.summary.processed, run.summary.selected, run.summary.changed)
-            _batches(store, run, state)
+            run_batches(store, run, state)
         except KeyboardInterrupt:
-            _finish(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
+            finish_run(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
             raise
         except Exception as exc:
-            _finish(store, run, "failed", error_text(exc))
+            finish_run(store, run, "failed", error_text(exc))
         return run.summary
 
 
@@ -353,6 +360,11 @@ def startable_task(conn: Connection, task_id: int, kind: str | None = None) -> R
         raise TaskError(f"task {task_id} cannot be started: {why}")
     if row.database_id is None:
         raise TaskError(f"task {task_id}: its profile database no longer exists")
+    reverted_by = conn.execute(
+        select(m.Task.id).where(m.Task.revert_of == task_id, m.Task.dry_run.is_(False)).limit(1)
+    ).scalar()
+    if reverted_by is not None:
+        raise TaskError(f"task {task_id} cannot be started: task {reverted_by} reverts it")
     return row
 
 
@@ -381,7 +393,7 @@ def summary_of(row: Row[Any], first_status: str) -> TaskSummary:
     )
 
 
-def _claim(store: Store, task_id: int, settings: Settings) -> _Run:
+def _claim(store: Store, task_id: int, settings: Settings) -> TaskRun:
     """Mark the task running in this process; TaskError if it cannot start."""
     now = m.utcnow()
     with store.begin() as conn:
@@ -401,17 +413,17 @@ def _claim(store: Store, task_id: int, settings: Settings) -> _Run:
         )
         summary = summary_of(row, "freezing")
     first = min(settings.batch_size, INITIAL_BATCH)
-    run = _Run(task_id, summary, action, None, ctx, first, settings.batch_size, now)
+    run = TaskRun(task_id, summary, action, None, ctx, first, settings.batch_size, now)
     try:
         with store.begin() as conn:
             run.params = action.parse(conn, ctx, job.action)
     except Exception as exc:
-        _finish(store, run, "failed", error_text(exc))
+        finish_run(store, run, "failed", error_text(exc))
         raise TaskError(f"task {task_id} failed: {_first_line(exc)}") from None
     return run
 
 
-def _freeze(store: Store, run: _Run) -> None:
+def _freeze(store: Store, run: TaskRun) -> None:
     """Insert the selection as it is now into task_profiles (one statement)."""
     from . import selection
 
@@ -449,7 +461,7 @@ def freeze_profile_ids(store: Store, task_id: int, profile_ids: list[int]) -> No
         )
 
 
-def _mark_frozen(conn: Connection, run: _Run) -> None:
+def _mark_frozen(conn: Connection, run: TaskRun) -> None:
     selected = conn.execute(
         select(func.count()).select_from(m.TaskProfile).where(m.TaskProfile.task_id == run.task_id)
     ).scalar_one()
@@ -468,12 +480,14 @@ def _task_job(store: Store, task_id: int) -> Job:
     return Job.from_dict(raw, require_action=True)
 
 
-def _batches(store: Store, run: _Run, state: JobState) -> None:
+def run_batches(store: Store, run: TaskRun, state: JobState) -> None:
+    """Apply the run's action to the rest of the frozen selection, one
+    transaction per batch, until done (``completed``) or cancelled."""
     summary = run.summary
     with run_connection(store) as conn:
         while summary.processed < summary.selected:
             if state.is_cancelled():
-                _finish(store, run, "cancelled", None)
+                finish_run(store, run, "cancelled", None)
                 return
             lo = summary.processed
             hi = min(lo + run.batch_size, summary.selected)
@@ -485,7 +499,7 @@ def _batches(store: Store, run: _Run, state: JobState) -> None:
             state.report(
                 summary.processed, summary.selected, summary.changed, summary.skipped_total
             )
-    _finish(store, run, "completed", None)
+    finish_run(store, run, "completed", None)
 
 
 #: WAL pages an SQLite run lets accumulate before a checkpoint (about 80 MB);
@@ -525,12 +539,13 @@ def sqlite_pragma(conn: Connection, pragma: str) -> None:
         conn.connection.driver_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
 
 
-def _apply_batch(conn: Connection, run: _Run, batch: Batch) -> TaskSummary:
+def _apply_batch(conn: Connection, run: TaskRun, batch: Batch) -> TaskSummary:
     """Inside the batch's transaction: apply, count outcomes, advance the task;
     returns the task's counters as they are once the transaction commits."""
     summary = run.summary
     before = conn.execute(select(func.coalesce(func.max(m.TriggerEvent.id), 0))).scalar_one()
-    _mark_gone(conn, run.ctx.store, batch)
+    if run.gone_are_skipped:
+        _mark_gone(conn, run.ctx.store, batch)
     run.action.apply_batch(conn, run.ctx, run.params, batch)
     counts = _outcome_counts(conn, batch)
     events = conn.execute(
@@ -538,7 +553,7 @@ def _apply_batch(conn: Connection, run: _Run, batch: Batch) -> TaskSummary:
         .select_from(m.TriggerEvent)
         .where(m.TriggerEvent.id > before, m.TriggerEvent.task_id == run.task_id)
     ).scalar_one()
-    changed = summary.changed + counts.pop(CHANGED, 0)
+    changed = summary.changed + counts.pop(run.done, 0)
     skipped = dict(summary.skipped)
     for reason, n in counts.items():
         skipped[reason] = skipped.get(reason, 0) + n
@@ -593,14 +608,14 @@ def _outcome_counts(conn: Connection, batch: Batch) -> dict[str, int]:
     return {str(outcome): int(n) for outcome, n in rows}
 
 
-def _adapt_batch_size(run: _Run, seconds: float) -> None:
+def _adapt_batch_size(run: TaskRun, seconds: float) -> None:
     if seconds > TARGET_BATCH_SECONDS and run.batch_size > MIN_BATCH:
         run.batch_size = max(MIN_BATCH, run.batch_size // 2)
     elif seconds < TARGET_BATCH_SECONDS / 2 and run.batch_size < run.max_batch:
         run.batch_size = min(run.max_batch, run.batch_size * 2)
 
 
-def _finish(store: Store, run: _Run, status: str, error: str | None) -> None:
+def finish_run(store: Store, run: TaskRun, status: str, error: str | None) -> None:
     values: dict[str, Any] = {"status": status, "error": error, "heartbeat_at": m.utcnow()}
     if status != "interrupted":
         values["finished_at"] = m.utcnow()

@@ -1,9 +1,11 @@
-"""Running a task by its id, whatever kind it is: an update job or a CSV import.
+"""Running a task by its id, whatever kind it is: an update job, a CSV import
+or a revert.
 
 The Tasks view's Resume and ``bulkprofiles tasks resume`` call
 :func:`run_any_task`; each kind keeps its own runner
 (:func:`bulkprofiles_gui.core.jobs.run_task`,
-:func:`bulkprofiles_gui.core.importer.run_import_task`).
+:func:`bulkprofiles_gui.core.importer.run_import_task`,
+:func:`bulkprofiles_gui.core.revert.run_revert_task`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .importer import IMPORT_TYPE, run_import_task
 from .jobs import TaskError, TaskSummary, run_task
 from .progress import JobState
 from .store import Store
+from .tasks import REVERT_TYPE
 
 
 def task_kind(store: Store, task_id: int) -> str:
@@ -33,6 +36,11 @@ def run_any_task(
     store: Store, task_id: int, state: JobState, *, settings: Settings | None = None
 ) -> TaskSummary:
     """Run or resume the task with the runner of its kind."""
-    if task_kind(store, task_id) == IMPORT_TYPE:
+    kind = task_kind(store, task_id)
+    if kind == IMPORT_TYPE:
         return run_import_task(store, task_id, state, settings=settings)
+    if kind == REVERT_TYPE:
+        from .revert import run_revert_task
+
+        return run_revert_task(store, task_id, state, settings=settings)
     return run_task(store, task_id, state, settings=settings)

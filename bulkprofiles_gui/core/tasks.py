@@ -23,14 +23,17 @@ from .actions.base import CHANGED, SKIP_REASONS
 from .importer.spec import IMPORT_LABEL, IMPORT_TYPE
 from .jobfile import Job
 from .jobs import TaskError, is_running_here
+from .limits import quote
 from .store import Store
 
 #: A running task whose heartbeat is older than this is interrupted, even when
 #: its process cannot be checked (it runs on another machine).
 STALE_AFTER = dt.timedelta(minutes=5)
 NOT_PROCESSED = "not_processed"
+#: A task that reverts another one (``core/revert.py``).
+REVERT_TYPE = "revert"
 #: Labels of the task kinds that are not update actions.
-ACTION_LABELS = {IMPORT_TYPE: IMPORT_LABEL}
+ACTION_LABELS = {IMPORT_TYPE: IMPORT_LABEL, REVERT_TYPE: "Revert a task"}
 SKIPPED = "skipped"
 
 
@@ -57,6 +60,16 @@ class TaskRow:
     error: str | None  # one line
     error_detail: str | None  # the whole text (traceback of an unexpected error)
     job: dict[str, Any] = field(default_factory=dict)
+    database_id: int | None = None
+    heartbeat_at: dt.datetime | None = None
+    #: A revert: the task it reverts.
+    revert_of: int | None = None
+    #: The revert (not a dry run) of this task, if one was started, and its status.
+    reverted_by: int | None = None
+    reverted_by_status: str | None = None
+    #: What the task's journal holds (empty: it kept none) and when it was purged.
+    journal: dict[str, Any] = field(default_factory=dict)
+    journal_purged_at: dt.datetime | None = None
 
     @property
     def skipped_total(self) -> int:
@@ -72,8 +85,10 @@ class TaskRow:
 
     @property
     def resumable(self) -> bool:
-        return self.status in ("interrupted", "failed", "cancelled") and (
-            self.processed < self.selected or self.started_at is None
+        return (
+            self.status in ("interrupted", "failed", "cancelled")
+            and (self.processed < self.selected or self.started_at is None)
+            and self.reverted_by is None
         )
 
     def skipped_words(self) -> dict[str, int]:
@@ -101,6 +116,8 @@ class TaskRow:
             "duration_seconds": self.duration,
             "error": self.error,
             "job": self.job,
+            "revert_of": self.revert_of,
+            "reverted_by": self.reverted_by,
         }
 
 
@@ -108,9 +125,32 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
-def _row(r: Row[Any]) -> TaskRow:
+def _label(r: Row[Any]) -> str:
+    if r.action_type == REVERT_TYPE:
+        return f"Revert of task {r.revert_of}"
     module = ACTIONS.get(r.action_type)
-    label = str(module.LABEL) if module else ACTION_LABELS.get(r.action_type, r.action_type)
+    return str(module.LABEL) if module else ACTION_LABELS.get(r.action_type, r.action_type)
+
+
+def _task_rows() -> Any:
+    """The columns of ``tasks`` plus the task's revert (not a dry run), if any."""
+    t = m.Task.__table__
+    rev = m.Task.__table__.alias("rev")
+    revert = (
+        select(rev.c.id, rev.c.status)
+        .where(rev.c.revert_of == t.c.id, rev.c.dry_run.is_(False))
+        .order_by(rev.c.id)
+        .limit(1)
+    )
+    return select(
+        t,
+        revert.with_only_columns(rev.c.id).scalar_subquery().label("reverted_by"),
+        revert.with_only_columns(rev.c.status).scalar_subquery().label("reverted_by_status"),
+    )
+
+
+def _row(r: Row[Any]) -> TaskRow:
+    label = _label(r)
     error = r.error
     return TaskRow(
         id=r.id,
@@ -132,6 +172,13 @@ def _row(r: Row[Any]) -> TaskRow:
         error=error.splitlines()[0] if error else None,
         error_detail=error,
         job=dict(r.job or {}),
+        database_id=r.database_id,
+        heartbeat_at=r.heartbeat_at,
+        revert_of=r.revert_of,
+        reverted_by=r.reverted_by,
+        reverted_by_status=r.reverted_by_status,
+        journal=dict(r.journal or {}),
+        journal_purged_at=r.journal_purged_at,
     )
 
 
@@ -145,7 +192,7 @@ def list_tasks(
     """Newest first; marks dead runs interrupted before reading."""
     mark_interrupted(store)
     t = m.Task.__table__
-    stmt = select(t).order_by(t.c.id.desc()).limit(limit)
+    stmt = _task_rows().order_by(t.c.id.desc()).limit(limit)
     if status:
         stmt = stmt.where(t.c.status == status)
     if action_type:
@@ -159,7 +206,7 @@ def get_task(store: Store, task_id: int) -> TaskRow:
     mark_interrupted(store)
     t = m.Task.__table__
     with store.begin() as conn:
-        r = conn.execute(select(t).where(t.c.id == task_id)).first()
+        r = conn.execute(_task_rows().where(t.c.id == task_id)).first()
     if r is None:
         raise TaskError(f"no task with id {task_id}")
     return _row(r)
@@ -243,7 +290,7 @@ def outcome_filter(task_id: int, outcomes: tuple[str, ...] | list[str]) -> Any:
     unknown = [o for o in outcomes if o not in known]
     if unknown or not outcomes:
         raise TaskError(
-            f"unknown outcome {unknown[0] if unknown else '(none)'!r} "
+            f"unknown outcome {quote(unknown[0] if unknown else '(none)')} "
             f"(known: changed, skipped, not_processed, {', '.join(SKIP_REASONS)})"
         )
     parts: list[ColumnElement[bool]] = []
@@ -287,6 +334,8 @@ def retry_job(
     any size stays one small job document.  Profiles deleted since are left out
     by the selection itself.  TaskError if there is none to retry."""
     task = get_task(store, task_id)
+    if task.action_type == REVERT_TYPE:
+        raise TaskError(f"task {task_id} is a revert: it cannot be retried")
     if task.action_type == IMPORT_TYPE:
         raise TaskError(
             f"task {task_id} is an import: to import the rows it did not take, "

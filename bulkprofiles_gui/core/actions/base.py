@@ -58,6 +58,8 @@ from ..config import Settings
 from ..store import Store
 
 CHANGED = "changed"
+#: The outcome of a profile a revert gave back its values before the task.
+RESTORED = "restored"
 
 #: A profile id column (of task_profiles, subscriptions, ...) a condition is about.
 ProfileId = ColumnElement[int] | QueryableAttribute[int]
@@ -82,6 +84,8 @@ SKIP_REASONS: dict[str, str] = {
     "recently_active": "had an interaction after the cut-off",
     "already_unsubscribed": "already globally unsubscribed",
     "profile_gone": "the profile no longer exists",
+    # revert (core/revert.py): a profile left as it is
+    "conflict": "changed again since the task: left as it is",
     # CSV import (core/importer): rows that were not imported
     "rejected": "a value of the row is not valid",
     "duplicate_in_file": "the same match key appears on another line of the file",

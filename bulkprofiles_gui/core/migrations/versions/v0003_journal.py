@@ -19,6 +19,8 @@ step checks first, like 0002.
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -41,7 +43,7 @@ def _task_fk() -> sa.ForeignKeyConstraint:
     return sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], ondelete="CASCADE")
 
 
-def _tables() -> list[tuple[str, list[sa.SchemaItem], dict[str, bool]]]:
+def _tables() -> list[tuple[str, list[Any], dict[str, bool]]]:
     big = sa.BigInteger
     return [
         (
