@@ -108,7 +108,7 @@ def test_job_file_over_5_mb_is_refused(
 def test_500_groups_deep_is_refused_before_json_recursion(
     world_store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    path = write(tmp_path, '{"database":"%s","rules":%s}' % (DB, nested_json(500)))
+    path = write(tmp_path, f'{{"database":"{DB}","rules":{nested_json(500)}}}')
     line = refused(world_store, path, capsys, command)
     assert "JSON nested 1,002 levels deep; the limit is 256" in line
     assert "100 groups" in line
@@ -167,7 +167,7 @@ def test_overflowing_limit_is_refused_at_validation(
     path = write(tmp_path, job_text(limit=2**63))
     line = refused(world_store, path, capsys)
     assert "job.limit: must be a whole number from 0 to 9223372036854775807" in line
-    with pytest.raises(JobFileError, match="job.limit"):
+    with pytest.raises(JobFileError, match=r"job\.limit"):
         Job.from_dict({"database": DB, "limit": 2**63})
     assert Job.from_dict({"database": DB, "limit": 2**63 - 1}).limit == 2**63 - 1
 
