@@ -10,6 +10,7 @@ imported profiles are then selected and updated by a job file.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -109,7 +110,7 @@ def test_from_nothing_to_an_update(store_url: str, tmp_path: Path) -> None:
             db=db,
         )
     )
-    assert "Added:                 3" in out
+    assert re.search(r"^  Added:\s+3$", out, re.MULTILINE), out
     assert [line.split(",")[:2] for line in rejects.read_text().splitlines()[1:]] == [
         ["5", "email"],
         ["6", "loyaltyPoints"],
@@ -250,3 +251,16 @@ def test_tasks_show_of_an_import_says_added_and_updated(
     assert "  added:         2" in out
     assert "  updated:       0" in out
     assert "  a value of the row is not valid: 1" in out
+
+
+def test_rejects_to_standard_output(
+    demo_store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_file = tmp_path / "c.csv"
+    csv_file.write_text("email,city\nnew1@x.de,Rome\nbad,Rome\n")
+    args = ["--db", demo_store_path, "import", str(csv_file), "--database", "Demo customers"]
+    assert main([*args, "--rejects", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == ["line,column,value,reason", "3,email,bad,not an email address"]
+    assert "Added:" in err and "Rejects written to:" in err
+    assert not (tmp_path / "-").exists() and not Path("-").exists()

@@ -440,6 +440,7 @@ def test_skip_triggers_records_none(world: World, tmp_path: Path) -> None:
         add_trigger(conn, "field_updated")
     path = write_csv(tmp_path / "s.csv", [["email", "city"], ["old@x.de", "Paris"]])
     assert do_import(world, path, skip_triggers=True).trigger_events == 0
+    path = write_csv(tmp_path / "t.csv", [["email", "city"], ["old@x.de", "Oslo"]])
     assert do_import(world, path).trigger_events == 1
 
 
@@ -559,3 +560,33 @@ def test_an_exported_file_imports_back_as_the_same_values(world: World, tmp_path
         "-dash",
     )
     assert (found["b@x.de"]["city"], found["b@x.de"]["first_name"]) == ("'quoted", "it's")
+
+
+@pytest.mark.parametrize("clears", [False, True])
+def test_importing_the_same_file_again_changes_nothing(
+    world: World, tmp_path: Path, clears: bool
+) -> None:
+    _existing(world)
+    with world.store.begin() as conn:
+        add_trigger(conn, "field_updated")
+    rows = [
+        ["email", "city", "firstName", "phones"],
+        ["old@x.de", "Paris", "", "+4922222222;+4911111111"],
+        ["new@x.de", "", "Nina", ""],
+    ]
+    path = write_csv(tmp_path / "same.csv", rows)
+    first = do_import(world, path, empty_clears=clears)
+    assert (first.added, first.updated, first.unchanged) == (1, 1, 0)
+    before = table_digest(world.store)
+    again = do_import(world, path, empty_clears=clears)
+    assert (again.added, again.updated, again.unchanged, again.trigger_events) == (0, 0, 2, 0)
+    assert table_digest(world.store) == {**before, "trigger_events": before["trigger_events"]}
+    # one value differs: that row is updated again, the other stays unchanged
+    rows[2][1] = "Oslo"
+    third = do_import(world, write_csv(tmp_path / "third.csv", rows), empty_clears=clears)
+    assert (third.updated, third.unchanged, third.trigger_events) == (1, 1, 1)
+    # a list with one phone less is a change
+    rows[1][3] = "+4911111111"
+    fourth = do_import(world, write_csv(tmp_path / "fourth.csv", rows), empty_clears=clears)
+    assert (fourth.updated, fourth.unchanged) == (1, 1)
+    assert profiles_by_email(world)["old@x.de"]["phones"] == ["+4911111111"]

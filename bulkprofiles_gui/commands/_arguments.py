@@ -215,7 +215,9 @@ def configure_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--skip-triggers", action="store_true", help="don't start triggers")
     parser.add_argument("--encoding", help="the file's encoding (default: UTF-8, BOM detected)")
     parser.add_argument("--delimiter", help="comma, semicolon or tab (default: detected)")
-    parser.add_argument("--rejects", metavar="OUT.csv", help="write the rows not imported here")
+    parser.add_argument(
+        "--rejects", metavar="OUT.csv", help="write the rows not imported here ('-' = stdout)"
+    )
     parser.add_argument("--dry-run", action="store_true", help="count, change no profile")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -326,8 +328,9 @@ def configure_tasks(parser: argparse.ArgumentParser) -> None:
         "what",
         nargs="?",
         default="list",
-        choices=("list", "show", "resume", "export"),
-        help="list (default), show ID, resume ID, export ID --csv OUT [--columns KEYS]",
+        choices=("list", "show", "resume", "export", "revert"),
+        help="list (default), show ID, resume ID, export ID --csv OUT [--columns KEYS], "
+        "revert ID [--dry-run] [--yes] [--triggers]",
     )
     parser.add_argument("task_id", nargs="?", type=int, metavar="ID")
     parser.add_argument("--status", choices=TASK_STATUSES, help="list only tasks with this status")
@@ -338,6 +341,17 @@ def configure_tasks(parser: argparse.ArgumentParser) -> None:
         metavar="KEYS",
         help="export: profile fields to add after the outcome columns, comma-separated, "
         "e.g. email,city (default: none)",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="revert: count what would be restored and the conflicts, change nothing",
+    )
+    parser.add_argument("--yes", action="store_true", help="revert: do not ask first")
+    parser.add_argument(
+        "--triggers",
+        action="store_true",
+        help="revert: start the triggers the restored values match (default: none)",
     )
     parser.add_argument("--json", action="store_true", help="print JSON for scripts")
 
@@ -393,7 +407,7 @@ SUBCOMMANDS: tuple[Subcommand, ...] = (
     ),
     Subcommand(
         "tasks",
-        "the task history; show, resume or export a task",
+        "the task history; show, resume, export or revert a task",
         configure_tasks,
         "tasks:cmd_tasks",
     ),

@@ -4,16 +4,19 @@ Runs the CSV import (``core/importer``) as a task: progress on stderr, Ctrl-C
 cancels after the current batch (``bulkprofiles tasks resume ID`` goes on),
 ``--dry-run`` counts what would be added, updated and rejected and changes
 no profile.  Rows that were not imported go to ``--rejects OUT.csv`` with
-line, column, value and reason.
+line, column, value and reason (``--rejects -``: to standard output, and the
+summary to stderr).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 
-from ..cli import print_json, settings, store_from_args
+from ..cli import settings, store_from_args
+from ..core.actions.base import SKIP_REASONS
 from ..core.importer import (
     NOT_IMPORTED,
     ImportSpec,
@@ -25,6 +28,7 @@ from ..core.importer import (
     import_summary,
     prepare_import,
 )
+from ..core.importer.runner import STDOUT
 from ..core.limits import short
 from ..core.store import Store
 from .run import execute_task
@@ -69,15 +73,19 @@ def spec_from_args(args: argparse.Namespace) -> ImportSpec:
     return spec
 
 
+#: How the subscription outcomes of an import read (the rest: "Not subscribed: <reason>").
+SUBSCRIPTION_WORDS = {"changed": "Subscribed", "unchanged": "Already subscribed"}
+
+
 def summary_lines(s: ImportSummary, seconds: float) -> list[str]:
-    would = "Would " if s.dry_run else ""
     title = f"Import task {s.task_id} {s.status}"
     if s.dry_run:
         title += " (dry run: no profile was changed)"
     rows = [
         ("Rows in the file", f"{s.rows:,}"),
-        (f"{would}add".capitalize() if s.dry_run else "Added", f"{s.added:,}"),
-        (f"{would}update".capitalize() if s.dry_run else "Updated", f"{s.updated:,}"),
+        ("Would add" if s.dry_run else "Added", f"{s.added:,}"),
+        ("Would update" if s.dry_run else "Updated", f"{s.updated:,}"),
+        ("Unchanged (had the values)", f"{s.unchanged:,}"),
         ("Not imported", f"{s.not_imported_total:,}"),
     ]
     for reason, n in sorted(s.not_imported.items(), key=lambda kv: -kv[1]):
@@ -85,16 +93,23 @@ def summary_lines(s: ImportSummary, seconds: float) -> list[str]:
     if s.processed < s.rows:
         rows.append(("Not processed", f"{s.rows - s.processed:,}"))
     for outcome, n in sorted(s.subscriptions.items()):
-        rows.append((f"Subscriptions {outcome}", f"{n:,}"))
+        words = (
+            SUBSCRIPTION_WORDS.get(outcome)
+            or f"Not subscribed: {SKIP_REASONS.get(outcome, outcome)}"
+        )
+        rows.append((words, f"{n:,}"))
     if s.new_fields:
         rows.append(("New fields", ", ".join(s.new_fields)))
     rows.append(("Trigger events", f"{s.trigger_events:,}"))
     if s.rejects_file:
-        rows.append(("Rejects written to", s.rejects_file))
+        rows.append(
+            ("Rejects written to", "standard output" if s.rejects_file == "-" else s.rejects_file)
+        )
     rows.append(("Time", f"{seconds:,.1f} s"))
     if s.status in ("cancelled", "interrupted", "failed"):
         rows.append(("Resume with", f"bulkprofiles tasks resume {s.task_id}"))
-    return [title] + [f"  {label + ':':<22} {value}" for label, value in rows]
+    width = max(len(label) for label, _value in rows) + 1
+    return [title] + [f"  {label + ':':<{width}} {value}" for label, value in rows]
 
 
 def _print_plan(store: Store, spec: ImportSpec) -> None:
@@ -123,10 +138,12 @@ def cmd_import(args: argparse.Namespace) -> int:
         execute_task(store, task_id, quiet=args.json)
         summary = import_summary(store, task_id)
         seconds = time.monotonic() - started
+        # With --rejects - the rejects are the output; the summary goes to stderr.
+        out = sys.stderr if spec.rejects == STDOUT else sys.stdout
         if args.json:
-            print_json({**summary.to_dict(), "elapsed_seconds": round(seconds, 3)})
+            print(json.dumps({**summary.to_dict(), "elapsed_seconds": round(seconds, 3)}), file=out)
         else:
-            print("\n".join(summary_lines(summary, seconds)))
+            print("\n".join(summary_lines(summary, seconds)), file=out)
     finally:
         store.close()
     if summary.status == "failed":

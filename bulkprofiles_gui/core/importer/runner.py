@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -35,7 +36,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sqlalchemy import (
     ColumnElement,
@@ -81,8 +82,11 @@ from .plan import ColumnPlan, ImportPlan, file_stamp, plan_import, spec_with_pla
 from .spec import IMPORT_TYPE, ImportSpec, ImportSpecError
 
 STAGE_CHUNK = 10_000
+#: ``--rejects -``: the rows not imported go to standard output.
+STDOUT = "-"
 ADDED = "added"
 UPDATED = "updated"
+UNCHANGED = "unchanged"
 #: Outcomes of rows that were not imported, with the words of the rejects file.
 NOT_IMPORTED = {
     "rejected": "invalid value",
@@ -106,6 +110,8 @@ class ImportSummary:
     processed: int = 0
     added: int = 0
     updated: int = 0
+    #: Matched profiles that already had every imported value (nothing written).
+    unchanged: int = 0
     not_imported: dict[str, int] = field(default_factory=dict)
     subscriptions: dict[str, int] = field(default_factory=dict)
     trigger_events: int = 0
@@ -126,6 +132,7 @@ class ImportSummary:
             "processed": self.processed,
             "added": self.added,
             "updated": self.updated,
+            "unchanged": self.unchanged,
             "not_imported": dict(self.not_imported),
             "subscriptions": dict(self.subscriptions),
             "trigger_events": self.trigger_events,
@@ -724,6 +731,53 @@ def _classify(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     conn.execute(
         update(rows).where(rows.c.row == looked.c.row, _in_batch(rows, lo, hi)).values(values)
     )
+    _mark_unchanged(conn, run, lo, hi)
+
+
+def _mark_unchanged(conn: Connection, run: _Import, lo: int, hi: int) -> None:
+    """Matched rows whose every imported value the profile already has become
+    ``unchanged``: nothing is written for them and no field trigger starts
+    (importing the same file twice changes nothing the second time)."""
+    rows, items = run.tables.rows, run.tables.items
+    clears = run.plan.spec.empty_clears
+    p = run.ctx.store.profiles.alias("cur")
+    same: list[ColumnElement[bool]] = []
+    for c in _written_columns(run):
+        new = rows.c[st.value_column(c.index)]
+        if c.new:  # a field a dry run would create: no profile has a value yet
+            same.append(new.is_(None))
+            continue
+        equal = new.is_not_distinct_from(p.c[c.field.column_name or ""])
+        same.append(equal if clears else or_(new.is_(None), equal))
+    profile_same = select(p.c.id).where(p.c.id == rows.c.profile_id, *same).exists()
+    conditions = [profile_same, *(_same_items(run, c, rows, items) for c in run.plan.list_columns)]
+    conn.execute(
+        update(rows)
+        .where(_in_batch(rows, lo, hi), rows.c.outcome == UPDATED, *conditions)
+        .values(outcome=UNCHANGED)
+    )
+
+
+def _same_items(run: _Import, c: ColumnPlan, rows: Any, items: Any) -> ColumnElement[bool]:
+    """The profile's items of a list field are the row's (or the cell was empty
+    and empty cells keep the value)."""
+    lv = m.ProfileListValue.__table__.alias("have")
+    mine = items.alias("mine")
+    have = lv.c.profile_id == rows.c.profile_id, lv.c.field_id == c.field.id
+    row_items = mine.c.row == rows.c.row, mine.c.col == c.index
+    missing = (
+        select(mine.c.value)
+        .where(*row_items)
+        .where(~select(lv.c.value).where(*have, lv.c.value == mine.c.value).exists())
+    )
+    extra = (
+        select(lv.c.value)
+        .where(*have)
+        .where(~select(mine.c.value).where(*row_items, mine.c.value == lv.c.value).exists())
+    )
+    equal = and_(~missing.exists(), ~extra.exists())
+    given = rows.c[st.given_column(c.index)]
+    return equal if run.plan.spec.empty_clears else or_(given.is_(False), equal)
 
 
 def _new_id(conn: Connection, rows: Any, lo: int) -> Any:
@@ -803,7 +857,7 @@ def _replace_items(conn: Connection, run: _Import, batch: ColumnElement[bool]) -
 def _record_task_profiles(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> None:
     rows = run.tables.rows
     source = select(literal(run.task_id), rows.c.row, _profile_id(rows), rows.c.outcome).where(
-        batch, rows.c.outcome.in_((ADDED, UPDATED, "already_exists"))
+        batch, rows.c.outcome.in_((ADDED, UPDATED, UNCHANGED, "already_exists"))
     )
     conn.execute(
         insert(m.TaskProfile).from_select(["task_id", "position", "profile_id", "outcome"], source)
@@ -816,7 +870,7 @@ def _subscribe(conn: Connection, run: _Import, batch: ColumnElement[bool]) -> No
     if params is None:
         return
     rows = run.tables.rows
-    imported = and_(batch, rows.c.outcome.in_((ADDED, UPDATED)))
+    imported = and_(batch, rows.c.outcome.in_((ADDED, UPDATED, UNCHANGED)))
     outcome = subscribe_from_fields.outcome_of(params)
     conn.execute(update(rows).where(imported).values(sub_outcome=outcome(_profile_id(rows))))
     changed = select(_profile_id(rows)).where(imported, rows.c.sub_outcome == "changed")
@@ -943,8 +997,15 @@ def _reject_rows(conn: Connection, run: _Import) -> Iterator[tuple[Any, ...]]:
 
 
 def _write_rejects(store: Store, run: _Import) -> None:
+    """The rows not imported as CSV: to the file named (replaced whole at the
+    end, never half-written), or to standard output for ``-``."""
     target = run.plan.spec.rejects
     if not target:
+        return
+    if target == STDOUT:
+        with store.engine.connect() as conn:
+            _write_reject_csv(sys.stdout, conn, run)
+        sys.stdout.flush()
         return
     path = Path(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -953,14 +1014,18 @@ def _write_rejects(store: Store, run: _Import) -> None:
             os.fdopen(fd, "w", encoding="utf-8", newline="") as out,
             store.engine.connect() as conn,
         ):
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(["line", "column", "value", "reason"])
-            for row in _reject_rows(conn, run):
-                writer.writerow(row)
+            _write_reject_csv(out, conn, run)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _write_reject_csv(out: TextIO, conn: Connection, run: _Import) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["line", "column", "value", "reason"])
+    for row in _reject_rows(conn, run):
+        writer.writerow(row)
 
 
 def import_summary(store: Store, task_id: int) -> ImportSummary:
@@ -972,6 +1037,7 @@ def import_summary(store: Store, task_id: int) -> ImportSummary:
     job = dict(row.job or {})
     result = job.get("result") or {}
     skipped = {str(k): int(v) for k, v in (row.skipped or {}).items()}
+    unchanged = skipped.pop(UNCHANGED, 0)
     return ImportSummary(
         task_id=task_id,
         status=row.status,
@@ -980,6 +1046,7 @@ def import_summary(store: Store, task_id: int) -> ImportSummary:
         processed=row.processed,
         added=int(result.get(ADDED, 0)),
         updated=int(result.get(UPDATED, 0)),
+        unchanged=unchanged,
         not_imported=skipped,
         subscriptions=dict(result.get("subscriptions") or {}),
         trigger_events=row.trigger_events,
