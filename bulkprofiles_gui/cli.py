@@ -89,12 +89,16 @@ def settings() -> Settings:
 
 
 def store_from_args(args: argparse.Namespace, *, create: bool = False) -> Store:
-    """Open the store of ``--db``; an upgrade of its schema is said on stderr."""
+    """Open the store of ``--db``; an upgrade of its schema is said on stderr.
+    Journals of tasks older than the settings' ``archive_days`` are purged."""
+    from .core.journal import purge_expired
     from .core.store import open_store
 
-    store = open_store(settings().resolve_url(getattr(args, "db", None)), create=create)
+    config = settings()
+    store = open_store(config.resolve_url(getattr(args, "db", None)), create=create)
     if store.upgrade_notice:
         print(f"bulkprofiles: {store.upgrade_notice}", file=sys.stderr)
+    purge_expired(store, config.archive_days)
     return store
 
 

@@ -134,7 +134,7 @@ def summary_lines(store: Store, summary: TaskSummary, seconds: float | None = No
         ("Action", task.action_label),
         ("Database", database),
         ("Selected", f"{summary.selected:,}"),
-        ("Would change" if dry else "Changed", f"{summary.changed:,}"),
+        (_changed_label(task.revert_of is not None, dry), f"{summary.changed:,}"),
         ("Skipped", f"{summary.skipped_total:,}"),
     ]
     for reason, n in sorted(summary.skipped.items(), key=lambda kv: -kv[1]):
@@ -150,6 +150,13 @@ def summary_lines(store: Store, summary: TaskSummary, seconds: float | None = No
     if dry:
         title += " (dry run: nothing was changed)"
     return [title] + [f"  {label + ':':<16} {value}" for label, value in rows]
+
+
+def _changed_label(revert: bool, dry: bool) -> str:
+    """What the changed profiles are called: a revert restores them."""
+    if revert:
+        return "Would restore" if dry else "Restored"
+    return "Would change" if dry else "Changed"
 
 
 def report(store: Store, summary: TaskSummary, *, as_json: bool, seconds: float) -> int:

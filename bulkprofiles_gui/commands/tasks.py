@@ -1,5 +1,10 @@
 """``bulkprofiles tasks``: the task history; ``show ID``, ``resume ID``,
-``export ID --csv OUT [--columns KEYS]``."""
+``export ID --csv OUT [--columns KEYS]``, ``revert ID [--dry-run] [--yes]
+[--triggers] [--json]``.
+
+``revert`` says what it will restore and asks first (``--yes`` does not ask;
+without a terminal it is required unless ``--dry-run``); it runs as a task of
+its own, with progress, Ctrl-C to cancel and ``tasks resume`` to go on."""
 
 from __future__ import annotations
 
@@ -7,10 +12,12 @@ import argparse
 import sys
 import time
 
-from ..cli import print_json, store_from_args
+from ..cli import print_json, settings, store_from_args
+from ..core.actions import ACTIONS
 from ..core.export import STDOUT, export_task, parse_columns
 from ..core.importer import IMPORT_TYPE
 from ..core.jobs import TaskError
+from ..core.revert import RevertPlan, plan_revert, prepare_revert, revert_problem
 from ..core.store import Store
 from ..core.tasks import TaskRow, get_task, list_tasks
 from .run import execute_task, report
@@ -64,8 +71,24 @@ def _print_detail(t: TaskRow) -> None:
         rows.append(("Error", t.error))
     if t.resumable:
         rows.append(("Resume with", f"bulkprofiles tasks resume {t.id}"))
+    rows += _revert_rows(t)
     for key, value in rows:
         print(f"{key + ':':<16} {value}")
+
+
+def _revert_rows(t: TaskRow) -> list[tuple[str, str]]:
+    """What the detail says about reverting: the task a revert reverts, the
+    revert of a task, or how (or why not) to revert an update."""
+    if t.revert_of is not None:
+        return [("Reverts", f"task {t.revert_of}")]
+    if t.reverted_by is not None:
+        return [("Reverted by", f"task {t.reverted_by} ({t.reverted_by_status})")]
+    if t.action_type not in ACTIONS or t.dry_run:
+        return []
+    problem = revert_problem(t, settings().archive_days)
+    if problem:
+        return [("Revert", f"this task {problem}")]
+    return [("Revert with", f"bulkprofiles tasks revert {t.id}")]
 
 
 def cmd_tasks(args: argparse.Namespace) -> int:
@@ -107,6 +130,41 @@ def _dispatch(store: Store, args: argparse.Namespace) -> int:
         return 0
     if args.what == "export":
         return _export(store, args)
+    if args.what == "revert":
+        return _revert(store, args)
     started = time.monotonic()
     summary = execute_task(store, args.task_id, quiet=args.json)
     return report(store, summary, as_json=args.json, seconds=time.monotonic() - started)
+
+
+def ask_revert(plan: RevertPlan) -> bool:
+    """Show what the revert restores and ask on the terminal; tests replace it."""
+    if not sys.stdin.isatty():
+        raise TaskError(
+            f"reverting task {plan.task.id} changes {plan.profiles:,} profile(s): "
+            "confirm it with --yes (or see first with --dry-run)"
+        )
+    print("\n".join(plan.lines()), file=sys.stderr)
+    answer = input("Revert? [y/N] ")
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _revert(store: Store, args: argparse.Namespace) -> int:
+    """Revert a task (module doc): a new task of type "revert"."""
+    config = settings()
+    plan = plan_revert(store, args.task_id, config)
+    if not args.dry_run and not args.yes and not ask_revert(plan):
+        print("Nothing was changed.", file=sys.stderr)
+        return 1
+    started = time.monotonic()
+    revert_id = prepare_revert(
+        store, args.task_id, dry_run=args.dry_run, triggers=args.triggers, settings=config
+    )
+    summary = execute_task(store, revert_id, quiet=args.json)
+    seconds = time.monotonic() - started
+    if not args.json:
+        return report(store, summary, as_json=False, seconds=seconds)
+    print_json({**summary.to_dict(), "reverts": args.task_id, "elapsed_seconds": round(seconds, 3)})
+    if summary.status == "failed":
+        print(f"bulkprofiles: error: task {revert_id} failed: {summary.error}", file=sys.stderr)
+    return 0 if summary.status == "completed" else 1

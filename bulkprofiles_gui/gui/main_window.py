@@ -61,14 +61,17 @@ VIEW_TITLES = {
 VIEW_ICONS = {View.DATABASES: "database", View.SEGMENTS: "segment", View.TASKS: "tasks"}
 
 
-def open_and_prepare(url: str, *, make_demo: bool) -> Store:
-    """Open (create) the store, mark dead runs interrupted, and on the first
-    start of an empty store make the demo data.  Runs in a worker thread."""
+def open_and_prepare(url: str, *, make_demo: bool, archive_days: int = 30) -> Store:
+    """Open (create) the store, mark dead runs interrupted, purge the journals
+    older than the settings' ``archive_days``, and on the first start of an
+    empty store make the demo data.  Runs in a worker thread."""
+    from ..core.journal import purge_expired
     from ..core.tasks import mark_interrupted
 
     store = open_store(url, create=True)
     try:
         mark_interrupted(store)
+        purge_expired(store, archive_days)
         if make_demo:
             from ..core.demo import ensure_demo_store
 
@@ -285,7 +288,10 @@ class MainWindow(QMainWindow):
         if self._open_call is not None and self._open_call.is_running():
             self._open_call.discard()
         self.store_label.setText(f"Connecting to {redact_url(url)}…")
-        call = BackgroundCall(lambda: open_and_prepare(url, make_demo=make_demo), self)
+        days = self.settings.archive_days
+        call = BackgroundCall(
+            lambda: open_and_prepare(url, make_demo=make_demo, archive_days=days), self
+        )
         call.done.connect(lambda store: self.set_store(store, name))
         call.error.connect(lambda exc: self._on_open_failed(url, exc))
         call.finished.connect(self._close_progress)
