@@ -306,6 +306,7 @@ def _run_page(qtbot: Any, wizard: ImportWizard) -> Any:
     assert counts["Rows in the file"] == 6
     assert counts["Added"] == 3
     assert counts["Updated"] == 2
+    assert counts["Unchanged (already had the values)"] == 0
     assert counts["Not imported"] == 1
     assert counts["Subscribed"] == summary.subscriptions["changed"]
     assert counts["Trigger events recorded"] == summary.trigger_events

@@ -309,6 +309,7 @@ class ReviewPage(QWizardPage):
             ("Rows in the file", summary.rows),
             ("Would add", summary.added),
             ("Would update", summary.updated),
+            ("Unchanged (already had the values)", summary.unchanged),
             ("Would not import", summary.not_imported_total),
         ]
         rows += [

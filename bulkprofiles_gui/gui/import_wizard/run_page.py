@@ -71,6 +71,7 @@ def summary_rows(summary: ImportSummary) -> list[tuple[str, int]]:
         ("Rows in the file", summary.rows),
         ("Added", summary.added),
         ("Updated", summary.updated),
+        ("Unchanged (already had the values)", summary.unchanged),
         ("Not imported", summary.not_imported_total),
     ]
     rows += [
