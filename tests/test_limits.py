@@ -16,7 +16,9 @@ from sqlalchemy import func, select
 from bulkprofiles_gui.cli import main
 from bulkprofiles_gui.core import limits
 from bulkprofiles_gui.core import models as m
-from bulkprofiles_gui.core.jobfile import Job, JobFileError
+from bulkprofiles_gui.core.config import Settings
+from bulkprofiles_gui.core.jobfile import Job, JobFileError, job_error_types
+from bulkprofiles_gui.core.jobs import plan_job
 from bulkprofiles_gui.core.manage import _rules_name_field
 from bulkprofiles_gui.core.selection import (
     RuleError,
@@ -65,6 +67,10 @@ def job_text(rules: Any = None, action: Any = SET_LYON, **top: Any) -> str:
     if rules is not None:
         doc["rules"] = rules
     return json.dumps(doc, separators=(",", ":"))
+
+
+def upd(*changes: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "update_fields", "changes": list(changes)}
 
 
 def task_count(store: Store) -> int:
@@ -274,6 +280,25 @@ def test_unknown_names_are_quoted_short(
     rule = {"field": "f" * 180, "operator": "=", "value": "v" * 180}
     line = refused(world_store, write(tmp_path, job_text(nested(1, rule))), capsys, "select")
     assert "unknown field 'ffff" in line and "f" * 61 not in line
+
+
+@pytest.mark.parametrize("where", ["database", "rule", "update", "tag"])
+def test_nul_characters_are_refused_on_both_backends(store: Store, where: str) -> None:
+    """PostgreSQL text holds no NUL: it failed with a DataError traceback."""
+    build_world(store, n=4)
+    nul_rule = {"field": "city", "operator": "contains", "value": "a\x00b"}
+    docs: dict[str, dict[str, Any]] = {
+        "database": {"database": "Test\x00customers", "action": SET_LYON},
+        "rule": {"database": DB, "rules": nested(1, nul_rule), "action": SET_LYON},
+        "update": {"database": DB, "action": upd({"field": "city", "op": "set", "value": "\x00"})},
+        "tag": {"database": DB, "action": upd({"field": "tags", "op": "add", "value": ["\x00"]})},
+    }
+    before = data_digest(store)
+    with pytest.raises(job_error_types()) as caught, store.begin() as conn:
+        plan_job(store, conn, Job.from_dict(docs[where]), Settings())
+    assert "holds a NUL character (\\x00), which no text may hold" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert data_digest(store) == before
 
 
 # -- every walk over rules is safe at any depth -----------------------------------------------

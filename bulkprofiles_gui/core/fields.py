@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from .limits import INT64_MAX, INT64_MIN, quote
+from .limits import INT64_MAX, INT64_MIN, nul_problem, quote
 
 
 class FieldType(StrEnum):
@@ -237,6 +237,9 @@ def coerce_value(ftype: FieldType, raw: Any, options: tuple[str, ...] | list[str
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise FieldValueError(f"{quote(raw)} is not a list of strings")
         cleaned = [i.strip() for i in items if i.strip()]
+        unusable = next((p for i in cleaned if (p := nul_problem(i))), None)
+        if unusable:
+            raise FieldValueError(unusable)
         if ftype is FieldType.PHONES:
             for phone in cleaned:
                 if not PHONE_RE.match(phone):
@@ -246,6 +249,8 @@ def coerce_value(ftype: FieldType, raw: Any, options: tuple[str, ...] | list[str
         return cleaned
     if not isinstance(raw, str):
         raise FieldValueError(f"{quote(raw)} is not text")
+    if nul_problem(raw):
+        raise FieldValueError(str(nul_problem(raw)))
     text = raw.strip()
     if ftype is FieldType.ENUM:
         if text not in options:

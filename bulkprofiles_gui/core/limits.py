@@ -88,7 +88,9 @@ def quote(value: Any, limit: int = QUOTE_CHARS) -> str:
     """``repr`` of operator input for a message, at most about ``limit``
     characters, however long or deeply nested the value is."""
     if isinstance(value, str):
-        return repr(short(value, limit))
+        shown = repr(short(value, limit))
+        # escapes (\x00, \U0010ffff) can make the repr longer than the text
+        return shown if len(shown) <= limit + 2 else short(shown, limit + 2)
     return short(_REPR.repr(value), limit)
 
 
@@ -114,9 +116,20 @@ def text_problem(value: str, max_chars: int | None, what: str = "the field") -> 
     return None
 
 
+def nul_problem(text: str) -> str | None:
+    """Why a text cannot be stored: PostgreSQL text holds no NUL character."""
+    if "\x00" in text:
+        return f"{quote(text)} holds a NUL character (\\x00), which no text may hold"
+    return None
+
+
 def name_problem(value: Any) -> str | None:
-    """Why a database / segment / resource / program name is too long."""
-    if not isinstance(value, str) or len(value.strip()) <= MAX_NAME:
+    """Why a database / segment / resource / program name cannot be one."""
+    if not isinstance(value, str):
+        return None
+    if nul_problem(value):
+        return nul_problem(value)
+    if len(value.strip()) <= MAX_NAME:
         return None
     name = value.strip()
     return f"{quote(name)} is {len(name):,} characters; names have at most {MAX_NAME}"

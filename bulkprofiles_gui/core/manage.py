@@ -61,7 +61,7 @@ from sqlalchemy.exc import IntegrityError
 from . import models as m
 from .fields import CHANNELS, FIELD_KEY_RE, FieldType
 from .importer.stage import bulk_insert
-from .limits import quote, rule_nodes
+from .limits import nul_problem, quote, rule_nodes
 from .store import FieldInfo, Store, StoreError
 
 #: Longest name of a database, resource or program, and of a field label (the columns).
@@ -96,6 +96,8 @@ def _clean_name(value: Any, what: str) -> str:
             f"{what} name {quote(cleaned)} is too long ({len(cleaned)} characters, "
             f"at most {MAX_NAME})"
         )
+    if nul_problem(cleaned):
+        raise CatalogError(f"{what} name {nul_problem(cleaned)}")
     return cleaned
 
 

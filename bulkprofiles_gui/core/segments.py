@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, delete, insert, select, update
 
 from . import models as m
-from .limits import quote
+from .limits import nul_problem, quote
 from .selection import SelectionSpec, check
 from .store import Store, StoreError
 
@@ -95,6 +95,9 @@ def _clean_name(name: str) -> str:
         raise SegmentError("a segment needs a name")
     if len(cleaned) > MAX_NAME:
         raise SegmentError(f"a segment name has at most {MAX_NAME} characters")
+    unusable = nul_problem(cleaned)
+    if unusable:
+        raise SegmentError(f"segment name {unusable}")
     return cleaned
 
 

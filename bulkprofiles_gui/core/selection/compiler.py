@@ -33,6 +33,7 @@ from ..limits import (
     MAX_LIST_ITEM_CHARS,
     is_int64,
     list_problem,
+    nul_problem,
     quote,
     rules_problem,
     short,
@@ -583,6 +584,9 @@ def _text(value: Any) -> str:
     text = str(value).strip()
     if not text:
         raise BadValue("the value is empty (use 'is empty' to find empty values)")
+    unusable = nul_problem(text)
+    if unusable:
+        raise BadValue(unusable)
     return text
 
 

@@ -37,7 +37,16 @@ class RuleProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path or 'rules'}: {self.message}"
+        return f"{short_path(self.path) or 'rules'}: {self.message}"
+
+
+def short_path(path: str, limit: int = 80) -> str:
+    """A node's path for a message: a deep one keeps its two ends
+    (``rules[0].rules[0]…rules[0].rules[3]``, 99 levels down)."""
+    if len(path) <= limit:
+        return path
+    head, tail = path[: limit // 3], path[-(2 * limit // 3) :]
+    return f"{head[: head.rfind('.')]}…{tail[tail.find('.') + 1 :]}"
 
 
 class RuleError(ValueError):
