@@ -26,8 +26,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import QDeadlineTimer, QEventLoop, QTimer  # noqa: E402
 from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
-from sqlalchemy import select, text  # noqa: E402
+from sqlalchemy import delete, insert, select, text  # noqa: E402
 
+from bulkprofiles_gui.core import models as m  # noqa: E402
 from bulkprofiles_gui.core.demo import generate_demo  # noqa: E402
 from bulkprofiles_gui.core.export import database_columns  # noqa: E402
 from bulkprofiles_gui.core.fields import FieldType  # noqa: E402
@@ -481,6 +482,70 @@ def shoot_upgrade_notice(out: Path, profiles: int) -> None:
     window.shutdown()
 
 
+REVIEW_SIZES = ((1280, 800), (1024, 680))
+
+
+def open_review_of(window: MainWindow, name: str, job: dict[str, Any]) -> UpdateWizard:
+    """File -> Open job... with ``job``, then Next up to the checked review page."""
+    path = TMP / f"{name}.json"
+    path.write_text(json.dumps(job), encoding="utf-8")
+    wizard = window.open_job_path(str(path))
+    assert wizard is not None
+    wait_for(lambda: wizard.selection_page.counted())
+    while wizard.currentId() != PageId.REVIEW:
+        wizard.next()
+        spin(200)
+    review = wizard.review_page
+    wait_for(lambda: review.facts is not None or review.problem is not None)
+    return wizard
+
+
+def shoot_review_preflight(window: MainWindow, out: Path) -> None:
+    """The review page of a job with nothing to do, and of a deletion (what it
+    would really delete) while another task runs on the database."""
+    unsubscribed = {"rules": [{"field": "$status", "operator": "=", "value": "unsubscribed"}]}
+    nothing = {"database": DEMO, "rules": unsubscribed, "action": {"type": "global_unsubscribe"}}
+    inactive = {"rules": [{"field": "city", "operator": "in", "value": ["Berlin", "Hamburg"]}]}
+    deletion = {"database": DEMO, "rules": inactive, "action": {"type": "delete_profiles"}}
+    store = window.store
+    assert store is not None
+    now = m.utcnow()
+    with store.begin() as conn:  # a task "another operator" runs right now
+        running = conn.execute(
+            insert(m.Task)
+            .values(
+                action_type="update_fields",
+                database_id=store.database_id(conn, DEMO),
+                database_name=DEMO,
+                job={"database": DEMO},
+                operator="anna",
+                status="running",
+                runner="workstation-7:4242",
+                created_at=now,
+                started_at=now,
+                heartbeat_at=now,
+            )
+            .returning(m.Task.id)
+        ).scalar_one()
+    for name, job in (("review-nothing-to-do", nothing), ("review-busy-deletion", deletion)):
+        wizard = open_review_of(window, name, job)
+        for width, height in REVIEW_SIZES:
+            wizard.resize(width, height)
+            spin(300)
+            save(wizard, out, f"{name}-{width}x{height}")
+        facts = wizard.review_page.facts
+        if name == "review-busy-deletion" and facts is not None:
+            question = wizard.review_page.second_job_question(facts.running)
+            question.show()
+            spin(300)
+            save(question, out, "review-second-job-question")
+            question.reject()
+        wizard.reject()
+        spin(200)
+    with store.begin() as conn:
+        conn.execute(delete(m.Task).where(m.Task.id == running))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
@@ -501,6 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     shoot_catalog(window, args.out)
     shoot_export(window, args.out)
     shoot_import(window, args.out)
+    shoot_review_preflight(window, args.out)
     window.close()
     window.shutdown()
     shoot_upgrade_notice(args.out, args.profiles)

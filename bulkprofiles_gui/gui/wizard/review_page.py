@@ -454,18 +454,23 @@ class ReviewPage(QWizardPage):
         )
         return answer == QMessageBox.StandardButton.Yes
 
-    def confirm_second_job(self, running: tuple[RunningTask, ...]) -> bool:
-        """Ask before starting a job next to running ones (tests replace this method)."""
+    def second_job_question(self, running: tuple[RunningTask, ...]) -> QMessageBox:
+        """The question before a job starts next to running ones (Cancel by default)."""
         others = "\n".join(f"• {t.describe()}" for t in running)
-        answer = QMessageBox.question(
-            self,
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
             "Another job is running",
             f"This profile database is being changed by another job:\n\n{others}\n\n"
-            "Both will change profiles at the same time. Start this job now?",
+            "Both would change profiles at the same time. Start this job now?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            QMessageBox.StandardButton.Cancel,
+            self,
         )
-        return answer == QMessageBox.StandardButton.Yes
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        return box
+
+    def confirm_second_job(self, running: tuple[RunningTask, ...]) -> bool:
+        """Ask before starting a job next to running ones (tests replace this method)."""
+        return self.second_job_question(running).exec() == QMessageBox.StandardButton.Yes
 
     def validatePage(self) -> bool:
         if self.facts is None or self.problem is not None or self.nothing_to_do():
