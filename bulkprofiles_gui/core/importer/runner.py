@@ -59,6 +59,7 @@ from ..actions import subscribe_from_fields
 from ..actions.base import ActionContext, ActionError, insert_trigger_events
 from ..config import Settings
 from ..csvcells import unescape_text
+from ..faults import end_failed_task
 from ..fields import FieldValueError
 from ..jobs import (
     TaskError,
@@ -67,10 +68,8 @@ from ..jobs import (
     active_run,
     claim_task,
     current_operator,
-    error_text,
     run_connection,
     runner_id,
-    sqlite_pragma,
     startable_task,
     summary_of,
 )
@@ -303,8 +302,21 @@ def run_import_task(
         except ImportFileError as exc:
             _finish(store, run, "failed", str(exc))
         except Exception as exc:
-            _finish(store, run, "failed", error_text(exc))
+            _end_on_error(store, run, exc)
         return run.summary
+
+
+def _end_on_error(store: Store, run: _Import, exc: Exception) -> None:
+    """``failed``, or for a failure of the store ``interrupted`` (resumable
+    after the last committed chunk or batch) and a StoreFault raised."""
+
+    def finish(status: str, error: str | None) -> None:
+        if status == "interrupted":  # the store failed: record only the status
+            _record_status(store, run, status, error)
+        else:
+            _finish(store, run, status, error)
+
+    end_failed_task(run.task_id, exc, finish, store.display_url)
 
 
 def _claim(store: Store, task_id: int, settings: Settings) -> _Import:
@@ -477,23 +489,10 @@ def _bad_cell(plan: ImportPlan, record: Record, cells: list[str]) -> tuple[Any, 
 
 # -- freezing: duplicates and the total ------------------------------------------------
 def _freeze(conn: Connection, run: _Import) -> None:
-    """Index the match key, mark repeated keys, set the total: then the merge starts."""
-    plan, rows = run.plan, run.tables.rows
-    key = st.match_key(run.tables, plan)
-    with _small_sorts(conn), conn.begin():
-        st.build_key_index(conn, run.tables)
+    """Mark repeated keys, set the total: then the merge starts."""
     with conn.begin():
         st.analyze(conn, run.tables)
-        other = rows.alias("other")
-        other_key = other.c[key.name]
-        if plan.spec.duplicates == "last":
-            clash = other.c.row > rows.c.row
-        else:
-            clash = other.c.row != rows.c.row
-        repeated = select(other.c.row).where(other_key == key, clash).exists()
-        duplicates = conn.execute(
-            update(rows).where(key.is_not(None), repeated).values(outcome="duplicate_in_file")
-        ).rowcount
+        duplicates = _mark_duplicates(conn, run)
         total = _staged_upto(conn, run.tables)
         rejected = conn.execute(select(func.count()).select_from(run.tables.rejects)).scalar_one()
         skipped = {"rejected": int(rejected), "duplicate_in_file": int(duplicates)}
@@ -510,22 +509,25 @@ def _freeze(conn: Connection, run: _Import) -> None:
     run.summary.status = "running"
 
 
-#: SQLite's page cache while the key index is built: its sorter takes as much
-#: memory again as the cache, so the store's 200 MB cache would double the peak.
-INDEX_BUILD_CACHE_KIB = -16_000
-
-
-@contextmanager
-def _small_sorts(conn: Connection) -> Iterator[None]:
-    if conn.dialect.name != "sqlite":
-        yield
-        return
-    cache = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    sqlite_pragma(conn, f"cache_size={INDEX_BUILD_CACHE_KIB}")
-    try:
-        yield
-    finally:
-        sqlite_pragma(conn, f"cache_size={int(cache if cache is not None else -2000)}")
+def _mark_duplicates(conn: Connection, run: _Import) -> int:
+    """Rows whose match key another row repeats: all but the last (policy
+    "last") or all of them ("reject").  One grouping of the keys finds the
+    repeated ones (usually none), so only their rows are touched."""
+    rows = run.tables.rows
+    key = st.match_key(run.tables, run.plan)
+    grouped = rows.alias("grouped")
+    grouped_key = grouped.c[key.name]
+    repeated = (
+        select(grouped_key.label("k"), func.max(grouped.c.row).label("last"))
+        .where(grouped_key.is_not(None))
+        .group_by(grouped_key)
+        .having(func.count() > 1)
+        .subquery("repeated")
+    )
+    clash = key == repeated.c.k
+    if run.plan.spec.duplicates == "last":
+        clash = and_(clash, rows.c.row < repeated.c.last)
+    return int(conn.execute(update(rows).where(clash).values(outcome="duplicate_in_file")).rowcount)
 
 
 # -- merging -------------------------------------------------------------------------
@@ -928,19 +930,23 @@ def _advance(
 
 # -- the end -------------------------------------------------------------------------
 def _finish(store: Store, run: _Import, status: str, error: str | None) -> None:
-    values: dict[str, Any] = {"status": status, "error": error, "heartbeat_at": m.utcnow()}
-    if status != "interrupted":
-        values["finished_at"] = m.utcnow()
     with suppress(Exception):
         _write_rejects(store, run)
     _remember_outcomes(store, run)
-    with store.begin() as conn:
-        conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(**values))
+    _record_status(store, run, status, error)
     if status == "completed":
         with store.begin() as conn:
             st.drop(conn, run.tables)
         if not run.ctx.dry_run:
             store.analyze()  # the planner's picture of profiles after a bulk load
+
+
+def _record_status(store: Store, run: _Import, status: str, error: str | None) -> None:
+    values: dict[str, Any] = {"status": status, "error": error, "heartbeat_at": m.utcnow()}
+    if status != "interrupted":
+        values["finished_at"] = m.utcnow()
+    with store.begin() as conn:
+        conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(**values))
     run.summary.status = status
     run.summary.error = error.splitlines()[0] if error else None
 

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Connection,
-    Index,
     Integer,
     MetaData,
     String,
@@ -72,8 +71,6 @@ def stage_tables(task_id: int, plan: ImportPlan) -> StageTables:
     if plan.match.is_list:  # match by phone: the row's first phone
         columns.append(Column("phone_key", String(64)))
     rows = Table(f"import_{task_id}_rows", metadata, *columns)
-    key = rows.c["phone_key"] if plan.match.is_list else rows.c[value_column(plan.match.index)]
-    Index(f"ix_import_{task_id}_key", key)
     items = Table(
         f"import_{task_id}_items",
         metadata,
@@ -105,17 +102,13 @@ STAGE_FILLFACTOR = 50
 
 
 def create(conn: Connection, tables: StageTables) -> None:
-    """Create the staging tables (without the key index: it is built after loading)."""
+    """Create the staging tables (keyed by the record's index, nothing else:
+    the merge reads them by ranges of records)."""
     for table in tables.all():
         table.create(conn)
     if conn.dialect.name == "postgresql":
         name = conn.dialect.identifier_preparer.quote(tables.rows.name)
         conn.exec_driver_sql(f"ALTER TABLE {name} SET (fillfactor = {STAGE_FILLFACTOR})")
-
-
-def build_key_index(conn: Connection, tables: StageTables) -> None:
-    for index in tables.rows.indexes:
-        index.create(conn, checkfirst=True)
 
 
 def analyze(conn: Connection, tables: StageTables) -> None:
