@@ -42,6 +42,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Index,
+    Select,
     and_,
     case,
     delete,
@@ -50,6 +51,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    true,
     update,
 )
 
@@ -666,32 +668,28 @@ def _merge_batch(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     _advance(conn, run, lo, hi, batch, int(events))
 
 
-def _looked_up(run: _Import, lo: int, hi: int) -> Any:
+def _looked_up(run: _Import, lo: int, hi: int, dialect: str) -> Any:
     """The batch's pending rows with the smallest and largest id of the
     database's profiles whose match field equals the row's key.
 
-    A grouped outer join, not scalar sub-selects: PostgreSQL would inline
-    those once per use and, with statistics of a table that is still
-    growing, walk the ``(database_id, id)`` index filtering on the key."""
-    info = run.plan.match.field
-    p = run.ctx.store.profiles
+    Neither as scalar sub-selects (PostgreSQL inlines those once per use, and
+    turns a lone min/max into a walk of the ``(database_id, id)`` index
+    filtering on the key) nor, on PostgreSQL, as a plain join (once the
+    statistics show a large table it hashes all of ``profiles`` for every
+    batch): a LATERAL look-up per row through the key's index there, and a
+    grouped outer join on SQLite (which looks up through the index anyway)."""
     pending = run.tables.rows.alias("pending")
     key = pending.c[st.match_key(run.tables, run.plan).name]
-    mp = p.alias("mp")
-    found: Any
-    if info.type.is_list:
-        lv = m.ProfileListValue.__table__.alias("lv")
-        found = (
-            select(lv.c.profile_id.label("id"), lv.c.value.label("key"))
-            .join(mp, mp.c.id == lv.c.profile_id)
-            .where(lv.c.field_id == info.id, mp.c.database_id == run.ctx.database_id)
-            .subquery("found")
+    pending_rows = (_in_batch(pending, lo, hi), pending.c.outcome.is_(None))
+    if dialect == "postgresql":
+        match = _match_of(run, key).lateral("match")
+        return (
+            select(pending.c.row, key.label("k"), match.c.low, match.c.high)
+            .select_from(pending.join(match, true()))
+            .where(*pending_rows)
+            .subquery("looked")
         )
-        joined = pending.outerjoin(found, found.c.key == key)
-    else:
-        found = mp
-        column = mp.c[info.column_name or "id"]
-        joined = pending.outerjoin(mp, and_(mp.c.database_id == run.ctx.database_id, column == key))
+    found = _matching_ids(run).subquery("found")
     return (
         select(
             pending.c.row,
@@ -699,11 +697,51 @@ def _looked_up(run: _Import, lo: int, hi: int) -> Any:
             func.min(found.c.id).label("low"),
             func.max(found.c.id).label("high"),
         )
-        .select_from(joined)
-        .where(_in_batch(pending, lo, hi), pending.c.outcome.is_(None))
+        .select_from(pending.outerjoin(found, found.c.key == key))
+        .where(*pending_rows)
         .group_by(pending.c.row, key)
         .subquery("looked")
     )
+
+
+def _matching_ids(run: _Import) -> Select[Any]:
+    """(id, key) of the database's profiles by their match field."""
+    info = run.plan.match.field
+    mp = run.ctx.store.profiles.alias("mp")
+    if info.type.is_list:
+        lv = m.ProfileListValue.__table__.alias("lv")
+        return (
+            select(lv.c.profile_id.label("id"), lv.c.value.label("key"))
+            .join(mp, mp.c.id == lv.c.profile_id)
+            .where(lv.c.field_id == info.id, mp.c.database_id == run.ctx.database_id)
+        )
+    column = mp.c[info.column_name or "id"]
+    return select(mp.c.id.label("id"), column.label("key")).where(
+        mp.c.database_id == run.ctx.database_id
+    )
+
+
+def _match_of(run: _Import, key: Any) -> Select[Any]:
+    """How many of the database's profiles have ``key`` in their match field,
+    and the smallest and largest of their ids (one row, correlated to ``key``).
+    The count(*) keeps PostgreSQL from turning min/max into index walks."""
+    info = run.plan.match.field
+    mp = run.ctx.store.profiles.alias("mp")
+    if info.type.is_list:
+        lv = m.ProfileListValue.__table__.alias("lv")
+        ids = lv.c.profile_id
+        where = [
+            lv.c.field_id == info.id,
+            lv.c.value == key,
+            mp.c.id == lv.c.profile_id,
+            mp.c.database_id == run.ctx.database_id,
+        ]
+    else:
+        ids = mp.c.id
+        where = [mp.c.database_id == run.ctx.database_id, mp.c[info.column_name or "id"] == key]
+    return select(
+        func.count().label("n"), func.min(ids).label("low"), func.max(ids).label("high")
+    ).where(*where)
 
 
 def _classify(conn: Connection, run: _Import, lo: int, hi: int) -> None:
@@ -712,7 +750,7 @@ def _classify(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     the sequence on PostgreSQL; on SQLite after the largest id, the write lock
     being held, leaving gaps for the rows that add nothing)."""
     rows, mode = run.tables.rows, run.plan.spec.mode
-    looked = _looked_up(run, lo, hi)
+    looked = _looked_up(run, lo, hi, conn.dialect.name)
     found = looked.c.low.is_not(None)
     whens: list[tuple[ColumnElement[bool], Any]] = []
     if mode == "update":
