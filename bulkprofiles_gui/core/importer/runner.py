@@ -729,19 +729,19 @@ def _match_of(run: _Import, key: Any) -> Select[Any]:
     mp = run.ctx.store.profiles.alias("mp")
     if info.type.is_list:
         lv = m.ProfileListValue.__table__.alias("lv")
-        ids = lv.c.profile_id
-        where = [
-            lv.c.field_id == info.id,
-            lv.c.value == key,
-            mp.c.id == lv.c.profile_id,
-            mp.c.database_id == run.ctx.database_id,
-        ]
-    else:
-        ids = mp.c.id
-        where = [mp.c.database_id == run.ctx.database_id, mp.c[info.column_name or "id"] == key]
+        return (
+            select(
+                func.count().label("n"),
+                func.min(lv.c.profile_id).label("low"),
+                func.max(lv.c.profile_id).label("high"),
+            )
+            .select_from(lv.join(mp, mp.c.id == lv.c.profile_id))
+            .where(lv.c.field_id == info.id, lv.c.value == key)
+            .where(mp.c.database_id == run.ctx.database_id)
+        )
     return select(
-        func.count().label("n"), func.min(ids).label("low"), func.max(ids).label("high")
-    ).where(*where)
+        func.count().label("n"), func.min(mp.c.id).label("low"), func.max(mp.c.id).label("high")
+    ).where(mp.c.database_id == run.ctx.database_id, mp.c[info.column_name or "id"] == key)
 
 
 def _classify(conn: Connection, run: _Import, lo: int, hi: int) -> None:
