@@ -1,7 +1,7 @@
 """Benchmark: each update action through the job runner vs hand-written SQL.
 
     .venv/bin/python bench/bench_actions.py [--profiles 1000000] [--range 30]
-        [--dir /tmp/bulkprofiles-bench] [--reuse] [--only update_fields,...]
+        [--dir /tmp/bulkprofiles-bench] [--reuse] [--only update_fields,...] [--journal]
 
 Makes (or with ``--reuse`` reuses) a demo store of N profiles in an SQLite
 file, then for every action in ``ACTIONS`` runs, each in its own process on a
@@ -12,7 +12,12 @@ fresh copy of that file:
 - the same change written by hand as a few set-based SQL statements (with
   temporary tables where a DBA would use them) on the same selection.
 
-and prints a Markdown table: wall time of each, their ratio, peak memory
+With ``--journal`` the job is also run without its journal
+(``Settings.journal`` off) on a third copy, and the journalled job is then
+reverted in the same process: a second table gives the journal's cost (job
+with / without) and the revert's time against the job's.
+
+It prints a Markdown table: wall time of each, their ratio, peak memory
 (``ru_maxrss`` of the process, so it includes Python, SQLAlchemy and SQLite's
 page cache) and the longest gap between two progress reports of the job.
 This is a script, not a test; nothing here is asserted.
@@ -298,10 +303,10 @@ def run_case(mode: str, action: str, url: str, range_to: float, batch_size: int)
                 changed = baseline(store, conn, action, round(range_to * 10_000_000))
             result: dict[str, Any] = {"seconds": time.perf_counter() - started, "changed": changed}
         else:
-            result = _run_action(store, action, range_to, batch_size)
+            result = _run_action(store, action, range_to, batch_size, mode)
     finally:
         store.close()
-    result["peak_mb"] = peak_rss_mb()
+    result.setdefault("peak_mb", peak_rss_mb())
     return result
 
 
@@ -317,7 +322,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _run_action(store: Store, action: str, range_to: float, batch_size: int) -> dict[str, Any]:
+def _run_action(
+    store: Store, action: str, range_to: float, batch_size: int, mode: str = "action"
+) -> dict[str, Any]:
+    """The job; mode ``nojournal`` without its journal, mode ``revert`` then
+    reverted too (``revert_seconds``, ``restored``, ``conflicts``)."""
     from bulkprofiles_gui.core.config import Settings
     from bulkprofiles_gui.core.jobfile import Job
     from bulkprofiles_gui.core.jobs import run_job
@@ -337,13 +346,16 @@ def _run_action(store: Store, action: str, range_to: float, batch_size: int) -> 
     def on_progress(_p: Progress) -> None:
         stamps.append(time.perf_counter())
 
+    settings = Settings(batch_size=batch_size, journal=mode != "nojournal")
     started = time.perf_counter()
-    summary = run_job(
-        store, job, JobState(on_progress=on_progress), settings=Settings(batch_size=batch_size)
-    )
+    summary = run_job(store, job, JobState(on_progress=on_progress), settings=settings)
     seconds = time.perf_counter() - started
     gaps = [b - a for a, b in zip([started, *stamps], [*stamps, started + seconds], strict=True)]
+    job_peak = peak_rss_mb()  # before the revert, which may grow it
+    reverted = _revert(store, summary.task_id, settings) if mode == "revert" else {}
     return {
+        **reverted,
+        "peak_mb": job_peak,
         "seconds": seconds,
         "status": summary.status,
         "error": summary.error,
@@ -354,6 +366,22 @@ def _run_action(store: Store, action: str, range_to: float, batch_size: int) -> 
         "reports": len(stamps),
         "max_gap": max(gaps),
         "max_gap_after_freeze": max(gaps[1:], default=0.0),
+    }
+
+
+def _revert(store: Store, task_id: int, settings: Any) -> dict[str, Any]:
+    """Revert the task just run; its time and counts."""
+    from bulkprofiles_gui.core.progress import JobState
+    from bulkprofiles_gui.core.revert import revert_task
+
+    started = time.perf_counter()
+    summary = revert_task(store, task_id, JobState(), settings=settings)
+    return {
+        "revert_seconds": time.perf_counter() - started,
+        "revert_status": summary.status,
+        "revert_error": summary.error,
+        "restored": summary.changed,
+        "conflicts": summary.skipped.get("conflict", 0),
     }
 
 
@@ -429,6 +457,11 @@ def main() -> int:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/bulkprofiles-bench"))
     parser.add_argument("--reuse", action="store_true", help="reuse the demo store if present")
     parser.add_argument("--only", help="comma-separated action types")
+    parser.add_argument(
+        "--journal",
+        action="store_true",
+        help="also measure the journal: each job again without it, and a revert after it",
+    )
     parser.add_argument("--case", nargs=2, metavar=("MODE", "ACTION"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -442,17 +475,28 @@ def main() -> int:
     make_store(pristine, args.profiles, args.reuse)
     wanted = args.only.split(",") if args.only else list(ACTIONS)
     rows = []
+    bare_rows: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
     for action in wanted:
         if action not in JOBS:
             print(f"skipping {action}: no benchmark job", file=sys.stderr)
             continue
-        job = spawn("action", action, fresh_copy(pristine, args.dir / "case.sqlite3"), args)
-        sql = spawn("sql", action, fresh_copy(pristine, args.dir / "case.sqlite3"), args)
+        case = args.dir / "case.sqlite3"
+        job = spawn(
+            "revert" if args.journal else "action", action, fresh_copy(pristine, case), args
+        )
+        sql = spawn("sql", action, fresh_copy(pristine, case), args)
         rows.append((action, job, sql))
         print(f"{action}: job {job} | sql {sql}", file=sys.stderr)
+        if args.journal:
+            bare = spawn("nojournal", action, fresh_copy(pristine, case), args)
+            bare_rows.append((action, job, bare))
+            print(f"{action}: without journal {bare}", file=sys.stderr)
     for suffix in ("", "-wal", "-shm"):
         Path(f"{args.dir / 'case.sqlite3'}{suffix}").unlink(missing_ok=True)
     print(table(rows, args))
+    if bare_rows:
+        print()
+        print(journal_table(bare_rows))
     return 0
 
 
@@ -475,6 +519,28 @@ def table(rows: list[tuple[str, dict[str, Any], dict[str, Any]]], args: argparse
             f"| {job['seconds']:.2f} | {sql['seconds']:.2f} | {ratio:.2f} "
             f"| {job['peak_mb']:.0f} / {sql['peak_mb']:.0f} "
             f"| {job['max_gap']:.2f} ({job['max_gap_after_freeze']:.2f}) |"
+        )
+    return "\n".join(lines)
+
+
+def journal_table(rows: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> str:
+    """What the journal costs and what a revert takes (``--journal``)."""
+    lines = [
+        "| action | changed | job s with journal | job s without | journal cost "
+        "| revert s | revert / job | restored | conflicts |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for action, job, bare in rows:
+        if "revert_seconds" not in job or "seconds" not in bare:
+            failed = job.get("error") or job.get("revert_error") or bare.get("error")
+            lines.append(f"| {action} | failed: {failed} |")
+            continue
+        cost = job["seconds"] / bare["seconds"] if bare["seconds"] else float("inf")
+        back = job["revert_seconds"] / job["seconds"] if job["seconds"] else float("inf")
+        lines.append(
+            f"| {action} | {job['changed']:,} | {job['seconds']:.2f} | {bare['seconds']:.2f} "
+            f"| {cost:.2f} | {job['revert_seconds']:.2f} | {back:.2f} | {job['restored']:,} "
+            f"| {job['conflicts']:,} |"
         )
     return "\n".join(lines)
 

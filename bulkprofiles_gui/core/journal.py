@@ -133,7 +133,11 @@ def record_values(
 ) -> None:
     """Journal scalar ``profiles`` columns of ``profile_ids`` before an UPDATE
     that writes ``new_values`` (column name -> SQL expression over the
-    ``store.profiles`` row, or a plain value).  One INSERT per column."""
+    ``store.profiles`` row, or a plain value).  One INSERT per column.
+
+    A task journals all its columns in this one call per batch, so every
+    profile of the task has a row for every column of ``tasks.journal``:
+    the revert writes them back in one UPDATE that joins them all."""
     if not is_kept(ctx):
         return
     p = ctx.store.profiles

@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.databases_view = DatabasesView()
         self.segments_view = SegmentsView()
         self.tasks_view = TasksView()
+        self.tasks_view.settings = self.settings
         self.views: dict[View, StoreView] = {
             View.DATABASES: self.databases_view,
             View.SEGMENTS: self.segments_view,

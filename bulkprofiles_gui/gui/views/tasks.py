@@ -4,7 +4,11 @@ Filters by status and type; details show the job document and the counts by
 reason; a running task's progress is followed live (the list is polled once
 a second while a task runs, so a run in another process shows too); an
 interrupted task can be resumed here; a task's per-profile outcomes export
-to CSV, with the profile fields the operator ticks.
+to CSV, with the profile fields the operator ticks.  Revert… gives the
+profiles a task changed their values before it (``core/revert.py``): a
+dialog says what is restored and offers a dry run; the revert then runs
+here in the background as a task of its own, which Cancel stops (and Resume
+continues).  A task that cannot be reverted says why (tooltip and details).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -31,9 +36,13 @@ from PySide6.QtWidgets import (
 
 from ...core.actions import ACTIONS
 from ...core.actions.base import SKIP_REASONS
+from ...core.config import Settings
 from ...core.export import OUTCOME_COLUMNS, export_task, task_columns
 from ...core.progress import JobState, Progress
+from ...core.revert import revert_problem
 from ...core.store import Store
+from ...core.tasks import ACTION_LABELS, REVERT_TYPE
+from ..dialogs.revert import RevertDialog
 from ..export_run import ExportRun, ask_csv_target, column_choices
 from ..resources import icon
 from ..ui_settings import ui_settings
@@ -114,10 +123,14 @@ class TasksView(StoreView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Tasks", parent)
+        #: The window's settings (archive period, batch size of a revert).
+        self.settings = Settings()
         self.tasks: list[Any] = []
         self._wanted_task: int | None = None
+        #: The run this view started (a resume or a revert) and its cancel flag.
         self._resume_call: BackgroundCall | None = None
         self._resume_state: JobState | None = None
+        self.revert_dialog: RevertDialog | None = None
         self.export_run: ExportRun | None = None
         self._relay = _ProgressRelay(self)
         self._relay.progressed.connect(self._on_resume_progress)
@@ -139,6 +152,7 @@ class TasksView(StoreView):
         self.type_filter.addItem(ALL, None)
         for action_type, module in ACTIONS.items():
             self.type_filter.addItem(str(module.LABEL), action_type)
+        self.type_filter.addItem(ACTION_LABELS[REVERT_TYPE], REVERT_TYPE)
         for combo, length in ((self.status_filter, 10), (self.type_filter, 16)):
             combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
@@ -158,6 +172,11 @@ class TasksView(StoreView):
         self.resume_button = QPushButton(icon("resume"), "&Resume")
         self.resume_button.setToolTip("Run the rest of an interrupted, failed or cancelled task")
         self.resume_button.clicked.connect(self.resume_selected)
+        self.revert_button = QPushButton(icon("revert"), "Re&vert…")
+        self.revert_button.clicked.connect(self.revert_selected)
+        self.cancel_button = QPushButton(icon("cancel"), "&Cancel run")
+        self.cancel_button.setToolTip("Stop the resume or revert started here after its batch")
+        self.cancel_button.clicked.connect(self.cancel_run)
         self.export_button = QPushButton(icon("export"), "&Export CSV…")
         self.export_button.setToolTip(
             "Every profile of the task with its outcome and reason, and the fields you choose"
@@ -172,6 +191,8 @@ class TasksView(StoreView):
         bar.addStretch(1)
         bar.addWidget(self.refresh_button)
         bar.addWidget(self.resume_button)
+        bar.addWidget(self.revert_button)
+        bar.addWidget(self.cancel_button)
         bar.addWidget(self.export_button)
         self.layout_.addLayout(bar)
 
@@ -197,6 +218,10 @@ class TasksView(StoreView):
         self.error_label.setWordWrap(True)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
+        self.revert_label = QLabel()
+        self.revert_label.setObjectName("hint")
+        self.revert_label.setWordWrap(True)
+        self.revert_label.hide()
         self.counts_table = make_table(["Outcome", "Profiles"])
         self.counts_table.setObjectName("countsTable")
         self.job_text = QPlainTextEdit()
@@ -228,6 +253,7 @@ class TasksView(StoreView):
         details_layout.addWidget(self.detail_title)
         details_layout.addWidget(self.progress_bar)
         details_layout.addWidget(self.error_label)
+        details_layout.addWidget(self.revert_label)
         details_layout.addWidget(lower_split, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.table)
@@ -348,8 +374,16 @@ class TasksView(StoreView):
 
     def _update_buttons(self) -> None:
         task = self.selected_task()
-        resuming = self._resume_call is not None and self._resume_call.is_running()
+        resuming = self.run_active()
         self.resume_button.setEnabled(bool(task and task.resumable) and not resuming)
+        problem = self.revert_problem(task)
+        self.revert_button.setEnabled(task is not None and problem is None and not resuming)
+        self.revert_button.setToolTip(
+            f"Task {task.id} {problem}"
+            if task is not None and problem
+            else "Give the profiles this task changed their values before it"
+        )
+        self.cancel_button.setEnabled(resuming)
         exporting = self.export_run is not None and self.export_run.is_running()
         self.export_button.setEnabled(
             task is not None and task.started_at is not None and not exporting
@@ -362,6 +396,7 @@ class TasksView(StoreView):
             self.detail_title.setText("Select a task to see its details.")
             self.progress_bar.hide()
             self.error_label.hide()
+            self.revert_label.hide()
             self.counts_table.clear()
             self.job_text.setPlainText("")
             return
@@ -376,15 +411,40 @@ class TasksView(StoreView):
         self.progress_bar.setValue(min(task.processed, max(task.selected, 1)))
         self.error_label.setVisible(bool(task.error))
         self.error_label.setText(f"Error: {task.error}" if task.error else "")
+        revert_line = self._revert_line(task)
+        self.revert_label.setText(revert_line)
+        self.revert_label.setVisible(bool(revert_line))
         self._fill_counts(task)
         self.job_text.setPlainText(json.dumps(task.job, indent=2, ensure_ascii=False))
 
+    def revert_problem(self, task: Any) -> str | None:
+        """Why ``task`` cannot be reverted (None: it can); a phrase after "Task N"."""
+        if task is None:
+            return "is not selected"
+        return revert_problem(task, self.settings.archive_days)
+
+    def _revert_line(self, task: Any) -> str:
+        """The details' line about reverting: what a revert reverts, what
+        reverted a task, or why an update can no longer be reverted."""
+        if task.revert_of is not None:
+            return f"Reverts task {task.revert_of}."
+        if task.reverted_by is not None:
+            return f"Reverted by task {task.reverted_by} ({task.reverted_by_status})."
+        problem = self.revert_problem(task)
+        if task.action_type in ACTIONS and not task.dry_run and problem:
+            return f"This task {problem}."
+        return ""
+
     def _fill_counts(self, task: Any) -> None:
         self.counts_table.clear()
+        if task.action_type == REVERT_TYPE:
+            done = "Would restore" if task.dry_run else "Restored"
+        else:
+            done = "Would change" if task.dry_run else "Changed"
         rows: list[tuple[str, int]] = [
             ("Selected", task.selected),
             ("Processed", task.processed),
-            ("Would change" if task.dry_run else "Changed", task.changed),
+            (done, task.changed),
         ]
         rows += [
             (f"Skipped: {SKIP_REASONS.get(reason, reason)}", n)
@@ -410,18 +470,35 @@ class TasksView(StoreView):
         self._resume_state = state
         task_id = task.id
 
+        settings = self.settings
+
         def run() -> Any:
             from ...core.resume import run_any_task
 
-            return run_any_task(store, task_id, state)
+            return run_any_task(store, task_id, state, settings=settings)
 
+        self._start_run(run, task_id, "Resume task")
+
+    def _start_run(self, run: Any, task_id: int, title: str) -> None:
+        """Run a task (``run()``: a resume or a revert) in the background."""
         call = BackgroundCall(run, self)
-        call.done.connect(lambda summary: self._on_resume_done(task_id, summary))
-        call.error.connect(lambda exc: self._on_resume_failed(exc))
+        call.done.connect(lambda summary: self._on_resume_done(summary.task_id, summary))
+        call.error.connect(lambda exc: self._on_resume_failed(exc, title))
         self._resume_call = call.start()
         self._wanted_task = task_id
         self._update_buttons()
         self.poll_timer.start()
+
+    def run_active(self) -> bool:
+        """Whether a resume or revert started here is running."""
+        return self._resume_call is not None and self._resume_call.is_running()
+
+    @Slot()
+    def cancel_run(self) -> None:
+        """Stop the run started here after its current batch (it can be resumed)."""
+        if self._resume_state is not None and self.run_active():
+            self._resume_state.cancel()
+            self.message.emit("Cancelling after the current batch…")
 
     @Slot(object)
     def _on_resume_progress(self, progress: Progress) -> None:
@@ -434,12 +511,45 @@ class TasksView(StoreView):
         self._wanted_task = task_id
         self.refresh()
 
-    def _on_resume_failed(self, exc: object) -> None:
-        QMessageBox.warning(self, "Resume task", operator_message(exc))
+    def _on_resume_failed(self, exc: object, title: str = "Resume task") -> None:
+        QMessageBox.warning(self, title, operator_message(exc))
         self.refresh()
 
     def wait_for_resume(self, msecs: int = 60_000) -> bool:
         return self._resume_call is None or self._resume_call.wait(msecs)
+
+    # -- revert ------------------------------------------------------------------------
+    @Slot()
+    def revert_selected(self) -> None:
+        """Ask with what will be restored (dialog with a dry run), then revert."""
+        task = self.selected_task()
+        if task is None or self.store is None or self.revert_problem(task) is not None:
+            return
+        dialog = RevertDialog(self.store, task.id, self.settings, self)
+        self.revert_dialog = dialog
+        dialog.finished.connect(lambda result: self._on_revert_answer(dialog, task.id, result))
+        dialog.open()
+
+    def _on_revert_answer(self, dialog: RevertDialog, task_id: int, result: int) -> None:
+        dialog.wait_idle()
+        self.refresh()  # a dry run is in the history now
+        if result == int(QDialog.DialogCode.Accepted):
+            self.start_revert(task_id, triggers=dialog.triggers)
+
+    def start_revert(self, task_id: int, *, triggers: bool = False) -> None:
+        """Revert ``task_id`` in the background, following its progress."""
+        if self.store is None or self.run_active():
+            return
+        store, settings = self.store, self.settings
+        state = JobState(on_progress=self._relay.progressed.emit)
+        self._resume_state = state
+
+        def run() -> Any:
+            from ...core.revert import revert_task
+
+            return revert_task(store, task_id, state, triggers=triggers, settings=settings)
+
+        self._start_run(run, task_id, "Revert task")
 
     # -- export ------------------------------------------------------------------------
     def ask_csv_path(self, suggested: str) -> str | None:
@@ -498,6 +608,8 @@ class TasksView(StoreView):
     # -- closing -----------------------------------------------------------------------
     def shutdown(self) -> None:
         self.poll_timer.stop()
+        if self.revert_dialog is not None:
+            self.revert_dialog.wait_idle()
         if self._resume_state is not None:
             self._resume_state.cancel()
         if self._resume_call is not None:
