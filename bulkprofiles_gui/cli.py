@@ -10,7 +10,10 @@ chosen subcommand's module is imported, when it runs.
 Errors that the operator can fix are printed as one line on stderr with exit
 code 2, never as a traceback: the core's exceptions named in
 :data:`_OPERATOR_ERROR_NAMES`, and any registered with
-:func:`register_operator_error`.
+:func:`register_operator_error`.  So is a failure of the store (read-only,
+disk full, locked, server gone: :mod:`.core.faults`), with the traceback in
+the log file.  Anything else is a bug: one line naming the log that holds its
+traceback, exit code 1 (:func:`last_resort`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ _OPERATOR_ERROR_NAMES: tuple[str, ...] = (
     "bulkprofiles_gui.core.jobs:TaskError",
 )
 _registered_errors: tuple[type[BaseException], ...] = ()
+#: The store this command opened (its URL without password), for messages.
+_opened_store: str | None = None
 
 
 def register_operator_error(*errors: type[BaseException]) -> None:
@@ -94,8 +99,10 @@ def store_from_args(args: argparse.Namespace, *, create: bool = False) -> Store:
     from .core.journal import purge_expired
     from .core.store import open_store
 
+    global _opened_store
     config = settings()
     store = open_store(config.resolve_url(getattr(args, "db", None)), create=create)
+    _opened_store = store.display_url
     if store.upgrade_notice:
         print(f"bulkprofiles: {store.upgrade_notice}", file=sys.stderr)
     purge_expired(store, config.archive_days)
@@ -114,8 +121,9 @@ def add_db_argument(parser: argparse.ArgumentParser, *, inherit: bool = False) -
         "--db",
         metavar="URL",
         default=argparse.SUPPRESS if inherit else None,
-        help="store URL (SQLAlchemy form); default: $BULKPROFILES_DB_URL, then the "
-        "default connection of the settings, then the embedded SQLite store",
+        help="store URL (SQLAlchemy form) or the name of a saved connection; default: "
+        "$BULKPROFILES_DB_URL, then the default connection of the settings, then the "
+        "embedded SQLite store",
     )
 
 
@@ -165,7 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return command_function(args.target)(args)
     # Evaluated when an exception arrives: covers the modules imported by then.
     except loaded_operator_errors() as exc:
-        print(f"bulkprofiles: error: {exc}", file=sys.stderr)
+        print(error_line(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("bulkprofiles: interrupted", file=sys.stderr)
@@ -175,6 +183,44 @@ def main(argv: Sequence[str] | None = None) -> int:
         # quietly, and keep Python from failing again when it flushes stdout at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except Exception as exc:
+        return last_resort(exc)
+
+
+def error_line(exc: BaseException) -> str:
+    """The line of an operator error; a task interrupted by a failure of the
+    store says how to resume it, and where the details are."""
+    line = f"bulkprofiles: error: {exc}"
+    faults = sys.modules.get("bulkprofiles_gui.core.faults")
+    if faults is not None and isinstance(exc, faults.StoreFault):
+        if exc.task_id is not None:
+            line += f"; resume with: bulkprofiles tasks resume {exc.task_id}"
+        line += faults.details_note(exc.log)
+    return line
+
+
+def last_resort(exc: Exception) -> int:
+    """An exception no command handled: its traceback goes to the log, one line
+    to stderr.  A failure of the store (or of a file) is the operator's to fix
+    (exit code 2); anything else is a bug (exit code 1)."""
+    from .core.faults import details_note, log_exception, redact, store_fault
+
+    command = " ".join(sys.argv[1:])
+    fault = store_fault(exc, _opened_store)
+    if fault is not None:
+        log = log_exception(exc, f"bulkprofiles {command}: {fault}")
+        print(f"bulkprofiles: error: {fault}{details_note(log)}", file=sys.stderr)
+        return 2
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        log = log_exception(exc, f"bulkprofiles {command}: {where}{exc.strerror}")
+        print(f"bulkprofiles: error: {where}{exc.strerror}{details_note(log)}", file=sys.stderr)
+        return 2
+    log = log_exception(exc, f"bulkprofiles {command}: unexpected error")
+    text = str(exc).strip().splitlines()
+    what = f"{type(exc).__name__}: {redact(text[0])}" if text else type(exc).__name__
+    print(f"bulkprofiles: error: unexpected error: {what}{details_note(log)}", file=sys.stderr)
+    return 1
 
 
 def open_gui(args: argparse.Namespace) -> int:

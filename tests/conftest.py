@@ -24,10 +24,11 @@ PG_URL = os.environ.get("BULKPROFILES_TEST_PG_URL")
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
-    """Settings and the embedded store never touch the real user directories."""
+    """Settings, the embedded store and the log never touch the real user directories."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("BULKPROFILES_CONFIG_DIR", str(home / "config"))
     monkeypatch.setenv("BULKPROFILES_DATA_DIR", str(home / "data"))
+    monkeypatch.setenv("BULKPROFILES_LOG_DIR", str(home / "log"))
     monkeypatch.delenv("BULKPROFILES_DB_URL", raising=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -109,11 +110,14 @@ def test_failure_inside_a_batch_rolls_it_back_and_marks_the_task_failed(
     task = get_task(store, task_id)
     assert task.status == "failed" and task.error == "RuntimeError: disk on fire"
     assert task.error_detail is not None and "Traceback" in task.error_detail
+    assert not task.resumable  # what failed it (a bug, bad input) would fail it again
 
     monkeypatch.setattr(update_fields, "apply_batch", real)
-    resumed = run_task(store, task_id, Recorder().state, settings=settings(batch_size=5))
-    assert resumed.status == "completed" and resumed.changed == 12
-    assert column_values(store, bonus) == {pid: v + 100 for pid, v in before.items()}
+    refused = re.escape("cannot be resumed: it failed (RuntimeError: disk on fire)")
+    with pytest.raises(TaskError, match=refused):
+        run_task(store, task_id, Recorder().state, settings=settings(batch_size=5))
+    assert get_task(store, task_id).status == "failed"
+    assert column_values(store, bonus) == after  # the refused resume changed nothing
 
 
 def test_dry_run_counts_the_same_and_changes_nothing(store: Store) -> None:

@@ -144,7 +144,7 @@ def summary_lines(store: Store, summary: TaskSummary, seconds: float | None = No
     rows.append(("Trigger events", f"{summary.trigger_events:,}"))
     if seconds is not None:
         rows.append(("Time", f"{seconds:,.1f} s"))
-    if summary.status in ("cancelled", "interrupted", "failed"):
+    if summary.status in ("cancelled", "interrupted"):  # a failed task cannot be resumed
         rows.append(("Resume with", f"bulkprofiles tasks resume {summary.task_id}"))
     title = f"Task {summary.task_id} {summary.status}"
     if dry:

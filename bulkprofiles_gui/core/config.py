@@ -1,10 +1,13 @@
 """Settings: named connections, the default one, and job-related options.
 
-The settings file is JSON in the user config directory (``platformdirs``);
-``BULKPROFILES_CONFIG_DIR`` / ``BULKPROFILES_DATA_DIR`` move both directories
+The settings file is JSON in the user config directory (``platformdirs``),
+readable by its owner only; ``BULKPROFILES_CONFIG_DIR`` /
+``BULKPROFILES_DATA_DIR`` / ``BULKPROFILES_LOG_DIR`` move the directories
 (the tests point them at a temp dir).  The store URL is chosen, first match
-wins: ``--db URL``, ``BULKPROFILES_DB_URL``, the default named connection,
-the embedded SQLite file in the user data directory.
+wins: ``--db URL`` (or the name of a saved connection), ``BULKPROFILES_DB_URL``,
+the default named connection, the embedded SQLite file in the user data
+directory.  The URL of a saved connection gets its password back from the
+keyring (:mod:`.credentials`); the settings file never holds one.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ import platformdirs
 APP_NAME = "bulkprofiles"
 DEFAULT_CONNECTION = "Embedded (this computer)"
 ENV_DB_URL = "BULKPROFILES_DB_URL"
+#: Mode of the files that may say where the stores are: the owner's alone.
+OWNER_ONLY = 0o600
 
 
 class ConfigError(Exception):
@@ -34,6 +39,12 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     override = os.environ.get("BULKPROFILES_DATA_DIR")
     return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME))
+
+
+def log_dir() -> Path:
+    """Where the details of failures go (``faults.log_path``), never the screen."""
+    override = os.environ.get("BULKPROFILES_LOG_DIR")
+    return Path(override) if override else Path(platformdirs.user_log_dir(APP_NAME))
 
 
 def settings_path() -> Path:
@@ -123,14 +134,22 @@ class Settings:
             "archive_days": self.archive_days,
         }
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        tmp.unlink(missing_ok=True)  # a left-over copy keeps its mode: make a new one
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(json.dumps(data, indent=2))
         tmp.replace(path)
 
     def resolve_url(self, explicit: str | None = None) -> str:
-        """The store URL to use (see the module docstring for the order)."""
+        """The store URL to use (see the module docstring for the order), with
+        the keyring's password when it is a saved connection's."""
+        from .credentials import resolve_store_url
+
+        return resolve_store_url(self, explicit)[0]
+
+    def chosen_url(self, explicit: str | None = None) -> str:
+        """The store URL as given or saved (no password added): ``explicit``,
+        else ``$BULKPROFILES_DB_URL``, else the default connection's."""
         if explicit:
             return explicit
-        from_env = os.environ.get(ENV_DB_URL)
-        if from_env:
-            return from_env
-        return self.connections[self.default_connection]
+        return os.environ.get(ENV_DB_URL) or self.connections[self.default_connection]

@@ -51,7 +51,8 @@ from .progress import JobState
 from .store import Store
 
 #: Statuses a task can be (re)started from; "running" is claimed by one process.
-STARTABLE = ("queued", "interrupted", "failed", "cancelled")
+#: A failed task is not among them: what failed it would fail a resume again.
+STARTABLE = ("queued", "interrupted", "cancelled")
 TARGET_BATCH_SECONDS = 0.5
 MIN_BATCH = 100
 #: The first batch of a run: small, so the first progress comes soon even when
@@ -300,10 +301,11 @@ def run_task(
     """Run (or resume) a task to its end, cancel, or failure; see the module doc.
 
     Raises TaskError if the task does not exist or cannot be started (already
-    completed, or running in another live process).  Errors while running do
-    not raise: the task ends ``failed`` with its error text, and so does the
-    returned summary.  A KeyboardInterrupt leaves the task ``interrupted``
-    (resumable) and is re-raised.
+    completed or failed, or running in another live process).  A failure of
+    the store while running leaves the task ``interrupted`` (resumable) and
+    raises a :class:`~.faults.StoreFault`; other errors do not raise: the task
+    ends ``failed`` with its error text, and so does the returned summary.  A
+    KeyboardInterrupt leaves the task ``interrupted`` and is re-raised.
     """
     from .tasks import mark_interrupted
 
@@ -321,8 +323,19 @@ def run_task(
             finish_run(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
             raise
         except Exception as exc:
-            finish_run(store, run, "failed", error_text(exc))
+            end_run_on_error(store, run, exc)
         return run.summary
+
+
+def end_run_on_error(store: Store, run: TaskRun, exc: Exception) -> None:
+    """``failed``, or for a failure of the store ``interrupted`` and a StoreFault
+    raised (:func:`.faults.end_failed_task`)."""
+    from .faults import end_failed_task
+
+    def finish(status: str, error: str | None) -> None:
+        finish_run(store, run, status, error)
+
+    end_failed_task(run.task_id, exc, finish, store.display_url)
 
 
 #: How often progress is repeated while one long statement (freezing) runs.
@@ -355,6 +368,10 @@ def startable_task(conn: Connection, task_id: int, kind: str | None = None) -> R
     row = conn.execute(select(m.Task.__table__).where(m.Task.id == task_id)).first()
     if row is None or (kind is not None and row.action_type != kind):
         raise TaskError(f"no task with id {task_id}")
+    if row.status == "failed":
+        reason = (row.error or "").strip().splitlines()[:1]
+        why = f" ({reason[0]})" if reason else ""
+        raise TaskError(f"task {task_id} cannot be resumed: it failed{why}")
     if row.status not in STARTABLE:
         why = "it is running" if row.status == "running" else f"it is {row.status}"
         raise TaskError(f"task {task_id} cannot be started: {why}")
@@ -418,7 +435,7 @@ def _claim(store: Store, task_id: int, settings: Settings) -> TaskRun:
         with store.begin() as conn:
             run.params = action.parse(conn, ctx, job.action)
     except Exception as exc:
-        finish_run(store, run, "failed", error_text(exc))
+        end_run_on_error(store, run, exc)  # a failure of the store raises here
         raise TaskError(f"task {task_id} failed: {_first_line(exc)}") from None
     return run
 
@@ -634,11 +651,16 @@ def _first_line(exc: BaseException) -> str:
 _OPERATOR_ERRORS: tuple[type[BaseException], ...] = (ActionError, TaskError, JobFileError)
 
 
-def error_text(exc: BaseException) -> str:
-    """One line for the operator; for an unexpected error the traceback follows it."""
+def is_operator_error(exc: BaseException) -> bool:
+    """Whether the message of ``exc`` is written for the operator (no traceback kept)."""
     from .store import StoreError
 
-    if isinstance(exc, (*_OPERATOR_ERRORS, StoreError)) or type(exc).__name__ == "RuleError":
+    return isinstance(exc, (*_OPERATOR_ERRORS, StoreError)) or type(exc).__name__ == "RuleError"
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for the operator; for an unexpected error the traceback follows it."""
+    if is_operator_error(exc):
         return _first_line(exc)
     detail = "".join(traceback.format_exception(exc))
     return f"{type(exc).__name__}: {_first_line(exc)}\n\n{detail}"

@@ -71,7 +71,7 @@ from .jobs import (
     active_run,
     claim_task,
     current_operator,
-    error_text,
+    end_run_on_error,
     finish_run,
     run_batches,
     startable_task,
@@ -312,7 +312,7 @@ def run_revert_task(
             finish_run(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
             raise
         except Exception as exc:
-            finish_run(store, run, "failed", error_text(exc))
+            end_run_on_error(store, run, exc)
         return run.summary
 
 

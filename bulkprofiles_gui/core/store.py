@@ -413,12 +413,24 @@ def _check_sqlite_file(engine: Engine, *, create: bool) -> Path | None:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the folder for {path}: {exc}") from None
+        _create_owner_only(path)
     elif not create and path.stat().st_size == 0:
         # Connecting would write a header into it (WAL mode): refuse untouched.
         raise StoreError(
             f"{path} is an empty file, not a store (run 'bulkprofiles demo --db URL' to make one)"
         )
     return path
+
+
+def _create_owner_only(path: Path) -> None:
+    """An empty file readable by its owner only, for SQLite to fill: the store
+    holds customer data (its WAL and shared-memory files get the same mode)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"cannot create the store {path}: {exc.strerror or exc}") from None
 
 
 # -- schema version and upgrades -------------------------------------------------
@@ -592,6 +604,7 @@ def _backup_sqlite(path: Path) -> Path:
         backup = path.with_name(f"{path.name}.before-{m.SCHEMA_REVISION}.{number}.bak")
     partial = backup.with_name(backup.name + ".part")
     try:
+        _create_owner_only(partial)
         source = sqlite3.connect(path)
         try:
             target = sqlite3.connect(partial)

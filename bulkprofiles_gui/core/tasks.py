@@ -85,9 +85,17 @@ class TaskRow:
 
     @property
     def resumable(self) -> bool:
+        """Interrupted, or cancelled with profiles left.  An interrupted task
+        with none left is too: its process ended before recording the end (an
+        import's end also writes the rejects and drops its staging tables).
+        A failed task is not: what failed it (bad input, a bug) would again."""
         return (
-            self.status in ("interrupted", "failed", "cancelled")
-            and (self.processed < self.selected or self.started_at is None)
+            self.status in ("interrupted", "cancelled")
+            and (
+                self.processed < self.selected
+                or self.started_at is None
+                or self.status == "interrupted"
+            )
             and self.reverted_by is None
         )
 

@@ -2,9 +2,10 @@
 
 URLs go to ``settings.json`` without their password; the password of a
 PostgreSQL URL goes to the system keyring (service ``bulkprofiles``, user =
-connection name) and is put back into the URL only when connecting.  On a
-machine without a keyring the password is kept for this session only and the
-operator is told so.
+connection name) and is put back into the URL only when connecting
+(:mod:`bulkprofiles_gui.core.credentials`, shared with the command line).  On
+a machine without a keyring the password is kept for this session only and
+the operator is told so.
 """
 
 from __future__ import annotations
@@ -28,93 +29,35 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from ..core.config import DEFAULT_CONNECTION, ConfigError, Settings
+from ..core.credentials import (
+    KEYRING_SERVICE,
+    connection_url,
+    delete_password,
+    forget_connection,
+    load_password,
+    remember_connection,
+    resolve_store_url,
+    save_password,
+    split_password,
+    with_password,
+)
 from ..core.store import StoreError, open_store, redact_url
 from .worker import BackgroundCall
 
-KEYRING_SERVICE = "bulkprofiles"
-
-#: Passwords the keyring could not keep, for this session only.
-_session_passwords: dict[str, str] = {}
-
-
-def split_password(url: str) -> tuple[str, str | None]:
-    """The URL without its password, and the password (None when there is none)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return url, None
-    if parsed.password is None:
-        return url, None
-    password = str(parsed.password)
-    # URL.set(password=None) would keep the password: replace the field itself.
-    without = parsed._replace(password=None)
-    return without.render_as_string(hide_password=False), password
-
-
-def with_password(url: str, password: str | None) -> str:
-    if not password:
-        return url
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return url
-    return parsed.set(password=password).render_as_string(hide_password=False)
-
-
-def save_password(name: str, password: str) -> str | None:
-    """Keep the password in the keyring; a readable note when it could not."""
-    try:
-        import keyring
-        from keyring.errors import KeyringError
-
-        try:
-            keyring.set_password(KEYRING_SERVICE, name, password)
-            _session_passwords.pop(name, None)
-            return None
-        except KeyringError as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    except ImportError:
-        reason = "the keyring package is not installed"
-    _session_passwords[name] = password
-    return f"No system keyring ({reason}): the password is kept for this session only."
-
-
-def load_password(name: str) -> str | None:
-    if name in _session_passwords:
-        return _session_passwords[name]
-    try:
-        import keyring
-
-        return keyring.get_password(KEYRING_SERVICE, name)
-    except Exception:  # any keyring backend failure means "no stored password"
-        return None
-
-
-def delete_password(name: str) -> None:
-    _session_passwords.pop(name, None)
-    try:
-        import keyring
-
-        keyring.delete_password(KEYRING_SERVICE, name)
-    except Exception:  # nothing stored, or no keyring: nothing to delete
-        pass
-
-
-def connection_url(settings: Settings, name: str) -> str:
-    """The URL of a named connection with its password from the keyring."""
-    url = settings.connections[name]
-    return with_password(url, load_password(name)) if split_password(url)[1] is None else url
-
-
-def resolve_store_url(settings: Settings, explicit: str | None = None) -> tuple[str, str | None]:
-    """(URL to open, connection name or None) following Settings.resolve_url's order."""
-    url = settings.resolve_url(explicit)
-    if url == settings.connections.get(settings.default_connection) and not explicit:
-        return connection_url(settings, settings.default_connection), settings.default_connection
-    for name, known in settings.connections.items():
-        if known == url:
-            return connection_url(settings, name), name
-    return url, None
+#: The password functions live in the core (the command line uses them too);
+#: named here for the callers of this module.
+__all__ = [
+    "KEYRING_SERVICE",
+    "ConnectionsDialog",
+    "connection_url",
+    "delete_password",
+    "load_password",
+    "resolve_store_url",
+    "save_password",
+    "split_password",
+    "test_connection",
+    "with_password",
+]
 
 
 def test_connection(url: str) -> str:
@@ -280,8 +223,7 @@ class ConnectionsDialog(QDialog):
             return None
         url, embedded = split_password(raw)
         password = self.password_edit.text() or embedded
-        note = save_password(name, password) if password else None
-        self.settings.connections[name] = url
+        note = remember_connection(self.settings, name, with_password(url, password))
         try:
             self.settings.save()
         except (OSError, ConfigError) as exc:
@@ -300,10 +242,7 @@ class ConnectionsDialog(QDialog):
         name = self.selected_name()
         if name is None or name == DEFAULT_CONNECTION:
             return
-        del self.settings.connections[name]
-        if self.settings.default_connection == name:
-            self.settings.default_connection = DEFAULT_CONNECTION
-        delete_password(name)
+        forget_connection(self.settings, name)
         self.settings.save()
         self._fill_list(select=DEFAULT_CONNECTION)
         self._say(f"Removed connection {name!r}.")

@@ -170,7 +170,7 @@ class TasksView(StoreView):
         self.refresh_button = QPushButton(icon("refresh"), "Re&fresh")
         self.refresh_button.clicked.connect(self.refresh)
         self.resume_button = QPushButton(icon("resume"), "&Resume")
-        self.resume_button.setToolTip("Run the rest of an interrupted, failed or cancelled task")
+        self.resume_button.setToolTip("Run the rest of an interrupted or cancelled task")
         self.resume_button.clicked.connect(self.resume_selected)
         self.revert_button = QPushButton(icon("revert"), "Re&vert…")
         self.revert_button.clicked.connect(self.revert_selected)
@@ -190,10 +190,6 @@ class TasksView(StoreView):
         bar.addWidget(self.type_filter)
         bar.addStretch(1)
         bar.addWidget(self.refresh_button)
-        bar.addWidget(self.resume_button)
-        bar.addWidget(self.revert_button)
-        bar.addWidget(self.cancel_button)
-        bar.addWidget(self.export_button)
         self.layout_.addLayout(bar)
 
     def _build_table(self) -> None:
@@ -224,6 +220,10 @@ class TasksView(StoreView):
         self.revert_label.hide()
         self.counts_table = make_table(["Outcome", "Profiles"])
         self.counts_table.setObjectName("countsTable")
+        counts_header = self.counts_table.header()
+        counts_header.setStretchLastSection(False)  # long reasons elide, numbers stay
+        counts_header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        counts_header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         self.job_text = QPlainTextEdit()
         self.job_text.setObjectName("jobDocument")
         self.job_text.setReadOnly(True)
@@ -250,7 +250,18 @@ class TasksView(StoreView):
         details = QWidget()
         details_layout = QVBoxLayout(details)
         details_layout.setContentsMargins(0, 8, 0, 0)
-        details_layout.addWidget(self.detail_title)
+        # What can be done with the selected task sits with its details (the
+        # filter bar above would not fit a 1024-pixel screen with them).
+        title_row = QHBoxLayout()
+        title_row.addWidget(self.detail_title, 1)
+        for button in (
+            self.resume_button,
+            self.revert_button,
+            self.cancel_button,
+            self.export_button,
+        ):
+            title_row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
+        details_layout.addLayout(title_row)
         details_layout.addWidget(self.progress_bar)
         details_layout.addWidget(self.error_label)
         details_layout.addWidget(self.revert_label)
@@ -457,7 +468,6 @@ class TasksView(StoreView):
             item = QTreeWidgetItem([label, f"{n:,}"])
             item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
             self.counts_table.addTopLevelItem(item)
-        self.counts_table.resizeColumnToContents(0)
 
     # -- resume ------------------------------------------------------------------------
     @Slot()
