@@ -546,6 +546,42 @@ def shoot_review_preflight(window: MainWindow, out: Path) -> None:
         conn.execute(delete(m.Task).where(m.Task.id == running))
 
 
+def shoot_revert(window: MainWindow, out: Path) -> None:
+    """Tasks -> Revert…: the dialog after its dry run, then the Tasks view with
+    the finished revert selected, at a large and a small screen size."""
+    view = window.tasks_view
+    window.show_view(View.TASKS)
+    view.refresh()
+    wait_for(lambda: not view.busy() and bool(view.tasks))
+    task = next(t for t in view.tasks if t.action_type == "update_fields" and not t.dry_run)
+    view.select_task(task.id)
+    spin(200)
+    view.revert_button.click()
+    dialog = view.revert_dialog
+    assert dialog is not None
+    wait_for(lambda: dialog.plan is not None and not dialog.busy())
+    dialog.dry_button.click()
+    wait_for(lambda: not dialog.busy() and dialog.dry_result.text().startswith("Dry run ("))
+    save_sizes(dialog, out, "revert-dialog")
+    dialog.revert_button.click()
+
+    def reverted() -> bool:
+        chosen = view.selected_task()
+        return (
+            not view.run_active()
+            and chosen is not None
+            and chosen.revert_of == task.id
+            and chosen.status == "completed"
+        )
+
+    wait_for(reverted)
+    for width, height in CATALOG_SIZES:
+        window.resize(width, height)
+        spin(300)
+        save(window, out, f"tasks-revert-{width}x{height}")
+    window.resize(*WINDOW_SIZE)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
@@ -567,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     shoot_export(window, args.out)
     shoot_import(window, args.out)
     shoot_review_preflight(window, args.out)
+    shoot_revert(window, args.out)
     window.close()
     window.shutdown()
     shoot_upgrade_notice(args.out, args.profiles)

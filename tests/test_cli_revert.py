@@ -191,7 +191,7 @@ def test_the_conflicts_export_with_the_revert_outcomes(
         rows = {int(r["profile_id"]): r for r in csv.DictReader(fh)}
     assert len(rows) == 8
     assert (rows[2]["outcome"], rows[2]["reason"]) == ("skipped", "conflict")
-    assert rows[2]["reason_text"] == "changed again since the task: left as it is"
+    assert rows[2]["reason_text"] == "changed since the task: left as it is"
     assert {r["outcome"] for pid, r in rows.items() if pid != 2} == {"restored"}
 
 

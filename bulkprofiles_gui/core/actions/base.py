@@ -85,7 +85,7 @@ SKIP_REASONS: dict[str, str] = {
     "already_unsubscribed": "already globally unsubscribed",
     "profile_gone": "the profile no longer exists",
     # revert (core/revert.py): a profile left as it is
-    "conflict": "changed again since the task: left as it is",
+    "conflict": "changed since the task: left as it is",
     # CSV import (core/importer): rows that were not imported
     "rejected": "a value of the row is not valid",
     "duplicate_in_file": "the same match key appears on another line of the file",

@@ -46,9 +46,11 @@ class RevertDialog(StoreDialog):
         self.settings = settings
         self.plan: RevertPlan | None = None
         self.dry_state: JobState | None = None
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(640)
         self.headline = QLabel(f"Reading what task {task_id} changed…")
-        self.headline.setObjectName("bigCount")
+        bold = self.headline.font()
+        bold.setBold(True)
+        self.headline.setFont(bold)
         self.headline.setWordWrap(True)
         self.restores = QLabel()
         self.restores.setWordWrap(True)
@@ -77,6 +79,8 @@ class RevertDialog(StoreDialog):
         )
         self.revert_button.setObjectName("dangerButton")
         cancel = self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        for button in (self.dry_button, self.revert_button):
+            button.setAutoDefault(False)  # Enter never reverts: Cancel is the default
         cancel.setDefault(True)
         self.dry_button.clicked.connect(self.dry_run)
         self.buttons.accepted.connect(self.accept)
@@ -107,6 +111,7 @@ class RevertDialog(StoreDialog):
         self.headline.setText(plan.headline() + ":")
         self.restores.setText("\n".join(f"•  {line}" for line in plan.restores))
         self._set_ready(True)
+        self.adjustSize()
 
     def _on_plan_error(self, message: str) -> None:
         """The task cannot be reverted (any more): say why, offer nothing."""
@@ -152,6 +157,7 @@ class RevertDialog(StoreDialog):
         self.dry_result.setText(
             f"Dry run (task {summary.task_id}, nothing changed): " + ", ".join(parts) + "."
         )
+        self.adjustSize()
 
     def reject(self) -> None:
         if self.dry_state is not None:
