@@ -97,8 +97,8 @@ def test_destructive_job_asks_and_a_no_changes_nothing(
 
     assert prompts == [  # 3 selected, one of them unsubscribed already: 2 would change
         'Set the global status of the selected profiles to "unsubscribed": 2 profile(s) of '
-        "'Test customers' (1 of the 3 selected stay as they are). This cannot be undone. "
-        "Continue? [y/N] "
+        "'Test customers' (1 of the 3 selected stay as they are). Only 'bulkprofiles tasks "
+        "revert' within 30 days undoes it. Continue? [y/N] "
     ]
     assert "Nothing was changed." in capsys.readouterr().err
     assert data_digest(sqlite_store) == digest and task_count(sqlite_store) == 0

@@ -230,9 +230,10 @@ def _confirmed(plan: JobPlan, check: Preflight, args: argparse.Namespace) -> boo
         return True
     skipped = check.selected - check.effective
     kept = f" ({skipped:,} of the {check.selected:,} selected stay as they are)" if skipped else ""
+    days = settings().archive_days
     return ask(
         f"{plan.describe()}: {check.effective:,} profile(s) of {plan.database_name!r}{kept}. "
-        "This cannot be undone. Continue? [y/N] "
+        f"Only 'bulkprofiles tasks revert' within {days} days undoes it. Continue? [y/N] "
     )
 
 

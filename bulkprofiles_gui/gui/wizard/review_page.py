@@ -447,7 +447,8 @@ class ReviewPage(QWizardPage):
         answer = QMessageBox.warning(
             self,
             action_label,
-            f"{action_label}: this applies to {selected:,} profiles and cannot be undone.\n\n"
+            f"{action_label}: this applies to {selected:,} profiles. Only reverting the task "
+            f"(Tasks view, within {self.ctx.settings.archive_days} days) undoes it.\n\n"
             "Do you want to run it?",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Cancel,

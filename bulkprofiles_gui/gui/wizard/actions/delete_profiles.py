@@ -54,7 +54,9 @@ class DeleteProfilesPage(ConditionsRequiredPage):
         )
         self.reports_label = paragraph(
             "The action statistics of deleted profiles (messages, opens, purchases, ...) stay "
-            "in the reports. Deleting cannot be undone."
+            "in the reports. The deleted profiles are archived whole: reverting the task in the "
+            "Tasks view brings them back, within the archive period (archive_days in the "
+            "configuration file, 30 days by default)."
         )
         for label in (
             self.cutoff_label,
