@@ -153,15 +153,16 @@ def next_profile_id(store: Store) -> int:
 
 # -- a child process that kills itself ------------------------------------------------
 #: Runs ``bulkprofiles ARGS`` and SIGKILLs itself once the hooked function has
-#: run for the K-th time (``die`` = at once, ``wait`` = print "at-point" and
-#: sleep, for the test to act).  Kill points: inside the freeze's transaction
-#: (``freeze``), inside batch K's transaction after the action ran (``batch``),
-#: right after batch K committed (``commit``); for an import after chunk K was
-#: staged and committed (``stage``), inside merge batch K (``merge``), after
-#: merge batch K committed (``merged``).
+#: run for the K-th time (``die``), or prints "at-point" there and goes on once
+#: the test writes a line to its stdin (``wait``: the test acts in between).
+#: Kill points: inside the freeze's transaction (``freeze``), inside batch K's
+#: transaction after the action ran (``batch``), right after batch K committed
+#: (``commit``); for an import after chunk K was staged and committed
+#: (``stage``), inside merge batch K (``merge``), after merge batch K committed
+#: (``merged``).
 KILLER = textwrap.dedent(
     """
-    import os, signal, sys, time
+    import os, signal, sys
     from bulkprofiles_gui.core import jobs
     from bulkprofiles_gui.core.importer import runner
 
@@ -185,7 +186,7 @@ KILLER = textwrap.dedent(
         if len(calls) == when:
             if how == "wait":
                 print("at-point", flush=True)
-                time.sleep(float(os.environ.get("KILLER_WAIT", "3")))
+                sys.stdin.readline()  # until the test says "go on"
             else:
                 os.kill(os.getpid(), signal.SIGKILL)
         return result

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,10 @@ import pytest
 from fault_helpers import (
     KILLED,
     StoreCopies,
+    bulkprofiles,
     end_state,
+    error_lines,
+    killer,
     next_profile_id,
     run_killed,
 )
@@ -280,5 +284,33 @@ def test_killed_then_resumed_ends_as_if_never_killed(
         resumed = end_state(store, base.first_new_id)
         assert [t for t in expected if resumed[t] != expected[t]] == []  # tables that differ
         assert resumed["tasks"] == expected["tasks"]
+    finally:
+        store.close()
+
+
+def test_a_second_process_resuming_a_running_task_is_refused(base: Base) -> None:
+    """Killed, then resumed by one ``tasks resume`` process, and by a second
+    one while the first is inside a batch: the second is refused in one line
+    (exit 2), the first completes; the end state is the straight run's."""
+    expected = _straight(base, "update_fields")
+    url = base.copies.make("two-resumers")
+    assert run_killed("batch", 2, *_command(base, "update_fields", url)).returncode == KILLED
+    first = killer(
+        "batch", 1, "wait", "tasks", "resume", "1", "--db", url,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert first.stdout is not None and first.stdout.readline().strip() == "at-point"
+
+    second = bulkprofiles("tasks", "resume", "1", "--db", url)
+
+    assert second.returncode == 2
+    assert error_lines(second.stderr) == [
+        "bulkprofiles: error: task 1 cannot be started: it is running"
+    ]
+    _out, err = first.communicate("go on\n", timeout=120)
+    assert first.returncode == 0, err
+    store = open_store(url)
+    try:
+        assert end_state(store, base.first_new_id) == expected
     finally:
         store.close()

@@ -114,7 +114,8 @@ def _small_batches() -> None:
 
 
 def _run_until_the_point(point: str, when: int, url: str, server: Server) -> subprocess.Popen[str]:
-    """``bulkprofiles run`` in a child that stops at the point and waits there."""
+    """``bulkprofiles run`` in a child that stops at the point and waits there
+    for a line on its stdin."""
     child = killer(
         point,
         when,
@@ -123,6 +124,7 @@ def _run_until_the_point(point: str, when: int, url: str, server: Server) -> sub
         str(server.job),
         "--db",
         url,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -132,7 +134,8 @@ def _run_until_the_point(point: str, when: int, url: str, server: Server) -> sub
 
 
 def _assert_one_line_exit_2(child: subprocess.Popen[str]) -> str:
-    out, err = child.communicate(timeout=120)
+    """Let the child go on from its point; its one error line."""
+    out, err = child.communicate("go on\n", timeout=120)
     assert child.returncode == 2, err
     assert "Traceback" not in err + out and PASSWORD not in err + out
     (line,) = error_lines(err)

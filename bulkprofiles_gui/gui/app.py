@@ -18,7 +18,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -78,13 +77,22 @@ def start_main_window(db_url: str | None = None) -> MainWindow:
 def show_unexpected_error(
     kind: type[BaseException], exc: BaseException, tb: TracebackType | None
 ) -> None:
-    """Last resort for an exception escaping a slot: the traceback goes to stderr,
-    the operator gets one readable line (never a traceback dialog)."""
-    traceback.print_exception(kind, exc, tb, file=sys.stderr)
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    text = f"{kind.__name__}: {first}" if first else kind.__name__
+    """Last resort for an exception escaping a slot: the traceback goes to the
+    log file, the operator gets one readable line saying where it is (never a
+    traceback, on the screen or the terminal)."""
+    from ..core.faults import details_note, log_exception, redact, store_fault
+
+    if exc.__traceback__ is None:
+        exc = exc.with_traceback(tb)
+    log = log_exception(exc, "an exception escaped an action of the window")
+    fault = store_fault(exc)
+    if fault is not None:
+        text = str(fault)
+    else:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        text = f"Something went wrong: {kind.__name__}" + (f": {redact(first)}" if first else "")
     parent = QApplication.activeWindow()
-    QMessageBox.warning(parent, "bulkprofiles", f"Something went wrong: {text}")
+    QMessageBox.warning(parent, "bulkprofiles", text + details_note(log))
 
 
 def run_app(db_url: str | None = None) -> int:
@@ -167,13 +175,19 @@ def _temporary_home() -> Iterator[Path]:
     offscreen.  The environment is restored afterwards."""
     saved = {
         key: os.environ.get(key)
-        for key in ("QT_QPA_PLATFORM", "BULKPROFILES_CONFIG_DIR", "BULKPROFILES_DATA_DIR")
+        for key in (
+            "QT_QPA_PLATFORM",
+            "BULKPROFILES_CONFIG_DIR",
+            "BULKPROFILES_DATA_DIR",
+            "BULKPROFILES_LOG_DIR",
+        )
     }
     with tempfile.TemporaryDirectory(prefix="bulkprofiles-self-check-") as name:
         folder = Path(name)
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         os.environ["BULKPROFILES_CONFIG_DIR"] = str(folder / "config")
         os.environ["BULKPROFILES_DATA_DIR"] = str(folder / "data")
+        os.environ["BULKPROFILES_LOG_DIR"] = str(folder / "log")
         try:
             yield folder
         finally:

@@ -13,9 +13,25 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+
+def log_unless_told(exc: Exception) -> Path | None:
+    """The traceback of a failure of the store or of a bug goes to the log (its
+    path is returned); an error written for the operator is only shown, and
+    a StoreFault was logged where it was raised."""
+    from ..core.config import ConfigError
+    from ..core.faults import StoreFault, is_store_fault, log_exception
+    from ..core.jobs import is_operator_error
+
+    if isinstance(exc, StoreFault):
+        return None
+    if is_store_fault(exc) or not (is_operator_error(exc) or isinstance(exc, ConfigError)):
+        return log_exception(exc, "in the window's background work")
+    return None
 
 
 class _Worker(QObject):
@@ -33,6 +49,7 @@ class _Worker(QObject):
             result = self._fn()
         except Exception as exc:  # reported to the main thread, shown as a message
             exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
+            exc.__log__ = log_unless_told(exc)  # type: ignore[attr-defined]
             self.failed.emit(exc)
         else:
             self.succeeded.emit(result)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from bulkprofiles_gui.core import demo
 from bulkprofiles_gui.core.config import DEFAULT_CONNECTION, Settings, config_dir, settings_path
+from bulkprofiles_gui.core.faults import log_path
 from bulkprofiles_gui.core.store import Store, open_store
 from bulkprofiles_gui.gui import connections
 from bulkprofiles_gui.gui.app import show_unexpected_error, start_main_window
@@ -294,8 +295,11 @@ def test_an_unexpected_error_is_one_readable_line(
         raise RuntimeError("the printer is on fire\nsecond line")
     except RuntimeError as exc:
         show_unexpected_error(RuntimeError, exc, exc.__traceback__)
-    assert shown == ["Something went wrong: RuntimeError: the printer is on fire"]
-    assert "Traceback" in capsys.readouterr().err  # the details go to stderr only
+    assert shown == [
+        f"Something went wrong: RuntimeError: the printer is on fire (details in {log_path()})"
+    ]
+    assert "Traceback" not in capsys.readouterr().err  # the details go to the log only
+    assert "second line" in log_path().read_text(encoding="utf-8")
 
 
 def test_without_a_system_keyring_the_password_is_kept_for_the_session_only(

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ...core.config import Settings
+from ...core.faults import StoreFault
 from ...core.importer import CsvFormat
 from ...core.store import Store, StoreError
 from ..views.base import operator_message
@@ -139,7 +140,7 @@ def window_words(text: str) -> str:
 
 def message_of(exc: object) -> str:
     """One readable line for an error of the import (the core's own text)."""
-    if isinstance(exc, StoreError):
+    if isinstance(exc, StoreError) and not isinstance(exc, StoreFault):
         text = str(exc).strip()
         first = text.splitlines()[0] if text else type(exc).__name__
     else:

@@ -31,6 +31,7 @@ from ...core.store import Store
 from ..job_progress import JobRelay, ProgressPanel
 from ..resources import icon
 from ..views.base import top_items
+from ..wizard.run_page import stop_words
 from ..worker import BackgroundCall
 from .common import (
     ImportContext,
@@ -234,8 +235,7 @@ class RunPage(QWizardPage):
     @Slot(object)
     def _on_error(self, exc: object) -> None:
         self.error = message_of(exc)
-        started = self.task_id is not None
-        self.status_label.setText("Failed." if started else "The import did not start.")
+        self.status_label.setText(stop_words(exc, self.task_id, "The import did not start."))
         show_line(self.error_label, f"Error: {self.error}", error=True)
         self.progress.set_counts(0, 0)
         if self.task_id is not None:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.actions.base import SKIP_REASONS
+from ...core.faults import StoreFault
 from ...core.jobfile import Job
 from ...core.jobs import TaskSummary, prepare_task, run_task
 from ...core.progress import JobState, Progress
@@ -49,6 +50,16 @@ def run_wizard_job(
     task_id = prepare_task(store, job, settings=settings)
     relay.task_created.emit(task_id)
     return run_task(store, task_id, state, settings=settings)
+
+
+def stop_words(exc: object, task_id: int | None, not_started: str) -> str:
+    """The status line of a run that raised: not started, interrupted by a
+    failure of the store (resumable), or failed."""
+    if task_id is None:
+        return not_started
+    if isinstance(exc, StoreFault) and exc.task_id == task_id:
+        return f"Task {task_id}: interrupted; it can be resumed from the Tasks view."
+    return "Failed."
 
 
 class RunPage(QWizardPage):
@@ -184,7 +195,7 @@ class RunPage(QWizardPage):
     @Slot(object)
     def _on_error(self, exc: object) -> None:
         self.error = operator_message(exc)
-        self.status_label.setText("The job did not start." if self.task_id is None else "Failed.")
+        self.status_label.setText(stop_words(exc, self.task_id, "The job did not start."))
         self._show_error(self.error)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
