@@ -21,6 +21,7 @@ from typing import Any
 TMP = Path(tempfile.mkdtemp(prefix="bulkprofiles-shots-"))
 os.environ["BULKPROFILES_CONFIG_DIR"] = str(TMP / "config")
 os.environ["BULKPROFILES_DATA_DIR"] = str(TMP / "data")
+os.environ["BULKPROFILES_LOG_DIR"] = str(TMP / "log")
 os.environ.pop("BULKPROFILES_DB_URL", None)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import QApplication, QWidget  # noqa: E402
 from sqlalchemy import delete, insert, select, text  # noqa: E402
 
 from bulkprofiles_gui.core import models as m  # noqa: E402
+from bulkprofiles_gui.core.config import Settings  # noqa: E402
 from bulkprofiles_gui.core.demo import generate_demo  # noqa: E402
 from bulkprofiles_gui.core.export import database_columns  # noqa: E402
 from bulkprofiles_gui.core.fields import FieldType  # noqa: E402
@@ -582,6 +584,54 @@ def shoot_revert(window: MainWindow, out: Path) -> None:
     window.resize(*WINDOW_SIZE)
 
 
+def shoot_store_fault(window: MainWindow, out: Path) -> None:
+    """The disk of the store fills up in the second batch of a wizard's job: the
+    run page says the task was interrupted (one line), the Tasks view offers
+    to resume it; at a large and a small screen size."""
+    from bulkprofiles_gui.core import jobs
+
+    tag = {
+        "type": "update_fields",
+        "changes": [{"field": "tags", "op": "add", "value": ["t" * 200]}],
+    }
+    job = {"database": DEMO, "range": {"from": 0, "to": 20}, "action": tag}
+    real, calls = jobs._apply_batch, []
+
+    def second_batch_fills_the_disk(conn: Any, run: Any, batch: Any) -> Any:
+        calls.append(batch.lo)
+        if len(calls) == 2:
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+            conn.exec_driver_sql(f"PRAGMA max_page_count={pages}")
+        return real(conn, run, batch)
+
+    window.settings.batch_size = 100
+    jobs._apply_batch = second_batch_fills_the_disk  # type: ignore[assignment]
+    try:
+        wizard = open_review_of(window, "store-fault", job)
+        wizard.next()
+        wait_for(lambda: wizard.run_page.isComplete())
+    finally:
+        jobs._apply_batch = real  # type: ignore[assignment]
+    for width, height in REVIEW_SIZES:
+        wizard.resize(width, height)
+        spin(300)
+        save(wizard, out, f"run-store-fault-{width}x{height}")
+    task_id = wizard.run_page.task_id
+    wizard.accept()
+    assert window.store is not None and task_id is not None
+    window.store.engine.dispose()  # room again, for what follows
+    view = window.tasks_view
+    window.show_view(View.TASKS)
+    view.refresh()
+    wait_for(lambda: not view.busy() and view.select_task(task_id))
+    for width, height in REVIEW_SIZES:
+        window.resize(width, height)
+        spin(300)
+        save(window, out, f"tasks-interrupted-{width}x{height}")
+    window.resize(*WINDOW_SIZE)
+    window.settings.batch_size = Settings().batch_size
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="docs/screenshots", type=Path)
@@ -604,6 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     shoot_import(window, args.out)
     shoot_review_preflight(window, args.out)
     shoot_revert(window, args.out)
+    shoot_store_fault(window, args.out)
     window.close()
     window.shutdown()
     shoot_upgrade_notice(args.out, args.profiles)

@@ -54,16 +54,23 @@ _KINDS: tuple[tuple[str, str, str], ...] = (
 class StoreFault(StoreError):
     """The store failed while in use; one line for the operator.
 
-    ``task_id`` names the task left ``interrupted`` by it (resumable), and
+    ``task_id`` names the task left ``interrupted`` by it (resumable), with
+    ``done`` = (processed, selected) as its last committed batch left them, and
     ``log`` the file that holds the details (None if it could not be written).
     """
 
     def __init__(
-        self, message: str, *, task_id: int | None = None, log: Path | None = None
+        self,
+        message: str,
+        *,
+        task_id: int | None = None,
+        log: Path | None = None,
+        done: tuple[int, int] | None = None,
     ) -> None:
         super().__init__(message)
         self.task_id = task_id
         self.log = log
+        self.done = done
 
 
 def log_path() -> Path:
@@ -180,7 +187,11 @@ def details_note(log: Path | None) -> str:
 
 
 def end_failed_task(
-    task_id: int, exc: Exception, finish: Callable[[str, str | None], None], where: str
+    task_id: int,
+    exc: Exception,
+    finish: Callable[[str, str | None], None],
+    where: str,
+    done: tuple[int, int] | None = None,
 ) -> None:
     """End a task whose run raised ``exc``; ``finish(status, error)`` records it.
 
@@ -203,4 +214,5 @@ def end_failed_task(
         finish("interrupted", str(fault))
     except Exception as again:  # the store is still failing: the listing marks it later
         log_exception(again, f"task {task_id}: recording the interruption failed too")
-    raise StoreFault(f"task {task_id} interrupted: {fault}", task_id=task_id, log=log) from None
+    message = f"task {task_id} interrupted: {fault}"
+    raise StoreFault(message, task_id=task_id, log=log, done=done) from None

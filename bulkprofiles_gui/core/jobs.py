@@ -335,7 +335,8 @@ def end_run_on_error(store: Store, run: TaskRun, exc: Exception) -> None:
     def finish(status: str, error: str | None) -> None:
         finish_run(store, run, status, error)
 
-    end_failed_task(run.task_id, exc, finish, store.display_url)
+    done = (run.summary.processed, run.summary.selected)
+    end_failed_task(run.task_id, exc, finish, store.display_url, done)
 
 
 #: How often progress is repeated while one long statement (freezing) runs.

@@ -87,6 +87,7 @@ def test_a_full_disk_mid_job_interrupts_the_task_and_the_tasks_view_resumes_it(
         f"; it can be resumed from the Tasks view (details in {log_path()})"
     )
     assert "Traceback" not in run.error_label.text()
+    assert run.progress_bar.format().startswith("100 of ")  # the batch that committed
     assert "Traceback" in log_path().read_text(encoding="utf-8")
 
     monkeypatch.undo()

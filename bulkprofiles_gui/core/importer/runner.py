@@ -318,7 +318,8 @@ def _end_on_error(store: Store, run: _Import, exc: Exception) -> None:
         else:
             _finish(store, run, status, error)
 
-    end_failed_task(run.task_id, exc, finish, store.display_url)
+    done = (run.summary.processed, run.summary.selected)
+    end_failed_task(run.task_id, exc, finish, store.display_url, done)
 
 
 def _claim(store: Store, task_id: int, settings: Settings) -> _Import:

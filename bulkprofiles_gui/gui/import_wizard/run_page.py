@@ -31,7 +31,7 @@ from ...core.store import Store
 from ..job_progress import JobRelay, ProgressPanel
 from ..resources import icon
 from ..views.base import top_items
-from ..wizard.run_page import stop_words
+from ..wizard.run_page import interrupting_fault, stop_words
 from ..worker import BackgroundCall
 from .common import (
     ImportContext,
@@ -237,7 +237,11 @@ class RunPage(QWizardPage):
         self.error = message_of(exc)
         self.status_label.setText(stop_words(exc, self.task_id, "The import did not start."))
         show_line(self.error_label, f"Error: {self.error}", error=True)
-        self.progress.set_counts(0, 0)
+        fault = interrupting_fault(exc, self.task_id)
+        if fault is not None and fault.done is not None:  # how far it got
+            self.progress.set_counts(*fault.done)
+        else:
+            self.progress.set_counts(0, 0)
         if self.task_id is not None:
             self.import_finished.emit(self.task_id)
 

@@ -57,9 +57,16 @@ def stop_words(exc: object, task_id: int | None, not_started: str) -> str:
     failure of the store (resumable), or failed."""
     if task_id is None:
         return not_started
-    if isinstance(exc, StoreFault) and exc.task_id == task_id:
+    if interrupting_fault(exc, task_id) is not None:
         return f"Task {task_id}: interrupted; it can be resumed from the Tasks view."
     return "Failed."
+
+
+def interrupting_fault(exc: object, task_id: int | None) -> StoreFault | None:
+    """``exc`` if it is the failure of the store that left the task interrupted."""
+    if task_id is not None and isinstance(exc, StoreFault) and exc.task_id == task_id:
+        return exc
+    return None
 
 
 class RunPage(QWizardPage):
@@ -197,8 +204,12 @@ class RunPage(QWizardPage):
         self.error = operator_message(exc)
         self.status_label.setText(stop_words(exc, self.task_id, "The job did not start."))
         self._show_error(self.error)
-        self.progress_bar.setRange(0, 1)
-        self.progress_bar.setValue(0)
+        fault = interrupting_fault(exc, self.task_id)
+        if fault is not None and fault.done is not None:  # how far it got
+            self.progress.set_counts(*fault.done)
+        else:
+            self.progress_bar.setRange(0, 1)
+            self.progress_bar.setValue(0)
         if self.task_id is not None:
             self.job_finished.emit(self.task_id)
 
