@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from bulkprofiles_gui.core import journal
 from bulkprofiles_gui.core import models as m
-from bulkprofiles_gui.core.config import Settings
+from bulkprofiles_gui.core.config import ConfigError, Settings
 from bulkprofiles_gui.core.jobfile import Job
 from bulkprofiles_gui.core.jobs import TaskError, run_job, run_task
 from bulkprofiles_gui.core.progress import JobState, Progress
@@ -412,6 +412,38 @@ def test_old_journals_are_purged_and_their_tasks_say_so(world: World) -> None:
         f"task {task_id} can no longer be reverted: its journal was purged after 30 days"
     )
     assert get_task(store, task_id).journal_purged_at is not None
+
+
+def test_the_purge_waits_for_a_revert_that_is_running(world: World) -> None:
+    store = world.store
+    task_id = run(world, "global_unsubscribe")
+    revert_id = prepare_revert(store, task_id, settings=SMALL_BATCHES)
+    with store.begin() as conn:
+        conn.execute(
+            update(m.Task)
+            .where(m.Task.id == task_id)
+            .values(finished_at=m.utcnow() - dt.timedelta(days=31))
+        )
+        conn.execute(update(m.Task).where(m.Task.id == revert_id).values(status="running"))
+    assert journal.purge_expired(store, 30) == []
+    with store.begin() as conn:
+        conn.execute(update(m.Task).where(m.Task.id == revert_id).values(status="cancelled"))
+    assert journal.purge_expired(store, 30) == [task_id]
+    with pytest.raises(TaskError, match=f"the journal of task {task_id} is gone"):
+        run_revert_task(store, revert_id, JobState(), settings=SMALL_BATCHES)
+
+
+def test_archive_days_comes_from_the_settings_file(tmp_path: Any) -> None:
+    path = tmp_path / "settings.json"
+    assert Settings.load(path).archive_days == 30
+    path.write_text('{"archive_days": 7}', encoding="utf-8")
+    assert Settings.load(path).archive_days == 7
+    Settings.load(path).save(path)
+    assert Settings.load(path).archive_days == 7
+    for wrong in ("0", "3651", "true", '"30"'):
+        path.write_text(f'{{"archive_days": {wrong}}}', encoding="utf-8")
+        with pytest.raises(ConfigError, match="'archive_days' must be a whole number from 1"):
+            Settings.load(path)
 
 
 def test_a_task_run_without_a_journal_cannot_be_reverted(world: World) -> None:

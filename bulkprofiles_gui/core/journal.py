@@ -53,6 +53,7 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
+    exists,
     func,
     insert,
     inspect,
@@ -353,11 +354,18 @@ def is_expired(
 def purge_expired(store: Store, archive_days: int, now: dt.datetime | None = None) -> list[int]:
     """Delete the journals and archived profiles of the tasks whose last
     activity is more than ``archive_days`` ago (they can no longer be
-    reverted) and stamp ``journal_purged_at``; returns their ids.  One small
-    look-up when there is nothing to purge."""
+    reverted) and stamp ``journal_purged_at``; returns their ids.  Not while
+    a revert of the task runs (it reads the journal).  One small look-up when
+    there is nothing to purge."""
     now = now or m.utcnow()
     cutoff = now - dt.timedelta(days=archive_days)
     t = m.Task
+    reverting = aliased(m.Task)
+    being_reverted = exists(
+        select(reverting.id).where(
+            reverting.revert_of == t.id, reverting.status.in_(("running", "queued"))
+        )
+    )
     with store.begin() as conn:
         expired = [
             int(task_id)
@@ -367,6 +375,7 @@ def purge_expired(store: Store, archive_days: int, now: dt.datetime | None = Non
                     t.journal_purged_at.is_(None),
                     t.status.in_(_IDLE),
                     last_activity() < cutoff,
+                    ~being_reverted,
                 )
             ).scalars()
         ]

@@ -22,6 +22,7 @@ from bulkprofiles_gui.core.progress import JobState, Progress
 from bulkprofiles_gui.core.store import Store
 from bulkprofiles_gui.core.tasks import get_task
 from bulkprofiles_gui.gui.dialogs.revert import RevertDialog
+from bulkprofiles_gui.gui.main_window import open_and_prepare
 from bulkprofiles_gui.gui.views.tasks import TasksView
 
 pytestmark = pytest.mark.usefixtures("qapp")
@@ -167,3 +168,16 @@ def test_a_task_past_the_archive_period_says_it_can_no_longer_be_reverted(
     assert view.revert_button.toolTip() == f"Task {task_id} {why}"
     assert view.revert_label.text() == f"This task {why}."
     assert view.revert_label.isVisible()
+
+
+def test_opening_a_store_in_the_window_purges_old_journals(gui_store: Store) -> None:
+    task_id = run(gui_store, {"type": "global_unsubscribe"})
+    with gui_store.begin() as conn:
+        conn.execute(
+            update(m.Task)
+            .where(m.Task.id == task_id)
+            .values(finished_at=m.utcnow() - dt.timedelta(days=8))
+        )
+    opened = open_and_prepare(gui_store.url, make_demo=False, archive_days=7)
+    opened.close()
+    assert get_task(gui_store, task_id).journal_purged_at is not None
