@@ -139,19 +139,30 @@ JOBS: dict[str, dict[str, Any]] = {
 }
 IMPORT = "import"
 
-JOB_POINTS = [("freeze", 1)] + [(p, k) for p in ("batch", "commit") for k in (1, 2, 3, 4)]
-IMPORT_POINTS = [("stage", k) for k in (1, 2, 3)] + [
-    (p, k) for p in ("merge", "merged") for k in (1, 2, 3, 4)
-]
+#: Where a kill can strike: inside an open transaction (rolled back by the
+#: store), or between two (after a commit); a job or import draws one of each.
+IN_TRANSACTION = {
+    "job": [("freeze", 1)] + [("batch", k) for k in (1, 2, 3, 4)],
+    IMPORT: [("merge", k) for k in (1, 2, 3, 4)],
+}
+BETWEEN_TRANSACTIONS = {
+    "job": [("commit", k) for k in (1, 2, 3, 4)],
+    IMPORT: [("stage", k) for k in (1, 2, 3)] + [("merged", k) for k in (1, 2, 3, 4)],
+}
 
 
 def kill_points(kind: str) -> list[tuple[str, int]]:
-    """Two kill points for ``kind``, drawn by a generator seeded with its name."""
-    choices = IMPORT_POINTS if kind == IMPORT else JOB_POINTS
-    return random.Random(f"kill {kind}").sample(choices, 2)
+    """Two kill points for ``kind`` (one inside a transaction, one between
+    two), drawn by a generator seeded with its name."""
+    rng = random.Random(f"kill {kind}")
+    family = IMPORT if kind == IMPORT else "job"
+    return [rng.choice(IN_TRANSACTION[family]), rng.choice(BETWEEN_TRANSACTIONS[family])]
 
 
-CASES = [(kind, point, k) for kind in [*JOBS, IMPORT] for point, k in kill_points(kind)]
+CASES = [(kind, point, k) for kind in [*JOBS, IMPORT] for point, k in kill_points(kind)] + [
+    ("global_unsubscribe", "freeze", 1),  # and always: while freezing the selection,
+    (IMPORT, "stage", 2),  # and while staging the file
+]
 
 
 @dataclass
