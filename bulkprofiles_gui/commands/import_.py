@@ -106,7 +106,7 @@ def summary_lines(s: ImportSummary, seconds: float) -> list[str]:
             ("Rejects written to", "standard output" if s.rejects_file == "-" else s.rejects_file)
         )
     rows.append(("Time", f"{seconds:,.1f} s"))
-    if s.status in ("cancelled", "interrupted", "failed"):
+    if s.status in ("cancelled", "interrupted"):
         rows.append(("Resume with", f"bulkprofiles tasks resume {s.task_id}"))
     width = max(len(label) for label, _value in rows) + 1
     return [title] + [f"  {label + ':':<{width}} {value}" for label, value in rows]

@@ -149,7 +149,7 @@ def _items(cell: str) -> list[str]:
 
 
 def _phones(cell: str) -> list[str]:
-    phones = list(dict.fromkeys(p.translate(_PHONE_NOISE) for p in _items(cell)))
+    phones = list(dict.fromkeys(p.replace("(0)", "").translate(_PHONE_NOISE) for p in _items(cell)))
     for phone in phones:
         if not PHONE_RE.match(phone):
             raise FieldValueError(f"{phone!r} is not a phone number (expected +<7-15 digits>)")

@@ -151,7 +151,9 @@ class CsvReader:
             )
         except OSError as exc:
             raise ImportFileError(f"{self.path}: cannot be read ({exc.strerror or exc})") from None
-        self._reader = csv.reader(self._fh, delimiter=self.fmt.delimiter)
+        # strict: a quote that is never closed is an error with its line, not
+        # every following row swallowed into one cell.
+        self._reader = csv.reader(self._fh, delimiter=self.fmt.delimiter, strict=True)
         self.header = self._read_header()
         return self
 
@@ -180,7 +182,7 @@ class CsvReader:
                 return
             except csv.Error as exc:
                 raise ImportFileError(f"{self.path}: line {line}: {exc}") from None
-            if cells and not (len(cells) == 1 and not cells[0].strip()):
+            if any(cell.strip() for cell in cells):  # a line of empty cells is blank
                 if index >= start:
                     yield Record(index, line, cells)
                 index += 1

@@ -22,7 +22,9 @@ INFER_ROWS = 1000
 NOT_IMPORTABLE = frozenset({"created_at", "updated_at", "last_interaction_at"})
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
-_INTEGER = re.compile(r"[-+]?\d{1,18}")
+_INTEGER = re.compile(r"[-+]?\d{1,19}")
+#: Digits with a leading zero are a code (zip, customer number), not a number.
+_CODE = re.compile(r"[-+]?0\d+")
 _BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no"})
 
 
@@ -91,7 +93,15 @@ def _is_datetime(value: str) -> bool:
     return True
 
 
+def _is_integer(value: str) -> bool:
+    if not _INTEGER.fullmatch(value) or _CODE.fullmatch(value):
+        return False
+    return -(2**63) <= int(value) < 2**63
+
+
 def _is_float(value: str) -> bool:
+    if _CODE.fullmatch(value):
+        return False
     try:
         number = float(value)
     except ValueError:
@@ -114,7 +124,7 @@ def infer_type(values: Iterable[str]) -> FieldType:
     if not seen:
         return FieldType.STRING
     checks: tuple[tuple[FieldType, object], ...] = (
-        (FieldType.INTEGER, lambda v: bool(_INTEGER.fullmatch(v))),
+        (FieldType.INTEGER, _is_integer),
         (FieldType.FLOAT, _is_float),
         (FieldType.BOOLEAN, lambda v: v.lower() in _BOOLEAN_WORDS),
         (FieldType.DATE, _is_date),

@@ -200,8 +200,10 @@ def _resolve_mapping(
     if spec.mapping is None:
         return mapping
     keys = {f.key for f in fields}
+    columns = set(header)
+    automatic = {key: column for column, key in mapping.items() if key is not None}
     for column, key in spec.mapping.items():
-        if column not in header:
+        if column not in columns:
             raise ImportSpecError(
                 f"{path}: the mapping names column {short(column)!r}, which the header lacks"
             )
@@ -212,9 +214,9 @@ def _resolve_mapping(
         if key in NOT_IMPORTABLE:
             raise ImportSpecError(f"column {short(column)!r}: field {key!r} is not importable")
         mapping[column] = key
-        for other, taken in list(mapping.items()):
-            if other != column and taken == key and other not in spec.mapping:
-                mapping[other] = None  # the operator's choice wins over the automatic one
+        other = automatic.get(key) if key is not None else None
+        if other is not None and other != column and other not in spec.mapping:
+            mapping[other] = None  # the operator's choice wins over the automatic one
     used: dict[str, str] = {}
     for column, key in mapping.items():
         if key is None:
@@ -274,14 +276,14 @@ def spec_with_plan(plan: ImportPlan) -> dict[str, Any]:
     spec = plan.spec
     size, mtime = file_stamp(spec.file)
     data = spec.to_dict()
+    mapped = {c.name: c.field.key for c in plan.columns if not c.new}
+    rejects = spec.rejects
     data.update(
         file=str(Path(spec.file).resolve()),
+        rejects=str(Path(rejects).resolve()) if rejects and rejects != "-" else rejects,
         encoding=plan.fmt.encoding,
         delimiter=plan.fmt.delimiter,
-        mapping={
-            name: next((c.field.key for c in plan.columns if c.name == name and not c.new), None)
-            for name in plan.header
-        },
+        mapping={name: mapped.get(name) for name in plan.header},
         new_fields={c.name: c.field.type.value for c in plan.new_fields},
         file_size=size,
         file_mtime_ns=mtime,

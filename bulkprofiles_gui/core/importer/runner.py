@@ -60,7 +60,7 @@ from ..actions import _subscriptions as subs
 from ..actions import subscribe_from_fields
 from ..actions.base import ActionContext, ActionError, insert_trigger_events
 from ..config import Settings
-from ..csvcells import unescape_text
+from ..csvcells import escape_text, unescape_text
 from ..faults import end_failed_task
 from ..fields import FieldValueError
 from ..jobs import (
@@ -83,6 +83,8 @@ from .plan import ColumnPlan, ImportPlan, file_stamp, plan_import, spec_with_pla
 from .spec import IMPORT_TYPE, ImportSpec, ImportSpecError
 
 STAGE_CHUNK = 10_000
+#: Key of the PostgreSQL advisory lock the merge batches of one database take.
+IMPORT_LOCK = 0x1B9F
 #: ``--rejects -``: the rows not imported go to standard output.
 STDOUT = "-"
 ADDED = "added"
@@ -95,7 +97,7 @@ NOT_IMPORTED = {
     "not_found": "no profile matches (mode: update existing only)",
     "already_exists": "a profile already matches (mode: add new only)",
     "ambiguous_match": "matches more than one profile",
-    "no_match_key": "the match key is empty (mode: update existing only)",
+    "no_match_key": "the match key is empty (the row could not be found again)",
 }
 SUBSCRIPTION_OUTCOMES = ("changed", "unchanged", "no_contact", "invalid_contact", "unsafe_status")
 
@@ -167,7 +169,8 @@ def prepare_import(
                 job["new_fields"] = {}
                 job["created_fields"] = created
                 plan = plan_import(store, conn, ImportSpec.from_dict(job))
-            _ensure_match_index(store, conn, plan)
+            if not dry_run:
+                _ensure_match_index(store, conn, plan)
             task_id = _insert_task(conn, plan, job, dry_run, operator)
             st.create(conn, st.stage_tables(task_id, plan))
             return task_id
@@ -201,7 +204,23 @@ def check_import(
     """Everything :func:`prepare_import` checks, writing nothing: the plan."""
     plan = plan_import(store, conn, spec)
     _check_subscription(store, conn, plan, settings or Settings.load())
+    _check_rejects_file(spec)
     return plan
+
+
+def _check_rejects_file(spec: ImportSpec) -> None:
+    """The rejects file can be written, and is not the file being imported."""
+    if not spec.rejects or spec.rejects == STDOUT:
+        return
+    target = Path(spec.rejects).resolve()
+    if target == Path(spec.file).resolve():
+        raise ImportSpecError(f"--rejects {spec.rejects}: that is the file being imported")
+    if not target.parent.is_dir():
+        raise ImportSpecError(f"--rejects {spec.rejects}: no folder {target.parent}")
+    if not os.access(target.parent, os.W_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
+        raise ImportSpecError(f"--rejects {spec.rejects}: cannot be written (permission denied)")
 
 
 def _check_subscription(
@@ -474,6 +493,8 @@ def _convert(
 def _row_problem(plan: ImportPlan, cells: list[str], joined: str, width: int) -> str | None:
     if len(cells) != width:
         return f"the row has {len(cells)} cells, the header {width}"
+    if "\x00" in joined:
+        return "a cell holds a NUL character (\\x00), which no text may hold"
     if not joined.isascii() and has_undecodable(cells):
         return f"not {plan.fmt.encoding} text (choose the file's encoding)"
     return None
@@ -649,8 +670,12 @@ def _in_batch(rows: Any, lo: int, hi: int) -> ColumnElement[bool]:
 def _merge_batch(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     rows = run.tables.rows
     batch = _in_batch(rows, lo, hi)
-    # A first write takes SQLite's write lock before ids are handed out.
+    # A first write takes SQLite's write lock before ids are handed out; on
+    # PostgreSQL the batches of two imports into one database take turns, or
+    # both would find a new email missing and add it twice.
     conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(heartbeat_at=m.utcnow()))
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(IMPORT_LOCK, run.ctx.database_id)))
     _classify(conn, run, lo, hi)
     events = 0
     if not run.ctx.dry_run:
@@ -754,8 +779,9 @@ def _classify(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     looked = _looked_up(run, lo, hi, conn.dialect.name)
     found = looked.c.low.is_not(None)
     whens: list[tuple[ColumnElement[bool], Any]] = []
-    if mode == "update":
-        whens.append((looked.c.k.is_(None), literal("no_match_key")))
+    # A row without a key cannot be found again: importing the file twice would
+    # add it twice.  It is not imported, in every mode.
+    whens.append((looked.c.k.is_(None), literal("no_match_key")))
     whens.append((and_(found, looked.c.high != looked.c.low), literal("ambiguous_match")))
     if mode == "update":
         whens.append((~found, literal("not_found")))
@@ -973,7 +999,7 @@ def _finish(store: Store, run: _Import, status: str, error: str | None) -> None:
         _write_rejects(store, run)
     _remember_outcomes(store, run)
     _record_status(store, run, status, error)
-    if status == "completed":
+    if status in ("completed", "failed"):  # a failed import cannot be resumed
         with store.begin() as conn:
             st.drop(conn, run.tables)
         if not run.ctx.dry_run:
@@ -1069,8 +1095,8 @@ def _write_rejects(store: Store, run: _Import) -> None:
 def _write_reject_csv(out: TextIO, conn: Connection, run: _Import) -> None:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["line", "column", "value", "reason"])
-    for row in _reject_rows(conn, run):
-        writer.writerow(row)
+    for line, column, value, reason in _reject_rows(conn, run):
+        writer.writerow([line, escape_text(column), escape_text(value), reason])
 
 
 def import_summary(store: Store, task_id: int) -> ImportSummary:

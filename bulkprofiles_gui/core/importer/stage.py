@@ -140,5 +140,28 @@ def bulk_insert(
     quoted = ", ".join(f'"{n}"' for n in names)
     marks = ", ".join("?" for _ in names)
     driver.executemany(  # type: ignore[union-attr]
-        f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', rows
+        f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})',
+        _as_stored(conn, table, names, rows),
     )
+
+
+def _as_stored(
+    conn: Connection, table: Table, names: Sequence[str], rows: list[tuple[Any, ...]]
+) -> list[tuple[Any, ...]]:
+    """Values as SQLAlchemy's SQLite types store them (date-times as
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` text, ...): the raw driver writes
+    ``2026-05-01 10:00:00``, which compares unequal to what every other part
+    of the app writes and matches."""
+    dialect = conn.dialect
+    processors = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    used = [(i, p) for i, p in enumerate(processors) if p is not None]
+    if not used:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, process in used:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        out.append(tuple(values))
+    return out
