@@ -186,3 +186,22 @@ def test_no_password_in_tasks_jobs_info_or_errors(
     finally:
         store.close()
     assert rows and all(SECRET not in repr(tuple(r)) for r in rows)  # task records and jobs
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://clerk:{SECRET}@db:notaport/shop",  # make_url: ValueError
+        f"clerk:{SECRET}@db/shop",  # no scheme
+        f"postgresql://clerk:{SECRET}@[::1/shop",
+        f"mysql://clerk:{SECRET}@db/shop",  # not a backend of ours
+    ],
+)
+def test_a_wrong_url_with_a_password_is_one_line_without_it(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["info", "--db", url]) == 2
+    err = capsys.readouterr().err
+    (line,) = err.splitlines()
+    assert line.startswith("bulkprofiles: error: ") and "clerk:***@" in line
+    assert SECRET not in err

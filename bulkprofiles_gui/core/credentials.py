@@ -32,7 +32,7 @@ def split_password(url: str) -> tuple[str, str | None]:
     """The URL without its password, and the password (None when there is none)."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return url, None
     if parsed.password is None:
         return url, None
@@ -48,7 +48,7 @@ def with_password(url: str, password: str | None) -> str:
         return url
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return url
     return parsed.set(password=password).render_as_string(hide_password=False)
 
@@ -99,7 +99,7 @@ def _needs_password(url: str) -> bool:
     """A URL naming a user and no password: the keyring may hold it."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return False
     return parsed.username is not None and parsed.password is None
 

@@ -83,11 +83,13 @@ class FieldInfo:
 
 
 def redact_url(url: str) -> str:
-    """The URL with its password hidden, for messages and the window title."""
+    """The URL with its password hidden, for messages and the window title
+    (in a malformed URL too: whatever stands between ``user:`` and ``@``)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        scheme, sep, rest = url.rpartition("://")
+        return f"{scheme}{sep}" + re.sub(r"^([^@/]*?:)[^@/]*@", r"\1***@", rest)
 
 
 def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -341,8 +343,8 @@ _URL_HINT = "expected e.g. sqlite:///path/to/store.sqlite3 or postgresql+psycopg
 def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"malformed store URL {url!r} ({_URL_HINT})") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise StoreError(f"malformed store URL {redact_url(url)!r} ({_URL_HINT})") from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise StoreError(f"unsupported store URL {redact_url(url)!r}: {_URL_HINT}")
