@@ -228,3 +228,39 @@ def test_a_file_that_cannot_be_written_is_one_line_exit_2(
     assert error_lines(capsys.readouterr().err) == [
         f"bulkprofiles: error: /media/out.csv: No space left on device (details in {log_path()})"
     ]
+
+
+# -- a task that cannot be resumed -------------------------------------------------------
+def test_a_failed_task_offers_no_resume_and_refuses_one(
+    demo_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bad input found while running ends the task failed: the summary and
+    ``tasks show`` say no "Resume with", and ``tasks resume`` refuses in one line."""
+    from bulkprofiles_gui.core.actions import update_fields
+    from bulkprofiles_gui.core.actions.base import ActionError
+
+    def refuses(*_args: Any) -> None:
+        raise ActionError("job.action.changes[0].value: 'Oslo' is not allowed here any more")
+
+    monkeypatch.setattr(update_fields, "apply_batch", refuses)
+    url = f"sqlite:///{demo_file}"
+    job = str(demo_file.parent / "job.json")
+
+    assert cli.main(["run", job, "--yes", "--db", url]) == 1
+    ran = capsys.readouterr()
+    assert cli.main(["tasks", "show", "1", "--db", url]) == 0
+    shown = capsys.readouterr().out
+    assert cli.main(["tasks", "resume", "1", "--db", url]) == 2
+    refused = capsys.readouterr().err
+
+    assert "Task 1 failed" in ran.out and "Resume with" not in ran.out
+    assert error_lines(ran.err) == [
+        "bulkprofiles: error: task 1 failed: "
+        "job.action.changes[0].value: 'Oslo' is not allowed here any more"
+    ]
+    assert "Task:            1 (failed)" in shown and "Resume with" not in shown
+    assert refused.splitlines() == [
+        "bulkprofiles: error: task 1 cannot be resumed: it failed "
+        "(job.action.changes[0].value: 'Oslo' is not allowed here any more)"
+    ]
+    assert "Traceback" not in ran.err + refused
