@@ -15,6 +15,7 @@ import pytest
 from action_helpers import World, add_profile, make_world
 from sqlalchemy import inspect, select
 
+from bulkprofiles_gui.core import manage
 from bulkprofiles_gui.core.fields import FieldType
 from bulkprofiles_gui.core.importer import (
     ImportFileError,
@@ -245,3 +246,19 @@ def test_dry_run_builds_no_index(world: World, tmp_path: Path) -> None:
     with world.store.begin() as conn:
         names = [str(i["name"]) for i in inspect(conn).get_indexes("profiles")]
     assert not any("cf_" in n for n in names)
+
+
+# 9: removing a field an unfinished import maps to named no one.
+def test_field_usage_names_an_import_that_maps_the_field(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(import_runner, "STAGE_CHUNK", 2)
+    rows = "email,nickname\n" + "".join(f"p{i}@x.de,n{i}\n" for i in range(6))
+    path = write(tmp_path / "f.csv", rows)
+    task_id = prepare_import(world.store, ImportSpec(file=str(path), database=DB))
+    state = JobState()
+    state.on_progress = lambda _p: state.cancel()
+    assert run_import_task(world.store, task_id, state).status == "cancelled"
+    with world.store.begin() as conn:
+        usage = manage.field_usage(world.store, conn, world.db_id, "nickname")
+    assert task_id in [t.id for t in usage.tasks]

@@ -485,6 +485,11 @@ def _action_names_field(action: Any, key: str) -> bool:
 
 
 def _job_names_field(job: dict[str, Any], key: str) -> bool:
+    """The job's rules or action name the field, or (an import) its columns
+    map to it or it is the match key."""
+    mapping = job.get("mapping")
+    if isinstance(mapping, dict) and (key in mapping.values() or job.get("match") == key):
+        return True
     return _rules_name_field(job.get("rules"), key) or _action_names_field(job.get("action"), key)
 
 
