@@ -10,8 +10,8 @@ imported profiles are then selected and updated by a job file.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path

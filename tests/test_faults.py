@@ -93,9 +93,9 @@ def test_a_read_only_store_is_one_line_exit_2_and_unchanged(
 
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
-    # One error line, the last (import first describes the file and mapping on stderr).
+    # One line and nothing else (import describes its plan only once its task exists).
     (line,) = error_lines(done.stderr)
-    assert done.stderr.strip().splitlines()[-1] == line
+    assert done.stderr.strip().splitlines() == [line]
     assert "the store is read-only" in line
     assert f"(details in {log_path()})" in line
     assert "Traceback" in log_path().read_text(encoding="utf-8")

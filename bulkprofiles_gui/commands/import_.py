@@ -19,6 +19,7 @@ from ..cli import settings, store_from_args
 from ..core.actions.base import SKIP_REASONS
 from ..core.importer import (
     NOT_IMPORTED,
+    ImportPlan,
     ImportSpec,
     ImportSpecError,
     ImportSummary,
@@ -30,7 +31,6 @@ from ..core.importer import (
 )
 from ..core.importer.runner import STDOUT
 from ..core.limits import short
-from ..core.store import Store
 from .run import execute_task
 
 
@@ -112,9 +112,7 @@ def summary_lines(s: ImportSummary, seconds: float) -> list[str]:
     return [title] + [f"  {label + ':':<{width}} {value}" for label, value in rows]
 
 
-def _print_plan(store: Store, spec: ImportSpec) -> None:
-    with store.begin() as conn:
-        plan = check_import(store, conn, spec, settings())
+def _print_plan(spec: ImportSpec, plan: ImportPlan) -> None:
     print(
         f"{spec.file}: {plan.fmt.encoding}, {plan.fmt.delimiter_name}-separated, "
         f"{len(plan.header)} columns; match by {plan.match.field.key}, mode {spec.mode}",
@@ -128,13 +126,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     store = store_from_args(args)
     try:
-        if args.json:
-            with store.begin() as conn:
-                check_import(store, conn, spec, settings())
-        else:
-            _print_plan(store, spec)
+        with store.begin() as conn:
+            plan = check_import(store, conn, spec, settings())
         started = time.monotonic()
+        # The plan is shown once the task exists: a store that refuses the
+        # task (read-only, gone) says so in one line and nothing else.
         task_id = prepare_import(store, spec, dry_run=args.dry_run, settings=settings())
+        if not args.json:
+            _print_plan(spec, plan)
         execute_task(store, task_id, quiet=args.json)
         summary = import_summary(store, task_id)
         seconds = time.monotonic() - started
