@@ -28,6 +28,7 @@ from sqlalchemy import (
     case,
     delete,
     exists,
+    func,
     insert,
     literal,
     or_,
@@ -63,31 +64,31 @@ class RevertParams:
 
 # -- classify ---------------------------------------------------------------------------------
 def outcome_of(ctx: ActionContext, params: RevertParams) -> Any:
-    """The revert outcome of a profile (module doc) as a CASE over correlated look-ups."""
+    """The revert outcome of a profile (module doc): one sub-select of the
+    profile's row (none: ``profile_gone``) whose CASE looks up what the task
+    wrote, correlated to that row."""
     p = ctx.store.profiles
 
     def outcome(pid: Any) -> ColumnElement[str]:
-        present = exists(select(p.c.id).where(p.c.id == pid))
-        whens: list[tuple[ColumnElement[bool], str]] = []
         if params.archive is not None:
-            whens.append((present, CONFLICT))  # its id is taken again
-        else:
-            whens.append((~present, "profile_gone"))
-        changed_since = _changed_since(ctx, params, pid)
-        if changed_since:
-            whens.append((or_(*changed_since), CONFLICT))
-        return case(*((cond, literal(o)) for cond, o in whens), else_=literal(RESTORED))
+            present = exists(select(p.c.id).where(p.c.id == pid))
+            changed = [present, *_changed_since(params, pid)]  # present: its id is taken again
+            return case((or_(*changed), literal(CONFLICT)), else_=literal(RESTORED))
+        changed = [*_columns_changed(ctx, params), *_changed_since(params, p.c.id)]
+        state: Any = literal(RESTORED)
+        if changed:
+            state = case((or_(*changed), literal(CONFLICT)), else_=literal(RESTORED))
+        row = select(state).where(p.c.id == pid).scalar_subquery()
+        return func.coalesce(row, literal("profile_gone"))
 
     return outcome
 
 
-def _changed_since(ctx: ActionContext, params: RevertParams, pid: Any) -> list[ColumnElement[bool]]:
-    """Conditions: one of the values the task wrote for profile ``pid`` is not
-    there any more."""
+def _changed_since(params: RevertParams, pid: Any) -> list[ColumnElement[bool]]:
+    """Conditions: one of the list items, subscriptions or codes the task
+    wrote for profile ``pid`` is not as it left it."""
     t = params.reverted
     found: list[ColumnElement[bool]] = []
-    if params.columns:
-        found.append(_columns_changed(ctx, params, pid))
     for field_id in params.list_fields:
         found.append(_list_changed(t, field_id, pid))
     if params.subscriptions:
@@ -113,21 +114,27 @@ def _changed_since(ctx: ActionContext, params: RevertParams, pid: Any) -> list[C
     return found
 
 
-def _columns_changed(ctx: ActionContext, params: RevertParams, pid: Any) -> ColumnElement[bool]:
-    p = ctx.store.profiles
-    jv = aliased(m.JournalValue)
-    differs = [
-        and_(
-            jv.column_name == column.name,
-            column.is_distinct_from(getattr(jv, f"new_{journal.slot_of(column)}")),
-        )
+def _columns_changed(ctx: ActionContext, params: RevertParams) -> list[ColumnElement[bool]]:
+    """Per journalled column, over the ``profiles`` row of the enclosing
+    select: its value is not the one the task wrote (one key look-up)."""
+    return [
+        column.is_distinct_from(_journalled(ctx, params, column, "new"))
         for column in params.columns
     ]
-    return exists(
-        select(true())
-        .select_from(jv)
-        .join(p, p.c.id == jv.profile_id)
-        .where(jv.task_id == params.reverted, jv.profile_id == pid, or_(*differs))
+
+
+def _journalled(ctx: ActionContext, params: RevertParams, column: Any, which: str) -> Any:
+    """The ``old`` or ``new`` value of ``column`` in the journal, for the
+    ``profiles`` row of the enclosing statement."""
+    jv = aliased(m.JournalValue)
+    return (
+        select(getattr(jv, f"{which}_{journal.slot_of(column)}"))
+        .where(
+            jv.task_id == params.reverted,
+            jv.profile_id == ctx.store.profiles.c.id,
+            jv.column_name == column.name,
+        )
+        .scalar_subquery()
     )
 
 
@@ -236,21 +243,15 @@ def _restore_columns(
     conn: Connection, ctx: ActionContext, params: RevertParams, restored: Any
 ) -> None:
     """Every journalled column back in ONE update of the profiles (each
-    rewrite of a row costs, and an indexed column's index too): one alias of
-    ``journal_values`` per column, joined on the profile.  A task journals
-    all its columns for the same profiles (``journal.record_values``)."""
+    rewrite of a row costs, and an indexed column's index too), each value a
+    key look-up in the journal.  A task journals all its columns for the same
+    profiles (``journal.record_values``), so every restored profile has them.
+    (Not UPDATE ... FROM: SQLite materialises that join first, 60 % slower.)"""
     p = ctx.store.profiles
     values: dict[str, Any] = {"updated_at": ctx.now}
-    joins: list[ColumnElement[bool]] = []
     for column in params.columns:
-        jv = aliased(m.JournalValue)
-        values[column.name] = getattr(jv, f"old_{journal.slot_of(column)}")
-        joins += [
-            jv.task_id == params.reverted,
-            jv.column_name == column.name,
-            jv.profile_id == p.c.id,
-        ]
-    conn.execute(update(p).where(*joins, p.c.id.in_(restored)).values(values))
+        values[column.name] = _journalled(ctx, params, column, "old")
+    conn.execute(update(p).where(p.c.id.in_(restored)).values(values))
 
 
 def _restore_list(conn: Connection, task_id: int, field_id: int, restored: Any) -> None:
