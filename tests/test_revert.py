@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from action_helpers import BERLIN, World, add_trigger, run_job_e2e
 from revert_helpers import build_world, count_rows, outcomes, store_state
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from bulkprofiles_gui.core import journal
 from bulkprofiles_gui.core import models as m
@@ -160,9 +160,9 @@ def test_values_changed_since_are_conflicts_left_alone_and_counted(world: World)
     store = world.store
     task_id = run(world, "update_fields")
     changed = sorted(pid for pid, o in outcomes(store, task_id).items() if o == "changed")
-    first, second, third, *_rest = changed
+    first, second, third, fourth, *_rest = changed
     # a later task sets one profile's nickname, an outside write bumps another's
-    # score, a third profile loses the tag the job added
+    # score, a third profile loses the tag the job added, a fourth gains one
     later = run_job_e2e(
         world,
         {"type": "update_fields", "changes": [{"field": "nickname", "op": "set", "value": "X"}]},
@@ -182,21 +182,27 @@ def test_values_changed_since_are_conflicts_left_alone_and_counted(world: World)
                 m.ProfileListValue.profile_id == third, m.ProfileListValue.value == "bulk"
             )
         )
-    left_alone = {pid: _profile(store, pid) for pid in (first, second, third)}
+        conn.execute(
+            insert(m.ProfileListValue).values(
+                profile_id=fourth, field_id=world.fields["tags"], value="later"
+            )
+        )
+    conflicts = {first, second, third, fourth}
+    left_alone = {pid: _profile(store, pid) for pid in conflicts}
 
     summary = revert(world, task_id)
 
     assert summary.status == "completed"
-    assert summary.skipped == {"conflict": 3}
-    assert summary.changed == len(changed) - 3
+    assert summary.skipped == {"conflict": 4}
+    assert summary.changed == len(changed) - 4
     result = outcomes(store, summary.task_id)
-    assert {pid for pid, o in result.items() if o == "conflict"} == {first, second, third}
-    assert {pid: _profile(store, pid) for pid in (first, second, third)} == left_alone
+    assert {pid for pid, o in result.items() if o == "conflict"} == conflicts
+    assert {pid: _profile(store, pid) for pid in conflicts} == left_alone
     nickname = store.profiles.c[f"cf_{world.fields['nickname']}"]
     with store.begin() as conn:
         restored = conn.execute(
             select(func.count()).where(
-                store.profiles.c.id.in_(set(changed) - {first, second, third}),
+                store.profiles.c.id.in_(set(changed) - conflicts),
                 nickname == "Bulk",
             )
         ).scalar_one()

@@ -139,44 +139,46 @@ def _journalled(ctx: ActionContext, params: RevertParams, column: Any, which: st
 
 
 def _list_changed(task_id: int, field_id: int, pid: Any) -> ColumnElement[bool]:
-    """The profile's items of the list field are not the ones the task left."""
-    cur, after = aliased(m.ProfileListValue), aliased(m.JournalListItem)
-    # Two levels down from the profile id: correlated explicitly (automatic
-    # correlation only reaches the select right around a sub-select).
-    in_after = exists(
-        select(true())
-        .where(
-            after.task_id == task_id,
-            after.profile_id == pid,
-            after.field_id == field_id,
-            after.after.is_(True),
-            after.value == cur.value,
-        )
-        .correlate_except(after)
-    )
-    extra = exists(
-        select(true())
+    """The profile's items of the list field are not the ones the task left:
+    not as many, or one of those is missing (items are a set: no repeats)."""
+    cur, left = aliased(m.ProfileListValue), aliased(m.JournalListItem)
+    now = (
+        select(func.count())
         .select_from(cur)
-        .where(cur.profile_id == pid, cur.field_id == field_id, ~in_after)
+        .where(cur.profile_id == pid, cur.field_id == field_id)
+        .scalar_subquery()
     )
-    cur2, left = aliased(m.ProfileListValue), aliased(m.JournalListItem)
-    still_there = exists(
-        select(true())
-        .where(cur2.profile_id == pid, cur2.field_id == field_id, cur2.value == left.value)
-        .correlate_except(cur2)
-    )
-    missing = exists(
-        select(true())
+    were = (
+        select(func.count())
         .select_from(left)
         .where(
             left.task_id == task_id,
             left.profile_id == pid,
             left.field_id == field_id,
             left.after.is_(True),
+        )
+        .scalar_subquery()
+    )
+    cur2, left2 = aliased(m.ProfileListValue), aliased(m.JournalListItem)
+    # Two levels down from the profile id: correlated explicitly (automatic
+    # correlation only reaches the select right around a sub-select).
+    still_there = exists(
+        select(true())
+        .where(cur2.profile_id == pid, cur2.field_id == field_id, cur2.value == left2.value)
+        .correlate_except(cur2)
+    )
+    missing = exists(
+        select(true())
+        .select_from(left2)
+        .where(
+            left2.task_id == task_id,
+            left2.profile_id == pid,
+            left2.field_id == field_id,
+            left2.after.is_(True),
             ~still_there,
         )
     )
-    return or_(extra, missing)
+    return or_(now != were, missing)
 
 
 def _codes_changed(task_id: int, pid: Any) -> ColumnElement[bool]:
