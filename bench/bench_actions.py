@@ -1,7 +1,8 @@
 """Benchmark: each update action through the job runner vs hand-written SQL.
 
     .venv/bin/python bench/bench_actions.py [--profiles 1000000] [--range 30]
-        [--dir /tmp/bulkprofiles-bench] [--reuse] [--only update_fields,...] [--journal]
+        [--dir /tmp/bulkprofiles-bench] [--reuse] [--only update_fields,...]
+        [--journal [--repeat N]]
 
 Makes (or with ``--reuse`` reuses) a demo store of N profiles in an SQLite
 file, then for every action in ``ACTIONS`` runs, each in its own process on a
@@ -15,7 +16,8 @@ fresh copy of that file:
 With ``--journal`` the job is also run without its journal
 (``Settings.journal`` off) on a third copy, and the journalled job is then
 reverted in the same process: a second table gives the journal's cost (job
-with / without) and the revert's time against the job's.
+with / without) and the revert's time against the job's; ``--repeat N`` runs
+both N times, alternately, and gives medians.
 
 It prints a Markdown table: wall time of each, their ratio, peak memory
 (``ru_maxrss`` of the process, so it includes Python, SQLAlchemy and SQLite's
@@ -32,6 +34,7 @@ import os
 import resource
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -462,6 +465,13 @@ def main() -> int:
         action="store_true",
         help="also measure the journal: each job again without it, and a revert after it",
     )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="with --journal: run the job with and without its journal N times, "
+        "alternately, and report medians (the machine is shared)",
+    )
     parser.add_argument("--case", nargs=2, metavar=("MODE", "ACTION"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -475,7 +485,7 @@ def main() -> int:
     make_store(pristine, args.profiles, args.reuse)
     wanted = args.only.split(",") if args.only else list(ACTIONS)
     rows = []
-    bare_rows: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    bare_rows: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]] = []
     for action in wanted:
         if action not in JOBS:
             print(f"skipping {action}: no benchmark job", file=sys.stderr)
@@ -488,9 +498,7 @@ def main() -> int:
         rows.append((action, job, sql))
         print(f"{action}: job {job} | sql {sql}", file=sys.stderr)
         if args.journal:
-            bare = spawn("nojournal", action, fresh_copy(pristine, case), args)
-            bare_rows.append((action, job, bare))
-            print(f"{action}: without journal {bare}", file=sys.stderr)
+            bare_rows.append((action, *journal_runs(action, job, pristine, case, args)))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{args.dir / 'case.sqlite3'}{suffix}").unlink(missing_ok=True)
     print(table(rows, args))
@@ -523,24 +531,49 @@ def table(rows: list[tuple[str, dict[str, Any], dict[str, Any]]], args: argparse
     return "\n".join(lines)
 
 
-def journal_table(rows: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> str:
-    """What the journal costs and what a revert takes (``--journal``)."""
+def journal_runs(
+    action: str, first: dict[str, Any], pristine: Path, case: Path, args: argparse.Namespace
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The job with its journal (then reverted) and without, ``--repeat``
+    times each, alternately, each on a fresh copy; ``first`` is the first
+    journalled run (the main table's)."""
+    with_journal, without = [first], []
+    for n in range(args.repeat):
+        if n:
+            with_journal.append(spawn("revert", action, fresh_copy(pristine, case), args))
+            print(f"{action}: with journal {with_journal[-1]}", file=sys.stderr)
+        without.append(spawn("nojournal", action, fresh_copy(pristine, case), args))
+        print(f"{action}: without journal {without[-1]}", file=sys.stderr)
+    return with_journal, without
+
+
+def journal_table(rows: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]) -> str:
+    """What the journal costs and what a revert takes (``--journal``): medians
+    over the repeats; the ratios are medians of each pair's own ratio (a job
+    and the run next to it saw about the same load)."""
     lines = [
         "| action | changed | job s with journal | job s without | journal cost "
-        "| revert s | revert / job | restored | conflicts |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| revert s | revert / job | restored | conflicts | runs |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for action, job, bare in rows:
-        if "revert_seconds" not in job or "seconds" not in bare:
-            failed = job.get("error") or job.get("revert_error") or bare.get("error")
-            lines.append(f"| {action} | failed: {failed} |")
+    for action, jobs, bares in rows:
+        failed = [r for r in (*jobs, *bares) if "seconds" not in r] + [
+            r for r in jobs if "revert_seconds" not in r
+        ]
+        if failed:
+            why = failed[0].get("error") or failed[0].get("revert_error")
+            lines.append(f"| {action} | failed: {why} |")
             continue
-        cost = job["seconds"] / bare["seconds"] if bare["seconds"] else float("inf")
-        back = job["revert_seconds"] / job["seconds"] if job["seconds"] else float("inf")
+        job_s = [r["seconds"] for r in jobs]
+        bare_s = [r["seconds"] for r in bares]
+        revert_s = [r["revert_seconds"] for r in jobs]
+        cost = statistics.median(j / b for j, b in zip(job_s, bare_s, strict=False))
+        back = statistics.median(r / j for r, j in zip(revert_s, job_s, strict=True))
+        last = jobs[-1]
         lines.append(
-            f"| {action} | {job['changed']:,} | {job['seconds']:.2f} | {bare['seconds']:.2f} "
-            f"| {cost:.2f} | {job['revert_seconds']:.2f} | {back:.2f} | {job['restored']:,} "
-            f"| {job['conflicts']:,} |"
+            f"| {action} | {last['changed']:,} | {statistics.median(job_s):.2f} "
+            f"| {statistics.median(bare_s):.2f} | {cost:.2f} | {statistics.median(revert_s):.2f} "
+            f"| {back:.2f} | {last['restored']:,} | {last['conflicts']:,} | {len(jobs)} |"
         )
     return "\n".join(lines)
 
