@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select, update
 
 from bulkprofiles_gui.core import journal
 from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core import revert as revert_module
 from bulkprofiles_gui.core.config import ConfigError, Settings
 from bulkprofiles_gui.core.jobfile import Job
 from bulkprofiles_gui.core.jobs import TaskError, run_job, run_task
@@ -258,6 +259,36 @@ def test_a_cancelled_task_is_reverted_as_far_as_it_got(world: World) -> None:
     assert str(caught.value) == (
         f"task {summary.task_id} cannot be started: task {undone.task_id} reverts it"
     )
+
+
+def test_after_a_failed_revert_a_new_one_restores_the_rest(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = store_state(world.store)
+    task_id = run(world, "update_fields")
+    changed = get_task(world.store, task_id).changed
+    real_restore = revert_module.restore
+    batches = 0
+
+    def fails_in_the_second_batch(*args: Any) -> None:
+        nonlocal batches
+        batches += 1
+        if batches == 2:
+            raise RuntimeError("the disk said no")
+        real_restore(*args)
+
+    monkeypatch.setattr(revert_module, "restore", fails_in_the_second_batch)
+    failed = revert(world, task_id)
+    assert failed.status == "failed" and failed.processed == 2
+    assert plan_revert_problem(world, task_id) is None  # a failed revert is no revert
+    monkeypatch.setattr(revert_module, "restore", real_restore)
+
+    second = revert(world, task_id)
+
+    assert second.status == "completed"
+    assert second.selected == second.changed == changed - 2
+    assert store_state(world.store) == before
+    assert get_task(world.store, task_id).reverted_by == second.task_id
 
 
 def test_a_dry_run_revert_counts_what_the_real_one_does_and_changes_nothing(

@@ -42,6 +42,8 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    Select,
+    except_,
     func,
     insert,
     literal,
@@ -216,9 +218,7 @@ def prepare_revert(
     settings = settings or Settings.load()
     task = revertible_task(store, task_id, settings)
     with store.begin() as conn:
-        again = conn.execute(
-            select(m.Task.id).where(m.Task.revert_of == task_id, m.Task.dry_run.is_(False))
-        ).scalar()
+        again = conn.execute(_reverts_of(task_id).where(m.Task.status != "failed")).scalar()
         if again is not None and not dry_run:
             raise RevertError(f"task {task_id} cannot be reverted again: task {again} reverts it")
         return int(
@@ -371,18 +371,32 @@ def _params(
     )
 
 
+def _reverts_of(task_id: int) -> Select[tuple[int]]:
+    """The reverts (not dry runs) of a task."""
+    return select(m.Task.id).where(m.Task.revert_of == task_id, m.Task.dry_run.is_(False))
+
+
 def _freeze(store: Store, run: TaskRun) -> None:
-    """The revert's selection: the reverted task's changed profiles, in its order."""
+    """The revert's selection: the reverted task's changed profiles, in their
+    order (profile id), but those an earlier revert that failed did restore."""
     params: RevertParams = run.params
-    tp = aliased(m.TaskProfile)
-    position = func.row_number().over(order_by=tp.position) - 1
+    tp, done = aliased(m.TaskProfile), aliased(m.TaskProfile)
     with store.begin() as conn:
+        ids: Any = select(tp.profile_id).where(
+            tp.task_id == params.reverted, tp.outcome == "changed"
+        )
+        earlier = _reverts_of(params.reverted).where(m.Task.id != run.task_id)
+        if conn.execute(earlier.limit(1)).first() is not None:
+            restored = select(done.profile_id).where(
+                done.task_id.in_(earlier), done.outcome == RESTORED
+            )
+            ids = except_(ids, restored)
+        rows = ids.subquery()
+        position = func.row_number().over(order_by=rows.c.profile_id) - 1
         conn.execute(
             insert(m.TaskProfile).from_select(
                 ["task_id", "position", "profile_id"],
-                select(literal(run.task_id), position, tp.profile_id).where(
-                    tp.task_id == params.reverted, tp.outcome == "changed"
-                ),
+                select(literal(run.task_id), position, rows.c.profile_id),
             )
         )
         selected = conn.execute(

@@ -141,12 +141,13 @@ def _label(r: Row[Any]) -> str:
 
 
 def _task_rows() -> Any:
-    """The columns of ``tasks`` plus the task's revert (not a dry run), if any."""
+    """The columns of ``tasks`` plus the task's revert (not a dry run, not a
+    failed one: a new revert goes on where that stopped), if any."""
     t = m.Task.__table__
     rev = m.Task.__table__.alias("rev")
     revert = (
         select(rev.c.id, rev.c.status)
-        .where(rev.c.revert_of == t.c.id, rev.c.dry_run.is_(False))
+        .where(rev.c.revert_of == t.c.id, rev.c.dry_run.is_(False), rev.c.status != "failed")
         .order_by(rev.c.id)
         .limit(1)
     )
