@@ -350,15 +350,17 @@ def _run_action(
         stamps.append(time.perf_counter())
 
     settings = Settings(batch_size=batch_size, journal=mode != "nojournal")
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = run_job(store, job, JobState(on_progress=on_progress), settings=settings)
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu
     gaps = [b - a for a, b in zip([started, *stamps], [*stamps, started + seconds], strict=True)]
     job_peak = peak_rss_mb()  # before the revert, which may grow it
     reverted = _revert(store, summary.task_id, settings) if mode == "revert" else {}
     return {
         **reverted,
         "peak_mb": job_peak,
+        "cpu_seconds": cpu_seconds,
         "seconds": seconds,
         "status": summary.status,
         "error": summary.error,
@@ -377,10 +379,11 @@ def _revert(store: Store, task_id: int, settings: Any) -> dict[str, Any]:
     from bulkprofiles_gui.core.progress import JobState
     from bulkprofiles_gui.core.revert import revert_task
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = revert_task(store, task_id, JobState(), settings=settings)
     return {
         "revert_seconds": time.perf_counter() - started,
+        "revert_cpu_seconds": time.process_time() - cpu,
         "revert_status": summary.status,
         "revert_error": summary.error,
         "restored": summary.changed,
@@ -547,13 +550,20 @@ def journal_runs(
     return with_journal, without
 
 
+def _ratio(tops: list[float], bottoms: list[float]) -> float:
+    """The median of the pairs' ratios (pairs ran one after the other)."""
+    return statistics.median(t / b for t, b in zip(tops, bottoms, strict=False) if b)
+
+
 def journal_table(rows: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]) -> str:
     """What the journal costs and what a revert takes (``--journal``): medians
     over the repeats; the ratios are medians of each pair's own ratio (a job
-    and the run next to it saw about the same load)."""
+    and the run next to it saw about the same load), in wall time and, in
+    brackets, in CPU time of the process (what other work on a shared
+    machine disturbs least)."""
     lines = [
-        "| action | changed | job s with journal | job s without | journal cost "
-        "| revert s | revert / job | restored | conflicts | runs |",
+        "| action | changed | job s with journal | job s without | journal cost (CPU) "
+        "| revert s | revert / job (CPU) | restored | conflicts | runs |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for action, jobs, bares in rows:
@@ -567,13 +577,16 @@ def journal_table(rows: list[tuple[str, list[dict[str, Any]], list[dict[str, Any
         job_s = [r["seconds"] for r in jobs]
         bare_s = [r["seconds"] for r in bares]
         revert_s = [r["revert_seconds"] for r in jobs]
-        cost = statistics.median(j / b for j, b in zip(job_s, bare_s, strict=False))
-        back = statistics.median(r / j for r, j in zip(revert_s, job_s, strict=True))
+        cost = _ratio([r["seconds"] for r in jobs], [r["seconds"] for r in bares])
+        cpu_cost = _ratio([r["cpu_seconds"] for r in jobs], [r["cpu_seconds"] for r in bares])
+        back = _ratio(revert_s, job_s)
+        cpu_back = _ratio([r["revert_cpu_seconds"] for r in jobs], [r["cpu_seconds"] for r in jobs])
         last = jobs[-1]
         lines.append(
             f"| {action} | {last['changed']:,} | {statistics.median(job_s):.2f} "
-            f"| {statistics.median(bare_s):.2f} | {cost:.2f} | {statistics.median(revert_s):.2f} "
-            f"| {back:.2f} | {last['restored']:,} | {last['conflicts']:,} | {len(jobs)} |"
+            f"| {statistics.median(bare_s):.2f} | {cost:.2f} ({cpu_cost:.2f}) "
+            f"| {statistics.median(revert_s):.2f} | {back:.2f} ({cpu_back:.2f}) "
+            f"| {last['restored']:,} | {last['conflicts']:,} | {len(jobs)} |"
         )
     return "\n".join(lines)
 
