@@ -590,3 +590,34 @@ def test_importing_the_same_file_again_changes_nothing(
     fourth = do_import(world, write_csv(tmp_path / "fourth.csv", rows), empty_clears=clears)
     assert (fourth.updated, fourth.unchanged) == (1, 1)
     assert profiles_by_email(world)["old@x.de"]["phones"] == ["+4911111111"]
+
+
+def test_staged_rows_lost_in_a_server_crash_end_the_task_with_one_line(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL empties the (UNLOGGED) staging tables when it recovers from
+    a crash: the resume says so and ends the task, instead of finding nothing
+    to merge and calling the import completed."""
+    from sqlalchemy import delete as sql_delete
+
+    from bulkprofiles_gui.core.importer import stage
+    from bulkprofiles_gui.core.importer.plan import plan_import
+    from bulkprofiles_gui.core.tasks import get_task
+
+    monkeypatch.setattr(import_runner, "FIRST_BATCH", 60)
+    monkeypatch.setattr(import_runner, "MAX_BATCH", 60)
+    make_world(store)
+    path = _big_file(tmp_path)
+    spec = ImportSpec(file=str(path), database=DB)
+    task_id = prepare_import(store, spec)
+    state = JobState()
+    state.on_progress = lambda p: state.cancel() if 0 < p.done < p.total else None
+    assert run_import_task(store, task_id, state).status == "cancelled"
+    with store.begin() as conn:  # what the crash recovery does to UNLOGGED tables
+        tables = stage.stage_tables(task_id, plan_import(store, conn, spec))
+        for table in tables.all():
+            conn.execute(sql_delete(table))
+    with pytest.raises(TaskError, match="staged rows were lost"):
+        run_import_task(store, task_id, JobState())
+    task = get_task(store, task_id)
+    assert (task.status, task.resumable) == ("failed", False)

@@ -353,22 +353,48 @@ def _claim(store: Store, task_id: int, settings: Settings) -> _Import:
                 "start a new import"
             )
         plan = plan_import(store, conn, spec)
-        claim_task(conn, row, now)
-        ctx = action_context(
-            store,
-            row.database_id,
-            settings,
-            task_id=task_id,
-            dry_run=row.dry_run,
-            skip_triggers=spec.skip_triggers,
-            now=row.started_at or now,
-        )
-        run = _Import(
-            task_id, plan, st.stage_tables(task_id, plan), ctx, summary_of(row, "staging")
-        )
-        if spec.subscribe is not None:
-            run.subscribe = subscribe_from_fields.parse(conn, ctx, spec.subscribe.action())
+        tables = st.stage_tables(task_id, plan)
+        lost = _staging_lost(conn, row, tables)
+        if lost:  # ends the task failed (committed with this transaction)
+            conn.execute(
+                update(m.Task).where(m.Task.id == task_id).values(status="failed", error=LOST)
+            )
+            st.drop(conn, tables)
+        else:
+            claim_task(conn, row, now)
+            ctx = action_context(
+                store,
+                row.database_id,
+                settings,
+                task_id=task_id,
+                dry_run=row.dry_run,
+                skip_triggers=spec.skip_triggers,
+                now=row.started_at or now,
+            )
+            run = _Import(task_id, plan, tables, ctx, summary_of(row, "staging"))
+            if spec.subscribe is not None:
+                run.subscribe = subscribe_from_fields.parse(conn, ctx, spec.subscribe.action())
+    if lost:
+        raise TaskError(f"task {task_id}: {LOST}")
     return run
+
+
+#: Why an import cannot go on after a crash of the PostgreSQL server.
+LOST = (
+    "its staged rows were lost when the PostgreSQL server restarted after a crash; "
+    "import the file again (the rows already imported come out unchanged)"
+)
+
+
+def _staging_lost(conn: Connection, row: Any, tables: st.StageTables) -> bool:
+    """The staged rows of a frozen, unfinished import are gone: PostgreSQL
+    empties UNLOGGED tables when it recovers from a crash."""
+    if row.started_at is None or row.processed >= row.selected:
+        return False
+    return all(
+        conn.execute(select(t.c.row).limit(1)).first() is None
+        for t in (tables.rows, tables.rejects)
+    )
 
 
 def _stamp_or_none(path: str) -> tuple[int, int] | None:

@@ -107,7 +107,13 @@ def create(conn: Connection, tables: StageTables) -> None:
     for table in tables.all():
         table.create(conn)
     if conn.dialect.name == "postgresql":
-        name = conn.dialect.identifier_preparer.quote(tables.rows.name)
+        quote = conn.dialect.identifier_preparer.quote
+        for table in tables.all():
+            # UNLOGGED: the staged copy of the file is not written to the WAL
+            # twice over; it survives a client that dies (the resume goes on)
+            # but not a crash of the server (the resume then says so).
+            conn.exec_driver_sql(f"ALTER TABLE {quote(table.name)} SET UNLOGGED")
+        name = quote(tables.rows.name)
         conn.exec_driver_sql(f"ALTER TABLE {name} SET (fillfactor = {STAGE_FILLFACTOR})")
 
 
