@@ -13,8 +13,9 @@ What a journal can hold, by table (``models``):
 
 - ``journal_values``: scalar ``profiles`` columns (fields, the global status),
   typed: the column's type picks the ``old_*``/``new_*`` pair (:func:`slot_of`);
-- ``journal_list_items``: the items of a list field (phones, tags) before and
-  after the change;
+- ``journal_list_items``: the items of a list field (phones, tags) the task
+  added and those it took away (a later, unrelated item is none of its
+  business: the revert keeps it);
 - ``journal_subscriptions``: status and contact of a subscription before (none
   when the task created it) and after;
 - ``journal_codes``: status, holder and attach time of a promo code before and
@@ -155,17 +156,17 @@ def record_values(
         _note(conn, ctx, "values", name)
 
 
-def record_list(
-    conn: Connection, ctx: ActionContext, profile_ids: Select[Any], field_id: int, *, after: bool
+def record_list_items(
+    conn: Connection, ctx: ActionContext, items: Select[Any], field_id: int, *, added: bool
 ) -> None:
-    """Journal the items of a list field of ``profile_ids``: call it with
-    ``after=False`` before the change and ``after=True`` once it is done."""
+    """Journal items of a list field (phones, tags) a change is about to add
+    (``added``: the profile does not hold them yet) or to take away for good:
+    ``items`` selects (profile id, field id, value), before the change."""
     if not is_kept(ctx):
         return
-    lv = m.ProfileListValue
-    source = select(
-        literal(ctx.task_id), lv.profile_id, lv.field_id, literal(after, Boolean), lv.value
-    ).where(lv.field_id == field_id, lv.profile_id.in_(profile_ids))
+    rows = items.subquery()
+    profile_id, field, value = list(rows.c)
+    source = select(literal(ctx.task_id), profile_id, field, literal(added, Boolean), value)
     targets = ["task_id", "profile_id", "field_id", "after", "value"]
     conn.execute(insert(m.JournalListItem).from_select(targets, source))
     _note(conn, ctx, "lists", field_id)

@@ -375,8 +375,9 @@ class JournalValue(Base):
 
 
 class JournalListItem(Base):
-    """An item of a list field (phones, tags) of a profile a task changed:
-    the items before (``after`` false) and after the change (true)."""
+    """An item of a list field (phones, tags) a task added to a profile
+    (``after`` true: there after the change, not before) or took away from it
+    (false)."""
 
     __tablename__ = "journal_list_items"
     __table_args__ = (_JOURNAL_TABLE_ARGS,)

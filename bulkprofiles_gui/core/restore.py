@@ -6,7 +6,8 @@ the revert's selection; the profile ids come from its ``task_profiles``.
 What "changed since" means, per kind of journal (``journal.py``):
 
 - a column: its value is not the one the task wrote (``new_*``);
-- a list field: the items are not the ones the task left (``after``);
+- a list field: an item the task added is gone, or one it took away is back
+  (other items are none of its business: kept, and no conflict);
 - a subscription: gone, or its status or contact not the ones the task wrote;
 - a promo code: gone, or its status, holder or attach time not the ones the
   task wrote; or, to give a detached code back, its holder got another code
@@ -34,6 +35,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import aliased
@@ -139,46 +141,29 @@ def _journalled(ctx: ActionContext, params: RevertParams, column: Any, which: st
 
 
 def _list_changed(task_id: int, field_id: int, pid: Any) -> ColumnElement[bool]:
-    """The profile's items of the list field are not the ones the task left:
-    not as many, or one of those is missing (items are a set: no repeats)."""
-    cur, left = aliased(m.ProfileListValue), aliased(m.JournalListItem)
-    now = (
-        select(func.count())
-        .select_from(cur)
-        .where(cur.profile_id == pid, cur.field_id == field_id)
-        .scalar_subquery()
-    )
-    were = (
-        select(func.count())
-        .select_from(left)
-        .where(
-            left.task_id == task_id,
-            left.profile_id == pid,
-            left.field_id == field_id,
-            left.after.is_(True),
+    """An item the task added to the list field is gone, or one it took away
+    is back (items nobody journalled are left alone, and are no conflict)."""
+
+    def journalled(added: bool, still_there: bool) -> ColumnElement[bool]:
+        item, now = aliased(m.JournalListItem), aliased(m.ProfileListValue)
+        # Two levels down from the profile id: correlated explicitly (automatic
+        # correlation only reaches the select right around a sub-select).
+        held = exists(
+            select(true())
+            .where(now.profile_id == pid, now.field_id == field_id, now.value == item.value)
+            .correlate_except(now)
         )
-        .scalar_subquery()
-    )
-    cur2, left2 = aliased(m.ProfileListValue), aliased(m.JournalListItem)
-    # Two levels down from the profile id: correlated explicitly (automatic
-    # correlation only reaches the select right around a sub-select).
-    still_there = exists(
-        select(true())
-        .where(cur2.profile_id == pid, cur2.field_id == field_id, cur2.value == left2.value)
-        .correlate_except(cur2)
-    )
-    missing = exists(
-        select(true())
-        .select_from(left2)
-        .where(
-            left2.task_id == task_id,
-            left2.profile_id == pid,
-            left2.field_id == field_id,
-            left2.after.is_(True),
-            ~still_there,
+        return exists(
+            select(true()).where(
+                item.task_id == task_id,
+                item.profile_id == pid,
+                item.field_id == field_id,
+                item.after.is_(added),
+                held if still_there else ~held,
+            )
         )
-    )
-    return or_(now != were, missing)
+
+    return or_(journalled(added=True, still_there=False), journalled(added=False, still_there=True))
 
 
 def _codes_changed(task_id: int, pid: Any) -> ColumnElement[bool]:
@@ -257,24 +242,22 @@ def _restore_columns(
 
 
 def _restore_list(conn: Connection, task_id: int, field_id: int, restored: Any) -> None:
-    """The items before: those the task added go, those it removed come back."""
+    """The items the task added go, those it took away come back."""
     lv, jl = m.ProfileListValue, m.JournalListItem
-    before = and_(jl.task_id == task_id, jl.field_id == field_id, jl.after.is_(False))
-    conn.execute(
-        delete(lv).where(
-            lv.field_id == field_id,
-            lv.profile_id.in_(restored),
-            ~exists(
-                select(true()).where(before, jl.profile_id == lv.profile_id, jl.value == lv.value)
-            ),
-        )
+    of_task = and_(jl.task_id == task_id, jl.field_id == field_id)
+    added = select(jl.profile_id, jl.field_id, jl.value).where(
+        of_task, jl.after.is_(True), jl.profile_id.in_(restored)
     )
+    # Driven by the journal's rows (a key look-up each), not by every item of
+    # the restored profiles.
+    conn.execute(delete(lv).where(tuple_(lv.profile_id, lv.field_id, lv.value).in_(added)))
     present = aliased(m.ProfileListValue)
     conn.execute(
         insert(lv).from_select(
             ["profile_id", "field_id", "value"],
             select(jl.profile_id, jl.field_id, jl.value).where(
-                before,
+                of_task,
+                jl.after.is_(False),
                 jl.profile_id.in_(restored),
                 ~exists(
                     select(true()).where(
@@ -451,29 +434,16 @@ def _per_field(restored: Any, differs: Any, which: ColumnElement[bool]) -> Selec
 
 
 def _list_items_differ(task_id: int, field_id: int) -> ColumnElement[bool]:
-    """The journal's items of the field before and after differ (for the
-    profile of the current ``task_profiles`` row)."""
-    a, b = aliased(m.JournalListItem), aliased(m.JournalListItem)
-    pid = m.TaskProfile.profile_id
-    one_sided = exists(
+    """The task added or took away items of the field (for the profile of the
+    current ``task_profiles`` row)."""
+    item = aliased(m.JournalListItem)
+    return exists(
         select(true()).where(
-            a.task_id == task_id,
-            a.profile_id == pid,
-            a.field_id == field_id,
-            ~exists(
-                select(true())
-                .where(
-                    b.task_id == task_id,
-                    b.profile_id == pid,
-                    b.field_id == field_id,
-                    b.after != a.after,
-                    b.value == a.value,
-                )
-                .correlate_except(b)
-            ),
+            item.task_id == task_id,
+            item.profile_id == m.TaskProfile.profile_id,
+            item.field_id == field_id,
         )
     )
-    return one_sided
 
 
 def _insert_events(

@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Select,
+    and_,
     except_,
     func,
     insert,
@@ -381,22 +382,25 @@ def _freeze(store: Store, run: TaskRun) -> None:
     order (profile id), but those an earlier revert that failed did restore."""
     params: RevertParams = run.params
     tp, done = aliased(m.TaskProfile), aliased(m.TaskProfile)
+    changed = and_(tp.task_id == params.reverted, tp.outcome == "changed")
+    # In the task's own order (a walk of its key), unless a failed revert came
+    # first: then without the profiles it restored, in profile id order (the
+    # order a task's selection is frozen in).
+    rows: Any = select(tp.profile_id, tp.position.label("rank")).where(changed)
     with store.begin() as conn:
-        ids: Any = select(tp.profile_id).where(
-            tp.task_id == params.reverted, tp.outcome == "changed"
-        )
         earlier = _reverts_of(params.reverted).where(m.Task.id != run.task_id)
         if conn.execute(earlier.limit(1)).first() is not None:
             restored = select(done.profile_id).where(
                 done.task_id.in_(earlier), done.outcome == RESTORED
             )
-            ids = except_(ids, restored)
-        rows = ids.subquery()
-        position = func.row_number().over(order_by=rows.c.profile_id) - 1
+            left = except_(select(tp.profile_id).where(changed), restored).subquery()
+            rows = select(left.c.profile_id, left.c.profile_id.label("rank"))
+        ranked = rows.subquery()
+        position = func.row_number().over(order_by=ranked.c.rank) - 1
         conn.execute(
             insert(m.TaskProfile).from_select(
                 ["task_id", "position", "profile_id"],
-                select(literal(run.task_id), position, rows.c.profile_id),
+                select(literal(run.task_id), position, ranked.c.profile_id),
             )
         )
         selected = conn.execute(

@@ -205,16 +205,13 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     if ctx.dry_run:
         return
     scalars = _new_scalars(ctx, params)
-    lists = sorted({c.field.id for c in params.changes if c.field.type.is_list})
+    lists = [c for c in params.changes if c.field.type.is_list]
     journal.record_values(conn, ctx, changed, scalars)
-    for field_id in lists:
-        journal.record_list(conn, ctx, changed, field_id, after=False)
+    for change in lists:  # every list change's items first: what it adds is new to them
+        _journal_list(conn, ctx, change, changed)
     _update_scalars(conn, ctx, scalars, changed)
-    for change in params.changes:
-        if change.field.type.is_list:
-            _update_list(conn, change, changed)
-    for field_id in lists:
-        journal.record_list(conn, ctx, changed, field_id, after=True)
+    for change in lists:
+        _update_list(conn, change, changed)
 
 
 def _items(ctx: ActionContext, change: Change) -> Any:
@@ -305,22 +302,48 @@ def _update_list(conn: Connection, change: Change, changed: Any) -> None:
     mine = and_(lv.field_id == change.field.id, lv.profile_id.in_(changed))
     if change.op in ("set", "clear"):
         conn.execute(delete(lv).where(mine))
-        new_values = change.value if change.op == "set" else []
     elif change.op == "remove":
         conn.execute(delete(lv).where(mine, lv.value.in_(change.value)))
-        new_values = []
-    else:
-        new_values = change.value
+    for source in _new_items(change, changed):
+        conn.execute(insert(lv).from_select(["profile_id", "field_id", "value"], source))
+
+
+def _new_items(change: Change, changed: Any) -> list[Any]:
+    """Per value a set or add writes: (profile id, field id, value) of the
+    profiles that do not hold it (yet)."""
+    lv = m.ProfileListValue
     ids = changed.subquery()
     id_col = next(iter(ids.c))
-    for value in new_values:
+    field_id = change.field.id
+    sources = []
+    for value in change.value if change.op in ("set", "add") else []:
         already = (
             select(true())
-            .where(lv.profile_id == id_col, lv.field_id == change.field.id, lv.value == value)
+            .where(lv.profile_id == id_col, lv.field_id == field_id, lv.value == value)
             .exists()
         )
-        source = select(id_col, literal(change.field.id), literal(value)).where(~already)
-        conn.execute(insert(lv).from_select(["profile_id", "field_id", "value"], source))
+        sources.append(select(id_col, literal(field_id), literal(value)).where(~already))
+    return sources
+
+
+def _journal_list(conn: Connection, ctx: ActionContext, change: Change, changed: Any) -> None:
+    """Before the change: the items it takes away for good (a set keeps those of
+    its new list) and the ones it adds, which the profile does not hold yet."""
+    lv = m.ProfileListValue
+    mine = and_(lv.field_id == change.field.id, lv.profile_id.in_(changed))
+    taken: ColumnElement[bool] | None = None
+    if change.op == "clear" or (change.op == "set" and not change.value):
+        taken = mine
+    elif change.op == "set":
+        taken = and_(mine, lv.value.not_in(change.value))
+    elif change.op == "remove":
+        taken = and_(mine, lv.value.in_(change.value))
+    field_id = change.field.id
+    if taken is not None:
+        gone = select(lv.profile_id, lv.field_id, lv.value).where(taken)
+        journal.record_list_items(conn, ctx, gone, field_id, added=False)
+    for source in _new_items(change, changed):
+        journal.record_list_items(conn, ctx, source, field_id, added=True)
 
 
 # -- describe ------------------------------------------------------------------
