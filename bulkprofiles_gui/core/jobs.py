@@ -234,15 +234,39 @@ def insert_task(
     operator: str | None = None,
 ) -> int:
     """The task row of a validated job (status ``queued``)."""
+    return queue_task(
+        conn,
+        action_type=plan.action.TYPE,
+        database_id=plan.database_id,
+        database_name=plan.database_name,
+        segment_name=plan.segment_name,
+        job=job.to_dict(),
+        dry_run=dry_run,
+        operator=operator,
+    )
+
+
+def queue_task(
+    conn: Connection,
+    *,
+    action_type: str,
+    database_id: int,
+    database_name: str,
+    job: dict[str, Any],
+    segment_name: str | None = None,
+    dry_run: bool = False,
+    operator: str | None = None,
+) -> int:
+    """Insert a task of any kind (update, import, revert) as ``queued``; its id."""
     return int(
         conn.execute(
             insert(m.Task)
             .values(
-                action_type=plan.action.TYPE,
-                database_id=plan.database_id,
-                database_name=plan.database_name,
-                segment_name=plan.segment_name,
-                job=job.to_dict(),
+                action_type=action_type,
+                database_id=database_id,
+                database_name=database_name,
+                segment_name=segment_name,
+                job=job,
                 operator=operator or current_operator(),
                 status="queued",
                 dry_run=dry_run,

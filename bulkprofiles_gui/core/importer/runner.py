@@ -69,7 +69,7 @@ from ..jobs import (
     action_context,
     active_run,
     claim_task,
-    current_operator,
+    queue_task,
     run_connection,
     runner_id,
     startable_task,
@@ -241,22 +241,14 @@ def _check_subscription(
 def _insert_task(
     conn: Connection, plan: ImportPlan, job: dict[str, Any], dry_run: bool, operator: str | None
 ) -> int:
-    return int(
-        conn.execute(
-            insert(m.Task)
-            .values(
-                action_type=IMPORT_TYPE,
-                database_id=plan.database_id,
-                database_name=plan.spec.database,
-                job=job,
-                operator=operator or current_operator(),
-                status="queued",
-                dry_run=dry_run,
-                skipped={},
-                created_at=m.utcnow(),
-            )
-            .returning(m.Task.id)
-        ).scalar_one()
+    return queue_task(
+        conn,
+        action_type=IMPORT_TYPE,
+        database_id=plan.database_id,
+        database_name=plan.spec.database,
+        job=job,
+        dry_run=dry_run,
+        operator=operator,
     )
 
 
