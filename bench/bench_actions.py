@@ -17,7 +17,7 @@ With ``--journal`` the job is also run without its journal
 (``Settings.journal`` off) on a third copy, and the journalled job is then
 reverted in the same process: a second table gives the journal's cost (job
 with / without) and the revert's time against the job's; ``--repeat N`` runs
-both N times, alternately, and gives medians.
+each of the three N times, alternately, and both tables give medians.
 
 It prints a Markdown table: wall time of each, their ratio, peak memory
 (``ru_maxrss`` of the process, so it includes Python, SQLAlchemy and SQLite's
@@ -498,10 +498,15 @@ def main() -> int:
             "revert" if args.journal else "action", action, fresh_copy(pristine, case), args
         )
         sql = spawn("sql", action, fresh_copy(pristine, case), args)
-        rows.append((action, job, sql))
         print(f"{action}: job {job} | sql {sql}", file=sys.stderr)
+        jobs, sqls = [job], [sql]
         if args.journal:
-            bare_rows.append((action, *journal_runs(action, job, pristine, case, args)))
+            jobs, bares = journal_runs(action, job, pristine, case, args)
+            bare_rows.append((action, jobs, bares))
+            for _ in range(args.repeat - 1):
+                sqls.append(spawn("sql", action, fresh_copy(pristine, case), args))
+                print(f"{action}: sql {sqls[-1]}", file=sys.stderr)
+        rows.append((action, median_run(jobs), median_run(sqls)))
     for suffix in ("", "-wal", "-shm"):
         Path(f"{args.dir / 'case.sqlite3'}{suffix}").unlink(missing_ok=True)
     print(table(rows, args))
@@ -548,6 +553,19 @@ def journal_runs(
         without.append(spawn("nojournal", action, fresh_copy(pristine, case), args))
         print(f"{action}: without journal {without[-1]}", file=sys.stderr)
     return with_journal, without
+
+
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first run with the median time of all (``--repeat``) and the
+    highest peak memory; a failed run stands for all."""
+    failed = [r for r in runs if "seconds" not in r]
+    if failed:
+        return failed[0]
+    return {
+        **runs[0],
+        "seconds": statistics.median(r["seconds"] for r in runs),
+        "peak_mb": max(r["peak_mb"] for r in runs),
+    }
 
 
 def _ratio(tops: list[float], bottoms: list[float]) -> float:
