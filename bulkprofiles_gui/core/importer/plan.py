@@ -31,8 +31,7 @@ from .mapping import (
 )
 from .spec import ImportSpec, ImportSpecError
 
-#: Match keys that are not fields of their own type.
-PHONE_MATCH = "phones"
+#: The match key that can only update (ids are given by the store).
 ID_MATCH = "id"
 
 

@@ -99,7 +99,6 @@ NOT_IMPORTED = {
     "ambiguous_match": "matches more than one profile",
     "no_match_key": "the match key is empty (the row could not be found again)",
 }
-SUBSCRIPTION_OUTCOMES = ("changed", "unchanged", "no_contact", "invalid_contact", "unsafe_status")
 
 
 @dataclass
@@ -263,7 +262,6 @@ class _Import:
     ctx: ActionContext
     summary: TaskSummary
     subscribe: Any = None  # subscribe_from_fields.Params
-    sub_counts: dict[str, int] = field(default_factory=dict)
 
 
 def run_import(
