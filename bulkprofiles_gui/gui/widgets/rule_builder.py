@@ -31,314 +31,29 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
-    QSpinBox,
     QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from ...core.fields import CHANNELS, EVENT_TYPES, STATUSES
 from ...core.limits import rules_problem
 from ...core.selection.jquery import import_jquery_rules
 from ...core.selection.model import FieldChoice, OperatorChoice, RuleError, RuleProblem
-from .value_editors import ChoiceEditor, ValueEditor, editor_for
+from .reserved_editors import (
+    EventEditor,
+    PromoEditor,
+    SubscriptionEditor,
+    hbox,
+    tool_button,
+    value_editor_for,
+)
+from .value_editors import ValueEditor
 
 Validator = Callable[[dict[str, Any]], Sequence[RuleProblem]]
 
 #: Order of the field groups in the field combo (others follow in catalog order).
 GROUP_ORDER = ("Profile fields", "Global status", "Subscriptions", "Action history", "Promo codes")
-
-ANY = "(any)"
-
-_BUILDER_STYLE = """
-QFrame#ruleGroup {
-    background: #ffffff;
-    border: 1px solid #d3d9e1;
-    border-left: 3px solid #7f9bb8;
-    border-radius: 5px;
-}
-QFrame#ruleGroup[depth="1"] { background: #f7f9fb; }
-QFrame#ruleGroup[depth="2"] { background: #ffffff; }
-QFrame#ruleGroup[depth="3"] { background: #f7f9fb; }
-QFrame#ruleGroup[invalid="true"], QWidget#ruleRow[invalid="true"] {
-    border-left: 3px solid #c0392b;
-}
-QToolButton#combinator {
-    padding: 2px 10px;
-    font-weight: 600;
-}
-QToolButton#combinator:checked {
-    background: #2f5d8a;
-    color: white;
-    border: 1px solid #2f5d8a;
-}
-QLabel#error { color: #a12622; }
-QLabel#emptyGroup { color: #5b6b7c; font-style: italic; }
-"""
-
-
-def _detail(choice: FieldChoice, *names: str, default: Sequence[str] = ()) -> tuple[str, ...]:
-    """A sub-choice list of a reserved field (first key present wins)."""
-    for name in names:
-        if name in choice.details:
-            return tuple(choice.details[name])
-    return tuple(default)
-
-
-def _optional_options(values: Sequence[str]) -> list[tuple[str, Any]]:
-    return [(ANY, None), *((v, v) for v in values)]
-
-
-def _tool_button(parent: QWidget, icon: QStyle.StandardPixmap, tip: str) -> QToolButton:
-    button = QToolButton(parent)
-    button.setIcon(parent.style().standardIcon(icon))
-    button.setToolTip(tip)
-    button.setAccessibleName(tip)
-    button.setAutoRaise(True)
-    button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-    return button
-
-
-def _hbox(widget: QWidget | None = None, margins: int = 0) -> QHBoxLayout:
-    layout = QHBoxLayout(widget) if widget is not None else QHBoxLayout()
-    layout.setContentsMargins(margins, margins, margins, margins)
-    layout.setSpacing(6)
-    return layout
-
-
-# --- editors of the reserved condition kinds -------------------------------------------
-
-
-class _CompositeEditor(ValueEditor):
-    """A row of labelled combos/spins whose value is one JSON object."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._lines = QVBoxLayout(self)
-        self._lines.setContentsMargins(0, 0, 0, 0)
-        self._lines.setSpacing(4)
-        self._layout = _hbox()
-        self._lines.addLayout(self._layout)
-        self._focus: list[QWidget] = []
-
-    def _new_line(self) -> None:
-        """Continue on a second line (keeps wide editors within the page)."""
-        self._layout.addStretch(1)
-        self._layout = _hbox()
-        self._lines.addLayout(self._layout)
-
-    def _add(self, label: str, widget: QWidget) -> None:
-        if label:
-            caption = QLabel(label)
-            caption.setBuddy(widget)
-            self._layout.addWidget(caption)
-        self._layout.addWidget(widget)
-        self._focus.append(widget)
-        if len(self._focus) == 1:
-            self.setFocusProxy(widget)
-
-    def _choice(self, label: str, options: Sequence[Any]) -> ChoiceEditor:
-        editor = ChoiceEditor(options)
-        editor.changed.connect(self.changed)
-        self._add(label, editor)
-        return editor
-
-    def focus_widgets(self) -> list[QWidget]:
-        found: list[QWidget] = []
-        for widget in self._focus:
-            found.extend(widget.focus_widgets() if isinstance(widget, ValueEditor) else [widget])
-        return found
-
-    def _finish(self) -> None:
-        self._layout.addStretch(1)
-
-
-def _set_optional(editor: ChoiceEditor, value: Any) -> None:
-    editor.set_value(value if value not in ("", []) else None)
-
-
-class SubscriptionEditor(_CompositeEditor):
-    """``{"resource", "channel"?, "status"?}``: resource required, the rest optional.
-
-    The channel list follows the resource: only channels configured in it.
-    """
-
-    def __init__(self, choice: FieldChoice, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._choice_info = choice
-        self.resource = self._choice("", choice.options or _detail(choice, "resources"))
-        self.channel = self._choice("on", _optional_options(self._channels()))
-        self.status = self._choice(
-            "with status", _optional_options(_detail(choice, "statuses", default=STATUSES))
-        )
-        self.resource.changed.connect(self._refill_channels)
-        self._finish()
-
-    def _channels(self) -> tuple[str, ...]:
-        general = _detail(self._choice_info, "channels", default=CHANNELS)
-        return _detail(self._choice_info, f"channels:{self.resource.value()}", default=general)
-
-    def _refill_channels(self) -> None:
-        self.channel.set_options(_optional_options(self._channels()))
-
-    def value(self) -> Any:
-        value: dict[str, Any] = {"resource": self.resource.value()}
-        if self.channel.value():
-            value["channel"] = self.channel.value()
-        if self.status.value():
-            value["status"] = self.status.value()
-        return value
-
-    def set_value(self, value: Any) -> None:
-        if not isinstance(value, dict):
-            return
-        self.resource.set_value(value.get("resource"))
-        _set_optional(self.channel, value.get("channel"))
-        status = value.get("status")
-        if isinstance(status, list) and len(status) == 1:
-            status = status[0]
-        _set_optional(self.status, status)
-
-    def problem(self) -> str | None:
-        if self.resource.combo.count() == 0:
-            return "No resource is attached to this database"
-        for editor in (self.resource, self.channel, self.status):
-            reason = editor.problem()
-            if reason:
-                return reason
-        return None
-
-
-class EventEditor(_CompositeEditor):
-    """``{"type", "channel"?, "resource"?, "lastDays" | "from"/"to"?, "atLeast"}``."""
-
-    PERIODS = (("at any time", "any"), ("in the last", "days"), ("between", "dates"))
-
-    def __init__(self, choice: FieldChoice, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.type = self._choice("", choice.options or EVENT_TYPES)
-        self.channel = self._choice(
-            "on", _optional_options(_detail(choice, "channels", default=CHANNELS))
-        )
-        self.resource = self._choice("from", _optional_options(_detail(choice, "resources")))
-        self._new_line()
-        self.period = self._choice("", self.PERIODS)
-        self.period.set_value("days")
-        self.days = editor_for("days")
-        self.dates = editor_for("pair", item="date")
-        self.at_least = QSpinBox()
-        self.at_least.setRange(1, 9_999)
-        self.at_least.setPrefix("at least ")
-        self.at_least.setSuffix("×")
-        self.at_least.setToolTip("How many such events at least")
-        for widget in (self.days, self.dates, self.at_least):
-            self._add("", widget)
-        self.days.changed.connect(self.changed)
-        self.dates.changed.connect(self.changed)
-        self.at_least.valueChanged.connect(self.changed)
-        self.period.changed.connect(self._show_period)
-        self._finish()
-        self._show_period()
-
-    def _show_period(self) -> None:
-        self.days.setVisible(self.period.value() == "days")
-        self.dates.setVisible(self.period.value() == "dates")
-
-    def focus_widgets(self) -> list[QWidget]:
-        hidden = {id(w) for w in (self.days, self.dates) if w.isHidden()}
-        kept: list[QWidget] = []
-        for widget in self._focus:
-            if id(widget) in hidden:
-                continue
-            kept += widget.focus_widgets() if isinstance(widget, ValueEditor) else [widget]
-        return kept
-
-    def value(self) -> Any:
-        value: dict[str, Any] = {"type": self.type.value()}
-        if self.channel.value():
-            value["channel"] = self.channel.value()
-        if self.resource.value():
-            value["resource"] = self.resource.value()
-        if self.period.value() == "days":
-            value["lastDays"] = self.days.value()
-        elif self.period.value() == "dates":
-            value["from"], value["to"] = self.dates.value()
-        value["atLeast"] = self.at_least.value()
-        return value
-
-    def set_value(self, value: Any) -> None:
-        if not isinstance(value, dict):
-            return
-        self.type.set_value(value.get("type"))
-        _set_optional(self.channel, value.get("channel"))
-        _set_optional(self.resource, value.get("resource"))
-        if value.get("lastDays") is not None:
-            self.period.set_value("days")
-            self.days.set_value(value["lastDays"])
-        elif value.get("from") is not None or value.get("to") is not None:
-            self.period.set_value("dates")
-            self.dates.set_value([value.get("from"), value.get("to")])
-        else:
-            self.period.set_value("any")
-        if isinstance(value.get("atLeast"), int):
-            self.at_least.setValue(value["atLeast"])
-
-    def problem(self) -> str | None:
-        for editor in (self.type, self.channel, self.resource):
-            reason = editor.problem()
-            if reason:
-                return reason
-        return self.dates.problem() if self.period.value() == "dates" else None
-
-
-class PromoEditor(_CompositeEditor):
-    """``{"program"}``: a loyalty program usable with the database."""
-
-    def __init__(self, choice: FieldChoice, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.program = self._choice("", choice.options or _detail(choice, "programs"))
-        self._finish()
-
-    def value(self) -> Any:
-        return {"program": self.program.value()}
-
-    def set_value(self, value: Any) -> None:
-        if isinstance(value, dict):
-            self.program.set_value(value.get("program"))
-
-    def problem(self) -> str | None:
-        if self.program.combo.count() == 0:
-            return "No loyalty program is available for this database"
-        return self.program.problem()
-
-
-def value_editor_for(choice: FieldChoice, operator: OperatorChoice) -> ValueEditor | None:
-    """The editor for a condition's value; None for operators without a value."""
-    kind = operator.value_kind
-    ftype = choice.type
-    if kind == "none":
-        return None
-    if kind == "subscription":
-        return SubscriptionEditor(choice)
-    if kind == "event":
-        return EventEditor(choice)
-    if kind == "promo":
-        return PromoEditor(choice)
-    options: Sequence[str] = choice.options or _detail(choice, "statuses")
-    if kind == "number":
-        return editor_for(ftype if ftype in ("integer", "float") else "float")
-    if kind == "bool":
-        return editor_for("boolean")
-    if kind == "choice":
-        return editor_for("choice", options)
-    if kind == "list":
-        item = ftype if ftype in ("integer", "float", "date", "datetime", "email", "ip") else "text"
-        return editor_for("list", options, item=item)
-    if kind == "pair":
-        item = ftype if ftype in ("integer", "float", "date", "datetime") else "float"
-        return editor_for("pair", item=item)
-    return editor_for(kind)  # text, date, datetime, days
 
 
 # --- the tree -----------------------------------------------------------------------------
@@ -358,9 +73,9 @@ class _Node(QFrame):
         self.move_up = self.move_down = self.remove = None  # type: QToolButton | None
 
     def _add_move_buttons(self, layout: QHBoxLayout, what: str) -> None:
-        self.move_up = _tool_button(self, QStyle.StandardPixmap.SP_ArrowUp, f"Move {what} up")
-        self.move_down = _tool_button(self, QStyle.StandardPixmap.SP_ArrowDown, f"Move {what} down")
-        self.remove = _tool_button(
+        self.move_up = tool_button(self, QStyle.StandardPixmap.SP_ArrowUp, f"Move {what} up")
+        self.move_down = tool_button(self, QStyle.StandardPixmap.SP_ArrowDown, f"Move {what} down")
+        self.remove = tool_button(
             self, QStyle.StandardPixmap.SP_DialogCloseButton, f"Remove {what}"
         )
         for button in (self.move_up, self.move_down, self.remove):
@@ -408,9 +123,9 @@ class ConditionRow(_Node):
         self.operator_combo = QComboBox()
         self.operator_combo.setAccessibleName("Operator")
         self._fixed_width(self.operator_combo, 19)
-        self.editor_slot = _hbox()
+        self.editor_slot = hbox()
         self.editor_slot.addStretch(1)
-        line = _hbox()
+        line = hbox()
         line.addWidget(self.field_combo)
         line.addWidget(self.operator_combo)
         line.addLayout(self.editor_slot, 1)
@@ -584,7 +299,7 @@ class GroupWidget(_Node):
         for button in (self.add_condition_button, self.add_group_button):
             button.setAutoDefault(False)
 
-        header = _hbox()
+        header = hbox()
         header.addWidget(self.and_button)
         header.addWidget(self.or_button)
         header.addSpacing(8)
@@ -751,7 +466,6 @@ class RuleBuilder(QWidget):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setStyleSheet(_BUILDER_STYLE)
         self._catalog: list[FieldChoice] = list(catalog)
         self._validator = validator
         self._problems: list[RuleProblem] = []
@@ -903,3 +617,15 @@ class RuleBuilder(QWidget):
         chain = [w for w in self.root.focus_widgets() if w is not None]
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
+
+
+#: The reserved-field editors live in ``reserved_editors``; their names stay importable here.
+__all__ = [
+    "ConditionRow",
+    "EventEditor",
+    "GroupWidget",
+    "PromoEditor",
+    "RuleBuilder",
+    "SubscriptionEditor",
+    "value_editor_for",
+]
