@@ -7,16 +7,29 @@ The function receives no widget: only plain values (a store, a JobState).
 Cancel is a flag the function polls (``JobState.cancel``); after a cancel
 the result still arrives (the job returns its partial result), but a caller
 that has gone away (``discard``) gets no signal at all.
+
+Widgets do not start calls themselves: ``ops.run`` (:class:`StoreOps`) is the
+one way to run a function of the store in the background, the latest op of
+a key wins, and a stale count is stopped in the database (:class:`QueryCancel`).
 """
 
 from __future__ import annotations
 
+import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from ..core.store import Store
+
+T = TypeVar("T")
 
 
 def log_unless_told(exc: Exception) -> Path | None:
@@ -27,7 +40,7 @@ def log_unless_told(exc: Exception) -> Path | None:
     from ..core.faults import StoreFault, is_store_fault, log_exception
     from ..core.jobs import is_operator_error
 
-    if isinstance(exc, StoreFault):
+    if isinstance(exc, StoreFault | CancelledOp):
         return None
     if is_store_fault(exc) or not (is_operator_error(exc) or isinstance(exc, ConfigError)):
         return log_exception(exc, "in the window's background work")
@@ -116,3 +129,200 @@ class BackgroundCall(QObject):
         self._worker = None  # type: ignore[assignment]  # deleted here, on the main thread
         self.finished.emit()
         self._thread.deleteLater()
+
+
+# -- cancelling a statement in the database -------------------------------------------------
+
+#: The cancellation handle of the op running in this thread (``op_connection`` reads it).
+_current = threading.local()
+
+
+class CancelledOp(Exception):
+    """Raised in place of the database's error when an op was cancelled on purpose."""
+
+
+def interrupt_statement(dbapi_connection: Any) -> None:
+    """Stop the statement ``dbapi_connection`` runs now, from another thread.
+
+    SQLite: ``sqlite3.Connection.interrupt()`` (thread-safe; a no-op when no
+    statement runs).  PostgreSQL (psycopg 3): ``cancel_safe()`` where it
+    exists, else ``cancel()``; the server stops the backend's query and the
+    worker's statement raises ``QueryCanceled``.
+    """
+    interrupt = getattr(dbapi_connection, "interrupt", None)
+    if callable(interrupt):
+        interrupt()
+        return
+    cancel = getattr(dbapi_connection, "cancel_safe", None) or getattr(
+        dbapi_connection, "cancel", None
+    )
+    if callable(cancel):
+        cancel()
+
+
+class QueryCancel:
+    """Lets the main thread cancel, in the database, the statement an op runs.
+
+    The worker attaches its connection (``op_connection``) for as long as it
+    uses it; ``cancel`` interrupts the statement running then and marks the
+    op cancelled, so whatever the database raises is not shown as an error.
+    The lock keeps ``cancel`` from reaching a connection already handed back
+    to the pool (where it could stop someone else's statement).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._dbapi: Any = None
+        self.cancelled = False
+
+    def attach(self, conn: Connection) -> None:
+        with self._lock:
+            self._dbapi = conn.connection.dbapi_connection
+            cancelled = self.cancelled
+        if cancelled:
+            raise CancelledOp("cancelled before it started")
+
+    def detach(self) -> None:
+        with self._lock:
+            self._dbapi = None
+
+    def cancel(self) -> None:
+        with self._lock:
+            self.cancelled = True
+            if self._dbapi is not None:
+                interrupt_statement(self._dbapi)
+
+
+@contextmanager
+def op_connection(store: Store) -> Iterator[Connection]:
+    """``store.begin()`` whose statements the op's ``QueryCancel`` can stop.
+
+    Outside a cancellable op (the command line, a test calling the function
+    directly) it is plain ``store.begin()``.
+    """
+    cancel: QueryCancel | None = getattr(_current, "cancel", None)
+    with store.begin() as conn:
+        if cancel is None:
+            yield conn
+            return
+        cancel.attach(conn)
+        try:
+            yield conn
+        except Exception as exc:
+            if cancel.cancelled:
+                raise CancelledOp("cancelled") from exc
+            raise
+        finally:
+            cancel.detach()
+
+
+# -- background store operations ------------------------------------------------------------
+
+
+def one_line(exc: object) -> str:
+    """The operator's line for a failure (``views.base.operator_message``)."""
+    from .views.base import operator_message
+
+    return operator_message(exc)
+
+
+class StoreOps:
+    """Every background store operation of the window, one registry.
+
+    The way Anki's ``QueryOp`` works: ``run`` takes a function of the store
+    (run in a QThread, touching no widget), a success callback and a failure
+    callback that gets one readable line, both called on the main thread.
+    Ops share a ``key`` when a newer one makes the older pointless (the count
+    after an edit, a view's reload): the latest wins, the older's result is
+    dropped and, for a ``cancellable`` op, its statement is stopped in the
+    database.  ``wait`` (closing the window, the end of a test) drops every
+    pending result and waits for the threads.
+    """
+
+    def __init__(self) -> None:
+        #: Each running call and its key.
+        self._running: dict[BackgroundCall, Hashable | None] = {}
+        self._latest: dict[Hashable, tuple[BackgroundCall, QueryCancel | None]] = {}
+
+    def run(
+        self,
+        store: Store,
+        fn: Callable[[Store], T],
+        on_done: Callable[[T], None],
+        on_failed: Callable[[str], None] | None = None,
+        *,
+        key: Hashable | None = None,
+        cancellable: bool = False,
+        parent: QObject | None = None,
+    ) -> BackgroundCall:
+        """Start ``fn(store)`` in the background; see the class docstring."""
+        if key is not None:
+            self.drop(key)
+        cancel = QueryCancel() if cancellable else None
+
+        def work() -> T:
+            _current.cancel = cancel
+            try:
+                return fn(store)
+            finally:
+                _current.cancel = None
+
+        call = BackgroundCall(work, parent)
+        call.done.connect(on_done)
+        if on_failed is not None:
+            call.error.connect(lambda exc: on_failed(one_line(exc)))
+        self._running[call] = key
+        if key is not None:
+            self._latest[key] = (call, cancel)
+        call.finished.connect(lambda: self._forget(call, key))
+        return call.start()
+
+    def drop(self, key: Hashable) -> None:
+        """No result of the op of ``key`` arrives; a cancellable one is stopped."""
+        entry = self._latest.pop(key, None)
+        if entry is None:
+            return
+        call, cancel = entry
+        call.discard()
+        if cancel is not None:
+            cancel.cancel()
+
+    def _forget(self, call: BackgroundCall, key: Hashable | None) -> None:
+        self._running.pop(call, None)
+        if key is not None and self._latest.get(key, (None, None))[0] is call:
+            del self._latest[key]
+
+    def pending(self, key: Hashable) -> bool:
+        """True until the latest op of ``key`` has delivered its result."""
+        return key in self._latest
+
+    def running(self) -> int:
+        """How many op threads have not ended yet."""
+        return sum(1 for call in self._running if call.is_running())
+
+    def wait(self, msecs: int = 30_000, owner: object | None = None) -> bool:
+        """Drop pending results and wait for the threads: every op, or those of
+        ``owner`` (keys are tuples whose first item is the owner)."""
+        for call, key in list(self._running.items()):
+            if owner is not None and not _owned_by(key, owner):
+                continue
+            if key is not None:
+                self.drop(key)
+            call.discard()
+            if not call.wait(msecs):
+                return False
+        return True
+
+    def busy(self, owner: object) -> bool:
+        """True while an op of ``owner`` has not delivered its result."""
+        return any(_owned_by(key, owner) for key in self._latest) or any(
+            _owned_by(key, owner) for key in self._running.values()
+        )
+
+
+def _owned_by(key: Hashable | None, owner: object) -> bool:
+    return isinstance(key, tuple) and bool(key) and key[0] is owner
+
+
+#: The window's one registry of background store operations.
+ops = StoreOps()

@@ -317,6 +317,7 @@ def test_save_as_segment(
     page.limit_spin.setValue(12)
     page.ask_segment_name = lambda: "Romans"  # type: ignore[method-assign]
     qtbot.mouseClick(page.save_segment_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.save_message.text() != "", timeout=10_000)
     assert page.save_message.text() == "Saved segment “Romans”."
     with shop_store.begin() as conn:
         saved = {s.name: s for s in segments.list_segments(shop_store, conn)}
@@ -334,6 +335,7 @@ def test_save_as_segment(
     assert page.current_source() == offered()[1]  # still the database
 
     qtbot.mouseClick(page.save_segment_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.save_message.text().startswith("Not"), timeout=10_000)
     assert page.save_message.text() == (
         "Not saved: this database already has a segment named 'Romans'"
     )

@@ -13,42 +13,31 @@ range and limit start from the segment's.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Slot
-from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QPushButton,
     QScrollArea,
-    QSlider,
-    QSpinBox,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizardPage,
 )
 from sqlalchemy import Connection
-from superqt import QLabeledRangeSlider
 
 from ...core import catalog as core_catalog
 from ...core import segments
 from ...core.export import export_selection
 from ...core.jobfile import Job, empty_rules
 from ...core.selection import (
-    RuleError,
     RuleProblem,
     count,
     field_catalog,
@@ -65,57 +54,28 @@ from ..export_run import ExportRun, ask_csv_target
 from ..resources import icon
 from ..widgets.export_columns import ColumnChoice, ExportColumnsDialog
 from ..widgets.rule_builder import RuleBuilder
-from ..worker import BackgroundCall
+from ..widgets.tone import set_tone
+from ..worker import op_connection, ops
 from .context import WizardContext
+from .selection.count_preview import PreviewBox, count_text
+from .selection.range_limit import LimitBox, RangeBox
+from .selection.source_picker import SourceEntry, SourcePicker
 
 #: Debounce of the live count after an edit (ms).
 COUNT_DELAY_MS = 300
 PREVIEW_ROWS = 50
 
-_ACTIVE_CALLS: set[BackgroundCall] = set()
-
-
-def _run_in_background(
-    fn: Callable[[], Any], done: Callable[[Any], None], error: Callable[[Any], None]
-) -> BackgroundCall:
-    """Start ``fn`` in a QThread; the call is kept alive until its thread ends,
-    even if the page that asked for it goes away first."""
-    call = BackgroundCall(fn)
-    call.done.connect(done)
-    call.error.connect(error)
-    _ACTIVE_CALLS.add(call)
-    call.finished.connect(lambda: _ACTIVE_CALLS.discard(call))
-    return call.start()
-
 
 def wait_for_background_calls(msecs: int = 30_000) -> bool:
-    """Block until every count/preview/catalog call has finished (tests, shutdown)."""
-    for call in list(_ACTIVE_CALLS):
-        call.discard()
-        if not call.wait(msecs):
-            return False
-    return True
+    """Block until every background store op has finished (tests, shutdown)."""
+    return ops.wait(msecs)
 
 
 def background_calls_running() -> int:
-    return sum(1 for call in _ACTIVE_CALLS if call.is_running())
+    return ops.running()
 
 
 # --- what the background calls return -----------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SourceEntry:
-    """One entry of the database/segment combo."""
-
-    database_id: int
-    database_name: str
-    profiles: int
-    segment: str | None = None
-    #: The segment's own range and limit (the page starts from them).
-    range_from: float = 0.0
-    range_to: float = 100.0
-    limit: int = 0
 
 
 @dataclass(frozen=True)
@@ -145,7 +105,14 @@ def load_sources(store: Store) -> list[SourceEntry]:
         entries.append(SourceEntry(db.id, db.name, db.profiles))
         entries += [
             SourceEntry(
-                db.id, db.name, db.profiles, seg.name, seg.range_from, seg.range_to, seg.limit
+                db.id,
+                db.name,
+                db.profiles,
+                seg.name,
+                seg.range_from,
+                seg.range_to,
+                seg.limit,
+                rules=seg.rules,
             )
             for seg in saved
             if seg.database_id == db.id
@@ -170,6 +137,13 @@ def _create_segment(store: Store, conn: Connection, spec: SelectionSpec, name: s
     )
 
 
+def save_segment(store: Store, job: Job, name: str) -> None:
+    """Save the selection ``job`` describes as segment ``name`` (a worker thread)."""
+    with store.begin() as conn:
+        spec = resolve_job_selection(store, conn, job)
+        _create_segment(store, conn, spec, name)
+
+
 def load_schema(store: Store, database_id: int) -> DatabaseSchema:
     with store.begin() as conn:
         return DatabaseSchema(
@@ -181,8 +155,9 @@ def load_schema(store: Store, database_id: int) -> DatabaseSchema:
 
 
 def count_selection(store: Store, job: Job, generation: int) -> CountResult:
-    """N of M and the first profiles of the selection ``job`` describes."""
-    with store.begin() as conn:
+    """N of M and the first profiles of the selection ``job`` describes; a newer
+    edit stops it in the database (``op_connection``)."""
+    with op_connection(store) as conn:
         spec = resolve_job_selection(store, conn, job)
         selected = count(store, conn, spec)
         header, rows = preview(store, conn, spec, k=PREVIEW_ROWS)
@@ -204,10 +179,7 @@ class SelectionPage(QWizardPage):
         self._schema: DatabaseSchema | None = None
         self._pending_job: Job | None = None
         self._generation = 0
-        #: The one count running (a newer edit waits for it rather than piling up queries).
-        self._count_call: BackgroundCall | None = None
         self._count_call_generation = -1
-        self._count_again = False
         self._counted_generation = -1
         #: N of the count shown when it is that of the current selection, else None.
         self.selected_count: int | None = None
@@ -219,52 +191,25 @@ class SelectionPage(QWizardPage):
     # --- layout ------------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.source_combo = QComboBox()
-        self.source_combo.setMinimumContentsLength(36)
-        self.source_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
-        )
-        self.source_combo.setPlaceholderText("Loading databases…")
-        self.source_hint = QLabel()
-        self.source_hint.setObjectName("hint")
-        self.source_hint.setWordWrap(True)
-        source_row = QHBoxLayout()
-        source_row.addWidget(self.source_combo)
-        source_row.addWidget(self.source_hint, 1)
-
-        self.range_slider = QLabeledRangeSlider(Qt.Orientation.Horizontal)
-        self.range_slider.setRange(0, 100)
-        self.range_slider.setValue((0, 100))
-        self.range_slider.setEdgeLabelMode(QLabeledRangeSlider.EdgeLabelMode.NoLabel)
-        # Room for the handle labels at 0 and 100, which are centred over the handles.
-        self.range_slider.setContentsMargins(10, 0, 14, 0)
-        self.range_slider.setToolTip(
-            "A stable, evenly spread portion of the whole database, taken before the rules"
-        )
-        self.range_slider.setMinimumWidth(320)
-        self.limit_slider = QSlider(Qt.Orientation.Horizontal)
-        self.limit_slider.setRange(0, 0)
-        self.limit_slider.setMinimumWidth(200)
-        self.limit_spin = QSpinBox()
-        self.limit_spin.setRange(0, 0)
-        self.limit_spin.setSpecialValueText("no limit")
-        self.limit_spin.setGroupSeparatorShown(True)
-        self.limit_spin.setMinimumWidth(120)
-        self.limit_spin.setAccelerated(True)
-        limit_row = QHBoxLayout()
-        limit_row.setContentsMargins(10, 0, 0, 0)  # the range slider's handle margin
-        limit_row.addWidget(self.limit_slider, 1)
-        limit_row.addWidget(self.limit_spin)
+        self.source_picker = SourcePicker()
+        self.source_combo = self.source_picker.combo
+        self.source_hint = self.source_picker.hint
+        self.range_box = RangeBox()
+        self.range_slider = self.range_box.slider
+        self.limit_box = LimitBox()
+        self.limit_slider = self.limit_box.slider
+        self.limit_spin = self.limit_box.spin
         range_row = QHBoxLayout()
-        range_row.addWidget(self.range_slider, 1)
-        range_row.addWidget(QLabel("%"), 0, Qt.AlignmentFlag.AlignBottom)
+        range_row.addWidget(self.range_box, 3)
+        range_row.addSpacing(12)
+        range_row.addWidget(self._buddy("Total &limit:", self.limit_spin))
+        range_row.addWidget(self.limit_box, 2)
 
         form = QFormLayout()
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
-        form.addRow(self._buddy("&Profiles from:", self.source_combo), source_row)
-        form.addRow(self._buddy("&Range:", self.range_slider), range_row)
-        form.addRow(self._buddy("Total &limit:", self.limit_spin), limit_row)
+        form.addRow(self._buddy("&Profiles from:", self.source_combo), self.source_picker)
+        form.addRow(self._buddy("&Range:", self.range_box.from_box), range_row)
 
         self.rule_builder = RuleBuilder()
         self.rules_scroll = QScrollArea()
@@ -273,27 +218,8 @@ class SelectionPage(QWizardPage):
         self.rules_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.rules_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the rules
 
-        self.preview_table = QTableWidget(0, 0)
-        self.preview_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.preview_table.setAlternatingRowColors(True)
-        self.preview_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.preview_table.verticalHeader().setVisible(False)
-        self.preview_table.verticalHeader().setDefaultSectionSize(
-            self.preview_table.fontMetrics().height() + 8
-        )
-        self.preview_table.setWordWrap(False)
-        self.preview_table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.Interactive
-        )
-        self.preview_table.horizontalHeader().setStretchLastSection(True)
-        self.preview_table.setAccessibleName(f"Preview of the first {PREVIEW_ROWS} profiles")
-        preview_box = QWidget()
-        preview_layout = QVBoxLayout(preview_box)
-        preview_layout.setContentsMargins(0, 0, 0, 0)
-        preview_caption = QLabel(f"Pre&view (first {PREVIEW_ROWS} profiles):")
-        preview_caption.setBuddy(self.preview_table)
-        preview_layout.addWidget(preview_caption)
-        preview_layout.addWidget(self.preview_table)
+        self.preview_box = PreviewBox(PREVIEW_ROWS)
+        self.preview_table = self.preview_box.table
 
         self.count_label = QLabel("–")
         self.count_label.setObjectName("bigCount")
@@ -318,7 +244,7 @@ class SelectionPage(QWizardPage):
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(rules_box)
-        splitter.addWidget(preview_box)
+        splitter.addWidget(self.preview_box)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
@@ -335,12 +261,10 @@ class SelectionPage(QWizardPage):
         self.count_timer.setInterval(COUNT_DELAY_MS)
         self.count_timer.timeout.connect(self._start_count)
 
-        self.source_combo.currentIndexChanged.connect(self._on_source_changed)
+        self.source_picker.changed.connect(self._on_source_changed)
         self.rule_builder.changed.connect(self._on_selection_edited)
-        self.range_slider.valueChanged.connect(self._on_selection_edited)
-        self.limit_slider.valueChanged.connect(self.limit_spin.setValue)
-        self.limit_spin.valueChanged.connect(self.limit_slider.setValue)
-        self.limit_spin.valueChanged.connect(self._on_selection_edited)
+        self.range_box.changed.connect(self._on_selection_edited)
+        self.limit_box.changed.connect(self._on_selection_edited)
         self.save_segment_button.clicked.connect(self._save_as_segment)
         self.save_segment_button.setEnabled(False)
 
@@ -387,9 +311,20 @@ class SelectionPage(QWizardPage):
             self._load_sources()
         self.completeChanged.emit()
 
+    def selection_job(self) -> Job:
+        """The selection as a job without an action (count, segment, export)."""
+        selection = self.selection()
+        return Job(
+            database=selection["database"],
+            segment=selection["segment"],
+            rules=selection["rules"],
+            range_from=selection["range"]["from"],
+            range_to=selection["range"]["to"],
+            limit=selection["limit"],
+        )
+
     def current_source(self) -> SourceEntry | None:
-        data = self.source_combo.currentData()
-        return data if isinstance(data, SourceEntry) else None
+        return self.source_picker.current()
 
     def shutdown(self, msecs: int = 30_000) -> bool:
         """Stop counting and wait for the page's background calls (wizard close, tests).
@@ -398,21 +333,25 @@ class SelectionPage(QWizardPage):
         """
         self._stopped = True
         self.count_timer.stop()
-        self._count_again = False
         exported = self._stop_export(msecs)
-        return wait_for_background_calls(msecs) and exported
+        return ops.wait(msecs, owner=self) and exported
 
     def is_busy(self) -> bool:
         """True while a count, the catalog or the database list is being loaded."""
-        return background_calls_running() > 0 or self.count_timer.isActive()
+        return ops.busy(self) or self.count_timer.isActive()
 
     # --- database list ---------------------------------------------------------------------
 
     def _load_sources(self) -> None:
         self._sources_loading = True
         self.source_combo.setEnabled(False)
-        store = self.ctx.store
-        _run_in_background(lambda: load_sources(store), self._on_sources, self._on_load_error)
+        ops.run(
+            self.ctx.store,
+            load_sources,
+            self._on_sources,
+            self._on_load_error,
+            key=(self, "sources"),
+        )
 
     @Slot(object)
     def _on_sources(self, sources: list[SourceEntry]) -> None:
@@ -431,33 +370,10 @@ class SelectionPage(QWizardPage):
             self.source_combo.setCurrentIndex(0)
 
     def _fill_source_combo(self, sources: list[SourceEntry]) -> None:
-        model = QStandardItemModel(self.source_combo)
-        for entry in sources:
-            if entry.segment is None:
-                item = QStandardItem(f"{entry.database_name}  ({entry.profiles:,} profiles)")
-            else:
-                item = QStandardItem(f"      Segment: {entry.segment}")
-            item.setData(entry, Qt.ItemDataRole.UserRole)
-            model.appendRow(item)
-        self.source_combo.blockSignals(True)
-        self.source_combo.setModel(model)
-        self.source_combo.setCurrentIndex(-1)
-        self.source_combo.blockSignals(False)
-        if not sources:
-            self.source_combo.setPlaceholderText("No profile database in this store")
+        self.source_picker.fill(sources)
 
     def _select_source(self, database: str | None, segment: str | None) -> bool:
-        for index in range(self.source_combo.count()):
-            entry = self.source_combo.itemData(index)
-            if not isinstance(entry, SourceEntry) or entry.segment != segment:
-                continue
-            if database is None or entry.database_name == database:
-                if index == self.source_combo.currentIndex():
-                    self._on_source_changed()
-                else:
-                    self.source_combo.setCurrentIndex(index)
-                return True
-        return False
+        return self.source_picker.select(database, segment)
 
     def _apply_pending_source(self) -> None:
         job = self._pending_job
@@ -468,11 +384,11 @@ class SelectionPage(QWizardPage):
             self._show_count_problem(f"The job's {what} is not in this store.")
             self.completeChanged.emit()
 
-    @Slot(object)
-    def _on_load_error(self, exc: object) -> None:
+    @Slot(str)
+    def _on_load_error(self, line: str) -> None:
         self._sources_loading = False
         self.source_combo.setEnabled(True)
-        self._show_count_problem(f"Cannot read the store: {_first_line(exc)}")
+        self._show_count_problem(f"Cannot read the store: {line}")
 
     # --- one database ----------------------------------------------------------------------
 
@@ -484,11 +400,10 @@ class SelectionPage(QWizardPage):
         self.ctx.database_id = source.database_id
         self.ctx.database_name = source.database_name
         self.ctx.segment_name = source.segment
-        self.source_hint.setText(
-            f"The conditions of segment “{source.segment}” apply; "
-            "the conditions below narrow it further."
+        self.rule_builder.set_empty_text(
+            "No further conditions: every profile of the segment matches."
             if source.segment
-            else ""
+            else None
         )
         if self._schema is not None and self._schema.database_id == source.database_id:
             self._apply_segment_defaults(source)
@@ -502,8 +417,14 @@ class SelectionPage(QWizardPage):
         self.count_label.setText("–")
         self.count_status.setText("Loading fields…")
         self.completeChanged.emit()
-        store, db_id = self.ctx.store, source.database_id
-        _run_in_background(lambda: load_schema(store, db_id), self._on_schema, self._on_load_error)
+        db_id = source.database_id
+        ops.run(
+            self.ctx.store,
+            lambda store: load_schema(store, db_id),
+            self._on_schema,
+            self._on_load_error,
+            key=(self, "schema"),
+        )
 
     @Slot(object)
     def _on_schema(self, schema: DatabaseSchema) -> None:
@@ -511,15 +432,14 @@ class SelectionPage(QWizardPage):
         if source is None or source.database_id != schema.database_id:
             return  # another database was chosen meanwhile
         self._schema = schema
-        self.limit_spin.setMaximum(schema.total)
-        self.limit_slider.setMaximum(schema.total)
-        self.limit_slider.setPageStep(max(1, schema.total // 20))
+        self.limit_box.set_total(schema.total)
         self.rule_builder.set_catalog(schema.catalog, self._validator(schema))
+        self.source_picker.set_catalog(self.rule_builder)
         job, self._pending_job = self._pending_job, None
         if job is not None:
             self.rule_builder.set_rules(job.rules)
-            self.range_slider.setValue((round(job.range_from), round(job.range_to)))
-            self.limit_spin.setValue(min(job.limit, schema.total))
+            self.range_box.set_value(job.range_from, job.range_to)
+            self.limit_box.set_value(job.limit)  # as the job says: above the size is "all"
         else:
             self._apply_segment_defaults(source)
         self.save_segment_button.setEnabled(True)
@@ -540,15 +460,14 @@ class SelectionPage(QWizardPage):
         """A segment brings its range and limit (its rules apply on their own)."""
         if source is None or source.segment is None:
             return
-        self.range_slider.setValue((round(source.range_from), round(source.range_to)))
-        self.limit_spin.setValue(source.limit)
+        self.range_box.set_value(source.range_from, source.range_to)
+        self.limit_box.set_value(source.limit)
         self.rule_builder.set_rules(empty_rules())
 
     # --- live count ------------------------------------------------------------------------
 
     def _range(self) -> tuple[int, int]:
-        low, high = self.range_slider.value()
-        return int(low), int(high)
+        return self.range_box.value()
 
     @Slot()
     def _on_selection_edited(self) -> None:
@@ -575,42 +494,26 @@ class SelectionPage(QWizardPage):
 
     @Slot()
     def _start_count(self) -> None:
-        """Count the current selection, or, while a count runs, once it has finished.
+        """Count the current selection in the background.
 
-        A query cannot be interrupted; letting every edit start its own would
-        pile up work on the database, so there is at most one at a time and
-        the results of older selections are dropped (``generation``).
+        A count still running for an older selection is stopped in the
+        database (``ops`` key ``count``, cancellable), so edits never pile up
+        work on it; only the newest count's result arrives.
         """
         source = self.current_source()
         if source is None or self._schema is None or self._stopped:
             return
-        if self._count_call is not None:
-            self._count_again = True
-            return
-        selection = self.selection()
-        job = Job(
-            database=selection["database"],
-            segment=selection["segment"],
-            rules=selection["rules"],
-            range_from=selection["range"]["from"],
-            range_to=selection["range"]["to"],
-            limit=selection["limit"],
-        )
-        store, generation = self.ctx.store, self._generation
+        job = self.selection_job()
+        generation = self._generation
         self._count_call_generation = generation
-        self._count_call = _run_in_background(
-            lambda: count_selection(store, job, generation), self._on_count, self._on_count_error
+        ops.run(
+            self.ctx.store,
+            lambda store: count_selection(store, job, generation),
+            self._on_count,
+            self._on_count_error,
+            key=(self, "count"),
+            cancellable=True,
         )
-        self._count_call.finished.connect(self._on_count_finished)
-
-    @Slot()
-    def _on_count_finished(self) -> None:
-        self._count_call = None
-        if self._count_again:
-            self._count_again = False
-            stale = self._count_call_generation != self._generation
-            if stale and not self.count_timer.isActive() and not self.rule_builder.problems():
-                self._start_count()
 
     @Slot(object)
     def _on_count(self, result: CountResult) -> None:
@@ -618,40 +521,25 @@ class SelectionPage(QWizardPage):
             return  # stale: the selection changed since
         self._counted_generation = result.generation
         self.selected_count = result.selected
-        self.count_label.setText(f"{result.selected:,} of {result.total:,} profiles")
+        self.count_label.setText(count_text(result.selected, result.total))
         self.count_status.setText("")
         self._fill_preview(result.header, result.rows)
 
-    @Slot(object)
-    def _on_count_error(self, exc: object) -> None:
+    @Slot(str)
+    def _on_count_error(self, line: str) -> None:
         if self._count_call_generation != self._generation:
             return  # the error of a selection that is no longer shown
         self._counted_generation = self._generation
-        if isinstance(exc, RuleError):
-            self._show_count_problem(_first_line(exc))
-        else:
-            self._show_count_problem(f"Cannot count: {_first_line(exc)}")
+        self._show_count_problem(f"Cannot count: {line}")
 
     def _show_count_problem(self, message: str) -> None:
         self.count_label.setText("–")
         self.count_status.setText(message)
-        self.preview_table.setRowCount(0)  # never a preview of another selection
+        self.preview_box.clear_rows()  # never a preview of another selection
 
     def _fill_preview(self, header: list[str], rows: list[tuple[Any, ...]]) -> None:
-        table = self.preview_table
-        table.setUpdatesEnabled(False)
-        table.clear()
-        table.setColumnCount(len(header))
         labels = {c.key: c.label for c in self._schema.catalog} if self._schema else {}
-        table.setHorizontalHeaderLabels([labels.get(key, key) for key in header])
-        table.setRowCount(len(rows))
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                table.setItem(r, c, QTableWidgetItem(_cell_text(value)))
-        table.resizeColumnsToContents()
-        for c in range(table.columnCount()):
-            table.setColumnWidth(c, min(table.columnWidth(c), 260))
-        table.setUpdatesEnabled(True)
+        self.preview_box.fill(header, rows, labels)
 
     def counted(self) -> bool:
         """True when the count shown is that of the current selection."""
@@ -677,28 +565,27 @@ class SelectionPage(QWizardPage):
         name = self.ask_segment_name()
         if not name:
             return
-        selection = self.selection()
-        job = Job(
-            database=selection["database"],
-            segment=selection["segment"],
-            rules=selection["rules"],
-            range_from=selection["range"]["from"],
-            range_to=selection["range"]["to"],
-            limit=selection["limit"],
+        job = self.selection_job()
+        self.save_segment_button.setEnabled(False)
+        ops.run(
+            self.ctx.store,
+            lambda store: save_segment(store, job, name),
+            lambda _none: self._on_segment_saved(name),
+            self._on_segment_not_saved,
+            key=(self, "save"),
         )
-        try:
-            with self.ctx.store.begin() as conn:
-                spec = resolve_job_selection(self.ctx.store, conn, job)
-                _create_segment(self.ctx.store, conn, spec, name)
-        except Exception as exc:  # shown to the operator as one line, nothing saved
-            self._show_save_message(f"Not saved: {_first_line(exc)}", error=True)
-            return
+
+    def _on_segment_saved(self, name: str) -> None:
+        self.save_segment_button.setEnabled(True)
         self._show_save_message(f"Saved segment “{name}”.", error=False)
         self._load_sources()
 
+    def _on_segment_not_saved(self, line: str) -> None:
+        self.save_segment_button.setEnabled(True)
+        self._show_save_message(f"Not saved: {line}", error=True)
+
     def _show_save_message(self, text: str, *, error: bool) -> None:
-        self.save_message.setObjectName("error" if error else "hint")
-        self.save_message.setStyleSheet("color: #a12622;" if error else "color: #2e6b30;")
+        set_tone(self.save_message, "error" if error else "ok")
         self.save_message.setText(text)
 
     # --- export to CSV ---------------------------------------------------------------------
@@ -770,14 +657,6 @@ class SelectionPage(QWizardPage):
             return True
         self.export_run.cancel()
         return self.export_run.wait(msecs)
-
-
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return str(value)
 
 
 def _first_line(exc: object) -> str:
