@@ -102,11 +102,12 @@ def test_a_stale_op_is_stopped_in_the_database(qtbot: Any, store: Store) -> None
         with op_connection(s) as conn:
             return int(conn.execute(text("SELECT 42")).scalar_one())
 
-    ops.run(store, stale, delivered.append, failures.append, key=("page", "count"), cancellable=True)
+    key = ("page", "count")
+    ops.run(store, stale, delivered.append, failures.append, key=key, cancellable=True)
     qtbot.waitUntil(lambda: outcome == ["started"], timeout=10_000)
     time.sleep(0.3)  # the statement is running in the database now
     started = time.monotonic()
-    ops.run(store, fresh, delivered.append, failures.append, key=("page", "count"), cancellable=True)
+    ops.run(store, fresh, delivered.append, failures.append, key=key, cancellable=True)
     qtbot.waitUntil(lambda: outcome == ["started", "stopped"], timeout=15_000)
     assert time.monotonic() - started < 10  # far sooner than the statement's minute
     qtbot.waitUntil(lambda: delivered == [42], timeout=10_000)
