@@ -328,6 +328,7 @@ def test_update_fields_load_action_round_trips(qtbot: Any, ctx: WizardContext) -
     qtbot.addWidget(later)
     later.load_action(action)
     later.initializePage()
+    qtbot.waitUntil(lambda: not later.is_loading())  # choices read in a QThread
     assert later.action() == action
 
 
@@ -362,6 +363,7 @@ def test_update_fields_keeps_its_rows_when_shown_again(qtbot: Any, ctx: WizardCo
     page = _page(qtbot, UpdateFieldsPage, ctx)
     qtbot.keyClicks(_add_field(page, "city").editor.line, "Rome")
     page.initializePage()  # Back, then Next again
+    qtbot.waitUntil(lambda: not page.is_loading())  # choices read in a QThread
     assert page.action()["changes"] == [{"field": "city", "op": "set", "value": "Rome"}]
 
 
@@ -524,6 +526,7 @@ def test_subscribe_from_resource_round_trip(qtbot: Any, ctx: WizardContext) -> N
     qtbot.addWidget(page)
     page.load_action(action)  # before the page is shown
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.is_loading())  # choices read in a QThread
     assert page.isComplete(), page.problems()
     assert page.action() == action
 
@@ -595,6 +598,7 @@ def test_a_job_of_another_database_is_kept_until_that_database_is_chosen(
     assert page.action() == action
     ctx.database_id = _database_id(shop_store, "Other")  # the selection page catches up
     page.initializePage()
+    qtbot.waitUntil(lambda: not page.is_loading())  # choices read in a QThread
     assert page.isComplete(), page.problems()
     assert page.action() == action
 

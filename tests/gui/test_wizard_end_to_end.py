@@ -172,6 +172,8 @@ def choose_action(qtbot: Any, wizard: UpdateWizard, action_type: str) -> None:
     assert wizard.action_choice_page.action_type() == action_type
     go_next(qtbot, wizard)
     assert wizard.currentId() == ACTION_PAGE_IDS[action_type]
+    page = wizard.action_pages[action_type]
+    qtbot.waitUntil(lambda: not page.is_loading(), timeout=30_000)  # choices read in a QThread
 
 
 def run_from_review(qtbot: Any, wizard: UpdateWizard, confirmations: list[tuple[str, int]]) -> Any:

@@ -27,14 +27,13 @@ from PySide6.QtWidgets import (
     QWidget,
     QWizardPage,
 )
-from sqlalchemy import Connection
 
 from ....core.actions import ACTIONS
 from ....core.catalog import ResourceInfo
 from ....core.fields import CHANNELS, STATUSES, UNSAFE_STATUSES, Status
 from ....core.selection import has_conditions
 from ....core.store import Store
-from ...worker import BackgroundCall
+from ...worker import ops
 from ..context import WizardContext
 
 #: How channels are shown to the operator (the JSON keeps the lower-case word).
@@ -47,10 +46,6 @@ CHANNEL_LABELS: dict[str, str] = {
     "telegram_bot": "Telegram bot",
     "notify": "Notify",
 }
-
-#: Background reads still running, kept alive until their thread ends even if
-#: the page that started them goes away first.
-_RUNNING_LOADS: set[BackgroundCall] = set()
 
 #: Width of the form fields (combo boxes, lists): one column, aligned.
 FORM_FIELD_WIDTH = 360
@@ -247,23 +242,23 @@ class ActionPage(QWizardPage):
     Subclasses set ``ACTION_TYPE`` (the core action TYPE) and fallback
     ``LABEL``/``DESCRIPTION`` (the core module's win when it exists), add their
     rows to ``self.form`` (and other widgets to ``self.body``) and implement
-    ``load_choices``, ``problems``, ``action`` and ``apply_action``.
+    ``fetch_choices`` (read in a worker thread), ``fill_choices``, ``problems``,
+    ``action`` and ``apply_action``.  The page never reads the store on the
+    main thread: its choices arrive through ``worker.ops``.
     """
 
     ACTION_TYPE: ClassVar[str]
     LABEL: ClassVar[str]
     DESCRIPTION: ClassVar[str]
-    #: Read the choices in a QThread (``fetch_choices``/``fill_choices``) rather
-    #: than with ``load_choices`` on the main thread: for counts that grow with
-    #: the data (promo code pools).
-    LOADS_IN_BACKGROUND: ClassVar[bool] = False
+    #: False for pages without choices from the store (nothing to read).
+    READS_CHOICES: ClassVar[bool] = True
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._filled_for: int | None = None
         self._pending: dict[str, Any] | None = None
-        self._loading: BackgroundCall | None = None
+        self._loading = False
         self._load_error: str | None = None
         module = core_action(self.ACTION_TYPE)
         self.setTitle(getattr(module, "LABEL", self.LABEL))
@@ -312,60 +307,54 @@ class ActionPage(QWizardPage):
         if keep is None and self._filled_for is not None:
             keep = self.action()
         self._pending = None
-        if self.LOADS_IN_BACKGROUND and self.ctx.database_id is not None:
+        if self.ctx.database_id is None:
+            self.refresh_state()
+        elif self.READS_CHOICES:
             self._load_in_background(keep)
-            return
-        self.refill_choices()
-        if keep is not None:
-            self.apply_action(keep)
-        self.refresh_state()
+        else:
+            self._on_choices(self.ctx.database_id, None, keep)
 
     def isComplete(self) -> bool:
         return not self.problems()
 
     def is_loading(self) -> bool:
         """True while the choices are being read in the background."""
-        return self._loading is not None
+        return self._loading
 
     def shutdown(self) -> None:
         """Drop and wait for a background read (the wizard closes, a test ends)."""
-        call, self._loading = self._loading, None
-        if call is not None:
-            call.discard()
-            call.wait()
+        self._loading = False
+        ops.wait(owner=self)
 
-    # -- choices read in the background (pages with LOADS_IN_BACKGROUND) ------
+    # -- choices read in the background ---------------------------------------
     @staticmethod
     def fetch_choices(store: Store, database_id: int) -> Any:
         """Read the choices; runs in a QThread, so it touches no widget."""
-        raise NotImplementedError
+        return None
 
     def fill_choices(self, data: Any) -> None:
         """Put what ``fetch_choices`` read into the widgets (main thread)."""
-        raise NotImplementedError
 
     def _load_in_background(self, keep: dict[str, Any] | None) -> None:
-        self.shutdown()
-        store, database_id = self.ctx.store, self.ctx.database_id
+        database_id = self.ctx.database_id
         assert database_id is not None
         self._filled_for = None
         self._load_error = None
+        self._loading = True
         fetch = type(self).fetch_choices
-        call = BackgroundCall(lambda: fetch(store, database_id))
-        call.done.connect(lambda data: self._on_choices(call, database_id, data, keep))
-        call.error.connect(lambda exc: self._on_choices_failed(call, exc))
-        _RUNNING_LOADS.add(call)
-        call.finished.connect(lambda: _RUNNING_LOADS.discard(call))
-        self._loading = call
-        call.start()
+        ops.run(
+            self.ctx.store,
+            lambda store: fetch(store, database_id),
+            lambda data: self._on_choices(database_id, data, keep),
+            self._on_choices_failed,
+            key=(self, "choices"),
+        )
         self.refresh_state()
 
-    def _on_choices(
-        self, call: BackgroundCall, database_id: int, data: Any, keep: dict[str, Any] | None
-    ) -> None:
-        if call is not self._loading or database_id != self.ctx.database_id:
-            return  # a newer read is on its way
-        self._loading = None
+    def _on_choices(self, database_id: int, data: Any, keep: dict[str, Any] | None) -> None:
+        if database_id != self.ctx.database_id:
+            return  # another database was chosen meanwhile; its read is on its way
+        self._loading = False
         self.fill_choices(data)
         self._filled_for = database_id
         apply, self._pending = (self._pending or keep), None
@@ -373,18 +362,12 @@ class ActionPage(QWizardPage):
             self.apply_action(apply)
         self.refresh_state()
 
-    def _on_choices_failed(self, call: BackgroundCall, exc: object) -> None:
-        if call is not self._loading:
-            return
-        self._loading = None
-        self._load_error = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+    def _on_choices_failed(self, line: str) -> None:
+        self._loading = False
+        self._load_error = line
         self.refresh_state()
 
     # -- for subclasses ---------------------------------------------------
-    def load_choices(self, conn: Connection, database_id: int) -> None:
-        """Fill the combo boxes from the catalog of ``database_id``."""
-        raise NotImplementedError
-
     def apply_action(self, action: dict[str, Any]) -> None:
         """Set the widgets from an ``action`` JSON (choices already filled)."""
         raise NotImplementedError
@@ -393,19 +376,11 @@ class ActionPage(QWizardPage):
         """Why the page cannot go on, one line each; empty when it is valid."""
         if self.ctx.database_id is None:
             return ["Choose a profile database on the Selection page first."]
-        if self._loading is not None:
+        if self._loading:
             return ["Reading the choices of this database…"]
         if self._load_error is not None:
             return [f"Cannot read the choices of this database: {self._load_error}"]
         return []
-
-    def refill_choices(self) -> None:
-        database_id = self.ctx.database_id
-        if database_id is None:
-            return
-        with self.ctx.store.engine.connect() as conn:
-            self.load_choices(conn, database_id)
-        self._filled_for = database_id
 
     def refresh_state(self) -> None:
         """Show the first problem (if any) and let the wizard re-check Next."""
@@ -413,7 +388,7 @@ class ActionPage(QWizardPage):
         more = len(found) - 1
         tail = f" (and {more} more problem{'s' * (more > 1)})" if more > 0 else ""
         self.problem_label.setText(found[0] + tail if found else "")
-        color = "#5b6b7c" if self._loading is not None else "#a12622"  # waiting is no error
+        color = "#5b6b7c" if self._loading else "#a12622"  # waiting is no error
         self.problem_label.setStyleSheet(f"QLabel#error {{ color: {color}; }}")
         self.problem_label.setToolTip("\n".join(found))
         self.problem_label.setVisible(bool(found))
@@ -516,11 +491,10 @@ class ConditionsRequiredPage(ActionPage):
     unsubscribe): they take no parameters, and refuse to go on while the
     wizard's selection has no condition."""
 
+    READS_CHOICES = False
+
     def action(self) -> dict[str, Any]:
         return {"type": self.ACTION_TYPE}
-
-    def load_choices(self, conn: Connection, database_id: int) -> None:
-        return None
 
     def apply_action(self, action: dict[str, Any]) -> None:
         return None

@@ -23,7 +23,6 @@ def program_text(program: ProgramInfo) -> str:
 
 class PromoCodesPage(ActionPage):
     ACTION_TYPE = "promo_codes"
-    LOADS_IN_BACKGROUND = True  # the pool counts grow with the data
     LABEL = "Promo codes"
     DESCRIPTION = (
         "Attach a free code of a loyalty program to each selected profile (one each; a profile "
@@ -66,7 +65,7 @@ class PromoCodesPage(ActionPage):
 
     @staticmethod
     def fetch_choices(store: Store, database_id: int) -> list[ProgramInfo]:
-        with store.engine.connect() as conn:
+        with store.begin() as conn:
             return catalog.loyalty_programs(store, conn, database_id)
 
     def fill_choices(self, data: Any) -> None:

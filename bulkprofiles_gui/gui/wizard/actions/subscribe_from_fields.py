@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import QWidget
-from sqlalchemy import Connection
 
 from ....core import catalog
+from ....core.catalog import ResourceInfo
 from ....core.fields import PHONE_CHANNELS, Channel, FieldType, Status
-from ....core.store import FieldInfo
+from ....core.store import FieldInfo, Store
 from ..context import WizardContext
 from .base import (
     ActionPage,
@@ -69,9 +69,18 @@ class SubscribeFromFieldsPage(ActionPage):
         self.unsafe_option.toggled.connect(self.refresh_state)
         self._status_changed()
 
-    def load_choices(self, conn: Connection, database_id: int) -> None:
-        self._fields = self.ctx.store.fields(conn, database_id)
-        self.target.fill(catalog.attached_resources(self.ctx.store, conn, database_id))
+    @staticmethod
+    def fetch_choices(store: Store, database_id: int) -> tuple[list[FieldInfo], list[ResourceInfo]]:
+        with store.begin() as conn:
+            return (
+                list(store.fields(conn, database_id)),
+                catalog.attached_resources(store, conn, database_id),
+            )
+
+    def fill_choices(self, data: Any) -> None:
+        fields, resources = data
+        self._fields = fields
+        self.target.fill(resources)
         self._channel_changed()
 
     def _channel_changed(self) -> None:

@@ -8,11 +8,11 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
-from sqlalchemy import Connection
 
 from ....core import catalog
 from ....core.catalog import ResourceInfo
 from ....core.fields import CHANNELS, Status
+from ....core.store import Store
 from ..context import WizardContext
 from .base import (
     FORM_FIELD_WIDTH,
@@ -126,8 +126,13 @@ class SubscribeFromResourcePage(ActionPage):
         self.unsafe_option.toggled.connect(self.refresh_state)
         self._status_changed()
 
-    def load_choices(self, conn: Connection, database_id: int) -> None:
-        resources = catalog.attached_resources(self.ctx.store, conn, database_id)
+    @staticmethod
+    def fetch_choices(store: Store, database_id: int) -> list[ResourceInfo]:
+        with store.begin() as conn:
+            return catalog.attached_resources(store, conn, database_id)
+
+    def fill_choices(self, data: Any) -> None:
+        resources: list[ResourceInfo] = data
         self._resources = {r.name: r for r in resources}
         empty = "No resource is attached to this database"
         self.source_combo.set_choices(resource_choices(resources), empty)

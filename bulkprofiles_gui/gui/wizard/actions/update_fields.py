@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import Connection
 
 from ....core import catalog
 from ....core.actions.update_fields import ops_for
 from ....core.fields import FieldType
-from ....core.store import FieldInfo
+from ....core.store import FieldInfo, Store
 from ...widgets.value_editors import ValueEditor, editor_for
 from ..context import WizardContext
 from .base import ActionPage, ChoiceCombo, paragraph
@@ -253,8 +252,13 @@ class UpdateFieldsPage(ActionPage):
         self.add_button.clicked.connect(self.add_chosen_field)
 
     # -- choices ------------------------------------------------------------
-    def load_choices(self, conn: Connection, database_id: int) -> None:
-        fields = catalog.editable_fields(self.ctx.store, conn, database_id)
+    @staticmethod
+    def fetch_choices(store: Store, database_id: int) -> list[FieldInfo]:
+        with store.begin() as conn:
+            return list(catalog.editable_fields(store, conn, database_id))
+
+    def fill_choices(self, data: Any) -> None:
+        fields: list[FieldInfo] = data
         self._fields = {f.key: f for f in fields}
         self.field_combo.set_choices(
             ((f.label, f.key) for f in fields), "This database has no field to change"

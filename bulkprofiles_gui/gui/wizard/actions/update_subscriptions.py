@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import QWidget
-from sqlalchemy import Connection
 
 from ....core import catalog
+from ....core.catalog import ResourceInfo
 from ....core.fields import Status
+from ....core.store import Store
 from ..context import WizardContext
 from .base import (
     ActionPage,
@@ -42,8 +43,13 @@ class UpdateSubscriptionsPage(ActionPage):
         self.unsafe_option.toggled.connect(self.refresh_state)
         self._status_changed()
 
-    def load_choices(self, conn: Connection, database_id: int) -> None:
-        self.target.fill(catalog.attached_resources(self.ctx.store, conn, database_id))
+    @staticmethod
+    def fetch_choices(store: Store, database_id: int) -> list[ResourceInfo]:
+        with store.begin() as conn:
+            return catalog.attached_resources(store, conn, database_id)
+
+    def fill_choices(self, data: Any) -> None:
+        self.target.fill(data)
 
     def _status_changed(self) -> None:
         self.unsafe_option.follow_status(self.status_combo.current_value())
