@@ -20,7 +20,7 @@ from sqlalchemy import insert
 from bulkprofiles_gui.core import segments
 from bulkprofiles_gui.core.config import Settings
 from bulkprofiles_gui.core.fields import FieldType
-from bulkprofiles_gui.core.jobfile import Job
+from bulkprofiles_gui.core.jobfile import Job, empty_rules
 from bulkprofiles_gui.core.selection import SelectionSpec, count
 from bulkprofiles_gui.core.store import Store, open_store
 from bulkprofiles_gui.gui.widgets.rule_builder import ConditionRow
@@ -175,7 +175,7 @@ def test_whole_database_count_preview_and_context(
     assert ctx.database_name == "Shop customers" and ctx.segment_name is None
     assert ctx.database_id is not None
     assert page.isComplete()
-    assert page.limit_spin.maximum() == SHOP_PROFILES
+    assert page.limit_slider.maximum() == SHOP_PROFILES  # the spin box takes more: "all"
 
 
 def test_rules_range_and_limit_give_the_core_count(
@@ -389,7 +389,7 @@ def test_switching_database_reloads_fields_and_limit(
     choose_source(page, "Other")
     wait_counted(qtbot, page)
     assert page.count_label.text() == "5 of 5 profiles"
-    assert page.limit_spin.maximum() == 5
+    assert page.limit_slider.maximum() == 5
     assert ctx.database_name == "Other"
     keys = {c.key for c in page.rule_builder.catalog()}
     assert "bonus_points" not in keys and "city" in keys
@@ -431,13 +431,102 @@ def next_tab_stop(widget: Any) -> Any:
 
 
 def test_tab_order_follows_the_page(qtbot: Any, wizard: QWizard, page: SelectionPage) -> None:
-    """Keyboard-only use: source, range, limit, then the rules, the preview, Save."""
+    """Keyboard-only use: source, range (from, to, slider), limit, then the rules."""
     shown(qtbot, wizard, page)
     choose_source(page, "Shop customers")
     wait_counted(qtbot, page)
     row = add_condition(qtbot, page, "city", "=", "Rome")
     qtbot.waitUntil(row.remove.isVisible, timeout=1000)
-    assert next_tab_stop(page.limit_slider) is page.limit_spin
-    assert next_tab_stop(page.limit_spin) is page.rule_builder.root.and_button
+    assert next_tab_stop(page.source_combo) is page.range_box.from_box
+    assert next_tab_stop(page.range_box.from_box) is page.range_box.to_box
+    assert next_tab_stop(page.range_box.to_box) is page.range_slider
+    assert next_tab_stop(page.range_slider) is page.limit_spin
+    assert next_tab_stop(page.limit_spin) is page.limit_slider
+    assert next_tab_stop(page.limit_slider) is page.rule_builder.root.and_button
     assert next_tab_stop(row.remove) is page.preview_table
     assert next_tab_stop(page.preview_table) is page.save_segment_button
+
+
+# --- issue 11: the limit keeps what is typed, the range from the keyboard, a segment's rules ---
+
+
+def type_into(qtbot: Any, box: Any, text: str) -> None:
+    box.setFocus()
+    box.selectAll()
+    qtbot.keyClicks(box, text)
+
+
+def test_limit_above_the_database_size_is_kept_and_says_whole_selection(
+    qtbot: Any, wizard: QWizard, page: SelectionPage
+) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    type_into(qtbot, page.limit_spin, "999999")
+    assert page.limit_spin.value() == 999_999  # not silently lowered to 200
+    assert page.limit_spin.text() == "999,999"
+    assert page.limit_box.note.isVisible()
+    assert "whole selection" in page.limit_box.note.text()
+    assert page.limit_slider.value() == SHOP_PROFILES
+    assert page.selection()["limit"] == 999_999
+    wait_counted(qtbot, page)
+    assert page.count_label.text() == "200 of 200 profiles"
+    type_into(qtbot, page.limit_spin, "12")
+    assert not page.limit_box.note.isVisible()
+    wait_counted(qtbot, page)
+    assert page.count_label.text() == "12 of 200 profiles"
+
+
+def test_job_limit_above_the_size_is_loaded_as_typed(
+    qtbot: Any, wizard: QWizard, page: SelectionPage
+) -> None:
+    page.load_job(Job(database="Shop customers", limit=5000))
+    shown(qtbot, wizard, page)
+    assert page.limit_spin.value() == 5000
+    assert page.limit_box.note.isVisible()
+
+
+def test_range_boxes_and_slider_follow_each_other_and_the_keyboard(
+    qtbot: Any, wizard: QWizard, page: SelectionPage
+) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    type_into(qtbot, page.range_box.from_box, "20")
+    type_into(qtbot, page.range_box.to_box, "70")
+    assert page.range_slider.value() == (20, 70)
+    assert page.selection()["range"] == {"from": 20.0, "to": 70.0}
+    slider = page.range_slider
+    slider.setFocus()
+    qtbot.keyClick(slider, Qt.Key.Key_Right)
+    assert slider.value() == (21, 70) and page.range_box.from_box.value() == 21
+    qtbot.keyClick(slider, Qt.Key.Key_PageDown)
+    assert slider.value() == (11, 70)
+    qtbot.keyClick(slider, Qt.Key.Key_Space)  # now the "to" handle
+    qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    qtbot.keyClick(slider, Qt.Key.Key_Left)
+    assert slider.value() == (11, 79)
+    assert page.range_box.value() == (11, 79)
+    qtbot.keyClick(slider, Qt.Key.Key_End)
+    assert slider.value() == (11, 100)
+    wait_counted(qtbot, page)
+    expected = core_count(page.ctx.store, "Shop customers", empty_rules(), 11, 100, 0)
+    assert page.count_label.text() == f"{expected} of 200 profiles"
+
+
+def test_segment_source_shows_its_own_conditions_read_only(
+    qtbot: Any, wizard: QWizard, page: SelectionPage
+) -> None:
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers", "Parisians")
+    wait_counted(qtbot, page)
+    shown_rules = page.source_picker.segment_rules
+    assert shown_rules.isVisible() and not shown_rules.isEnabled()
+    assert shown_rules.rules()["rules"] == [{"field": "city", "operator": "=", "value": "Paris"}]
+    empty = page.rule_builder.root.empty_label
+    assert empty.isVisible() and "every profile of the segment" in empty.text()
+    assert "range matches" not in empty.text()
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    assert not shown_rules.isVisible()
+    assert "range matches" in empty.text()

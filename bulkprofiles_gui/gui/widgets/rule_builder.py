@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QFont, QResizeEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -51,6 +51,11 @@ from .reserved_editors import (
 from .value_editors import ValueEditor
 
 Validator = Callable[[dict[str, Any]], Sequence[RuleProblem]]
+
+#: Indent of a value editor on a line of its own (under the field).
+WRAP_INDENT = 24
+EMPTY_TEXT = "No conditions: every profile of the range matches."
+EMPTY_GROUP_TEXT = "No conditions in this group yet."
 
 #: Order of the field groups in the field combo (others follow in catalog order).
 GROUP_ORDER = ("Profile fields", "Global status", "Subscriptions", "Action history", "Promo codes")
@@ -123,17 +128,26 @@ class ConditionRow(_Node):
         self.operator_combo = QComboBox()
         self.operator_combo.setAccessibleName("Operator")
         self._fixed_width(self.operator_combo, 19)
-        self.editor_slot = hbox()
+        self.field_combo.setToolTip("Type the first letters of a field to pick it")
+        #: The value editor's place: beside the operator, or on a line of its own
+        #: when the row is too narrow for both (``_fit``).
+        self.editor_box = QWidget()
+        self.editor_slot = hbox(self.editor_box)
         self.editor_slot.addStretch(1)
-        line = hbox()
-        line.addWidget(self.field_combo)
-        line.addWidget(self.operator_combo)
-        line.addLayout(self.editor_slot, 1)
-        self._add_move_buttons(line, "condition")
+        self._line = hbox()
+        self._line.addWidget(self.field_combo)
+        self._line.addWidget(self.operator_combo)
+        self._line.addWidget(self.editor_box, 1)
+        self._add_move_buttons(self._line, "condition")
+        self._second_line = hbox()
+        self._second_line.setContentsMargins(WRAP_INDENT, 0, 0, 0)
+        self.wrapped = False
+        self._place_editor_box(wrapped=False)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(6, 2, 2, 2)
         outer.setSpacing(2)
-        outer.addLayout(line)
+        outer.addLayout(self._line)
+        outer.addLayout(self._second_line)
         outer.addWidget(self.problem_label)
         self._fill_fields()
         if rule is None:
@@ -145,6 +159,42 @@ class ConditionRow(_Node):
             self.editor.set_value(rule["value"])
         self.field_combo.currentIndexChanged.connect(self._on_field_changed)
         self.operator_combo.currentIndexChanged.connect(self._on_operator_changed)
+
+    # wrapping
+
+    def one_line_width(self) -> int:
+        """The width the row needs to show its editor beside the operator."""
+        buttons = [b for b in (self.move_up, self.move_down, self.remove) if b is not None]
+        widths = [self.field_combo.sizeHint().width(), self.operator_combo.sizeHint().width()]
+        widths += [b.sizeHint().width() for b in buttons]
+        editor = self.editor.minimumSizeHint().width() if self.editor is not None else 0
+        margins = self.layout().contentsMargins() if self.layout() is not None else None
+        spacing = self._line.spacing() * (len(widths) + 1)
+        extra = margins.left() + margins.right() if margins is not None else 0
+        return sum(widths) + max(editor, 40) + spacing + extra
+
+    def _place_editor_box(self, wrapped: bool) -> None:
+        """Beside the operator (its minimum width not counted, so the row can
+        shrink), or on the second line (counted: nothing is cut off)."""
+        self.wrapped = wrapped
+        if wrapped:
+            self._line.removeWidget(self.editor_box)
+            self._second_line.addWidget(self.editor_box, 1)
+            policy = QSizePolicy.Policy.Preferred
+        else:
+            self._second_line.removeWidget(self.editor_box)
+            self._line.insertWidget(2, self.editor_box, 1)
+            policy = QSizePolicy.Policy.Ignored
+        self.editor_box.setSizePolicy(policy, QSizePolicy.Policy.Preferred)
+
+    def _fit(self) -> None:
+        wrap = self.width() < self.one_line_width()
+        if wrap != self.wrapped:
+            self._place_editor_box(wrap)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
 
     @staticmethod
     def _fixed_width(combo: QComboBox, chars: int) -> None:
@@ -216,6 +266,7 @@ class ConditionRow(_Node):
             old.setParent(None)
             old.deleteLater()
         self.editor = new
+        self._fit()
         self.builder.on_structure_changed()
 
     # JSON
@@ -292,10 +343,12 @@ class GroupWidget(_Node):
         switch.setExclusive(True)
         switch.addButton(self.and_button)
         switch.addButton(self.or_button)
-        self.not_check = QCheckBox("N&ot")
+        # Alt+O, Alt+C, Alt+G belong to the top group only: a page has each once.
+        amp = "&" if depth == 0 else ""
+        self.not_check = QCheckBox(f"N{amp}ot")
         self.not_check.setToolTip("Select the profiles this group does NOT select")
-        self.add_condition_button = QPushButton("Add &condition")
-        self.add_group_button = QPushButton("Add &group")
+        self.add_condition_button = QPushButton(f"Add {amp}condition")
+        self.add_group_button = QPushButton(f"Add {amp}group")
         for button in (self.add_condition_button, self.add_group_button):
             button.setAutoDefault(False)
 
@@ -310,7 +363,7 @@ class GroupWidget(_Node):
         if parent_group is not None:
             self._add_move_buttons(header, "group")
 
-        self.empty_label = QLabel("No conditions: every profile of the range matches.")
+        self.empty_label = QLabel(EMPTY_TEXT if depth == 0 else EMPTY_GROUP_TEXT)
         self.empty_label.setObjectName("emptyGroup")
         self.body = QVBoxLayout()
         self.body.setContentsMargins(12, 0, 0, 0)
@@ -530,6 +583,10 @@ class RuleBuilder(QWidget):
             self._loading = False
             self.setUpdatesEnabled(True)
         self.on_structure_changed()
+
+    def set_empty_text(self, text: str | None) -> None:
+        """What the empty top group says (None: the default, about the range)."""
+        self.root.empty_label.setText(text or EMPTY_TEXT)
 
     def has_conditions(self) -> bool:
         return bool(self.root.children_)

@@ -1,0 +1,1 @@
+"""The widgets of the selection page: source picker, range and limit, count and preview."""
