@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QWizard, QWizardPage
+from PySide6.QtWidgets import QComboBox
 from sqlalchemy import delete, insert
 
 from bulkprofiles_gui.core import models as m
@@ -24,6 +24,7 @@ from bulkprofiles_gui.core.actions import ACTIONS
 from bulkprofiles_gui.core.actions.base import ActionContext
 from bulkprofiles_gui.core.config import Settings
 from bulkprofiles_gui.core.fields import FieldType
+from bulkprofiles_gui.core.jobfile import Job
 from bulkprofiles_gui.core.store import Store, open_store
 from bulkprofiles_gui.gui.wizard.actions import (
     PAGES,
@@ -670,30 +671,16 @@ def test_delete_profiles_shows_the_cutoff_in_words(
     assert page.action() == {"type": "delete_profiles"}
 
 
-class _FakeSelectionPage(QWizardPage):
-    """Stands in for the selection page: ``selection()`` and ``selected_count``."""
-
-    def __init__(self, rules: dict[str, Any], selected_count: int | None = None) -> None:
-        super().__init__()
-        self.rules = rules
-        self.selected_count = selected_count
-
-    def selection(self) -> dict[str, Any]:
-        return {"database": "Shop customers", "segment": None, "rules": self.rules}
-
-
 @pytest.mark.parametrize("cls", [DeleteProfilesPage, GlobalUnsubscribePage])
 def test_conditions_are_mandatory(qtbot: Any, ctx: WizardContext, cls: type[ActionPage]) -> None:
-    wizard = QWizard()
-    qtbot.addWidget(wizard)
-    selection = _FakeSelectionPage({"combinator": "and", "not": False, "rules": []})
-    wizard.addPage(selection)
+    """The page reads the selection from the wizard's job draft (``ctx.draft``)."""
+    ctx.draft = Job(database="Shop customers", rules={"combinator": "and", "rules": []})
     page = cls(ctx)
-    wizard.addPage(page)
+    qtbot.addWidget(page)
     page.initializePage()
     assert not page.isComplete()
     assert "condition" in page.problem_label.text()
-    selection.rules = {
+    ctx.draft.rules = {
         "combinator": "and",
         "not": False,
         "rules": [{"field": "city", "operator": "=", "value": "Berlin"}],
@@ -702,16 +689,17 @@ def test_conditions_are_mandatory(qtbot: Any, ctx: WizardContext, cls: type[Acti
     assert page.isComplete()
     assert page.action() == {"type": cls.ACTION_TYPE}
     _core_accepts(ctx, page.action())
+    ctx.draft.segment = "Berliners"  # a segment brings conditions of its own
+    ctx.draft.rules = {"combinator": "and", "rules": []}
+    page.initializePage()
+    assert page.isComplete()
 
 
-def test_promo_codes_takes_the_count_from_the_selection_page(
-    qtbot: Any, ctx: WizardContext
-) -> None:
-    wizard = QWizard()
-    qtbot.addWidget(wizard)
-    wizard.addPage(_FakeSelectionPage({"combinator": "and", "rules": []}, selected_count=40))
+def test_promo_codes_takes_the_count_from_the_job_draft(qtbot: Any, ctx: WizardContext) -> None:
+    ctx.draft = Job(database="Shop customers")
+    ctx.selected_count = 40  # the selection page's last finished count
     page = PromoCodesPage(ctx)
-    wizard.addPage(page)
+    qtbot.addWidget(page)
     page.initializePage()
     qtbot.waitUntil(lambda: not page.is_loading())
     assert "selection holds 40 profiles" in page.pool_warning.text()

@@ -100,7 +100,7 @@ def test_nothing_to_do_is_said_and_run_stays_disabled(
     assert review.count_label.text() == (
         f"0 of the {facts.selected:,} selected profiles will be unsubscribed"
     )
-    assert not review.isComplete() and not commit_enabled(review.update_wizard())
+    assert not review.isComplete() and not commit_enabled(review.wizard())
     assert not review.dry_run_button.isEnabled()
     assert not review.validatePage()
     assert task_count(store) == 0

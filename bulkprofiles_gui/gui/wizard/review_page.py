@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -48,9 +48,6 @@ from ..ui_settings import ui_settings
 from ..views.base import operator_message
 from ..worker import BackgroundCall
 from .context import WizardContext
-
-if TYPE_CHECKING:
-    from .wizard import UpdateWizard
 
 
 @dataclass(frozen=True)
@@ -228,6 +225,7 @@ class ReviewPage(QWizardPage):
         self.skip_triggers_check.setToolTip(
             "When on, no trigger campaign or scenario starts because of this update."
         )
+        self.skip_triggers_check.toggled.connect(self._on_skip_triggers_toggled)
         self.problem_label = self._label()
         self.problem_label.setObjectName("error")
         self.problem_label.setStyleSheet("color: #a12622;")
@@ -269,14 +267,9 @@ class ReviewPage(QWizardPage):
         layout.addStretch(1)
 
     # -- the wizard's job ---------------------------------------------------------------
-    def update_wizard(self) -> UpdateWizard | None:
-        wizard = self.wizard()
-        return wizard if hasattr(wizard, "job") else None  # type: ignore[return-value]
-
     def job(self) -> Job:
-        wizard = self.update_wizard()
-        assert wizard is not None
-        return wizard.job()
+        """A copy of the wizard's job draft (``ctx.draft``)."""
+        return self.ctx.job()
 
     def skip_triggers(self) -> bool:
         return self.skip_triggers_check.isChecked()
@@ -284,9 +277,14 @@ class ReviewPage(QWizardPage):
     def set_skip_triggers(self, on: bool) -> None:
         self.skip_triggers_check.setChecked(on)
 
+    @Slot(bool)
+    def _on_skip_triggers_toggled(self, on: bool) -> None:
+        self.ctx.draft.skip_triggers = on
+
     # -- opening -------------------------------------------------------------------
     def initializePage(self) -> None:
         job = self.job()
+        self.set_skip_triggers(job.skip_triggers)
         self.facts = None
         self.problem = None
         self.dry_run_summary = None

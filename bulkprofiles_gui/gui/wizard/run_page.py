@@ -133,8 +133,7 @@ class RunPage(QWizardPage):
 
     # -- running -------------------------------------------------------------------
     def initializePage(self) -> None:
-        wizard: Any = self.wizard()
-        self.start(wizard.job())
+        self.start(self.ctx.job())
 
     def start(self, job: Job) -> None:
         self.task_id = None

@@ -311,17 +311,22 @@ class SelectionPage(QWizardPage):
             self._load_sources()
         self.completeChanged.emit()
 
+    def write_draft(self) -> None:
+        """Put the selection into the wizard's job draft (``ctx.draft``)."""
+        selection, draft = self.selection(), self.ctx.draft
+        draft.database, draft.segment = selection["database"], selection["segment"]
+        draft.rules = selection["rules"]
+        draft.range_from = selection["range"]["from"]
+        draft.range_to = selection["range"]["to"]
+        draft.limit = selection["limit"]
+        self.ctx.selected_count = self.selected_count
+
     def selection_job(self) -> Job:
-        """The selection as a job without an action (count, segment, export)."""
-        selection = self.selection()
-        return Job(
-            database=selection["database"],
-            segment=selection["segment"],
-            rules=selection["rules"],
-            range_from=selection["range"]["from"],
-            range_to=selection["range"]["to"],
-            limit=selection["limit"],
-        )
+        """The draft's selection as a job without an action (count, segment, export)."""
+        self.write_draft()
+        job = self.ctx.job()
+        job.action, job.skip_triggers = None, False
+        return job
 
     def current_source(self) -> SourceEntry | None:
         return self.source_picker.current()
@@ -473,6 +478,7 @@ class SelectionPage(QWizardPage):
     def _on_selection_edited(self) -> None:
         self.completeChanged.emit()
         self.selected_count = None
+        self.write_draft()
         if self._schema is None:
             return
         self._generation += 1
@@ -520,7 +526,7 @@ class SelectionPage(QWizardPage):
         if result.generation != self._generation:
             return  # stale: the selection changed since
         self._counted_generation = result.generation
-        self.selected_count = result.selected
+        self.selected_count = self.ctx.selected_count = result.selected
         self.count_label.setText(count_text(result.selected, result.total))
         self.count_status.setText("")
         self._fill_preview(result.header, result.rows)

@@ -2,12 +2,14 @@
 
 One QWizardPage class per page; ``PageId`` numbers them, and ``nextId``
 branches from the action page to the chosen action's page.  The pages share
-one :class:`WizardContext`; the job document is put together from them by
-:meth:`UpdateWizard.job` (the same JSON the command line runs).
+one :class:`WizardContext` and its job draft (``ctx.draft``, the same JSON the
+command line runs), which each page edits as the operator goes:
+:meth:`UpdateWizard.job` is a copy of it.
 """
 
 from __future__ import annotations
 
+import copy
 from enum import IntEnum
 from typing import Any
 
@@ -80,6 +82,8 @@ class UpdateWizard(QWizard):
         self.setPage(PageId.REVIEW, self.review_page)
         self.setPage(PageId.RUN, self.run_page)
         self.setStartId(PageId.SELECTION)
+        for page in self.action_pages.values():
+            page.completeChanged.connect(lambda page=page: self._take_action(page))
         self.run_page.show_task_requested.connect(self._on_show_task)
         self.run_page.job_finished.connect(self.job_finished)
         self.resize(1100, 760)
@@ -111,19 +115,14 @@ class UpdateWizard(QWizard):
 
     # -- the job --------------------------------------------------------------------
     def job(self) -> Job:
-        """The job document of the wizard's current choices."""
-        selection = self.selection_page.selection()
-        page = self.current_action_page()
-        return Job(
-            database=selection["database"],
-            segment=selection["segment"],
-            rules=selection["rules"],
-            range_from=float(selection["range"]["from"]),
-            range_to=float(selection["range"]["to"]),
-            limit=int(selection["limit"]),
-            skip_triggers=self.review_page.skip_triggers(),
-            action=page.action() if page is not None else None,
-        )
+        """The job document of the wizard's current choices (a copy of the draft)."""
+        return self.ctx.job()
+
+    def _take_action(self, page: ActionPage) -> None:
+        """The chosen action's page, once its choices are filled, writes the
+        draft's action whenever it changes (its ``completeChanged``)."""
+        if page is self.current_action_page() and page.is_filled():
+            self.ctx.draft.action = page.action()
 
     def preselect(self, database: str | None, segment: str | None = None) -> None:
         """Start on a database or segment (from a view's context menu)."""
@@ -132,6 +131,7 @@ class UpdateWizard(QWizard):
 
     def load_job(self, job: Job) -> None:
         """Prefill every page from a job (File -> Open job...)."""
+        self.ctx.draft = copy.deepcopy(job)
         self.preselect(job.database, job.segment)
         self.selection_page.load_job(job)
         self.review_page.set_skip_triggers(job.skip_triggers)

@@ -403,28 +403,19 @@ class ActionPage(QWizardPage):
             buddy.setBuddy(widget)
         return widget
 
-    def selection_page(self) -> QWizardPage | None:
-        """The wizard's selection page (the page with ``selection()``), if any."""
-        wizard = self.wizard()
-        if wizard is None:
-            return None
-        for page_id in wizard.pageIds():
-            page = wizard.page(page_id)
-            if page is not self and callable(getattr(page, "selection", None)):
-                return page
-        return None
+    def is_filled(self) -> bool:
+        """True once the choices of the chosen database are in the widgets."""
+        database_id = self.ctx.database_id
+        return not self._loading and database_id is not None and self._filled_for == database_id
 
-    def wizard_selection(self) -> dict[str, Any] | None:
-        """The selection of the wizard's selection page, when there is one."""
-        page = self.selection_page()
-        result = page.selection() if page is not None else None  # type: ignore[attr-defined]
-        return result if isinstance(result, dict) else None
+    def wizard_selection(self) -> dict[str, Any]:
+        """The selection part of the wizard's job draft (``ctx.draft``)."""
+        draft = self.ctx.draft
+        return {"database": draft.database, "segment": draft.segment, "rules": draft.rules}
 
     def wizard_selected_count(self) -> int | None:
-        """How many profiles the selection holds, when the selection page knows
-        (its optional ``selected_count`` attribute: the last finished count)."""
-        count = getattr(self.selection_page(), "selected_count", None)
-        return count if isinstance(count, int) and not isinstance(count, bool) else None
+        """How many profiles the draft's selection holds, once counted."""
+        return self.ctx.selected_count
 
 
 class ResourceChannelFields:
@@ -501,8 +492,8 @@ class ConditionsRequiredPage(ActionPage):
 
     def problems(self) -> list[str]:
         found = super().problems()
-        selection = self.wizard_selection() or {}
-        rules_required = bool(selection) and not selection.get("segment")
+        selection = self.wizard_selection()
+        rules_required = bool(selection["database"]) and not selection["segment"]
         if not found and rules_required and not has_conditions(selection.get("rules")):
             found.append(
                 "Add at least one condition on the Selection page: this update never "
