@@ -485,3 +485,88 @@ def test_disabled_rules_are_left_out(builder: RuleBuilder) -> None:
         }
     )
     assert builder.rules()["rules"] == [{"field": "city", "operator": "=", "value": "Rome"}]
+
+
+# --- issue 11: keyboard, words, narrow rows ------------------------------------------------
+
+
+def mnemonics(widget: QWidget) -> list[str]:
+    """The Alt+letter of every visible button and check box under ``widget``."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    found = []
+    for button in widget.findChildren(QAbstractButton):
+        text = button.text().replace("&&", "")
+        if button.isVisible() and "&" in text:
+            found.append(text[text.index("&") + 1].lower())
+    return found
+
+
+def test_nested_groups_do_not_repeat_the_mnemonics(builder: RuleBuilder, qtbot: Any) -> None:
+    click(qtbot, builder.root.add_group_button)
+    click(qtbot, last_group(builder.root).add_group_button)
+    found = mnemonics(builder)
+    assert sorted(found) == ["c", "g", "o"]
+    assert len(found) == len(set(found))
+
+
+def test_tab_goes_from_and_to_or_in_every_group(builder: RuleBuilder, qtbot: Any) -> None:
+    click(qtbot, builder.root.add_group_button)
+    inner = last_group(builder.root)
+    builder.activateWindow()
+    qtbot.waitUntil(builder.isActiveWindow, timeout=2000)
+    qtbot.waitUntil(inner.or_button.isVisible, timeout=2000)  # a new group shows on the next turn
+    for group in (builder.root, inner):
+        group.and_button.setFocus()
+        qtbot.waitUntil(group.and_button.hasFocus, timeout=2000)
+        qtbot.keyClick(group.and_button, Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is group.or_button
+        qtbot.keyClick(group.or_button, Qt.Key.Key_Space)
+        assert group.or_button.isChecked() and not group.and_button.isChecked()
+    assert builder.rules()["combinator"] == "or"
+    assert builder.rules()["rules"][0]["combinator"] == "or"
+    builder.root.or_button.setFocus()
+    qtbot.keyClick(builder.root.or_button, Qt.Key.Key_Backtab)
+    assert QApplication.focusWidget() is builder.root.and_button
+    qtbot.keyClick(builder.root.and_button, Qt.Key.Key_Space)
+    assert builder.rules()["combinator"] == "and"
+
+
+def test_statuses_and_event_types_read_as_words(builder: RuleBuilder, qtbot: Any) -> None:
+    click(qtbot, builder.root.add_condition_button)
+    row = last_row(builder.root)
+    pick(row.field_combo, "$status")
+    pick(row.operator_combo, "=")
+    combo = row.editor.focus_widgets()[0]
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    assert "Hard bounced" in texts and "Subscribed" in texts and "hardbounced" not in texts
+    combo.setCurrentIndex(texts.index("Hard bounced"))
+    assert builder.rules()["rules"][0]["value"] == "hardbounced"
+    pick(row.field_combo, "$event")
+    assert isinstance(row.editor, EventEditor)
+    types = [row.editor.type.combo.itemText(i) for i in range(row.editor.type.combo.count())]
+    assert "Form submitted" in types and "form_submitted" not in types
+    assert "Message bounced" in types
+    assert row.editor.period.value() == "any"  # "at any time" first
+    pick(row.field_combo, "$subscription")
+    assert isinstance(row.editor, SubscriptionEditor)
+    statuses = [row.editor.status.combo.itemText(i) for i in range(row.editor.status.combo.count())]
+    assert "Hard bounced" in statuses and "Unconfirmed" in statuses
+
+
+def test_narrow_rows_wrap_their_editor_and_keep_the_buttons(
+    builder: RuleBuilder, qtbot: Any
+) -> None:
+    click(qtbot, builder.root.add_group_button)
+    inner = last_group(builder.root)
+    row = last_row(inner)
+    pick(row.field_combo, "$event")
+    builder.resize(1200, 700)
+    qtbot.waitUntil(lambda: not row.wrapped, timeout=2000)
+    builder.resize(620, 700)
+    qtbot.waitUntil(lambda: row.wrapped, timeout=2000)
+    right = builder.mapFromGlobal(row.remove.mapToGlobal(row.remove.rect().bottomRight()))
+    assert right.x() <= builder.width()
+    group_right = inner.add_group_button.mapTo(builder, inner.add_group_button.rect().topRight())
+    assert group_right.x() <= builder.width()
+    assert builder.minimumSizeHint().width() <= 620

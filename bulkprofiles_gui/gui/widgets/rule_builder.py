@@ -23,7 +23,6 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QResizeEvent, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QFrame,
@@ -338,11 +337,11 @@ class GroupWidget(_Node):
 
         self.and_button = self._combinator_button("AND", "All conditions must hold")
         self.or_button = self._combinator_button("OR", "At least one condition must hold")
+        # Exclusive by hand: Qt leaves the unchecked button of an exclusive
+        # QButtonGroup out of the Tab chain, and OR must be reachable by Tab.
         self.and_button.setChecked(True)
-        switch = QButtonGroup(self)
-        switch.setExclusive(True)
-        switch.addButton(self.and_button)
-        switch.addButton(self.or_button)
+        self.and_button.clicked.connect(lambda: self.set_combinator("and"))
+        self.or_button.clicked.connect(lambda: self.set_combinator("or"))
         # Alt+O, Alt+C, Alt+G belong to the top group only: a page has each once.
         amp = "&" if depth == 0 else ""
         self.not_check = QCheckBox(f"N{amp}ot")
@@ -381,6 +380,12 @@ class GroupWidget(_Node):
         self.not_check.toggled.connect(self.builder.on_edit)
         self.add_condition_button.clicked.connect(self._add_condition_clicked)
         self.add_group_button.clicked.connect(self._add_group_clicked)
+
+    def set_combinator(self, combinator: str) -> None:
+        """AND or OR: exactly one of the two buttons is down."""
+        is_or = combinator == "or"
+        self.or_button.setChecked(is_or)
+        self.and_button.setChecked(not is_or)
 
     def _combinator_button(self, text: str, tip: str) -> QToolButton:
         button = QToolButton()
@@ -470,7 +475,7 @@ class GroupWidget(_Node):
     def load(self, group: dict[str, Any]) -> None:
         self.clear()
         is_or = str(group.get("combinator", "and")).lower() == "or"
-        (self.or_button if is_or else self.and_button).setChecked(True)
+        self.set_combinator("or" if is_or else "and")
         self.not_check.setChecked(bool(group.get("not", False)))
         for rule in group.get("rules", []) or []:
             if isinstance(rule, dict) and rule.get("disabled") is True:
