@@ -312,6 +312,14 @@ CASES: list[tuple[str, str, str, Any, set[str]]] = [
     ("string", "city", "in", ["Berlin", "50%_Paris"], {"ann", "eve"}),
     ("string", "city", "in", "Berlin, Nowhere", {"ann"}),
     ("string", "city", "notIn", ["Berlin"], _all_but("ann")),
+    # string order: by code point ("5" < "B" < "b"), never an empty value
+    ("string", "city", "<", "Berlin", {"eve"}),
+    ("string", "city", "<=", "Berlin", {"ann", "eve"}),
+    ("string", "city", ">", "Berlin", {"bob"}),
+    ("string", "city", ">=", "Berlin", {"ann", "bob"}),
+    ("string", "city", "between", ["A", "Z"], {"ann"}),
+    ("string", "city", "between", "0, C", {"ann", "eve"}),
+    ("string", "city", "notBetween", ["A", "Z"], _all_but("ann")),
     ("string", "city", "null", None, {"cid", "dee"}),
     ("string", "city", "notNull", None, {"ann", "bob", "eve"}),
     # email

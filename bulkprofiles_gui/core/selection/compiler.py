@@ -41,7 +41,8 @@ from ..limits import (
 )
 from ..store import FieldInfo, Store
 from . import operators as ops
-from .context import ResourceInfo, SchemaContext
+from .context import AmbiguousFieldName, ResourceInfo, SchemaContext, field_named
+from .field_compare import FieldCompareError, FieldComparer
 from .model import RuleProblem
 
 GROUP_KEYS = frozenset({"id", "path", "combinator", "not", "rules", "disabled"})
@@ -86,6 +87,7 @@ class RuleCompiler:
         #: any ``not``, SQL's NULL works like false, so the IS NOT NULL guards
         #: that make a condition two-valued are only needed under a ``not``.
         self._negations = 0
+        self._fields = FieldComparer(store, self._field)
 
     # -- tree -------------------------------------------------------------
     def compile_root(self, rules: Any) -> Expr | None:
@@ -162,8 +164,9 @@ class RuleCompiler:
         unknown = sorted(set(node) - RULE_KEYS)
         if unknown:
             raise BadValue(f"unknown key {quote(unknown[0])} in a rule")
-        if node.get("valueSource", "value") != "value":
-            raise BadValue("comparing a field with another field is not supported")
+        source = node.get("valueSource", "value")
+        if source not in ("value", "field"):
+            raise BadValue(f"valueSource must be 'value' or 'field', not {quote(source)}")
         field = node.get("field")
         operator = node.get("operator")
         if not isinstance(field, str) or not field:
@@ -172,17 +175,33 @@ class RuleCompiler:
             raise BadValue(f"the rule on {quote(field)} names no operator")
         value = node.get("value")
         if field in ops.RESERVED_KINDS:
+            if source == "field":
+                raise BadValue(f"{quote(field)} cannot be compared with a field")
             kind = ops.RESERVED_KINDS[field]
             op = self._operator(kind, operator, field)
             return self._reserved(field, op, value)
-        info = self.ctx.fields.get(field)
-        if info is None:
-            known = ", ".join(sorted(self.ctx.fields)) + ", " + ", ".join(ops.RESERVED_FIELDS)
-            raise BadValue(f"unknown field {quote(field)} (fields: {short(known, 120)})")
-        op = self._operator(info.type.value, operator, field)
+        info = self._field(field)
+        op = self._operator(info.type.value, operator, info.key)
+        if source == "field":
+            try:
+                return self._fields.condition(info, op, value)
+            except FieldCompareError as exc:
+                raise BadValue(str(exc)) from None
         if info.type.is_list:
             return self._list_rule(info, op, value)
         return self._scalar_rule(info, op, value)
+
+    def _field(self, name: str) -> FieldInfo:
+        """The profile field a rule names: by key, else ignoring case and
+        separators (see :func:`.context.field_named`)."""
+        try:
+            info = field_named(self.ctx.fields, name)
+        except AmbiguousFieldName as exc:
+            raise BadValue(str(exc)) from None
+        if info is None:
+            known = ", ".join(sorted(self.ctx.fields)) + ", " + ", ".join(ops.RESERVED_FIELDS)
+            raise BadValue(f"unknown field {quote(name)} (fields: {short(known, 120)})")
+        return info
 
     def _operator(self, kind: str, operator: str, field: str) -> str:
         if ops.operator_value_kind(kind, operator) is None:
@@ -215,6 +234,15 @@ class RuleCompiler:
             return col.in_(self._list_of(value, lambda v: self._scalar(info, v)))
         if ftype.is_temporal:
             return self._temporal_condition(info, col, op, value)
+        if op != "=" and ftype.is_textual:
+            # Text order: "" is an empty value (no positive operator matches it),
+            # and code points decide on both backends (see operators.py).
+            ordered = col.collate("C") if not self.sqlite else col
+            return and_(col != "", self._compared(info, ordered, op, value))
+        return self._compared(info, col, op, value)
+
+    def _compared(self, info: FieldInfo, col: Any, op: str, value: Any) -> Expr:
+        """``col`` against a number or a text value: =, <, <=, >, >=, between."""
         if op == "between":
             low, high = self._pair(value, lambda v: self._scalar(info, v))
             return and_(col >= low, col <= high)

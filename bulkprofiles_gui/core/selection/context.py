@@ -3,12 +3,47 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, or_, select
 
 from .. import models as m
+from ..limits import quote
 from ..store import FieldInfo, Store, StoreError
+
+_SEPARATORS = re.compile(r"[\s_\-]+")
+
+
+def normalized_name(name: str) -> str:
+    """The form field names are matched in: no case, no spaces, ``_`` or ``-``
+    (``firstName``, ``First name`` and ``first_name`` are all ``firstname``)."""
+    return _SEPARATORS.sub("", name).casefold()
+
+
+class AmbiguousFieldName(ValueError):
+    """A rule's field name that matches two fields once case and separators are ignored."""
+
+
+def field_named(fields: dict[str, FieldInfo], name: str) -> FieldInfo | None:
+    """The field a rule means by ``name``: the field with that key, else the one
+    whose key equals it ignoring case, spaces, ``_`` and ``-``; None if none.
+
+    Rules pasted from other tools name fields the way those tools do
+    (react-querybuilder's examples use ``firstName``); keys here are
+    lower-case with ``_``.  Raises :class:`AmbiguousFieldName` naming both
+    fields when two keys match: the rule must then use the exact key.
+    """
+    if name in fields:
+        return fields[name]
+    wanted = normalized_name(name)
+    matches = [info for key, info in fields.items() if normalized_name(key) == wanted]
+    if len(matches) > 1:
+        raise AmbiguousFieldName(
+            f"field name {quote(name)} matches both {quote(matches[0].key)} and "
+            f"{quote(matches[1].key)}; use the exact key"
+        )
+    return matches[0] if matches else None
 
 
 @dataclass(frozen=True)

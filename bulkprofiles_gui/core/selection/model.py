@@ -72,6 +72,8 @@ class OperatorChoice:
     label: str
     #: none|text|number|date|datetime|choice|list|pair|days|subscription|event|promo|bool
     value_kind: str
+    #: True if the value may be another field (``"valueSource": "field"``).
+    takes_field: bool = False
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,19 @@ SQLite; ``%`` and ``_`` in the value are plain characters).  Dates and
 date-times: a date-only value on a date-time field means the whole day
 (``= 2026-05-01`` is any time that day, ``<= 2026-05-01`` includes that day).
 ``inLastDays N``: from N days before now up to now; ``moreThanDaysAgo N``:
-before that point (for date fields: compared by calendar day).
+before that point (for date fields: compared by calendar day).  Ordering text
+(``<``, ``<=``, ``>``, ``>=`` on ``string`` fields) compares by code point,
+case first (``"B" < "a"``), on both backends.
+
+Comparing a field with another field (react-querybuilder's ``"valueSource":
+"field"``, ``value`` naming the other field, or two fields for ``between``):
+the operators of :data:`FIELD_OPERATORS`, between fields of one comparison
+class (:data:`FIELD_CLASSES`): numbers (integer, float), text (string, email,
+ip, enum), dates (date, datetime: a date-time against a date compares its UTC
+calendar day, as a date value does) and booleans (``=`` only).  A positive
+operator holds only when both fields have a value (text: not empty); its
+negation (``!=``, ``notBetween``, ``doesNotContain``, ...) holds exactly when
+it does not, so it includes the profiles where either field is empty.
 """
 
 from __future__ import annotations
@@ -58,6 +70,34 @@ RESERVED_FIELDS: tuple[str, ...] = (STATUS_FIELD, SUBSCRIPTION_FIELD, EVENT_FIEL
 
 #: Value kind placeholder: the field type's own scalar editor.
 SCALAR = "scalar"
+
+#: Comparison class of each field type that may be compared with another field:
+#: a field is compared only with fields of its own class.
+FIELD_CLASSES: dict[str, str] = {
+    FieldType.INTEGER.value: "number",
+    FieldType.FLOAT.value: "number",
+    FieldType.STRING.value: "text",
+    FieldType.EMAIL.value: "text",
+    FieldType.IP.value: "text",
+    FieldType.ENUM.value: "text",
+    FieldType.DATE.value: "date",
+    FieldType.DATETIME.value: "date",
+    FieldType.BOOLEAN.value: "boolean",
+}
+_ORDER = frozenset({"=", "!=", "<", "<=", ">", ">=", "between", "notBetween"})
+_MATCH = frozenset(
+    {"contains", "doesNotContain", "beginsWith", "doesNotBeginWith", "endsWith", "doesNotEndWith"}
+)
+#: The operators that may take another field as their value, per comparison
+#: class (and only where the field's own type offers them, see :func:`field_operators`).
+FIELD_OPERATORS: dict[str, frozenset[str]] = {
+    "number": _ORDER,
+    "text": _ORDER | _MATCH,
+    "date": _ORDER | {"before", "after"},
+    "boolean": frozenset({"="}),
+}
+#: Field-value operators whose value is two fields ``[low, high]``.
+FIELD_PAIR_OPERATORS = frozenset({"between", "notBetween"})
 
 #: The words the operator sees, per operator name.
 LABELS: dict[str, str] = {
@@ -100,6 +140,10 @@ LABEL_OVERRIDES: dict[tuple[str, str], str] = {
     ("date", ">="): "on or after",
     ("datetime", "<="): "on or before",
     ("datetime", ">="): "on or after",
+    ("string", "<"): "sorts before",
+    ("string", "<="): "sorts before or is",
+    ("string", ">"): "sorts after",
+    ("string", ">="): "sorts after or is",
     ("tags", "in"): "has any of the tags",
     ("tags", "notIn"): "has none of the tags (or no tags)",
     ("tags", "contains"): "has a tag containing",
@@ -127,6 +171,17 @@ _TEXT_OPS: tuple[tuple[str, str], ...] = (
     ("notIn", "list"),
     ("null", "none"),
     ("notNull", "none"),
+)
+#: Plain text also sorts (and so has between): by code point on both backends.
+_STRING_OPS: tuple[tuple[str, str], ...] = (
+    *_TEXT_OPS[:2],
+    ("<", SCALAR),
+    ("<=", SCALAR),
+    (">", SCALAR),
+    (">=", SCALAR),
+    ("between", "pair"),
+    ("notBetween", "pair"),
+    *_TEXT_OPS[2:],
 )
 _NUMBER_OPS: tuple[tuple[str, str], ...] = (
     ("=", SCALAR),
@@ -162,7 +217,7 @@ _TEMPORAL_OPS: tuple[tuple[str, str], ...] = (
 OPERATOR_TABLE: dict[str, tuple[tuple[str, str], ...]] = {
     FieldType.INTEGER.value: _NUMBER_OPS,
     FieldType.FLOAT.value: _NUMBER_OPS,
-    FieldType.STRING.value: _TEXT_OPS,
+    FieldType.STRING.value: _STRING_OPS,
     FieldType.EMAIL.value: _TEXT_OPS,
     FieldType.IP.value: _TEXT_OPS,
     FieldType.ENUM.value: (
@@ -254,6 +309,23 @@ def operator_choices(kind: str) -> tuple[OperatorChoice, ...]:
             name=name,
             label=LABEL_OVERRIDES.get((kind, name), LABELS[name]),
             value_kind=operator_value_kind(kind, name) or "none",
+            takes_field=name in field_operators(kind),
         )
         for name, _ in OPERATOR_TABLE.get(kind, ())
     )
+
+
+def field_operators(kind: str) -> tuple[str, ...]:
+    """The operators of ``kind`` that may compare with another field, in table order."""
+    allowed = FIELD_OPERATORS.get(FIELD_CLASSES.get(kind, ""), frozenset())
+    return tuple(name for name in operator_names(kind) if name in allowed)
+
+
+def takes_field(kind: str, operator: str) -> bool:
+    """True if ``operator`` on a field of ``kind`` may compare with another field."""
+    return canonical_operator(kind, operator) in field_operators(kind)
+
+
+def comparable_types(left: str, right: str) -> bool:
+    """True if fields of types ``left`` and ``right`` may be compared."""
+    return left in FIELD_CLASSES and FIELD_CLASSES[left] == FIELD_CLASSES.get(right)
