@@ -27,6 +27,7 @@ from bulkprofiles_gui.core.fields import (
     UNSAFE_STATUSES,
     FieldType,
 )
+from bulkprofiles_gui.core.manage import create_database, delete_database
 from bulkprofiles_gui.core.store import Store, StoreError
 
 NOW = dt.datetime(2026, 5, 15, 12, 0, 0)
@@ -487,3 +488,25 @@ def test_ensure_demo_store_fills_only_an_empty_store(store: Store) -> None:
         count = conn.execute(select(func.count()).select_from(m.Profile)).scalar_one()
     assert rows == [("Demo customers", True)]
     assert count == 50
+
+
+def test_ensure_demo_store_does_not_refill_after_the_last_database_is_deleted(
+    store: Store,
+) -> None:
+    assert ensure_demo_store(store, profiles=50) is True
+    delete_database(store, "Demo customers")
+    assert ensure_demo_store(store, profiles=50) is False
+    with store.begin() as conn:
+        assert conn.execute(select(m.ProfileDatabase.id)).all() == []
+
+
+def test_ensure_demo_store_leaves_an_operators_store_empty_once_it_had_a_database(
+    store: Store,
+) -> None:
+    with store.begin() as conn:
+        create_database(store, conn, "Customers")
+    assert ensure_demo_store(store, profiles=50) is False  # marks the store
+    delete_database(store, "Customers")
+    assert ensure_demo_store(store, profiles=50) is False
+    with store.begin() as conn:
+        assert conn.execute(select(func.count()).select_from(m.Profile)).scalar_one() == 0

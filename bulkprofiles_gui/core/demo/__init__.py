@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, insert, select
 
 from .. import models as m
 from ..store import Store
@@ -146,14 +146,34 @@ def generate_demo(
     )
 
 
-def ensure_demo_store(store: Store, *, profiles: int = 20_000) -> bool:
-    """Fill a store that has no profile database with the demo (seed 1).
+#: ``store_meta`` key set once a store has had a profile database: from then on
+#: an empty store is the operator's doing (they deleted the last database), not
+#: a first start, and the demo is not made again.
+DEMO_OFFERED = "demo_offered"
 
-    Returns True if it made the demo; the GUI calls this on first start.
+
+def ensure_demo_store(store: Store, *, profiles: int = 20_000) -> bool:
+    """On a store's first start, fill it with the demo (seed 1) if it has no
+    profile database.
+
+    Returns True if it made the demo; the GUI calls this on every start.  A
+    store that has ever had a database is marked (``DEMO_OFFERED``), so deleting
+    the last database does not bring the demo back on the next start.
     """
     with store.begin() as conn:
+        offered = conn.execute(
+            select(m.StoreMeta.value).where(m.StoreMeta.key == DEMO_OFFERED)
+        ).first()
         has_database = conn.execute(select(m.ProfileDatabase.id).limit(1)).first() is not None
-    if has_database:
+        if offered is None and has_database:
+            _mark_demo_offered(conn)
+    if offered is not None or has_database:
         return False
     generate_demo(store, profiles=profiles, seed=1)
+    with store.begin() as conn:
+        _mark_demo_offered(conn)
     return True
+
+
+def _mark_demo_offered(conn: Connection) -> None:
+    conn.execute(insert(m.StoreMeta).values(key=DEMO_OFFERED, value="1"))
