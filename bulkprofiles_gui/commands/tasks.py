@@ -18,6 +18,7 @@ from ..core.export import STDOUT, export_task, parse_columns
 from ..core.importer import IMPORT_TYPE
 from ..core.jobs import TaskError
 from ..core.revert import RevertPlan, plan_revert, prepare_revert, revert_problem
+from ..core.selection.describe import database_labels, describe_job_conditions
 from ..core.store import Store
 from ..core.tasks import TaskRow, get_task, list_tasks
 from .run import execute_task, report
@@ -44,7 +45,7 @@ def _print_table(tasks: list[TaskRow]) -> None:
         )
 
 
-def _print_detail(t: TaskRow) -> None:
+def _print_detail(t: TaskRow, labels: dict[str, str] | None = None) -> None:
     rows = [
         ("Task", f"{t.id} ({t.status}{', dry run' if t.dry_run else ''})"),
         ("Action", t.action_label),
@@ -52,6 +53,7 @@ def _print_detail(t: TaskRow) -> None:
             "Database",
             t.database_name + (f" (segment {t.segment_name!r})" if t.segment_name else ""),
         ),
+        ("Conditions", describe_job_conditions(t.job, labels)),
         ("Operator", t.operator),
         ("Created", str(t.created_at)),
         ("Started", str(t.started_at or "-")),
@@ -126,7 +128,7 @@ def _dispatch(store: Store, args: argparse.Namespace) -> int:
         if args.json:
             print_json({**task.to_dict(), "error_detail": task.error_detail})
         else:
-            _print_detail(task)
+            _print_detail(task, database_labels(store, task.database_id))
         return 0
     if args.what == "export":
         return _export(store, args)

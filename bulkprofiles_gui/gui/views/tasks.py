@@ -40,6 +40,7 @@ from ...core.config import Settings
 from ...core.export import OUTCOME_COLUMNS, export_task, task_columns
 from ...core.progress import JobState, Progress
 from ...core.revert import revert_problem
+from ...core.selection.describe import database_labels, describe_job_conditions
 from ...core.store import Store
 from ...core.tasks import ACTION_LABELS, REVERT_TYPE
 from ..dialogs.revert import RevertDialog
@@ -91,10 +92,15 @@ def task_column_choices(fields: list[Any]) -> tuple[list[ColumnChoice], list[Col
     return fixed, column_choices([f for f in fields if f.key != "id"])
 
 
-def _list(store: Store, status: str | None, action_type: str | None) -> list[Any]:
+def _list(
+    store: Store, status: str | None, action_type: str | None
+) -> tuple[list[Any], dict[int, dict[str, str]]]:
+    """The tasks, and the field labels of their databases (for the conditions' words)."""
     from ...core.tasks import list_tasks
 
-    return list_tasks(store, status=status, action_type=action_type)
+    tasks = list_tasks(store, status=status, action_type=action_type)
+    ids = {t.database_id for t in tasks if t.database_id is not None}
+    return tasks, {i: database_labels(store, i) for i in ids}
 
 
 class _ProgressRelay(QObject):
@@ -126,6 +132,8 @@ class TasksView(StoreView):
         #: The window's settings (archive period, batch size of a revert).
         self.settings = Settings()
         self.tasks: list[Any] = []
+        #: Field labels by database id, read with the tasks.
+        self._labels: dict[int, dict[str, str]] = {}
         self._wanted_task: int | None = None
         #: The run this view started (a resume or a revert) and its cancel flag.
         self._resume_call: BackgroundCall | None = None
@@ -218,6 +226,10 @@ class TasksView(StoreView):
         self.revert_label.setObjectName("hint")
         self.revert_label.setWordWrap(True)
         self.revert_label.hide()
+        self.conditions_label = QLabel()
+        self.conditions_label.setObjectName("taskConditions")
+        self.conditions_label.setWordWrap(True)
+        self.conditions_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.counts_table = make_table(["Outcome", "Profiles"])
         self.counts_table.setObjectName("countsTable")
         counts_header = self.counts_table.header()
@@ -263,6 +275,7 @@ class TasksView(StoreView):
             title_row.addWidget(button, 0, Qt.AlignmentFlag.AlignTop)
         details_layout.addLayout(title_row)
         details_layout.addWidget(self.progress_bar)
+        details_layout.addWidget(self.conditions_label)
         details_layout.addWidget(self.error_label)
         details_layout.addWidget(self.revert_label)
         details_layout.addWidget(lower_split, 1)
@@ -287,8 +300,9 @@ class TasksView(StoreView):
         self.refresh()
 
     @Slot(object)
-    def _on_loaded(self, tasks: Any) -> None:
+    def _on_loaded(self, loaded: Any) -> None:
         selected = self._wanted_task or self.selected_task_id()
+        tasks, self._labels = loaded
         self.tasks = list(tasks)
         self.table.blockSignals(True)
         self.table.clear()
@@ -408,6 +422,7 @@ class TasksView(StoreView):
             self.progress_bar.hide()
             self.error_label.hide()
             self.revert_label.hide()
+            self.conditions_label.setText("")
             self.counts_table.clear()
             self.job_text.setPlainText("")
             return
@@ -425,6 +440,8 @@ class TasksView(StoreView):
         revert_line = self._revert_line(task)
         self.revert_label.setText(revert_line)
         self.revert_label.setVisible(bool(revert_line))
+        labels = self._labels.get(task.database_id, {})
+        self.conditions_label.setText(f"Conditions: {describe_job_conditions(task.job, labels)}")
         self._fill_counts(task)
         self.job_text.setPlainText(json.dumps(task.job, indent=2, ensure_ascii=False))
 

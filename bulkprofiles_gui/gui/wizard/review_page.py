@@ -38,10 +38,9 @@ from PySide6.QtWidgets import (
 from ...core.actions.base import SKIP_REASONS
 from ...core.jobfile import Job
 from ...core.jobs import TaskSummary, plan_job, run_job
-from ...core.limits import rules_problem
 from ...core.preflight import RunningTask, preflight
 from ...core.progress import JobState
-from ...core.selection.operators import LABELS
+from ...core.selection.describe import describe_conditions
 from ...core.store import Store
 from ..resources import icon
 from ..ui_settings import ui_settings
@@ -93,81 +92,6 @@ def count_text(facts: ReviewFacts) -> str:
         return f"{facts.selected:,} profiles are selected"
     verb = "deleted" if "delete" in facts.action_label.lower() else "unsubscribed"
     return f"{facts.effective:,} of the {facts.selected:,} selected profiles will be {verb}"
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, list):
-        return ", ".join(_value_text(v) for v in value)
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {_value_text(v)}" for k, v in value.items() if v not in (None, ""))
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value)
-
-
-def _reserved_text(field: str, operator: str, value: Any) -> str | None:
-    """Words for the reserved condition fields ($status, $subscription, $event, $promo)."""
-    spec = value if isinstance(value, dict) else {}
-    if field == "$status":
-        return f"Global status {LABELS.get(operator, operator)} {_value_text(value)}"
-    if field == "$subscription":
-        has = "has" if operator == "has" else "has no"
-        text = f"{has} subscription to {spec.get('resource', '?')}"
-        if spec.get("channel"):
-            text += f" on {spec['channel']}"
-        if spec.get("status"):
-            text += f" with status {_value_text(spec['status'])}"
-        return text
-    if field == "$event":
-        had = "had" if operator == "had" else "never had"
-        text = f"{had} a “{spec.get('type', '?')}” event"
-        if spec.get("channel"):
-            text += f" on {spec['channel']}"
-        if spec.get("resource"):
-            text += f" of {spec['resource']}"
-        if spec.get("lastDays"):
-            text += f" in the last {spec['lastDays']} days"
-        if spec.get("from") or spec.get("to"):
-            text += f" between {spec.get('from') or '…'} and {spec.get('to') or '…'}"
-        if int(spec.get("atLeast") or 1) > 1:
-            text += f" at least {spec['atLeast']} times"
-        return text
-    if field == "$promo":
-        holds = "holds a code" if operator == "holds" else "holds no code"
-        return f"{holds} of {spec.get('program', '?')}"
-    return None
-
-
-def describe_rules(rules: dict[str, Any], labels: dict[str, str] | None = None) -> str:
-    """The rule tree in words, e.g. ``City is one of Berlin, Paris and (Age at least 30
-    or Registration date in the last N days 90)``; a tree beyond the limits of
-    core/limits.py is not walked (it is recursive), only named."""
-    if rules_problem(rules):
-        return "rules beyond the limits (see docs/limits.md)"
-    labels = labels or {}
-    combinator = str(rules.get("combinator", "and")).lower()
-    parts = []
-    for rule in rules.get("rules", []) or []:
-        if isinstance(rule, dict) and "rules" in rule:
-            inner = describe_rules(rule, labels)
-            if inner:
-                parts.append(f"({inner})")
-        elif isinstance(rule, dict):
-            field = str(rule.get("field", ""))
-            operator = str(rule.get("operator"))
-            value = rule.get("value")
-            reserved = _reserved_text(field, operator, value)
-            if reserved is not None:
-                parts.append(reserved)
-                continue
-            name = labels.get(field, field or "?")
-            words = LABELS.get(operator, operator)
-            tail = "" if value in (None, "", []) else f" {_value_text(value)}"
-            parts.append(f"{name} {words}{tail}")
-    text = f" {combinator} ".join(parts)
-    if rules.get("not") and text:
-        text = f"not ({text})"
-    return text
 
 
 def _range_text(job: Job) -> str:
@@ -314,10 +238,7 @@ class ReviewPage(QWizardPage):
         self._check_call = call.start()
 
     def _show_rules(self, job: Job, labels: dict[str, str]) -> None:
-        text = describe_rules(job.rules, labels)
-        if job.segment:
-            text = f"those of the segment{', and ' + text if text else ''}"
-        self.rules_label.setText(text or "none: every profile of the range")
+        self.rules_label.setText(describe_conditions(job.rules, job.segment, labels))
 
     @Slot(object)
     def _on_checked(self, facts: Any) -> None:
