@@ -421,7 +421,7 @@ def test_subscribe_from_fields_unsafe_option_only_for_subscribed(
     page.unsafe_option.checkbox.setChecked(True)
     _choose(page.status_combo, "unconfirmed")
     assert not page.unsafe_option.checkbox.isEnabled()
-    assert "subscribed" in page.unsafe_option.checkbox.toolTip()
+    assert "Subscribed" in page.unsafe_option.checkbox.toolTip()
     assert page.action()["include_unsafe"] is False
     _choose(page.status_combo, "subscribed")
     assert page.unsafe_option.checkbox.isEnabled()
@@ -775,3 +775,61 @@ def test_choice_combo_keeps_an_unknown_value_visible(qtbot: Any) -> None:
     combo.select_value("y", lambda v: f"{v} (missing)")  # a second job file
     assert [combo.itemText(i) for i in range(combo.count())] == ["A", "B", "y (missing)"]
     assert combo.missing_value() == "y"
+
+
+# --- issue 11: ticks kept, words, the fields of the conditions first ----------------------
+
+
+def test_subscribe_from_resource_ticks_survive_a_switch_of_source_and_back(
+    qtbot: Any, ctx: WizardContext
+) -> None:
+    page = _page(qtbot, SubscribeFromResourcePage, ctx)
+    _choose(page.source_combo, "Shop")
+    _choose(page.resource_combo, "Newsletter")
+    _check(page, "sms")
+    assert page.channel_list.checked() == ["sms"]
+    _choose(page.source_combo, "Partners")  # viber only: nothing in common with Newsletter
+    assert page.channel_list.channels() == []
+    _choose(page.source_combo, "Shop")
+    assert page.channel_list.checked() == ["sms"]
+    assert page.action()["channels"] == ["sms"]
+    items = page.channel_list.findItems("SMS", Qt.MatchFlag.MatchExactly)
+    items[0].setCheckState(Qt.CheckState.Unchecked)  # an untick is kept as well
+    _choose(page.source_combo, "Partners")
+    _choose(page.source_combo, "Shop")
+    assert page.channel_list.checked() == []
+
+
+def test_statuses_and_channels_read_as_words_on_the_action_pages(
+    qtbot: Any, ctx: WizardContext
+) -> None:
+    page = _page(qtbot, UpdateSubscriptionsPage, ctx)
+    texts = [page.status_combo.itemText(i) for i in range(page.status_combo.count())]
+    assert "Hard bounced" in texts and "Unsubscribed" in texts
+    assert all(text[0].isupper() for text in texts)
+    _choose(page.status_combo, "subscribed")
+    assert "Unsubscribed, Complainer, Hard bounced or Invalid" in (
+        page.unsafe_option.explanation.text()
+    )
+    channels = [page.channel_combo.itemText(i) for i in range(page.channel_combo.count())]
+    assert "Email" in channels
+
+
+def test_update_fields_offers_the_fields_of_the_conditions_first(
+    qtbot: Any, ctx: WizardContext
+) -> None:
+    ctx.draft.rules = {
+        "combinator": "and",
+        "not": False,
+        "rules": [
+            {"field": "$status", "operator": "=", "value": "subscribed"},
+            {"field": "city", "operator": "null", "value": None},
+            {"combinator": "or", "rules": [{"field": "level", "operator": "null"}]},
+        ],
+    }
+    page = _page(qtbot, UpdateFieldsPage, ctx)
+    assert _values(page.field_combo)[:2] == ["city", "level"]
+    assert page.field_combo.current_value() == "city"
+    assert "in the conditions" in page.field_combo.itemText(0)
+    assert "bonus_points" in _values(page.field_combo)
+    assert len(_values(page.field_combo)) == len(set(_values(page.field_combo)))

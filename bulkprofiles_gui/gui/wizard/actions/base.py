@@ -33,19 +33,13 @@ from ....core.catalog import ResourceInfo
 from ....core.fields import CHANNELS, STATUSES, UNSAFE_STATUSES, Status
 from ....core.selection import has_conditions
 from ....core.store import Store
+from ....core.words import CHANNEL_WORDS, channel_word, status_word
+from ...widgets.tone import set_tone
 from ...worker import ops
 from ..context import WizardContext
 
-#: How channels are shown to the operator (the JSON keeps the lower-case word).
-CHANNEL_LABELS: dict[str, str] = {
-    "email": "Email",
-    "sms": "SMS",
-    "push": "Push",
-    "whatsapp": "WhatsApp",
-    "viber": "Viber",
-    "telegram_bot": "Telegram bot",
-    "notify": "Notify",
-}
+#: How channels are shown to the operator (the JSON keeps the key): ``core.words``.
+CHANNEL_LABELS: dict[str, str] = CHANNEL_WORDS
 
 #: Width of the form fields (combo boxes, lists): one column, aligned.
 FORM_FIELD_WIDTH = 360
@@ -71,15 +65,16 @@ def ordered_channels(channels: Iterable[str]) -> list[str]:
 
 
 def channel_label(channel: str) -> str:
-    return CHANNEL_LABELS.get(channel, channel)
+    return channel_word(channel)
 
 
 def status_label(status: str) -> str:
-    return status.capitalize()
+    """A status as the rule builder says it ("Hard bounced"; ``core.words``)."""
+    return status_word(status)
 
 
 def unsafe_statuses_text() -> str:
-    ordered = [s for s in STATUSES if s in UNSAFE_STATUSES]
+    ordered = [status_word(s) for s in STATUSES if s in UNSAFE_STATUSES]
     return ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
@@ -178,7 +173,7 @@ class UnsafeStatusesOption(QWidget):
         super().__init__(parent)
         self.checkbox = QCheckBox("&Include unsafe statuses")
         explanation = (
-            f"When the new status is “subscribed”, profiles whose existing subscription is "
+            f"When the new status is “Subscribed”, profiles whose existing subscription is "
             f"{unsafe_statuses_text()} are skipped"
         )
         if about_source:
@@ -188,7 +183,7 @@ class UnsafeStatusesOption(QWidget):
         self.explanation.setMaximumWidth(READING_WIDTH - 200)
         self._enabled_tip = explanation
         self._disabled_tip = (
-            "Only applies when the new status is “subscribed”: every other status is set "
+            "Only applies when the new status is “Subscribed”: every other status is set "
             "whatever the existing subscription's status."
         )
         layout = QVBoxLayout(self)
@@ -250,6 +245,8 @@ class ActionPage(QWizardPage):
     ACTION_TYPE: ClassVar[str]
     LABEL: ClassVar[str]
     DESCRIPTION: ClassVar[str]
+    #: The body (a list of rows) grows with the page instead of a blank below it.
+    BODY_GROWS: ClassVar[bool] = False
     #: False for pages without choices from the store (nothing to read).
     READS_CHOICES: ClassVar[bool] = True
 
@@ -273,14 +270,17 @@ class ActionPage(QWizardPage):
         self.form.setVerticalSpacing(10)
         self.body = QVBoxLayout()
         self.body.setSpacing(10)
-        self.problem_label = paragraph("", "error")
+        self.problem_label = paragraph("", "problemLine")
         self.problem_label.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(self.description_label)
         layout.addSpacing(6)
         layout.addLayout(self.form)
-        layout.addLayout(self.body)
-        layout.addStretch(1)
+        # A page whose body holds a list lets it take the page's height; the
+        # others keep their form at the top.
+        layout.addLayout(self.body, 1 if self.BODY_GROWS else 0)
+        if not self.BODY_GROWS:
+            layout.addStretch(1)
         layout.addWidget(self.problem_label)
 
     # -- the interface the wizard uses -----------------------------------
@@ -388,8 +388,7 @@ class ActionPage(QWizardPage):
         more = len(found) - 1
         tail = f" (and {more} more problem{'s' * (more > 1)})" if more > 0 else ""
         self.problem_label.setText(found[0] + tail if found else "")
-        color = "#5b6b7c" if self._loading else "#a12622"  # waiting is no error
-        self.problem_label.setStyleSheet(f"QLabel#error {{ color: {color}; }}")
+        set_tone(self.problem_label, "hint" if self._loading else "error")  # waiting is no error
         self.problem_label.setToolTip("\n".join(found))
         self.problem_label.setVisible(bool(found))
         self.completeChanged.emit()

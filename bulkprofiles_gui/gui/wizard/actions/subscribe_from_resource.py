@@ -29,7 +29,11 @@ from .base import (
 
 class ChannelChecklist(QListWidget):
     """Checkable channels; a channel a job asks for that is not offered stays
-    listed (unchecked-able, marked) so the page can say so."""
+    listed (unchecked-able, marked) so the page can say so.
+
+    The ticks are the operator's: a channel ticked, then gone from the list
+    (another resource chosen), is ticked again when it comes back.
+    """
 
     checked_changed = Signal()
 
@@ -38,10 +42,20 @@ class ChannelChecklist(QListWidget):
         self.setFixedWidth(FORM_FIELD_WIDTH)
         self.setUniformItemSizes(True)
         self.setSpacing(2)
-        self.itemChanged.connect(lambda _item: self.checked_changed.emit())
+        #: Every channel the operator ticked and has not unticked since.
+        self._ticked: set[str] = set()
+        self.itemChanged.connect(self._on_item_changed)
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        channel = item.data(Qt.ItemDataRole.UserRole)
+        if item.checkState() == Qt.CheckState.Checked:
+            self._ticked.add(channel)
+        else:
+            self._ticked.discard(channel)
+        self.checked_changed.emit()
 
     def set_channels(self, channels: list[str]) -> None:
-        checked = set(self.checked())
+        checked = self._ticked | set(self.checked())
         self.blockSignals(True)
         try:
             self.clear()
@@ -78,6 +92,7 @@ class ChannelChecklist(QListWidget):
     def set_checked(self, channels: list[str]) -> list[str]:
         """Check exactly ``channels``; returns those that are not offered."""
         wanted = set(channels)
+        self._ticked = set(wanted)
         for i in range(self.count()):
             item = self.item(i)
             on = item.data(Qt.ItemDataRole.UserRole) in wanted

@@ -56,6 +56,31 @@ def editor_kind(info: FieldInfo, op: str | None) -> str | None:
     return info.type.value
 
 
+def fields_in_rules(rules: Any) -> list[str]:
+    """The profile fields the conditions use, in their order (reserved ``$`` ones left out)."""
+    found: list[str] = []
+    stack = [rules]
+    while stack:
+        node = stack.pop(0)
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("rules"), list):
+            stack = [*node["rules"], *stack]
+            continue
+        key = node.get("field")
+        if isinstance(key, str) and not key.startswith("$") and key not in found:
+            found.append(key)
+    return found
+
+
+def field_choices(fields: list[FieldInfo], used: list[str]) -> list[tuple[str, str]]:
+    """The field combo's entries: the fields of the conditions first (the usual
+    update: "set city where city is empty"), then every other field."""
+    by_key = {f.key: f for f in fields}
+    first = [(f"{by_key[k].label}  (in the conditions)", k) for k in used if k in by_key]
+    return first + [(f.label, f.key) for f in fields if f.key not in used]
+
+
 class ChangeRow(QWidget):
     """One field change: label, operation, value editor, remove button."""
 
@@ -208,6 +233,7 @@ class UpdateFieldsPage(ActionPage):
     ACTION_TYPE = "update_fields"
     LABEL = "Update profile fields"
     DESCRIPTION = "Set or clear field values; numbers can be increased, tags added or removed."
+    BODY_GROWS = True
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
@@ -261,7 +287,8 @@ class UpdateFieldsPage(ActionPage):
         fields: list[FieldInfo] = data
         self._fields = {f.key: f for f in fields}
         self.field_combo.set_choices(
-            ((f.label, f.key) for f in fields), "This database has no field to change"
+            field_choices(fields, fields_in_rules(self.ctx.draft.rules)),
+            "This database has no field to change",
         )
 
     def _update_add_button(self) -> None:
