@@ -260,6 +260,7 @@ def expected(left: str, operator: str, right: str | list[str]) -> set[str]:
     found = set()
     for name in NAMES:
         if positive == "between":
+            assert isinstance(right, list)
             low, high = right
             a_lo, a_hi = _value(name, left, low), _value(name, left, high)
             lo, hi = _value(name, low, left), _value(name, high, left)
