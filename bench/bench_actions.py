@@ -1,12 +1,16 @@
 """Benchmark: each update action through the job runner vs hand-written SQL.
 
     .venv/bin/python bench/bench_actions.py [--profiles 1000000] [--range 30]
+        [--db postgresql+psycopg://user@host:port/postgres]
         [--dir /tmp/bulkprofiles-bench] [--reuse] [--only update_fields,...]
-        [--journal [--repeat N]]
+        [--repeat N] [--journal]
 
-Makes (or with ``--reuse`` reuses) a demo store of N profiles in an SQLite
-file, then for every action in ``ACTIONS`` runs, each in its own process on a
-fresh copy of that file:
+Makes (or with ``--reuse`` reuses) a demo store of N profiles (seed 7): an
+SQLite file under ``--dir``, or with ``--db`` (a PostgreSQL server URL; its
+role must be allowed to create databases) the database
+``bpbench_demo_<N>`` on that server.  Then for every action in ``ACTIONS`` it
+runs, each in its own process on a fresh copy of that store (a file copy; on
+PostgreSQL ``CREATE DATABASE ... TEMPLATE``):
 
 - the action as a job (``jobs.run_job``: validation, frozen selection,
   batches with outcomes and counters) on a ~``range`` % selection;
@@ -16,8 +20,9 @@ fresh copy of that file:
 With ``--journal`` the job is also run without its journal
 (``Settings.journal`` off) on a third copy, and the journalled job is then
 reverted in the same process: a second table gives the journal's cost (job
-with / without) and the revert's time against the job's; ``--repeat N`` runs
-each of the three N times, alternately, and both tables give medians.
+with / without) and the revert's time against the job's.  ``--repeat N`` runs
+each side N times, alternately (job, SQL, job, ...: the machine is shared),
+and the tables give medians.  The load average is printed before and after.
 
 It prints a Markdown table: wall time of each, their ratio, peak memory
 (``ru_maxrss`` of the process, so it includes Python, SQLAlchemy and SQLite's
@@ -41,7 +46,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, create_engine, inspect, select, text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -431,6 +437,101 @@ def fresh_copy(pristine: Path, target: Path) -> str:
     return f"sqlite:///{target}"
 
 
+# -- PostgreSQL: the pristine store is a database, copies are made from it as a template
+def pg_url(server: str, database: str) -> str:
+    return make_url(server).set(database=database).render_as_string(hide_password=False)
+
+
+def pg_admin(server: str) -> Any:
+    """A connection to the server's maintenance database, outside transactions."""
+    engine = create_engine(pg_url(server, "postgres"), isolation_level="AUTOCOMMIT")
+    return engine
+
+
+def pg_make_store(server: str, profiles: int, reuse: bool) -> str:
+    """The pristine demo database ``bpbench_demo_<N>`` (made unless ``reuse``
+    finds it); returns its name."""
+    name = f"bpbench_demo_{profiles}"
+    admin = pg_admin(server)
+    try:
+        with admin.connect() as conn:
+            found = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            ).first()
+            if found and reuse:
+                print(f"reusing database {name}", file=sys.stderr)
+                return name
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    from bulkprofiles_gui.core.demo import generate_demo
+
+    started = time.perf_counter()
+    store = open_store(pg_url(server, name), create=True)
+    generate_demo(store, profiles=profiles, seed=7, database_name=DATABASE)
+    store.close()
+    print(
+        f"demo database of {profiles:,} profiles in {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
+    return name
+
+
+def pg_fresh_copy(server: str, pristine: str, target: str = "bpbench_case") -> str:
+    """A new database ``target`` copied from ``pristine`` (its template); its URL."""
+    admin = pg_admin(server)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{pristine}"'))
+            conn.execute(text("CHECKPOINT"))  # the copy's writes are not the next run's cost
+    finally:
+        admin.dispose()
+    return pg_url(server, target)
+
+
+def pg_drop(server: str, target: str = "bpbench_case") -> None:
+    admin = pg_admin(server)
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+class Stores:
+    """Where the pristine store is and how a fresh copy of it is made."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.server: str | None = args.db
+        if self.server:
+            self.pristine_db = pg_make_store(self.server, args.profiles, args.reuse)
+            self.backend = "PostgreSQL"
+        else:
+            self.pristine = args.dir / f"demo-{args.profiles}.sqlite3"
+            make_store(self.pristine, args.profiles, args.reuse)
+            self.case = args.dir / "case.sqlite3"
+            self.backend = "SQLite"
+
+    def fresh(self) -> str:
+        if self.server:
+            return pg_fresh_copy(self.server, self.pristine_db)
+        return fresh_copy(self.pristine, self.case)
+
+    def clean(self) -> None:
+        if self.server:
+            pg_drop(self.server)
+            return
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.case}{suffix}").unlink(missing_ok=True)
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f}"
+
+
 def spawn(mode: str, action: str, url: str, args: argparse.Namespace) -> dict[str, Any]:
     done = subprocess.run(
         [
@@ -461,6 +562,10 @@ def main() -> int:
     parser.add_argument("--range", type=float, default=30.0, help="selection: 0..R %%")
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--dir", type=Path, default=Path("/tmp/bulkprofiles-bench"))
+    parser.add_argument(
+        "--db",
+        help="a PostgreSQL server URL (any database on it): measure there instead of SQLite",
+    )
     parser.add_argument("--reuse", action="store_true", help="reuse the demo store if present")
     parser.add_argument("--only", help="comma-separated action types")
     parser.add_argument(
@@ -472,8 +577,8 @@ def main() -> int:
         "--repeat",
         type=int,
         default=1,
-        help="with --journal: run the job with and without its journal N times, "
-        "alternately, and report medians (the machine is shared)",
+        help="run the job and the hand-written SQL (and with --journal the job "
+        "without its journal) N times each, alternately, and report medians",
     )
     parser.add_argument("--case", nargs=2, metavar=("MODE", "ACTION"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -484,8 +589,10 @@ def main() -> int:
 
     from bulkprofiles_gui.core.actions import ACTIONS
 
-    pristine = args.dir / f"demo-{args.profiles}.sqlite3"
-    make_store(pristine, args.profiles, args.reuse)
+    stores = Stores(args)
+    args.backend = stores.backend
+    args.load_before = load()
+    print(f"load average before: {args.load_before}", file=sys.stderr)
     wanted = args.only.split(",") if args.only else list(ACTIONS)
     rows = []
     bare_rows: list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]] = []
@@ -493,22 +600,20 @@ def main() -> int:
         if action not in JOBS:
             print(f"skipping {action}: no benchmark job", file=sys.stderr)
             continue
-        case = args.dir / "case.sqlite3"
-        job = spawn(
-            "revert" if args.journal else "action", action, fresh_copy(pristine, case), args
-        )
-        sql = spawn("sql", action, fresh_copy(pristine, case), args)
-        print(f"{action}: job {job} | sql {sql}", file=sys.stderr)
-        jobs, sqls = [job], [sql]
+        jobs, sqls, bares = [], [], []
+        for _ in range(args.repeat):
+            jobs.append(spawn("revert" if args.journal else "action", action, stores.fresh(), args))
+            print(f"{action}: job {jobs[-1]}", file=sys.stderr)
+            sqls.append(spawn("sql", action, stores.fresh(), args))
+            print(f"{action}: sql {sqls[-1]}", file=sys.stderr)
+            if args.journal:
+                bares.append(spawn("nojournal", action, stores.fresh(), args))
+                print(f"{action}: without journal {bares[-1]}", file=sys.stderr)
         if args.journal:
-            jobs, bares = journal_runs(action, job, pristine, case, args)
             bare_rows.append((action, jobs, bares))
-            for _ in range(args.repeat - 1):
-                sqls.append(spawn("sql", action, fresh_copy(pristine, case), args))
-                print(f"{action}: sql {sqls[-1]}", file=sys.stderr)
         rows.append((action, median_run(jobs), median_run(sqls)))
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{args.dir / 'case.sqlite3'}{suffix}").unlink(missing_ok=True)
+    stores.clean()
+    args.load_after = load()
     print(table(rows, args))
     if bare_rows:
         print()
@@ -518,8 +623,10 @@ def main() -> int:
 
 def table(rows: list[tuple[str, dict[str, Any], dict[str, Any]]], args: argparse.Namespace) -> str:
     lines = [
-        f"{args.profiles:,} demo profiles, SQLite, selection 0-{args.range:g} % "
-        f"(range), batch {args.batch:,}; CPU: {os.cpu_count()} cores (shared)",
+        f"{args.profiles:,} demo profiles, {args.backend}, selection 0-{args.range:g} % "
+        f"(range), batch up to {args.batch:,}, medians of {args.repeat} alternating runs; "
+        f"CPU: {os.cpu_count()} cores (shared), load average before {args.load_before}, "
+        f"after {args.load_after}",
         "",
         "| action | selected | changed (job / SQL) | job s | SQL s | ratio | peak MB job / SQL "
         "| longest progress gap s (after freeze) |",
@@ -537,22 +644,6 @@ def table(rows: list[tuple[str, dict[str, Any], dict[str, Any]]], args: argparse
             f"| {job['max_gap']:.2f} ({job['max_gap_after_freeze']:.2f}) |"
         )
     return "\n".join(lines)
-
-
-def journal_runs(
-    action: str, first: dict[str, Any], pristine: Path, case: Path, args: argparse.Namespace
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The job with its journal (then reverted) and without, ``--repeat``
-    times each, alternately, each on a fresh copy; ``first`` is the first
-    journalled run (the main table's)."""
-    with_journal, without = [first], []
-    for n in range(args.repeat):
-        if n:
-            with_journal.append(spawn("revert", action, fresh_copy(pristine, case), args))
-            print(f"{action}: with journal {with_journal[-1]}", file=sys.stderr)
-        without.append(spawn("nojournal", action, fresh_copy(pristine, case), args))
-        print(f"{action}: without journal {without[-1]}", file=sys.stderr)
-    return with_journal, without
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
