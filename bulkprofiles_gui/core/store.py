@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeEngine
 
 from . import models as m
@@ -103,6 +106,27 @@ def _sqlite_on_connect(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+#: Tables whose rows make up the catalogue a selection is compiled against
+#: (fields, databases, resources and their channels, loyalty programs).
+CATALOGUE_TABLES = frozenset(
+    {
+        "fields",
+        "profile_databases",
+        "resources",
+        "resource_channels",
+        "resource_databases",
+        "loyalty_programs",
+    }
+)
+#: ``store_meta`` key of the catalogue's version: a new random token with
+#: every change of :data:`CATALOGUE_TABLES`, in the changing transaction.
+CATALOGUE_VERSION = "catalogue_version"
+_BUMP_VERSION = text(
+    "INSERT INTO store_meta (key, value) VALUES (:key, :token) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+
+
 class Store:
     """An open store: engine plus this store's ``profiles`` table."""
 
@@ -113,6 +137,41 @@ class Store:
         self.profiles: Table = self._profiles_table([])
         #: What :func:`open_store` did to the schema of an older store, else None.
         self.upgrade: SchemaUpgrade | None = None
+        self._catalogue: dict[Any, Any] = {}
+        #: The catalogue version ``_catalogue`` was read at.
+        self._catalogue_version: str | None = None
+        self._catalogue_lock = threading.Lock()
+        event.listen(self.engine, "after_execute", _bump_catalogue_version)
+
+    # -- the catalogue cache ------------------------------------------------
+    def forget_catalogue(self) -> None:
+        """Drop what :meth:`cached` holds (the next use reads the store again)."""
+        with self._catalogue_lock:
+            self._catalogue.clear()
+            self._catalogue_version = None
+
+    def cached(self, conn: Connection, key: Any, load: Callable[[], Any]) -> Any:
+        """``load()``'s result, read once per store and kept while the catalogue
+        stays as it was: any change of :data:`CATALOGUE_TABLES` made through a
+        store (this process or another: a field added, renamed or removed, an
+        import creating fields, a resource or program changed) writes a new
+        :data:`CATALOGUE_VERSION`, and each use reads that one short row
+        instead of the whole catalogue.  The value must be immutable: every
+        caller shares it."""
+        version = conn.execute(
+            select(m.StoreMeta.value).where(m.StoreMeta.key == CATALOGUE_VERSION)
+        ).scalar()
+        with self._catalogue_lock:
+            if self._catalogue_version != version:
+                self._catalogue.clear()
+                self._catalogue_version = version
+            if key in self._catalogue:
+                return self._catalogue[key]
+        value = load()
+        with self._catalogue_lock:
+            if self._catalogue_version == version:
+                self._catalogue[key] = value
+        return value
 
     # -- basics ---------------------------------------------------------
     @property
@@ -162,7 +221,9 @@ class Store:
         return table
 
     def refresh_schema(self) -> None:
-        """Rebuild ``self.profiles`` from the custom fields the store holds."""
+        """Rebuild ``self.profiles`` from the custom fields the store holds (and
+        forget the cached catalogue)."""
+        self.forget_catalogue()
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(m.Field.column_name, m.Field.type)
@@ -279,12 +340,19 @@ class Store:
         return int(found)
 
     def fields(self, conn: Connection, database_id: int) -> list[FieldInfo]:
-        """The fields of a database in display order."""
+        """The fields of a database in display order (a new list of the cached
+        catalogue's, see :meth:`cached`)."""
+        found = self.cached(
+            conn, ("fields", database_id), lambda: self._load_fields(conn, database_id)
+        )
+        return list(found)
+
+    def _load_fields(self, conn: Connection, database_id: int) -> tuple[FieldInfo, ...]:
         table = m.Field.__table__
         rows = conn.execute(
             select(table).where(table.c.database_id == database_id).order_by(table.c.position)
         ).all()
-        return [
+        return tuple(
             FieldInfo(
                 id=r.id,
                 database_id=r.database_id,
@@ -297,13 +365,22 @@ class Store:
                 options=tuple(r.options or ()),
             )
             for r in rows
-        ]
+        )
 
     def field_column(self, info: FieldInfo) -> Column[Any]:
         """The ``profiles`` column of a scalar field (from the schema, never user text)."""
         if info.column_name is None:
             raise StoreError(f"field {info.key!r} is a list and has no profiles column")
         return self.profiles.c[info.column_name]
+
+
+def _bump_catalogue_version(conn: Connection, statement: Any, *_args: Any) -> None:
+    """After an INSERT, UPDATE or DELETE of a catalogue table: a new catalogue
+    version in the same transaction (a rollback takes both back)."""
+    if isinstance(statement, UpdateBase):
+        table = getattr(statement, "table", None)
+        if getattr(table, "name", None) in CATALOGUE_TABLES:
+            conn.execute(_BUMP_VERSION, {"key": CATALOGUE_VERSION, "token": uuid.uuid4().hex})
 
 
 def _is_sqlite_file_of_another_program(path: Path) -> str | None:

@@ -69,7 +69,26 @@ class SchemaContext:
 def load_context(
     store: Store, conn: Connection, database_id: int, now: dt.datetime | None = None
 ) -> SchemaContext:
-    """Load the schema of ``database_id``; StoreError if the database does not exist."""
+    """Load the schema of ``database_id``; StoreError if the database does not exist.
+
+    The names are read once per store and kept until the catalogue changes
+    (``Store.cached``): a count or preview then costs its SQL only.  The
+    dictionaries are shared by every context of the database: read-only."""
+    fields, resources, programs = store.cached(
+        conn, ("selection.context", database_id), lambda: _load_names(store, conn, database_id)
+    )
+    return SchemaContext(
+        database_id=database_id,
+        fields=fields,
+        resources=resources,
+        programs=programs,
+        now=now or m.utcnow(),
+    )
+
+
+def _load_names(
+    store: Store, conn: Connection, database_id: int
+) -> tuple[dict[str, FieldInfo], dict[str, ResourceInfo], dict[str, int]]:
     exists = conn.execute(
         select(m.ProfileDatabase.id).where(m.ProfileDatabase.id == database_id)
     ).first()
@@ -101,10 +120,4 @@ def load_context(
             )
         )
     }
-    return SchemaContext(
-        database_id=database_id,
-        fields=fields,
-        resources=resources,
-        programs=programs,
-        now=now or m.utcnow(),
-    )
+    return fields, resources, programs
