@@ -47,6 +47,17 @@ CHANNEL_WORDS: dict[str, str] = {
 }
 
 
+#: Statuses of a task (``core.tasks``).
+TASK_STATUS_WORDS: dict[str, str] = {
+    "queued": "Queued",
+    "running": "Running",
+    "completed": "Completed",
+    "cancelled": "Cancelled",
+    "failed": "Failed",
+    "interrupted": "Interrupted",
+}
+
+
 def key_word(key: str) -> str:
     """A key nobody named yet, as words: ``form_submitted`` -> "Form submitted"."""
     text = key.replace("_", " ").strip()
@@ -63,3 +74,7 @@ def event_word(event_type: str) -> str:
 
 def channel_word(channel: str) -> str:
     return CHANNEL_WORDS.get(channel) or key_word(channel)
+
+
+def task_status_word(status: str) -> str:
+    return TASK_STATUS_WORDS.get(status) or key_word(status)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -43,6 +44,7 @@ from ...core.revert import revert_problem
 from ...core.selection.describe import database_labels, describe_job_conditions
 from ...core.store import Store
 from ...core.tasks import ACTION_LABELS, REVERT_TYPE
+from ...core.words import task_status_word
 from ..dialogs.revert import RevertDialog
 from ..export_run import ExportRun, ask_csv_target, column_choices
 from ..resources import icon
@@ -60,6 +62,8 @@ OUTCOME_LABELS = {
 }
 STATUSES = ("queued", "running", "completed", "cancelled", "failed", "interrupted")
 POLL_MS = 1000
+#: Dry runs are written in this colour (besides "Dry run" in words).
+_DRY_RUN_COLOR = "#6b5a00"
 ALL = "All"
 _STATUS_COLORS = {
     "completed": "#2e7d32",
@@ -109,21 +113,31 @@ class _ProgressRelay(QObject):
     progressed = Signal(object)
 
 
+class CountedProgressBar(QProgressBar):
+    """ "1,001 of 20,000 profiles (5 %)": the numbers with their separators."""
+
+    def text(self) -> str:
+        low, high, value = self.minimum(), self.maximum(), self.value()
+        percent = round(100 * (value - low) / max(high - low, 1))
+        return f"{value:,} of {high:,} profiles ({percent} %)"
+
+
 class TasksView(StoreView):
     """The Tasks view; ``show_task(id)`` selects a task (e.g. from the wizard)."""
 
     task_resumed = Signal(int)
 
+    #: Two lines a row, so every column fits a 1024-pixel screen: the time's
+    #: date over its hour, the full type over where it ran (and "Dry run"),
+    #: the status over how long it took.
     COLUMNS = (
         "Time",
-        "Type",
-        "Database / segment",
+        "Task",
         "Status",
         "Selected",
         "Changed",
         "Skipped",
         "Trigger events",
-        "Duration",
         "Operator",
     )
 
@@ -155,7 +169,7 @@ class TasksView(StoreView):
         self.status_filter = QComboBox()
         self.status_filter.addItem(ALL, None)
         for status in STATUSES:
-            self.status_filter.addItem(status.capitalize(), status)
+            self.status_filter.addItem(task_status_word(status), status)
         self.type_filter = QComboBox()
         self.type_filter.addItem(ALL, None)
         for action_type, module in ACTIONS.items():
@@ -201,7 +215,7 @@ class TasksView(StoreView):
         self.layout_.addLayout(bar)
 
     def _build_table(self) -> None:
-        self.table = make_table(list(self.COLUMNS))
+        self.table = make_table([c.replace(" events", "\nevents") for c in self.COLUMNS])
         self.table.setObjectName("tasksTable")
         header = self.table.header()
         header.setStretchLastSection(False)
@@ -209,13 +223,19 @@ class TasksView(StoreView):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._on_selection_changed)
+        self.empty_label = QLabel()
+        self.empty_label.setObjectName("emptyView")
+        self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_label.setWordWrap(True)
+        self.table_stack = QStackedWidget()
+        self.table_stack.addWidget(self.table)
+        self.table_stack.addWidget(self.empty_label)
 
     def _build_details(self) -> None:
         self.detail_title = QLabel("Select a task to see its details.")
         self.detail_title.setObjectName("bigCount")
         self.detail_title.setWordWrap(True)
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setFormat("%v of %m profiles (%p %)")
+        self.progress_bar = CountedProgressBar()
         self.progress_bar.hide()
         self.error_label = QLabel()
         self.error_label.setObjectName("error")
@@ -280,7 +300,7 @@ class TasksView(StoreView):
         details_layout.addWidget(self.revert_label)
         details_layout.addWidget(lower_split, 1)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(self.table)
+        splitter.addWidget(self.table_stack)
         splitter.addWidget(details)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
@@ -314,35 +334,51 @@ class TasksView(StoreView):
         elif top_items(self.table) and self.selected_task_id() is None:
             self.table.setCurrentItem(top_items(self.table)[0])
         self._show_details(self.selected_task())
+        self._show_empty()
         self._update_polling()
+
+    def _show_empty(self) -> None:
+        """An empty list says why: no task yet, or none that the filters let through."""
+        filtered = self.status_filter.currentData() or self.type_filter.currentData()
+        self.empty_label.setText(
+            "No task matches these filters: choose “All” to see every task."
+            if filtered
+            else "No tasks yet. Every update, import and revert you run is listed here, "
+            "with its counts, and can be resumed or reverted from here."
+        )
+        empty = not self.tasks
+        self.table_stack.setCurrentWidget(self.empty_label if empty else self.table)
 
     def _item(self, task: Any) -> QTreeWidgetItem:
         where = task.database_name + (f" / {task.segment_name}" if task.segment_name else "")
-        label = task.action_label + (" (dry run)" if task.dry_run else "")
+        place = where + (" · Dry run" if task.dry_run else "")
+        duration = format_duration(task.duration)
+        status = task_status_word(task.status)
         item = QTreeWidgetItem(
             [
-                task.created_at.strftime("%Y-%m-%d %H:%M"),
-                label,
-                where,
-                task.status,
+                task.created_at.strftime("%Y-%m-%d\n%H:%M"),
+                f"{task.action_label}\n{place}",
+                f"{status}\n{duration}" if duration else status,
                 f"{task.selected:,}",
                 f"{task.changed:,}",
                 f"{task.skipped_total:,}",
                 f"{task.trigger_events:,}",
-                format_duration(task.duration),
                 task.operator,
             ]
         )
         item.setData(0, Qt.ItemDataRole.UserRole, task.id)
         item.setToolTip(0, task.created_at.strftime("%Y-%m-%d %H:%M:%S UTC"))
-        item.setToolTip(1, label)
+        dry = " (dry run)" if task.dry_run else ""
+        item.setToolTip(1, f"{task.action_label}{dry} on {where}")
         color = _STATUS_COLORS.get(task.status)
         if color:
-            item.setForeground(3, QBrush(QColor(color)))
-        for column in range(4, 9):
-            item.setTextAlignment(column, Qt.AlignmentFlag.AlignRight)
-        if task.error:
-            item.setToolTip(3, task.error)
+            item.setForeground(2, QBrush(QColor(color)))
+        if task.dry_run:
+            item.setForeground(1, QBrush(QColor(_DRY_RUN_COLOR)))
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        for column in range(3, 7):
+            item.setTextAlignment(column, right)
+        item.setToolTip(2, task.error or (f"{status}, {duration}" if duration else status))
         return item
 
     def _update_polling(self) -> None:
