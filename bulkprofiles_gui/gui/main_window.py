@@ -521,7 +521,25 @@ class MainWindow(QMainWindow):
         except JobFileError as exc:
             QMessageBox.warning(self, "Open job", str(exc))
             return None
+        if self.wizard is not None and self.wizard.isVisible():
+            if not self.ask_replace_wizard(Path(path).name):
+                self.wizard.raise_()
+                self.wizard.activateWindow()
+                return self.wizard
+            if not self.wizard.close():  # a running job the operator chose to keep
+                return self.wizard
         return self.open_update_wizard(job=job)
+
+    def ask_replace_wizard(self, file_name: str) -> bool:
+        """Whether the open wizard gives way to a job file (tests replace this method)."""
+        answer = QMessageBox.question(
+            self,
+            "Open job",
+            f"The update wizard is open. Replace what it holds with the job “{file_name}”?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     # -- closing -------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

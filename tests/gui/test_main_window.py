@@ -322,3 +322,39 @@ def test_without_a_system_keyring_the_password_is_kept_for_the_session_only(
     )
     dialog.reject()
     connections.delete_password("Laptop PG")  # forget the session's copy
+
+
+def _job_file(tmp_path: Path, name: str, limit: int) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps({"database": DEMO, "limit": limit}), encoding="utf-8")
+    return path
+
+
+def test_open_job_while_a_wizard_is_open_asks_before_replacing_it(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: the file is neither dropped without a word nor replaces unasked."""
+    first = window.open_job_path(str(_job_file(tmp_path, "first.json", 7)))
+    assert first is not None
+    qtbot.waitUntil(lambda: first.selection_page.counted(), timeout=30_000)
+    asked: list[str] = []
+    answer = {"value": False}
+
+    def ask(name: str) -> bool:
+        asked.append(name)
+        return answer["value"]
+
+    monkeypatch.setattr(window, "ask_replace_wizard", ask)
+    kept = window.open_job_path(str(_job_file(tmp_path, "second.json", 9)))
+    assert asked == ["second.json"]
+    assert kept is first and window.wizard is first
+    assert first.selection_page.selection()["limit"] == 7  # "No" keeps the wizard as it was
+    answer["value"] = True
+    replaced = window.open_job_path(str(_job_file(tmp_path, "third.json", 11)))
+    assert asked == ["second.json", "third.json"]
+    assert replaced is not None and replaced is not first and window.wizard is replaced
+    assert not first.isVisible()
+    qtbot.waitUntil(lambda: replaced.selection_page.counted(), timeout=30_000)
+    assert replaced.selection_page.selection()["limit"] == 11
+    replaced.reject()
+    qtbot.waitUntil(lambda: window.wizard is None)
