@@ -9,7 +9,7 @@ import sqlite3
 from typing import Any
 
 import pytest
-from sqlalchemy import Connection, func, insert, inspect, select
+from sqlalchemy import Connection, delete, func, insert, inspect, select
 
 from bulkprofiles_gui.core import demo
 from bulkprofiles_gui.core import models as m
@@ -413,8 +413,51 @@ def test_a_taken_name_is_refused_and_nothing_is_added(store: Store) -> None:
     assert (after, databases) == (before, 1)
 
 
+def _bulk_table_structure(store: Store) -> dict[str, Any]:
+    """Indexes and foreign keys (name, columns, target, on delete) of the bulk-loaded tables."""
+    inspector = inspect(store.engine)
+    tables = ("profiles", "profile_list_values", "subscriptions", "events", "promo_codes")
+    return {
+        table: (
+            sorted((ix["name"], tuple(ix["column_names"])) for ix in inspector.get_indexes(table)),
+            sorted(
+                (
+                    str(fk["name"]),
+                    tuple(fk["constrained_columns"]),
+                    fk["referred_table"],
+                    (fk.get("options") or {}).get("ondelete"),
+                )
+                for fk in inspector.get_foreign_keys(table)
+            ),
+        )
+        for table in tables
+    }
+
+
+def test_the_load_puts_back_every_index_and_foreign_key(store: Store) -> None:
+    """The bulk load drops secondary indexes (and on PostgreSQL the foreign keys)
+    for its duration; afterwards the schema is exactly as before, and the foreign
+    keys hold (a profile deleted takes its subscriptions with it)."""
+    before = _bulk_table_structure(store)
+    assert before["subscriptions"][1], "the schema has foreign keys to compare"
+    _demo(store)
+    assert _bulk_table_structure(store) == before
+    with store.begin() as conn:
+        profile_id = conn.execute(
+            select(m.Subscription.profile_id).order_by(m.Subscription.id).limit(1)
+        ).scalar_one()
+        conn.execute(delete(m.Profile).where(m.Profile.id == profile_id))
+        left = conn.execute(
+            select(func.count())
+            .select_from(m.Subscription)
+            .where(m.Subscription.profile_id == profile_id)
+        ).scalar_one()
+    assert left == 0
+
+
 def test_a_failure_midway_leaves_the_store_as_it_was(store: Store) -> None:
     indexes_before = {ix["name"] for ix in inspect(store.engine).get_indexes("events")}
+    structure_before = _bulk_table_structure(store)
 
     def fail(stage: str, done: int, _total: int) -> None:
         if stage == "profiles" and done > 0:
@@ -429,6 +472,7 @@ def test_a_failure_midway_leaves_the_store_as_it_was(store: Store) -> None:
         ]
     assert leftovers == [0, 0, 0, 0, 0]
     assert {ix["name"] for ix in inspect(store.engine).get_indexes("events")} == indexes_before
+    assert _bulk_table_structure(store) == structure_before
     assert [c.name for c in store.profiles.c if c.name.startswith("cf_")] == []
     _demo(store)  # and the store still takes a demo afterwards
 

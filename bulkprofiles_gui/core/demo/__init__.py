@@ -97,7 +97,12 @@ def generate_demo(
     gen = DemoGenerator(profiles=profiles, seed=seed, now=params.now)
     counts = {"list_values": 0, "subscriptions": 0, "events": 0}
     try:
-        with store.engine.connect() as conn, load.sqlite_bulk_settings(conn), conn.begin():
+        with (
+            store.engine.connect() as conn,
+            load.sqlite_bulk_settings(conn),
+            conn.begin(),
+            load.postgres_bulk_settings(conn),
+        ):
             setup = load.create_catalogue(store, conn, database_name)
             first_id = load.reserve_profile_ids(conn, profiles)
             writer = load.BulkWriter(conn)
@@ -106,7 +111,7 @@ def generate_demo(
                 *(store.field_column(setup.fields[k]).name for k in PROFILE_CUSTOM_KEYS),
             )
             report("profiles", 0, profiles)
-            with load.secondary_indexes_dropped(conn, adding=profiles):
+            with load.bulk_structures_lifted(conn, adding=profiles):
                 if profiles >= PIPELINE_MIN_PROFILES:
                     chunks = load.chunks_from_helper_process(params, setup, first_id)
                 else:

@@ -256,14 +256,21 @@ BULK_TABLES = ("profiles", "profile_list_values", "subscriptions", "events")
 
 
 @contextmanager
-def secondary_indexes_dropped(conn: Connection, *, adding: int) -> Iterator[None]:
-    """Drop the non-unique indexes of the bulk tables for the load, then rebuild them.
+def bulk_structures_lifted(conn: Connection, *, adding: int) -> Iterator[None]:
+    """Drop what slows a bulk load down row by row, and put it back once at the end.
 
-    Building an index once over sorted data is much cheaper than keeping it up
-    to date row by row (about a third of the load time at 1,000,000 profiles
-    on SQLite).  Only done when the load at least doubles the profiles; the
-    indexes are the schema's own (``models``), rebuilt inside the same
-    transaction, so a failure leaves them as they were.
+    - The non-unique indexes of the bulk tables: building an index once over
+      the loaded rows is much cheaper than keeping it up to date row by row
+      (about a third of the load time at 1,000,000 profiles on SQLite).  They
+      are the schema's own (``models``).
+    - On PostgreSQL, the foreign keys of the bulk tables: each one checks
+      every copied row with a look-up by trigger (about 8 million look-ups at
+      1,000,000 profiles); put back, each is checked once for the whole table
+      by one join.  (SQLite loads with foreign keys off, see
+      ``sqlite_bulk_settings``.)
+
+    Only done when the load at least doubles the profiles.  Everything is put
+    back inside the same transaction, so a failure leaves the schema as it was.
     """
     existing = conn.execute(select(func.count()).select_from(m.Profile)).scalar_one()
     if existing > adding:
@@ -278,11 +285,69 @@ def secondary_indexes_dropped(conn: Connection, *, adding: int) -> Iterator[None
     ]
     for index in dropped:
         index.drop(conn)
+    foreign_keys = _drop_postgres_foreign_keys(conn)
     yield
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA cache_size={INDEX_BUILD_CACHE_KIB}")
     for index in dropped:
         index.create(conn)
+    _add_postgres_foreign_keys(conn, foreign_keys)
+
+
+def _drop_postgres_foreign_keys(conn: Connection) -> list[tuple[str, str, str]]:
+    """Drop the foreign keys of the bulk tables; returns (table, name, definition) of each.
+
+    The definitions are the server's own (``pg_get_constraintdef``), so they
+    come back exactly as they were, names included.
+    """
+    if conn.dialect.name != "postgresql":
+        return []
+    rows = conn.execute(
+        text(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)"
+            " FROM pg_constraint c"
+            " WHERE c.contype = 'f' AND c.conrelid = ANY(CAST(:tables AS regclass[]))"
+            " ORDER BY 1, 2"
+        ),
+        {"tables": list(BULK_TABLES)},
+    ).all()
+    foreign_keys = [(str(table), str(name), str(definition)) for table, name, definition in rows]
+    quote = conn.dialect.identifier_preparer.quote
+    for table, name, _definition in foreign_keys:
+        conn.exec_driver_sql(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+    return foreign_keys
+
+
+def _add_postgres_foreign_keys(conn: Connection, foreign_keys: list[tuple[str, str, str]]) -> None:
+    """Put back what :func:`_drop_postgres_foreign_keys` dropped; each is checked in one pass."""
+    quote = conn.dialect.identifier_preparer.quote
+    for table, name, definition in foreign_keys:
+        conn.exec_driver_sql(
+            f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}"
+        )
+
+
+@contextmanager
+def postgres_bulk_settings(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL, settings of the load's own transaction (``SET LOCAL``).
+
+    More memory for the index builds at the end (``maintenance_work_mem``,
+    only ever raised), and no wait for the WAL flush at the commit: the
+    whole demo is one transaction, and a crash before the flush loses only a
+    demo that can be made again.
+    """
+    if conn.dialect.name == "postgresql":
+        current = conn.exec_driver_sql(
+            "SELECT setting::bigint * 1024 FROM pg_settings WHERE name = 'maintenance_work_mem'"
+        ).scalar_one()
+        if int(current) < INDEX_BUILD_MEMORY_KIB * 1024:
+            conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{INDEX_BUILD_MEMORY_KIB}kB'")
+        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+    yield
+
+
+#: PostgreSQL's maintenance_work_mem for the index builds of a load (KiB).
+INDEX_BUILD_MEMORY_KIB = 256 * 1024
 
 
 @dataclass(frozen=True)
