@@ -244,6 +244,37 @@ def shoot_wizard(window: MainWindow, out: Path) -> None:
     spin(300)
 
 
+#: A selection whose conditions compare fields with fields ("another field").
+FIELD_RULES: dict[str, Any] = {
+    "combinator": "and",
+    "not": False,
+    "rules": [
+        {"field": "city", "operator": "in", "value": ["Berlin", "Hamburg"]},
+        {"field": "average_check", "operator": ">", "value": "age", "valueSource": "field"},
+        {
+            "field": "last_purchase_on",
+            "operator": "between",
+            "value": ["birthday", "registered_at"],
+            "valueSource": "field",
+        },
+    ],
+}
+
+
+def shoot_field_rules(window: MainWindow, out: Path) -> None:
+    """The selection page with conditions that compare a field with another field."""
+    wizard = open_wizard(window)
+    page = wizard.selection_page
+    page.rule_builder.set_rules(FIELD_RULES)
+    wait_for(lambda: page.counted())
+    for width, height in EXPORT_SIZES:
+        wizard.resize(width, height)
+        spin(300)
+        save(wizard, out, f"wizard-1-selection-fields-{width}x{height}")
+    wizard.reject()
+    spin(200)
+
+
 def shoot_export(window: MainWindow, out: Path) -> None:
     """The selection page after an export, and the column chooser (selection and task)."""
     wizard = open_wizard(window)
@@ -649,6 +680,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Screenshots of a {args.profiles:,}-profile demo store:")
     shoot_views(window, args.out)
     shoot_wizard(window, args.out)
+    shoot_field_rules(window, args.out)
     shoot_catalog(window, args.out)
     shoot_export(window, args.out)
     shoot_import(window, args.out)

@@ -31,6 +31,7 @@ from bulkprofiles_gui.gui.widgets.rule_builder import (
     SubscriptionEditor,
 )
 from bulkprofiles_gui.gui.widgets.value_editors import (
+    FieldSourceEditor,
     ListEditor,
     NumberEditor,
     TextEditor,
@@ -107,6 +108,12 @@ def set_condition(qtbot: Any, row: ConditionRow, field: str, operator: str, text
         line = row.editor.focus_widgets()[0]
         line.clear()
         qtbot.keyClicks(line, text)
+
+
+def value_editor(row: ConditionRow) -> Any:
+    """The condition's value editor, behind the "a value / another field" switch if any."""
+    editor = row.editor
+    return editor.value_editor if isinstance(editor, FieldSourceEditor) else editor
 
 
 def click(qtbot: Any, button: QWidget) -> None:
@@ -278,13 +285,13 @@ def test_operators_fit_the_field_type(builder: RuleBuilder, qtbot: Any) -> None:
     pick(row.field_combo, "bonus_points")
     ops = [row.operator_combo.itemData(i) for i in range(row.operator_combo.count())]
     assert "between" in ops and "contains" not in ops
-    assert isinstance(row.editor, NumberEditor)
+    assert isinstance(value_editor(row), NumberEditor)
     pick(row.operator_combo, "between")
     assert row.editor.focus_widgets()[0] is not row.editor.focus_widgets()[1]
-    pick(row.field_combo, "city")
+    pick(row.field_combo, "email")
     ops = [row.operator_combo.itemData(i) for i in range(row.operator_combo.count())]
     assert "contains" in ops and "between" not in ops
-    assert isinstance(row.editor, TextEditor)
+    assert isinstance(value_editor(row), TextEditor)
     pick(row.operator_combo, "notIn")
     assert isinstance(row.editor, ListEditor)
     pick(row.operator_combo, "null")

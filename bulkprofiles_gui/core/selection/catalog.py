@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import Connection
 
 from ..fields import CHANNELS, EVENT_TYPES, STATUSES
 from ..store import Store
 from . import operators as ops
-from .context import load_context
+from .context import load_context, normalized_name
 from .model import FieldChoice
 
 PROFILE_FIELDS = "Profile fields"
@@ -69,3 +72,31 @@ def field_catalog(store: Store, conn: Connection, database_id: int) -> list[Fiel
         ),
     ]
     return choices
+
+
+def comparable_fields(
+    catalog: Sequence[FieldChoice], choice: FieldChoice, operator: str
+) -> list[FieldChoice]:
+    """The profile fields a condition on ``choice`` with ``operator`` may compare
+    with (``"valueSource": "field"``): of a compatible type, not itself; none
+    when the operator cannot take a field (see :mod:`.operators`)."""
+    if not ops.takes_field(choice.type, operator):
+        return []
+    return [
+        other
+        for other in catalog
+        if other.group == PROFILE_FIELDS
+        and other.key != choice.key
+        and ops.comparable_types(choice.type, other.type)
+    ]
+
+
+def catalog_key(keys: Sequence[str], name: Any) -> Any:
+    """The one of ``keys`` that ``name`` means (exactly, else ignoring case and
+    separators, as the compiler matches field names); ``name`` itself when no
+    single key matches, so an unknown name stays visible as it was written."""
+    if not isinstance(name, str) or name in keys:
+        return name
+    wanted = normalized_name(name)
+    found = [key for key in keys if normalized_name(key) == wanted]
+    return found[0] if len(found) == 1 else name

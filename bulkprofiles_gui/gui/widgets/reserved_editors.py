@@ -294,6 +294,6 @@ def value_editor_for(choice: FieldChoice, operator: OperatorChoice) -> ValueEdit
         item = ftype if ftype in ("integer", "float", "date", "datetime", "email", "ip") else "text"
         return editor_for("list", options, item=item)
     if kind == "pair":
-        item = ftype if ftype in ("integer", "float", "date", "datetime") else "float"
+        item = ftype if ftype in ("integer", "float", "date", "datetime") else "text"
         return editor_for("pair", item=item)
     return editor_for(kind)  # text, date, datetime, days

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.limits import rules_problem
+from ...core.selection.catalog import catalog_key, comparable_fields
 from ...core.selection.jquery import import_jquery_rules
 from ...core.selection.model import FieldChoice, OperatorChoice, RuleError, RuleProblem
 from .reserved_editors import (
@@ -47,7 +48,14 @@ from .reserved_editors import (
     tool_button,
     value_editor_for,
 )
-from .value_editors import ValueEditor
+from .value_editors import (
+    ValueEditor,
+    carry_value,
+    kept_rule_value,
+    load_rule_value,
+    rule_value,
+    with_field_source,
+)
 
 Validator = Callable[[dict[str, Any]], Sequence[RuleProblem]]
 
@@ -119,7 +127,7 @@ class ConditionRow(_Node):
         super().__init__(builder, parent_group)
         self.setObjectName("ruleRow")
         self.editor: ValueEditor | None = None
-        self._unknown_value: Any = None
+        self._unknown_value: dict[str, Any] = {"value": None}
         self.field_combo = QComboBox()
         self.field_combo.setAccessibleName("Field")
         self._fixed_width(self.field_combo, 17)
@@ -155,7 +163,7 @@ class ConditionRow(_Node):
             self._select(rule)
         self._replace_editor(keep_value=False)
         if rule is not None and self.editor is not None and "value" in rule:
-            self.editor.set_value(rule["value"])
+            load_rule_value(self.editor, rule)
         self.field_combo.currentIndexChanged.connect(self._on_field_changed)
         self.operator_combo.currentIndexChanged.connect(self._on_operator_changed)
 
@@ -252,12 +260,14 @@ class ConditionRow(_Node):
         choice, op = self.field_choice(), self.operator_choice()
         old = self.editor
         old_kind = old.property("valueKind") if old is not None else None
-        old_value = old.value() if old is not None else None
         new = value_editor_for(choice, op) if choice and op else None
+        if new is not None and choice and op:
+            fields = comparable_fields(self.builder.catalog(), choice, op.name)
+            new = with_field_source(new, op, fields)
         if new is not None:
             new.setProperty("valueKind", op.value_kind if op else None)
-            if keep_value and old_kind == new.property("valueKind"):
-                new.set_value(old_value)
+            if keep_value and old is not None and old_kind == new.property("valueKind"):
+                carry_value(old, new)
             new.changed.connect(self.builder.on_edit)
             self.editor_slot.insertWidget(0, new)
         if old is not None:
@@ -276,17 +286,18 @@ class ConditionRow(_Node):
             return {
                 "field": key,
                 "operator": self.operator_combo.currentData(),
-                "value": self._unknown_value,
+                **self._unknown_value,
             }
         return {
             "field": key,
             "operator": self.operator_combo.currentData(),
-            "value": self.editor.value() if self.editor is not None else None,
+            **rule_value(self.editor),
         }
 
     def _select(self, rule: dict[str, Any]) -> None:
         """Choose the rule's field and operator (no signals; unknown ones are kept, marked)."""
-        key, operator = rule.get("field"), rule.get("operator")
+        key = catalog_key([c.key for c in self.builder.catalog()], rule.get("field"))
+        operator = rule.get("operator")
         self.field_combo.blockSignals(True)
         index = self.field_combo.findData(key)
         if index < 0:
@@ -299,7 +310,7 @@ class ConditionRow(_Node):
         self.operator_combo.blockSignals(True)
         if choice is None:
             self.operator_combo.addItem(str(operator), operator)
-            self._unknown_value = rule.get("value")
+            self._unknown_value = kept_rule_value(rule)
             op_index = self.operator_combo.count() - 1
         else:
             op_index = self.operator_combo.findData(operator)

@@ -23,6 +23,12 @@ pair        two editors of kind ``item`` (between)
 days        spin box "N days" (in the last N days, more than N days ago)
 tags        comma-separated tags with completion from ``options``
 ==========  ==============================================================
+
+A condition whose operator may compare with another field wraps its editor
+in a :class:`FieldSourceEditor` (:func:`with_field_source`): a switch "a
+value" / "another field" in front, and for "another field" a combo of the
+comparable fields (two for between).  :func:`load_rule_value` and
+:func:`rule_value` read and write the rule's ``value`` and ``valueSource``.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.fields import FieldType, FieldValueError, coerce_value
+from ...core.selection.catalog import catalog_key
+from ...core.selection.model import FieldChoice, OperatorChoice
 
 #: Kind names :func:`editor_for` accepts besides the field types.
 KINDS: tuple[str, ...] = (
@@ -450,6 +458,155 @@ class DaysEditor(ValueEditor):
             self.spin.setValue(int(value))
         except (TypeError, ValueError):
             return
+
+
+class FieldPairEditor(PairEditor):
+    """Two fields for "between fields": no order between them to check."""
+
+    def __init__(self, fields: Options, parent: QWidget | None = None) -> None:
+        super().__init__("choice", fields, parent)
+
+    def problem(self) -> str | None:
+        for side, editor in (("From", self.low), ("To", self.high)):
+            reason = editor.problem()
+            if reason:
+                return f"{side}: {reason}"
+        return None
+
+
+#: The switch's entries: (label, rule ``valueSource``).
+SOURCES: tuple[tuple[str, str], ...] = (("a value", "value"), ("another field", "field"))
+
+
+class FieldSourceEditor(ValueEditor):
+    """A condition's value, or another field of the profile to compare with
+    (react-querybuilder's ``"valueSource": "field"``).
+
+    ``value_editor`` is the operator's own editor; ``fields`` the comparable
+    fields as (label, key); ``pair``: two fields (between).  The switch after
+    them shows one of the two; :meth:`value` is the shown one's value.  The
+    switch comes last, in the row and in the Tab chain, so the value editor
+    stays where it is without one (``focus_widgets()[0]``).
+    """
+
+    def __init__(
+        self,
+        value_editor: ValueEditor,
+        fields: Options,
+        pair: bool = False,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._keys = [f[1] if isinstance(f, tuple) else f for f in fields]
+        self.source = QComboBox()
+        self.source.setAccessibleName("Compare with")
+        self.source.setToolTip("Compare with a value, or with another field of the profile")
+        for label, name in SOURCES:
+            self.source.addItem(label, name)
+        self.value_editor = value_editor
+        self.field_editor: ValueEditor = FieldPairEditor(fields) if pair else ChoiceEditor(fields)
+        self.field_editor.setAccessibleName("Other field")
+        layout = _margins_zero(QHBoxLayout(self))
+        layout.addWidget(self.value_editor)
+        layout.addWidget(self.field_editor)
+        layout.addWidget(self.source)
+        layout.addStretch(1)
+        self.source.currentIndexChanged.connect(self._show_source)
+        self.source.currentIndexChanged.connect(self.changed)
+        self.value_editor.changed.connect(self.changed)
+        self.field_editor.changed.connect(self.changed)
+        self._show_source()
+
+    def value_source(self) -> str:
+        return str(self.source.currentData())
+
+    def set_value_source(self, source: str) -> None:
+        index = self.source.findData(source)
+        self.source.setCurrentIndex(max(index, 0))
+
+    def _active(self) -> ValueEditor:
+        return self.field_editor if self.value_source() == "field" else self.value_editor
+
+    def _show_source(self) -> None:
+        by_field = self.value_source() == "field"
+        self.value_editor.setVisible(not by_field)
+        self.field_editor.setVisible(by_field)
+        self.setFocusProxy(self._active().focusProxy() or self._active())
+
+    def value(self) -> Any:
+        return self._active().value()
+
+    def set_value(self, value: Any) -> None:
+        if self.value_source() == "field":
+            value = self._field_keys(value)
+        self._active().set_value(value)
+
+    def _field_keys(self, value: Any) -> Any:
+        """Field names as the compiler reads them (``targetPoints`` -> ``target_points``)."""
+        if isinstance(value, list | tuple):
+            return [catalog_key(self._keys, v) for v in value]
+        return catalog_key(self._keys, value)
+
+    def problem(self) -> str | None:
+        if self.value_source() == "field" and not self._keys:
+            return "No other field of a comparable type"
+        return self._active().problem()
+
+    def focus_widgets(self) -> list[QWidget]:
+        """Both editors, then the switch: Tab skips the hidden editor."""
+        return [*self.value_editor.focus_widgets(), *self.field_editor.focus_widgets(), self.source]
+
+
+def with_field_source(
+    editor: ValueEditor, operator: OperatorChoice, fields: Sequence[FieldChoice]
+) -> ValueEditor:
+    """``editor`` behind a "a value" / "another field" switch when ``operator``
+    may compare with a field; ``fields`` are the comparable ones."""
+    if not operator.takes_field:
+        return editor
+    choices = [(f.label, f.key) for f in fields]
+    return FieldSourceEditor(editor, choices, pair=operator.value_kind == "pair")
+
+
+def load_rule_value(editor: ValueEditor, rule: dict[str, Any]) -> None:
+    """Show a rule's ``value`` (and ``valueSource``) in ``editor``.
+
+    A field comparison the editor cannot show (its operator cannot take a
+    field) is not turned into a comparison with the field's name as text:
+    the value stays empty, so the condition asks for one."""
+    by_field = rule.get("valueSource") == "field"
+    if isinstance(editor, FieldSourceEditor):
+        editor.set_value_source("field" if by_field else "value")
+    elif by_field:
+        return
+    editor.set_value(rule.get("value"))
+
+
+def rule_value(editor: ValueEditor | None) -> dict[str, Any]:
+    """The rule keys of ``editor``'s value: ``value``, and ``valueSource`` for a field."""
+    if editor is None:
+        return {"value": None}
+    if isinstance(editor, FieldSourceEditor) and editor.value_source() == "field":
+        return {"value": editor.value(), "valueSource": "field"}
+    return {"value": editor.value()}
+
+
+def kept_rule_value(rule: dict[str, Any]) -> dict[str, Any]:
+    """The value keys of a rule the builder cannot edit (its field is not in
+    this database), kept as they are so the rule means the same when saved."""
+    kept = {"value": rule.get("value")}
+    if "valueSource" in rule:
+        kept["valueSource"] = rule["valueSource"]
+    return kept
+
+
+def carry_value(old: ValueEditor, new: ValueEditor) -> None:
+    """Keep the value (and whether it is a field) when the operator changes."""
+    if isinstance(old, FieldSourceEditor) and isinstance(new, FieldSourceEditor):
+        new.set_value_source(old.value_source())
+        new.set_value(old.value())
+    elif not (isinstance(old, FieldSourceEditor) and old.value_source() == "field"):
+        new.set_value(old.value())
 
 
 def _field_type_of_item(item: str) -> FieldType:
