@@ -417,6 +417,25 @@ class ActionPage(QWizardPage):
         return self.ctx.selected_count
 
 
+def subscription_in_rules(rules: Any) -> tuple[str | None, str | None]:
+    """(resource, channel) of the first ``$subscription`` condition of ``rules``."""
+    stack = [rules]
+    while stack:
+        node = stack.pop(0)
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("rules"), list):
+            stack = [*node["rules"], *stack]
+        elif node.get("field") == "$subscription" and isinstance(node.get("value"), dict):
+            value = node["value"]
+            resource, channel = value.get("resource"), value.get("channel")
+            return (
+                resource if isinstance(resource, str) else None,
+                channel if isinstance(channel, str) else None,
+            )
+    return None, None
+
+
 class ResourceChannelFields:
     """The "Resource" and "Channel" rows of the subscription pages: only
     resources attached to the database, only channels configured in the
@@ -430,11 +449,20 @@ class ResourceChannelFields:
         page.add_row("&Channel:", self.channel_combo, "Channels configured in the resource")
         self.resource_combo.currentIndexChanged.connect(self._resource_changed)
 
-    def fill(self, resources: Iterable[ResourceInfo]) -> None:
+    def fill(self, resources: Iterable[ResourceInfo], rules: Any = None) -> None:
+        """The attached resources; the first time, the resource and channel a
+        ``$subscription`` condition of ``rules`` names are chosen (the usual
+        update: "unsubscribe those whose Newsletter email hard-bounced")."""
+        first_time = self.resource_combo.current_value() is None
         self.resources = {r.name: r for r in resources}
         self.resource_combo.set_choices(
             resource_choices(self.resources.values()), "No resource is attached to this database"
         )
+        resource, channel = subscription_in_rules(rules)
+        if first_time and resource in self.resources:
+            self.resource_combo.select_value(resource, missing_resource)
+            if channel in self.channel_combo.values():
+                self.channel_combo.select_value(channel, missing_channel)
 
     def _resource_changed(self) -> None:
         info = self.resources.get(self.resource_combo.current_value() or "")

@@ -49,7 +49,7 @@ class UpdateSubscriptionsPage(ActionPage):
             return catalog.attached_resources(store, conn, database_id)
 
     def fill_choices(self, data: Any) -> None:
-        self.target.fill(data)
+        self.target.fill(data, self.ctx.draft.rules)
 
     def _status_changed(self) -> None:
         self.unsafe_option.follow_status(self.status_combo.current_value())
