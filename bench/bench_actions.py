@@ -117,8 +117,8 @@ def _ids(conn: Connection) -> dict[str, Any]:
             select(m.Field.key, m.Field.id, m.Field.column_name).where(m.Field.database_id == db)
         )
     }
-    resources = dict(conn.execute(select(m.Resource.name, m.Resource.id)).all())
-    programs = dict(conn.execute(select(m.LoyaltyProgram.name, m.LoyaltyProgram.id)).all())
+    resources = dict(conn.execute(select(m.Resource.name, m.Resource.id)).tuples().all())
+    programs = dict(conn.execute(select(m.LoyaltyProgram.name, m.LoyaltyProgram.id)).tuples().all())
     return {"db": db, "fields": fields, "resources": resources, "programs": programs}
 
 
@@ -293,7 +293,8 @@ def _write_subscriptions(run: Any, resource_id: int, channel: str) -> int:
     )
     inserted = run(
         "INSERT INTO subscriptions (profile_id, resource_id, channel, contact, status, "
-        "created_at, updated_at) SELECT e.id, :r, :ch, e.contact, 'subscribed', :now, :now "
+        "created_at, updated_at) SELECT e.id, CAST(:r AS INTEGER), CAST(:ch AS VARCHAR(16)), "
+        "e.contact, 'subscribed', :now, :now "
         "FROM elig e WHERE NOT EXISTS (SELECT 1 FROM subscriptions s WHERE s.profile_id = e.id "
         "AND s.resource_id = :r AND s.channel = :ch)",
         r=resource_id,

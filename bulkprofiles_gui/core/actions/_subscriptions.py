@@ -9,12 +9,14 @@ complainer, hardbounced, invalid) is not updated (skip ``unsafe_status``).
 :func:`existing_outcomes` turns it into SQL; every action uses them rather
 than repeating the condition.
 
-Each action classifies a batch in *one* pass (``_params.classify``): a
-correlated sub-select per profile looks up the profile's contact and its
-existing subscription (outer-joined) once and a CASE names the outcome.
-Contacts for writing are given as a function of a profile id column returning
-a correlated scalar sub-select.  Every sub-select uses its own alias of
-``subscriptions`` so it can sit inside an UPDATE of ``subscriptions``.
+Each action computes a batch in *one* pass into the batch's work table
+(``_work``): the pending profiles joined to their contact and their
+existing subscription to the target (outer-joined), a CASE naming the
+outcome, the contact to write and the existing subscription's id.  The writes
+(:func:`write_from_work`, :func:`set_status_from_work`) and the triggers then
+read that table by key instead of looking everything up again.  Contacts
+are given as a function of a profile id column returning a scalar
+sub-select (a key look-up into the work table).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from .. import journal
 from .. import models as m
 from ..fields import UNSAFE_STATUSES, Status
 from ..limits import quote
+from . import _work as work
 from ._params import database_name
 from .base import ActionContext, ActionError, Batch, ProfileCondition, ProfileId
 
@@ -274,3 +277,57 @@ def any_trigger(conn: Connection, ctx: ActionContext, trigger_filter: ColumnElem
         .limit(1)
     ).first()
     return found is not None
+
+
+def write_from_work(conn: Connection, ctx: ActionContext, target: Target, part: int = 0) -> None:
+    """Subscribe the work table's ``changed`` profiles of ``part`` to the
+    target, journalled first: update the existing subscription (its id is
+    the row's ``ref_id``) with status, the row's contact and ``updated_at``,
+    insert the missing ones.  Three set-based statements driven by the
+    batch's few thousand work rows."""
+    w = work.WORK
+    journal.record_subscriptions(
+        conn,
+        ctx,
+        work.changed_ids(part),
+        resource_id=target.resource_id,
+        channel=target.channel,
+        status=target.status,
+        contact_for=work.contact_of(part),
+    )
+    sub = m.Subscription
+    conn.execute(
+        update(sub)
+        .where(sub.id == w.c.ref_id, work.changed(part))
+        .values(status=target.status, contact=w.c.contact, updated_at=ctx.now)
+    )
+    new = select(
+        w.c.profile_id,
+        literal(target.resource_id, Integer),
+        literal(target.channel, String),
+        w.c.contact,
+        literal(target.status, String),
+        literal(ctx.now, DateTime),
+        literal(ctx.now, DateTime),
+    ).where(work.changed(part), w.c.ref_id.is_(None))
+    columns = ["profile_id", "resource_id", "channel", "contact", "status"]
+    conn.execute(insert(sub).from_select([*columns, "created_at", "updated_at"], new))
+
+
+def set_status_from_work(conn: Connection, ctx: ActionContext, target: Target) -> None:
+    """Set the target status on the existing subscriptions (``ref_id``) of the
+    work table's ``changed`` profiles, journalled first; the contact stays."""
+    journal.record_subscriptions(
+        conn,
+        ctx,
+        work.changed_ids(),
+        resource_id=target.resource_id,
+        channel=target.channel,
+        status=target.status,
+    )
+    sub = m.Subscription
+    w = work.WORK
+    changed_refs = select(w.c.ref_id).where(work.changed(), w.c.ref_id.is_not(None))
+    conn.execute(
+        update(sub).where(sub.id.in_(changed_refs)).values(status=target.status, updated_at=ctx.now)
+    )

@@ -39,6 +39,7 @@ from ..fields import EMAIL_RE, PHONE_CHANNELS, PHONE_RE, Channel, FieldType
 from ..limits import quote
 from ..store import FieldInfo
 from . import _subscriptions as subs
+from . import _work as work
 from ._params import optional_bool, parse_channel, parse_status, require_text
 from .base import (
     CHANGED,
@@ -47,8 +48,7 @@ from .base import (
     Batch,
     ProfileId,
     check_keys,
-    classify,
-    record_trigger_events,
+    insert_trigger_events,
 )
 
 TYPE = "subscribe_from_fields"
@@ -199,8 +199,9 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
 
 
 def outcome_of(params: Params) -> Any:
-    """The outcome of a profile (module doc), from one look-up of its row and
-    its existing subscription."""
+    """The outcome of a profile (module doc) as a correlated look-up of its row
+    and its existing subscription (the import's subscriptions use it; a job's
+    batch computes it once into the work table, :func:`_fill_work`)."""
     target, contact = params.target, params.contact
 
     def outcome(pid: ProfileId) -> ColumnElement[str]:
@@ -223,15 +224,37 @@ def outcome_of(params: Params) -> Any:
     return outcome
 
 
+def _fill_work(conn: Connection, params: Params, batch: Batch) -> None:
+    """Each pending profile of the batch joined to its row and (outer) to its
+    subscription to the target: the outcome (module doc), the contact to
+    write and the subscription's id, in one statement."""
+    target, contact = params.target, params.contact
+    p = contact.store_profiles
+    existing = aliased(m.Subscription)
+    tp, pending = work.pending_rows(batch)
+    value = contact.value(p, existing.contact)
+    whens: subs.Whens = [(p.c.id.is_(None), "profile_gone"), (contact.missing(p), "no_contact")]
+    invalid = contact.invalid(p)
+    if invalid is not None:
+        whens.append((invalid, "invalid_contact"))
+    whens += subs.existing_outcomes(target, existing, value)
+    state = case(*((cond, literal(o)) for cond, o in whens), else_=literal(CHANGED))
+    joined = tp.outerjoin(p, p.c.id == tp.c.profile_id).outerjoin(
+        existing, subs.joins_target(target, existing, tp.c.profile_id)
+    )
+    source = select(tp.c.profile_id, literal(0), state, value, existing.id).select_from(joined)
+    work.fill(conn, ["profile_id", "part", "state", "contact", "ref_id"], source.where(*pending))
+
+
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     target = params.target
-    classify(conn, batch, outcome_of(params))
+    work.start(conn)
+    _fill_work(conn, params, batch)
+    work.set_outcomes(conn, batch)
     if not ctx.dry_run:
-        changed = m.TaskProfile.outcome == CHANGED
-        subs.write_subscriptions(conn, ctx, target, batch, changed, params.contact.contact_for)
-    record_trigger_events(
-        conn, ctx, batch, subs.subscription_triggers(target.resource_id, target.channel)
-    )
+        subs.write_from_work(conn, ctx, target)
+    triggers = subs.subscription_triggers(target.resource_id, target.channel)
+    insert_trigger_events(conn, ctx, triggers, work.changed_ids())
 
 
 def describe(params: Params) -> str:

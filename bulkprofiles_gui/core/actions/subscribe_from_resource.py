@@ -31,24 +31,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, select
+from sqlalchemy import Connection, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..fields import UNSAFE_STATUSES
 from ..limits import quote
 from . import _subscriptions as subs
+from . import _work as work
 from ._params import optional_bool, parse_channel, parse_status, require_text
 from .base import (
     CHANGED,
     ActionContext,
     ActionError,
     Batch,
-    ProfileId,
     check_keys,
-    classify,
     insert_trigger_events,
-    record_trigger_events,
 )
 
 TYPE = "subscribe_from_resource"
@@ -112,90 +110,81 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
     return Params(source, resource, targets)
 
 
-def _source_contact(params: Params, channel: str) -> subs.ContactFor:
-    def contact_for(pid: ProfileId, _current: Any) -> ColumnElement[str]:
-        src = aliased(m.Subscription)
-        return (
-            select(src.contact)
-            .where(
-                src.profile_id == pid, src.resource_id == params.source.id, src.channel == channel
-            )
-            .scalar_subquery()
-        )
-
-    return contact_for
-
-
 #: Per-channel states, best first: a profile's outcome is its best state over
 #: the channels (module doc), so "changed" wins, "no source" only if alone.
 RANKED = (CHANGED, "unsafe_source", "unsafe_status", "unchanged", "no_source_subscription")
 RANK = {outcome: rank for rank, outcome in enumerate(RANKED)}
 
 
-def _channel_state(
-    params: Params, target: subs.Target, pid: ProfileId, label: dict[str, Any]
-) -> ColumnElement[Any]:
-    """The profile's state on one channel, as ``label[state]`` (state from
-    RANKED): one look-up of its source subscription with its target
-    subscription outer-joined."""
+def _fill_channel(
+    conn: Connection, params: Params, target: subs.Target, part: int, batch: Batch
+) -> None:
+    """Work rows ``part`` (one channel): each pending profile with a
+    subscription to the source on the channel, its target subscription
+    outer-joined; the channel's state, the source's contact and the target
+    subscription's id.  No row: no source subscription on the channel."""
     src = aliased(m.Subscription)
     existing = aliased(m.Subscription)
+    tp, pending = work.pending_rows(batch)
     whens: subs.Whens = []
     if target.blocks_unsafe:
         whens.append((src.status.in_(sorted(UNSAFE_STATUSES)), "unsafe_source"))
     whens += subs.existing_outcomes(target, existing, src.contact)
-    state = (
-        select(
-            case(*((cond, literal(label[o])) for cond, o in whens), else_=literal(label[CHANGED]))
-        )
-        .select_from(src)
-        .outerjoin(existing, subs.joins_target(target, existing, src.profile_id))
-        .where(
-            src.profile_id == pid,
-            src.resource_id == params.source.id,
-            src.channel == target.channel,
-        )
+    state = case(*((cond, literal(o)) for cond, o in whens), else_=literal(CHANGED))
+    source_on = and_(
+        src.profile_id == tp.c.profile_id,
+        src.resource_id == params.source.id,
+        src.channel == target.channel,
+    )
+    joined = tp.join(src, source_on).outerjoin(
+        existing, subs.joins_target(target, existing, tp.c.profile_id)
+    )
+    rows = select(tp.c.profile_id, literal(part), state, src.contact, existing.id)
+    work.fill(
+        conn,
+        ["profile_id", "part", "state", "contact", "ref_id"],
+        rows.select_from(joined).where(*pending),
+    )
+
+
+def _fill_outcomes(conn: Connection, batch: Batch) -> None:
+    """Work rows 0: each pending profile's best state over its channels' rows."""
+    w = aliased(work.WORK)
+    tp, pending = work.pending_rows(batch)
+    rank = case({o: r for o, r in RANK.items()}, value=w.c.state)
+    best = (
+        select(func.min(rank))
+        .where(w.c.profile_id == tp.c.profile_id, w.c.part > 0)
         .scalar_subquery()
     )
-    return func.coalesce(state, literal(label["no_source_subscription"]))
-
-
-def _channel_rank(params: Params, target: subs.Target, pid: ProfileId) -> ColumnElement[int]:
-    return _channel_state(params, target, pid, RANK)
-
-
-def _outcome(params: Params, dialect: str) -> Any:
-    """The outcome of a profile: its best state over the chosen channels."""
-    least = func.min if dialect == "sqlite" else func.least
-
-    def outcome(pid: ProfileId) -> ColumnElement[str]:
-        if len(params.targets) == 1:
-            return _channel_state(params, params.targets[0], pid, {o: o for o in RANKED})
-        best = least(*(_channel_rank(params, t, pid) for t in params.targets))
-        return case({rank: literal(o) for o, rank in RANK.items()}, value=best)
-
-    return outcome
+    state = func.coalesce(
+        case({r: literal(o) for o, r in RANK.items()}, value=best),
+        literal("no_source_subscription"),
+    )
+    work.fill(
+        conn,
+        ["profile_id", "part", "state"],
+        select(tp.c.profile_id, literal(0), state).where(*pending),
+    )
 
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
-    classify(conn, batch, _outcome(params, conn.dialect.name))
-    tp = m.TaskProfile
-    several = len(params.targets) > 1
-    for target in params.targets:
+    work.start(conn)
+    parts = list(enumerate(params.targets, start=1))
+    for part, target in parts:
+        _fill_channel(conn, params, target, part, batch)
+    _fill_outcomes(conn, batch)
+    work.set_outcomes(conn, batch)
+    for part, target in parts:
         # Profiles whose subscription changes on *this* channel (with several
         # channels a "changed" profile may have changed on another one only).
-        rows = tp.outcome == CHANGED
-        if several:
-            rows = and_(rows, _channel_rank(params, target, tp.profile_id) == RANK[CHANGED])
         channel_triggers = subs.channel_only_triggers(target.resource_id, target.channel)
         if subs.any_trigger(conn, ctx, channel_triggers):
-            # Before this channel's write: the rows are about the state before it.
-            changed_here = select(tp.profile_id).where(batch.rows_where(), rows)
-            insert_trigger_events(conn, ctx, channel_triggers, changed_here)
+            insert_trigger_events(conn, ctx, channel_triggers, work.changed_ids(part))
         if not ctx.dry_run:
-            contact_for = _source_contact(params, target.channel)
-            subs.write_subscriptions(conn, ctx, target, batch, rows, contact_for)
-    record_trigger_events(conn, ctx, batch, subs.subscription_triggers(params.resource.id, None))
+            subs.write_from_work(conn, ctx, target, part)
+    triggers = subs.subscription_triggers(params.resource.id, None)
+    insert_trigger_events(conn, ctx, triggers, work.changed_ids())
 
 
 def describe(params: Params) -> str:

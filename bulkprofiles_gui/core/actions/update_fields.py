@@ -27,9 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Connection,
     and_,
+    case,
     delete,
     exists,
     false,
@@ -48,14 +50,13 @@ from .. import models as m
 from ..fields import FieldType, FieldValueError, coerce_value, to_json_value
 from ..limits import MAX_LIST_ITEM_CHARS, list_problem, quote, text_problem
 from ..store import FieldInfo, Store
+from . import _work as work
 from .base import (
+    CHANGED,
     ActionContext,
     ActionError,
     Batch,
     check_keys,
-    classify,
-    insert_trigger_events,
-    skip_when,
 )
 
 TYPE = "update_fields"
@@ -197,13 +198,14 @@ def _refuse_duplicates(changes: tuple[Change, ...]) -> None:
 
 # -- apply ---------------------------------------------------------------------
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
-    p = ctx.store.profiles
-    noop = and_(*[_noop(ctx, c) for c in params.changes])
-    classify(conn, batch, skip_when("unchanged", lambda pid: exists().where(p.c.id == pid, noop)))
-    changed = batch.changed_ids()
-    _record_triggers(conn, ctx, params, changed)
+    work.start(conn)
+    watched = _watched_fields(conn, ctx, params)
+    _fill_work(conn, ctx, params, batch, watched)
+    work.set_outcomes(conn, batch)
+    _record_triggers(conn, ctx)
     if ctx.dry_run:
         return
+    changed = work.changed_ids()
     scalars = _new_scalars(ctx, params)
     lists = [c for c in params.changes if c.field.type.is_list]
     journal.record_values(conn, ctx, changed, scalars)
@@ -212,6 +214,33 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     _update_scalars(conn, ctx, scalars, changed)
     for change in lists:
         _update_list(conn, change, changed)
+
+
+def _fill_work(
+    conn: Connection,
+    ctx: ActionContext,
+    params: Params,
+    batch: Batch,
+    watched: dict[int, list[Change]],
+) -> None:
+    """The batch's pending profiles joined to their row: part 0 says whether the
+    profile changes (``unchanged`` when every field already holds its new
+    value); one more part per field a ``field_updated`` trigger watches says
+    whether *that* field changes (``ref_id``: the field's id)."""
+    p = ctx.store.profiles
+    tp, pending = work.pending_rows(batch)
+    joined = tp.outerjoin(p, p.c.id == tp.c.profile_id)
+    groups: list[tuple[int | None, list[Change]]] = [(None, list(params.changes))]
+    groups += list(watched.items())
+    for part, (field_id, group) in enumerate(groups):
+        noop = and_(*(_noop(ctx, c) for c in group))
+        state = case((noop, literal("unchanged")), else_=literal(CHANGED))
+        rows = select(tp.c.profile_id, literal(part), state, literal(field_id, BigInteger))
+        work.fill(
+            conn,
+            ["profile_id", "part", "state", "ref_id"],
+            rows.select_from(joined).where(*pending),
+        )
 
 
 def _items(ctx: ActionContext, change: Change) -> Any:
@@ -245,30 +274,48 @@ def _noop(ctx: ActionContext, change: Change) -> ColumnElement[bool]:
     )
 
 
-def _record_triggers(conn: Connection, ctx: ActionContext, params: Params, changed: Any) -> None:
-    """Before the update, so a field trigger sees which profiles' field changes
-    (``changed``: the batch's profiles classified CHANGED).  Only the fields
-    that have an active trigger cost a statement."""
-    if ctx.skip_triggers or ctx.dry_run:
-        return
+def _field_triggers(ctx: ActionContext) -> ColumnElement[bool]:
     t = m.Trigger
-    p = ctx.store.profiles
-    kind = and_(
+    return and_(
         t.kind == "field_updated",
         t.active.is_(True),
         or_(t.database_id.is_(None), t.database_id == ctx.database_id),
     )
-    watched = set(conn.execute(select(t.field_id).where(kind).distinct()).scalars())
-    if None in watched:
-        insert_trigger_events(conn, ctx, and_(kind, t.field_id.is_(None)), changed)
+
+
+def _watched_fields(
+    conn: Connection, ctx: ActionContext, params: Params
+) -> dict[int, list[Change]]:
+    """The changes by field, of the fields an active ``field_updated`` trigger
+    names (none when no trigger will be recorded)."""
+    if ctx.skip_triggers or ctx.dry_run:
+        return {}
+    t = m.Trigger
+    watched = set(conn.execute(select(t.field_id).where(_field_triggers(ctx)).distinct()).scalars())
     by_field: dict[int, list[Change]] = {}
     for change in params.changes:
         if change.field.id in watched:
             by_field.setdefault(change.field.id, []).append(change)
-    for field_id, group in by_field.items():
-        unchanged = and_(*(_noop(ctx, c) for c in group))
-        changed_ids = select(p.c.id).where(p.c.id.in_(changed), not_(unchanged))
-        insert_trigger_events(conn, ctx, and_(kind, t.field_id == field_id), changed_ids)
+    return by_field
+
+
+def _record_triggers(conn: Connection, ctx: ActionContext) -> None:
+    """One INSERT of the outbox rows, from the work table (decided on the
+    values before the update): a trigger with no field for every changed
+    profile, one on a field for the profiles whose *that* field changes."""
+    if ctx.skip_triggers or ctx.dry_run:
+        return
+    t, w = m.Trigger, work.WORK
+    matches = or_(
+        and_(t.field_id.is_(None), w.c.part == 0),
+        and_(w.c.part > 0, t.field_id == w.c.ref_id),
+    )
+    source = select(t.id, w.c.profile_id, literal(ctx.task_id)).join_from(
+        w, t, and_(_field_triggers(ctx), w.c.state == CHANGED, matches)
+    )
+    conn.execute(
+        insert(m.TriggerEvent).from_select(["trigger_id", "profile_id", "task_id"], source)
+    )
 
 
 def _new_scalars(ctx: ActionContext, params: Params) -> dict[str, Any]:

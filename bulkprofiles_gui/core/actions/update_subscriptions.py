@@ -13,20 +13,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, func, literal, select
+from sqlalchemy import Connection, case, literal, select
 from sqlalchemy.orm import aliased
 
 from .. import models as m
 from . import _subscriptions as subs
+from . import _work as work
 from ._params import optional_bool, parse_channel, parse_status, require_text
 from .base import (
     CHANGED,
     ActionContext,
     Batch,
-    ProfileId,
     check_keys,
-    classify,
-    record_trigger_events,
+    insert_trigger_events,
 )
 
 TYPE = "update_subscriptions"
@@ -59,29 +58,33 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
     return Params(resource.name, subs.Target(resource.id, channel, status, include_unsafe))
 
 
-def _outcome(target: subs.Target) -> Any:
-    """The outcome of a profile (module doc), from one look-up of its subscription."""
-
-    def outcome(pid: ProfileId) -> ColumnElement[str]:
-        existing = aliased(m.Subscription)
-        state = (
-            select(case(*subs.existing_outcomes(target, existing), else_=literal(CHANGED)))
-            .where(subs.joins_target(target, existing, pid))
-            .scalar_subquery()
-        )
-        return func.coalesce(state, "no_subscription")
-
-    return outcome
+def _fill_work(conn: Connection, target: subs.Target, batch: Batch) -> None:
+    """Each pending profile of the batch with its subscription to the target
+    outer-joined: the outcome (module doc) and the subscription's id."""
+    existing = aliased(m.Subscription)
+    tp, pending = work.pending_rows(batch)
+    state = case(
+        (existing.id.is_(None), literal("no_subscription")),
+        *subs.existing_outcomes(target, existing),
+        else_=literal(CHANGED),
+    )
+    source = (
+        select(tp.c.profile_id, literal(0), state, existing.id)
+        .select_from(tp.outerjoin(existing, subs.joins_target(target, existing, tp.c.profile_id)))
+        .where(*pending)
+    )
+    work.fill(conn, ["profile_id", "part", "state", "ref_id"], source)
 
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     target = params.target
-    classify(conn, batch, _outcome(target))
+    work.start(conn)
+    _fill_work(conn, target, batch)
+    work.set_outcomes(conn, batch)
     if not ctx.dry_run:
-        subs.set_status(conn, ctx, target, batch)
-    record_trigger_events(
-        conn, ctx, batch, subs.subscription_triggers(target.resource_id, target.channel)
-    )
+        subs.set_status_from_work(conn, ctx, target)
+    triggers = subs.subscription_triggers(target.resource_id, target.channel)
+    insert_trigger_events(conn, ctx, triggers, work.changed_ids())
 
 
 def describe(params: Params) -> str:

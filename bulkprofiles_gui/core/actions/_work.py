@@ -1,0 +1,136 @@
+"""The batch's work table: what an action needs of each profile, computed once.
+
+An action's batch used to classify its profiles with correlated look-ups and
+then repeat the same look-ups in every write (the INSERT, the UPDATE, the
+contact, the triggers): about ten per profile on PostgreSQL.  Instead, the
+way a DBA would do it, one ``INSERT ... SELECT`` joins the batch's pending
+rows of ``task_profiles`` to what the action needs (the profile's row, its
+subscription, ...) into this indexed temporary table, and everything else
+reads it by key:
+
+- ``profile_id``, ``part``: the key; ``part`` is 0 for the profile's outcome
+  and 1..n for the channels of a multi-channel action;
+- ``state``: the outcome (``changed`` or a skip reason) of the profile (part
+  0) or of one channel;
+- ``contact``: the contact to write; ``ref_id``: the row to write into (the
+  existing subscription, ``NULL`` when there is none).
+
+The table belongs to the connection (``TEMPORARY``); every batch starts with
+it empty (on PostgreSQL it empties itself at commit).  :func:`set_outcomes`
+copies part 0's states into ``task_profiles`` with one key look-up per row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    Integer,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    delete,
+    insert,
+    select,
+    update,
+)
+
+from .. import models as m
+from .base import CHANGED, Batch
+
+WORK = Table(
+    "batch_work",
+    MetaData(),
+    Column("profile_id", BigInteger, primary_key=True),
+    Column("part", Integer, primary_key=True),
+    Column("state", String(32), nullable=False),
+    Column("contact", String(255)),
+    Column("ref_id", BigInteger),
+    prefixes=["TEMPORARY"],
+)
+
+_DDL = {
+    "postgresql": (
+        "CREATE TEMPORARY TABLE IF NOT EXISTS batch_work (profile_id BIGINT NOT NULL, "
+        "part INTEGER NOT NULL, state VARCHAR(32) NOT NULL, contact VARCHAR(255), "
+        "ref_id BIGINT, PRIMARY KEY (profile_id, part)) ON COMMIT DELETE ROWS"
+    ),
+    "sqlite": (
+        "CREATE TEMPORARY TABLE IF NOT EXISTS batch_work (profile_id BIGINT NOT NULL, "
+        "part INTEGER NOT NULL, state VARCHAR(32) NOT NULL, contact VARCHAR(255), "
+        "ref_id BIGINT, PRIMARY KEY (profile_id, part))"
+    ),
+}
+
+
+def start(conn: Connection) -> Table:
+    """The work table, empty, for this batch (made on first use of the connection;
+    ``IF NOT EXISTS`` because a rolled-back batch on PostgreSQL takes the table
+    made in it along)."""
+    conn.exec_driver_sql(_DDL["postgresql" if conn.dialect.name == "postgresql" else "sqlite"])
+    if conn.dialect.name != "postgresql":
+        conn.execute(delete(WORK))
+    return WORK
+
+
+def pending_rows(batch: Batch) -> tuple[Any, list[ColumnElement[bool]]]:
+    """``task_profiles`` and the conditions picking the batch's rows still without outcome."""
+    tp = m.TaskProfile.__table__
+    return tp, [
+        tp.c.task_id == batch.task_id,
+        tp.c.position >= batch.lo,
+        tp.c.position < batch.hi,
+        tp.c.outcome.is_(None),
+    ]
+
+
+def fill(conn: Connection, columns: list[str], source: Select[Any]) -> None:
+    """``INSERT INTO batch_work (columns) <source>``."""
+    conn.execute(insert(WORK).from_select(columns, source))
+
+
+def set_outcomes(conn: Connection, batch: Batch) -> None:
+    """Every pending row of the batch gets its profile's state (part 0) as
+    outcome: one UPDATE with a primary-key look-up per row (no join the
+    planner could turn into a nested loop over fresh rows)."""
+    tp = m.TaskProfile
+    state = (
+        select(WORK.c.state)
+        .where(WORK.c.profile_id == tp.profile_id, WORK.c.part == 0)
+        .scalar_subquery()
+    )
+    conn.execute(
+        update(tp)
+        .where(batch.rows_where(), tp.outcome.is_(None))
+        .values(outcome=state)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def changed(part: int = 0) -> ColumnElement[bool]:
+    """The work rows of ``part`` whose state is ``changed``."""
+    return and_(WORK.c.part == part, WORK.c.state == CHANGED)
+
+
+def changed_ids(part: int = 0) -> Select[tuple[int]]:
+    """The profile ids whose state (of ``part``) is ``changed``."""
+    return select(WORK.c.profile_id).where(changed(part))
+
+
+def contact_of(part: int = 0) -> Any:
+    """A ``ContactFor`` reading the contact the work table holds for the profile."""
+
+    def contact_for(pid: Any, _current: Any) -> ColumnElement[str]:
+        return (
+            select(WORK.c.contact)
+            .where(WORK.c.profile_id == pid, WORK.c.part == part)
+            .scalar_subquery()
+        )
+
+    return contact_for
