@@ -245,10 +245,11 @@ class SelectionPage(QWizardPage):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(rules_box)
         splitter.addWidget(self.preview_box)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        # Half and half: on a small screen the preview keeps six rows or more.
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        splitter.setSizes([420, 200])
+        splitter.setSizes([1000, 1000])
         self.splitter = splitter
 
         layout = QVBoxLayout(self)
