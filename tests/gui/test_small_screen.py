@@ -114,7 +114,7 @@ def wizard(qtbot: Any, window: MainWindow) -> UpdateWizard:
 
 
 def buttons(wizard: UpdateWizard) -> list[QWidget]:
-    shown = []
+    shown: list[QWidget] = []
     for which in (
         QWizard.WizardButton.BackButton,
         QWizard.WizardButton.NextButton,
@@ -166,8 +166,8 @@ def test_action_and_review_pages_fit_1024x680(qtbot: Any, wizard: UpdateWizard) 
     qtbot.waitUntil(page.counted, timeout=30_000)
     wizard.next()
     choice = wizard.action_choice_page
-    for button in choice.buttons.values():
-        not_clipped(button, wizard)
+    for radio in choice.buttons.values():
+        not_clipped(radio, wizard)
     choice.set_action_type("update_fields")
     wizard.next()
     fields = wizard.action_pages["update_fields"]
