@@ -127,9 +127,11 @@ def generate_demo(
                     report("profiles", done, profiles)
                 report("indexes", 0, 1)
             report("indexes", 1, 1)
-            codes = gen.promo_codes(setup, first_id)
-            writer.write("promo_codes", PROMO_COLUMNS, codes)
-            report("promo codes", len(codes), len(codes))
+            codes = 0
+            for chunk in gen.promo_code_chunks(setup, first_id):
+                writer.write("promo_codes", PROMO_COLUMNS, chunk)
+                codes += len(chunk)
+            report("promo codes", codes, codes)
             triggers, segments = load.add_triggers_and_segments(conn, setup)
     except BaseException:
         store.refresh_schema()  # the custom columns went with the rolled-back transaction
@@ -144,7 +146,7 @@ def generate_demo(
         list_values=counts["list_values"],
         subscriptions=counts["subscriptions"],
         events=counts["events"],
-        promo_codes=len(codes),
+        promo_codes=codes,
         segments=segments,
         triggers=triggers,
         seconds=time.monotonic() - started,

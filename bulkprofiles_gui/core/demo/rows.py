@@ -47,6 +47,8 @@ from .reference import (
 
 #: Profiles per chunk: the unit of generation, writing and progress.
 CHUNK_PROFILES = 20_000
+#: Promo code rows per chunk.
+PROMO_CHUNK = 50_000
 
 PROFILE_COLUMNS = (
     "id",
@@ -441,8 +443,12 @@ class DemoGenerator:
         return f"{IP_FIRST_OCTETS[bits(7)]}.{bits(8)}.{bits(8)}.{1 + bits(7)}"
 
     # ---- promo codes, triggers, segments -------------------------------
-    def promo_codes(self, setup: DemoSetup, first_id: int) -> list[tuple[Any, ...]]:
-        """Rows of both pools: Winter sale (~5 % of N) and Birthday club (~2 % of N)."""
+    def promo_code_chunks(self, setup: DemoSetup, first_id: int) -> Iterator[list[tuple[Any, ...]]]:
+        """Rows of both pools: Winter sale (~5 % of N) and Birthday club (~2 % of N).
+
+        In chunks of ``PROMO_CHUNK`` rows, so that 700,000 codes of a
+        10,000,000-profile demo are never all in memory at once.
+        """
         rows: list[tuple[Any, ...]] = []
         seen: set[str] = set()
         pools = (
@@ -453,6 +459,9 @@ class DemoGenerator:
             program_id = setup.programs[program]
             holders = self.promo_rng.sample(range(first_id, first_id + self.n), min(size, self.n))
             for i in range(size):
+                if len(rows) >= PROMO_CHUNK:
+                    yield rows
+                    rows = []
                 code = self._code(f"{prefix}{program_id}-", seen)
                 share = i / size
                 if share < free_share or i >= len(holders):
@@ -474,7 +483,8 @@ class DemoGenerator:
                             self.clock.timestamp(used),
                         )
                     )
-        return rows
+        if rows:
+            yield rows
 
     def _code(self, prefix: str, seen: set[str]) -> str:
         while True:
