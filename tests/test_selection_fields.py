@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import pg_database_url
-from sqlalchemy import insert
+from conftest import PG_URL, pg_database_url
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.exc import DBAPIError
 
 from bulkprofiles_gui.core.fields import FieldType
 from bulkprofiles_gui.core.selection import RuleError, SelectionSpec, count, selection_ids, validate
@@ -496,3 +498,66 @@ def test_ambiguous_field_name_is_refused_naming_both(store: Store) -> None:
     with store.begin() as conn:
         found = validate(store, conn, SelectionSpec(db, value_side))
     assert len(found) == 1 and "matches both 'nick_name' and 'nickname'" in found[0].message
+
+
+# -- text order on a PostgreSQL database that sorts by locale -----------------------------
+
+
+@pytest.fixture
+def locale_sorted_store() -> Iterator[Store]:
+    """A store on a PostgreSQL database whose collation is ICU's en-US, where
+    ``'a' < 'B'`` (the test server's own databases sort by code point)."""
+    if not PG_URL:
+        pytest.skip("no PostgreSQL server (run scripts/test.sh, which starts one)")
+    name = f"t_icu_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(
+                text(
+                    f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu '
+                    "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+                )
+            )
+    except DBAPIError as exc:
+        admin.dispose()
+        pytest.skip(f"this PostgreSQL server cannot make an ICU database: {exc.orig}")
+    store = open_store(PG_URL.rsplit("/", 1)[0] + f"/{name}", create=True)
+    try:
+        yield store
+    finally:
+        store.close()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_text_order_is_by_code_point_where_the_database_sorts_by_locale(
+    locale_sorted_store: Store,
+) -> None:
+    store = locale_sorted_store
+    with store.begin() as conn:
+        assert conn.execute(text("SELECT 'a' < 'B'")).scalar() is True  # the locale's order
+        db = store.create_database(conn, "Fruit")
+        people = {"apple": "Zed", "Banana": "able", "Cherry": "Cherry"}
+        ids = {
+            conn.execute(
+                insert(store.profiles)
+                .values(database_id=db, first_name=first, last_name=last)
+                .returning(store.profiles.c.id)
+            ).scalar_one(): first
+            for first, last in people.items()
+        }
+
+    def select(rule: dict[str, Any]) -> set[str]:
+        spec = SelectionSpec(db, {"rules": [rule]})
+        with store.begin() as conn:
+            return {ids[i] for i in conn.execute(selection_ids(store, conn, spec)).scalars()}
+
+    assert select({"field": "first_name", "operator": "<", "value": "b"}) == set(people)
+    assert select({"field": "first_name", "operator": "between", "value": ["A", "Z"]}) == {
+        "Banana",
+        "Cherry",
+    }
+    assert select(by_field("first_name", ">", "last_name")) == {"apple"}
+    assert select(by_field("first_name", "<=", "last_name")) == {"Banana", "Cherry"}
