@@ -244,13 +244,15 @@ def shoot_wizard(window: MainWindow, out: Path) -> None:
     spin(300)
 
 
-#: A selection whose conditions compare fields with fields ("another field").
+#: A selection whose conditions compare fields with fields ("another field"),
+#: and one with "a value".
 FIELD_RULES: dict[str, Any] = {
     "combinator": "and",
     "not": False,
     "rules": [
         {"field": "city", "operator": "in", "value": ["Berlin", "Hamburg"]},
         {"field": "average_check", "operator": ">", "value": "age", "valueSource": "field"},
+        {"field": "bonus_points", "operator": ">=", "value": 100},
         {
             "field": "last_purchase_on",
             "operator": "between",
