@@ -127,36 +127,72 @@ def test_repeated_constants_match_their_modules() -> None:
     assert _arguments.DEMO_DATABASE_NAME == DEFAULT_DATABASE_NAME
 
 
-def test_operator_errors_are_named_and_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_operator_error_derives_from_operator_error() -> None:
+    """``main`` recognises an operator error by its base class alone."""
     from bulkprofiles_gui.core.actions.base import ActionError
     from bulkprofiles_gui.core.config import ConfigError
+    from bulkprofiles_gui.core.errors import OperatorError, TaskError
+    from bulkprofiles_gui.core.export import ExportError
+    from bulkprofiles_gui.core.importer import ImportFileError, ImportSpecError
     from bulkprofiles_gui.core.jobfile import JobFileError
-    from bulkprofiles_gui.core.jobs import TaskError
+    from bulkprofiles_gui.core.limits import LimitError
+    from bulkprofiles_gui.core.manage import CatalogError
+    from bulkprofiles_gui.core.revert import RevertError
+    from bulkprofiles_gui.core.segments import SegmentError
     from bulkprofiles_gui.core.selection import RuleError
     from bulkprofiles_gui.core.store import StoreError
 
-    errors = cli.OPERATOR_ERRORS
-    for error in (StoreError, ConfigError, JobFileError, RuleError, ActionError, TaskError):
-        assert error in errors
+    errors = (
+        StoreError,
+        ConfigError,
+        JobFileError,
+        RuleError,
+        ActionError,
+        TaskError,
+        LimitError,
+        CatalogError,
+        SegmentError,
+        ImportFileError,
+        ImportSpecError,
+        ExportError,
+        RevertError,
+    )
+    assert [e for e in errors if not issubclass(e, OperatorError)] == []
 
-    class PluginError(Exception):
+
+def test_an_operator_error_of_any_module_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An OperatorError raised by a command, even of a class defined outside the
+    core, is one line and exit code 2."""
+    from bulkprofiles_gui.core.errors import OperatorError
+
+    class PluginError(OperatorError):
         pass
 
-    monkeypatch.setattr(cli, "_registered_errors", ())
-    assert PluginError not in cli.loaded_operator_errors()
-    cli.register_operator_error(PluginError)
-    assert PluginError in cli.loaded_operator_errors()
+    def fails(_args: argparse.Namespace) -> int:
+        raise PluginError("plugin: no such thing")
+
+    monkeypatch.setattr(cli, "command_function", lambda _target: fails)
+    assert cli.main(["info"]) == 2
+    assert capsys.readouterr().err == "bulkprofiles: error: plugin: no such thing\n"
 
 
-def test_no_operator_error_module_is_loaded_before_a_command_runs() -> None:
+def test_building_the_parser_loads_only_the_light_errors_module_of_the_core() -> None:
     code = (
+        "import sys\n"
         "from bulkprofiles_gui import cli\n"
         "cli.build_parser()\n"
-        "print(len(cli.loaded_operator_errors()), len(cli.operator_errors()))\n"
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('bulkprofiles_gui.core'))))\n"
     )
     result = _python("-c", code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["0", "6"]
+    assert result.stdout.split() == [
+        "bulkprofiles_gui.core",
+        "bulkprofiles_gui.core.errors",
+        "bulkprofiles_gui.core.fields",
+        "bulkprofiles_gui.core.limits",
+    ]
 
 
 def _assert_one_line_error(result: subprocess.CompletedProcess[str], fragment: str) -> None:

@@ -18,6 +18,7 @@ from jobs_helpers import DB, Recorder, make_task, settings
 from sqlalchemy import delete, event, insert, select, update
 
 from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.errors import TaskError
 from bulkprofiles_gui.core.export import (
     ExportCancelled,
     ExportError,
@@ -31,7 +32,6 @@ from bulkprofiles_gui.core.jobfile import Job
 from bulkprofiles_gui.core.jobs import run_task
 from bulkprofiles_gui.core.selection import SelectionSpec
 from bulkprofiles_gui.core.store import Store
-from bulkprofiles_gui.core.tasks import TaskError, export_task_csv
 
 SYSTEM_KEYS = [
     "id",
@@ -360,7 +360,7 @@ def test_task_export_has_outcomes_as_before(
 ) -> None:
     task_id = _run_task(store, world)
     out = out_dir / "task.csv"
-    assert export_task_csv(store, task_id, out) == 5  # the old name still works
+    assert export_task(store, task_id, out) == 5
     rows = _read(out)
     assert rows[0] == ["profile_id", "outcome", "reason", "reason_text"]
     assert [r[:2] for r in rows[1:]] == [

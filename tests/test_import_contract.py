@@ -1,5 +1,7 @@
 """The core never imports Qt: the command line, the tests and the benchmarks
-use it without a display, and the GUI is only a face on top of it."""
+use it without a display, and the GUI is only a face on top of it.  No module
+takes part in an import cycle (the layers themselves are the contracts of
+``[tool.importlinter]`` in pyproject.toml, checked by ``lint-imports``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import ast
 import subprocess
 import sys
 from pathlib import Path
+
+import grimp
 
 import bulkprofiles_gui
 
@@ -63,3 +67,16 @@ def test_importing_the_core_and_cli_loads_no_qt_module() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_module_of_the_package_takes_part_in_an_import_cycle() -> None:
+    """Every import counts, those inside functions and under TYPE_CHECKING too:
+    an import moved into a function to dodge a cycle is still the cycle."""
+    graph = grimp.build_graph("bulkprofiles_gui", cache_dir=None)
+    closing = sorted(
+        f"{importer} -> {imported}"
+        for importer in graph.modules
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if graph.chain_exists(importer=imported, imported=importer)
+    )
+    assert closing == []

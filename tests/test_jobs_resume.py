@@ -27,8 +27,9 @@ from sqlalchemy import select
 
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.jobs import run_task
+from bulkprofiles_gui.core.process import mark_interrupted
 from bulkprofiles_gui.core.store import Store, open_store
-from bulkprofiles_gui.core.tasks import get_task, mark_interrupted
+from bulkprofiles_gui.core.tasks import get_task
 
 N = 40
 BATCH = 4

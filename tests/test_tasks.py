@@ -15,16 +15,12 @@ from jobs_helpers import Recorder, build_world, make_task, outcomes, settings
 from sqlalchemy import update
 
 from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.errors import TaskError
+from bulkprofiles_gui.core.export import export_task
 from bulkprofiles_gui.core.jobs import run_job, run_task
+from bulkprofiles_gui.core.process import mark_interrupted
 from bulkprofiles_gui.core.store import Store
-from bulkprofiles_gui.core.tasks import (
-    TaskError,
-    export_task_csv,
-    get_task,
-    list_tasks,
-    mark_interrupted,
-    retry_job,
-)
+from bulkprofiles_gui.core.tasks import get_task, list_tasks, retry_job
 
 SET_BERLIN = {
     "type": "update_fields",
@@ -123,7 +119,7 @@ def test_export_csv_has_every_profile_with_outcome_and_reason(store: Store, tmp_
     run_task(store, task_id, Recorder(cancel_after=2).state, settings=settings(batch_size=5))
     path = tmp_path / "task.csv"
 
-    assert export_task_csv(store, task_id, path) == 12
+    assert export_task(store, task_id, path) == 12
 
     with path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))

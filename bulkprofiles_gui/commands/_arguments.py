@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..cli import add_db_argument
 from ..core.fields import CHANNELS, FieldType
 
 Configure = Callable[[argparse.ArgumentParser], None]
@@ -39,6 +38,17 @@ class Subcommand:
 
 
 # -- shared option helpers -------------------------------------------------------
+def add_db_argument(parser: argparse.ArgumentParser, *, inherit: bool = False) -> None:
+    """``--db URL``; with ``inherit`` (subcommands) an absent option keeps the
+    value given before the subcommand (``bulkprofiles --db URL info``)."""
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS if inherit else None,
+        help="store URL (SQLAlchemy form) or the name of a saved connection; default: "
+        "$BULKPROFILES_DB_URL, then the default connection of the settings, then the "
+        "embedded SQLite store",
+    )
 
 
 def actions(parser: argparse.ArgumentParser) -> Any:

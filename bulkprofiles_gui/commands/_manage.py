@@ -11,9 +11,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from ..cli import store_from_args
 from ..core.manage import CatalogError
 from ..core.store import Store
+from ._common import store_from_args
 
 Run = Callable[[argparse.Namespace], int]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import print_json
 from ..core import catalog, manage
+from ._common import print_json
 from ._manage import Run, confirmed, dispatch, opened_store, print_table
 
 

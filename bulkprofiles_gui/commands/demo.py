@@ -7,10 +7,10 @@ import sys
 
 from sqlalchemy import select
 
-from ..cli import store_from_args
 from ..core import models as m
 from ..core.demo import DemoSummary, generate_demo
 from ..core.store import Store, StoreError
+from ._common import store_from_args
 
 
 class _ProgressPrinter:

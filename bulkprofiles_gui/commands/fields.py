@@ -12,10 +12,10 @@ import argparse
 import sys
 from typing import Any
 
-from ..cli import print_json
 from ..core import manage
 from ..core.store import FieldInfo
 from ._arguments import split_list
+from ._common import print_json
 from ._manage import Run, confirmed, dispatch, opened_store, print_table
 
 

@@ -15,7 +15,6 @@ import json
 import sys
 import time
 
-from ..cli import settings, store_from_args
 from ..core.actions.base import SKIP_REASONS
 from ..core.importer import (
     NOT_IMPORTED,
@@ -31,6 +30,7 @@ from ..core.importer import (
 )
 from ..core.importer.runner import STDOUT
 from ..core.limits import short
+from ._common import settings, store_from_args
 from .run import execute_task
 
 

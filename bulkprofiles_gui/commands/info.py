@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select
 
-from ..cli import print_json, store_from_args
 from ..core import catalog, segments
 from ..core import models as m
 from ..core.store import Store
+from ._common import print_json, store_from_args
 
 #: Tables counted in the totals, by the name shown.
 COUNTED: tuple[tuple[str, type[m.Base]], ...] = (

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from ..cli import print_json
 from ..core import catalog, manage
+from ._common import print_json
 from ._manage import Run, dispatch, opened_store, print_table
 
 

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from ..cli import print_json, settings, store_from_args
 from ..core.actions.base import SKIP_REASONS
 from ..core.jobfile import Job, naming_job_file
 from ..core.jobs import JobPlan, TaskError, TaskSummary, plan_job, prepare_task
@@ -32,6 +31,7 @@ from ..core.progress import JobState, Progress
 from ..core.resume import run_any_task
 from ..core.store import Store
 from ..core.tasks import get_task
+from ._common import print_json, settings, store_from_args
 
 BAR_WIDTH = 30
 

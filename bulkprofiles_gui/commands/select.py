@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..cli import store_from_args
 from ..core.export import STDOUT, export_selection, parse_columns
 from ..core.jobfile import Job, naming_job_file
 from ..core.selection import SelectionSpec, check, count, resolve_job_selection, total
 from ..core.store import Store
+from ._common import store_from_args
 
 
 def job_selection(store: Store, job: Job, path: str) -> SelectionSpec:

@@ -12,7 +12,6 @@ import argparse
 import sys
 import time
 
-from ..cli import print_json, settings, store_from_args
 from ..core.actions import ACTIONS
 from ..core.export import STDOUT, export_task, parse_columns
 from ..core.importer import IMPORT_TYPE
@@ -21,6 +20,7 @@ from ..core.revert import RevertPlan, plan_revert, prepare_revert, revert_proble
 from ..core.selection.describe import database_labels, describe_job_conditions
 from ..core.store import Store
 from ..core.tasks import TaskRow, get_task, list_tasks
+from ._common import print_json, settings, store_from_args
 from .run import execute_task, report
 
 

@@ -20,14 +20,16 @@ from typing import Any
 
 import platformdirs
 
+from .credentials import DEFAULT_CONNECTION, resolve_store_url
+from .errors import OperatorError
+
 APP_NAME = "bulkprofiles"
-DEFAULT_CONNECTION = "Embedded (this computer)"
 ENV_DB_URL = "BULKPROFILES_DB_URL"
 #: Mode of the files that may say where the stores are: the owner's alone.
 OWNER_ONLY = 0o600
 
 
-class ConfigError(Exception):
+class ConfigError(OperatorError):
     """The settings file is unreadable or holds a wrong value."""
 
 
@@ -60,7 +62,8 @@ class Settings:
     connections: dict[str, str] = field(default_factory=dict)
     default_connection: str = DEFAULT_CONNECTION
     delete_min_inactive_months: int = 4
-    batch_size: int = 5000
+    #: The largest batch of a run; the runner sizes batches by their time below it.
+    batch_size: int = 50_000
     #: Days a task's journal (and the profiles it deleted) is kept for a revert.
     archive_days: int = 30
     #: Whether runs write the journal that makes them revertible.  Not read from
@@ -107,7 +110,7 @@ class Settings:
                 f"settings file {path}: 'delete_min_inactive_months' must be a whole number "
                 "from 1 to 120"
             )
-        batch = raw.get("batch_size", 5000)
+        batch = raw.get("batch_size", 50_000)
         if not isinstance(batch, int) or isinstance(batch, bool) or not 1 <= batch <= 1_000_000:
             raise ConfigError(f"settings file {path}: 'batch_size' must be from 1 to 1000000")
         days = raw.get("archive_days", 30)
@@ -143,8 +146,6 @@ class Settings:
     def resolve_url(self, explicit: str | None = None) -> str:
         """The store URL to use (see the module docstring for the order), with
         the keyring's password when it is a saved connection's."""
-        from .credentials import resolve_store_url
-
         return resolve_store_url(self, explicit)[0]
 
     def chosen_url(self, explicit: str | None = None) -> str:

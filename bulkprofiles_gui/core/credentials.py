@@ -14,15 +14,25 @@ and no password, i.e. never for the embedded SQLite store.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-if TYPE_CHECKING:
-    from .config import Settings
-
 KEYRING_SERVICE = "bulkprofiles"
+#: The saved connection of the embedded store, always there (``core/config.py``).
+DEFAULT_CONNECTION = "Embedded (this computer)"
+
+
+class Settings(Protocol):
+    """The saved connections of the settings (``config.Settings``), as this
+    module reads and changes them; the settings file itself is ``config``'s."""
+
+    connections: dict[str, str]
+    default_connection: str
+
+    def chosen_url(self, explicit: str | None = None) -> str: ...
+
 
 #: Passwords the keyring could not keep, for this process only.
 _session_passwords: dict[str, str] = {}
@@ -131,8 +141,6 @@ def resolve_store_url(settings: Settings, explicit: str | None = None) -> tuple[
 def forget_connection(settings: Settings, name: str) -> None:
     """Remove a saved connection and its password (the default falls back to
     the embedded store); the caller saves the settings."""
-    from .config import DEFAULT_CONNECTION
-
     settings.connections.pop(name, None)
     if settings.default_connection == name:
         settings.default_connection = DEFAULT_CONNECTION

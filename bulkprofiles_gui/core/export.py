@@ -38,10 +38,11 @@ from . import models as m
 from .csvcells import escape_text
 from .jobfile import Job
 from .limits import quote
+from .outcomes import outcome_words
 from .progress import JobState
 from .selection import SelectionSpec, check, count, resolve_job_selection, where_clause
 from .store import FieldInfo, Store, StoreError
-from .tasks import get_task, outcome_words
+from .tasks import get_task
 
 #: Rows fetched (and list values looked up) per round trip.
 CHUNK = 2000

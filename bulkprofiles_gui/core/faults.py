@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .config import OWNER_ONLY, log_dir
+from .errors import error_text, is_operator_error
 from .store import StoreError
 
 LOG_NAME = "bulkprofiles.log"
@@ -201,8 +202,6 @@ def end_failed_task(
     :class:`StoreFault` naming the task.  Any other error ends it ``failed``
     with its first line (the traceback follows for an unexpected one, and
     goes to the log), not resumable."""
-    from .jobs import error_text, is_operator_error
-
     fault = store_fault(exc, where)
     if fault is None:
         if not is_operator_error(exc):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config import ConfigError
+from .errors import OperatorError, TaskError
 from .limits import (
     INT64_MAX,
     MAX_JOB_FILE_BYTES,
@@ -39,7 +41,7 @@ TOP_LEVEL_KEYS = (
 )
 
 
-class JobFileError(ValueError):
+class JobFileError(OperatorError, ValueError):
     """A job document that is not valid; the message names the wrong key."""
 
 
@@ -148,12 +150,14 @@ class Job:
 def job_error_types() -> tuple[type[Exception], ...]:
     """The exceptions that say what is wrong with a job: its shape, a name the
     store does not know (database, segment, resource, program, field), its rules,
-    its action's parameters.  Imported here, when needed, to keep this module light."""
-    from .actions.base import ActionError
-    from .selection.model import RuleError
-    from .store import StoreError
+    its action's parameters, a value beyond a limit: every operator error but
+    those of :data:`NOT_ABOUT_THE_JOB`."""
+    return (OperatorError,)
 
-    return (JobFileError, ActionError, RuleError, StoreError)
+
+#: Operator errors that say nothing about the job: unreadable settings, a task
+#: that cannot start.
+NOT_ABOUT_THE_JOB: tuple[type[Exception], ...] = (ConfigError, TaskError)
 
 
 @contextmanager
@@ -169,8 +173,8 @@ def naming_job_file(path: str | Path) -> Iterator[None]:
     try:
         yield
     except job_error_types() as exc:
-        if str(exc).startswith(name):  # Job.load's own errors name the file already
-            raise
+        if isinstance(exc, NOT_ABOUT_THE_JOB) or str(exc).startswith(name):
+            raise  # not about the job, or Job.load's own error naming the file already
         raise JobFileError(f"{name}{exc}") from exc
 
 

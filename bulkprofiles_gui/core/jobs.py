@@ -13,14 +13,17 @@ A run is a *task* row (``tasks``) plus its frozen selection (``task_profiles``):
    outcomes with one ``GROUP BY`` and advances the task's counters, so a
    crash leaves either the whole batch or none of it.  Cancel is polled
    between batches.  A task whose process died stays ``running`` until
-   :func:`bulkprofiles_gui.core.tasks.mark_interrupted` shows it as
+   :func:`bulkprofiles_gui.core.process.mark_interrupted` shows it as
    ``interrupted``; running it again resumes at ``tasks.processed``, the end
    of its last committed batch.
 
-The first batch has :data:`INITIAL_BATCH` profiles; the size doubles (up to
-``Settings.batch_size``) while batches take less than half of
-:data:`TARGET_BATCH_SECONDS` and is halved when one takes longer, so progress
-arrives at least once a second even when an action is slow per profile.
+The first batch has :data:`INITIAL_BATCH` profiles; each next one is sized
+from the pace of the one before to take :data:`TARGET_BATCH_SECONDS` (growing
+by half or shrinking to half at most at a time, up to ``Settings.batch_size``), so progress
+arrives at least once a second even when an action is slow per profile, and
+a fast action runs in few, large batches: each commit costs about the same
+whatever the batch's size (on SQLite it rewrites the index pages the batch
+dirtied), so commits of small batches would dominate.
 While the selection is being frozen (before the total is known) progress is
 reported as ``0 of 0`` twice a second.
 """
@@ -28,40 +31,39 @@ reported as ``0 of 0`` twice a second.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
-import socket
 import threading
 import time
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
-from types import ModuleType
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, literal, select, update
 
 from . import models as m
+from . import selection
 from .actions import get_action
-from .actions.base import CHANGED, ActionContext, ActionError, Batch
+from .actions.base import Action, ActionContext, ActionError, Batch
 from .config import Settings
+from .errors import TaskError, first_line
+from .faults import end_failed_task
 from .jobfile import Job, JobFileError
+from .outcomes import CHANGED
+from .process import active_run, current_operator, mark_interrupted, runner_id
 from .progress import JobState
+from .selection import SelectionSpec
 from .store import Store
 
 #: Statuses a task can be (re)started from; "running" is claimed by one process.
 #: A failed task is not among them: what failed it would fail a resume again.
 STARTABLE = ("queued", "interrupted", "cancelled")
-TARGET_BATCH_SECONDS = 0.5
+#: What a batch should take: the longest gap between progress reports stays
+#: under a second when the next batch is slower than this one's pace promised.
+TARGET_BATCH_SECONDS = 0.45
 MIN_BATCH = 100
 #: The first batch of a run: small, so the first progress comes soon even when
 #: the action is slow per profile; later batches double up to Settings.batch_size.
 INITIAL_BATCH = 1000
-
-
-class TaskError(Exception):
-    """A task that cannot be found or (re)started; one line for the operator."""
 
 
 @dataclass
@@ -101,50 +103,16 @@ class JobPlan:
     database_id: int
     database_name: str
     segment_name: str | None
-    action: ModuleType
+    action: Action
     params: Any
-    spec: Any  # selection.SelectionSpec
+    spec: SelectionSpec
 
     @property
     def destructive(self) -> bool:
-        return bool(self.action.DESTRUCTIVE)
+        return self.action.DESTRUCTIVE
 
     def describe(self) -> str:
-        return str(self.action.describe(self.params))
-
-
-# -- identity of this process --------------------------------------------------
-def runner_id() -> str:
-    """``host:pid`` of this process, stored on the tasks it runs."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def current_operator() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no user name in a container without passwd entry
-        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-
-
-_ACTIVE: set[int] = set()
-_ACTIVE_LOCK = threading.Lock()
-
-
-def is_running_here(task_id: int) -> bool:
-    """True while this process is running the task (used by ``mark_interrupted``)."""
-    with _ACTIVE_LOCK:
-        return task_id in _ACTIVE
-
-
-@contextmanager
-def active_run(task_id: int) -> Iterator[None]:
-    with _ACTIVE_LOCK:
-        _ACTIVE.add(task_id)
-    try:
-        yield
-    finally:
-        with _ACTIVE_LOCK:
-            _ACTIVE.discard(task_id)
+        return self.action.describe(self.params)
 
 
 # -- validation ------------------------------------------------------------------
@@ -179,8 +147,6 @@ def plan_job(
     now: dt.datetime | None = None,
 ) -> JobPlan:
     """Validate the whole job; ActionError / RuleError / StoreError naming the key."""
-    from . import selection
-
     if job.action is None:
         raise JobFileError("job.action: missing (what should the job do?)")
     action = get_action(job.action.get("type"))
@@ -201,8 +167,6 @@ def plan_job(
 
 def count_selection(store: Store, conn: Connection, plan: JobPlan) -> int:
     """How many profiles the job would select now (for the confirmation)."""
-    from . import selection
-
     return int(selection.count(store, conn, plan.spec))
 
 
@@ -331,8 +295,6 @@ def run_task(
     ends ``failed`` with its error text, and so does the returned summary.  A
     KeyboardInterrupt leaves the task ``interrupted`` and is re-raised.
     """
-    from .tasks import mark_interrupted
-
     settings = settings or Settings.load()
     mark_interrupted(store)
     with active_run(task_id):
@@ -354,7 +316,6 @@ def run_task(
 def end_run_on_error(store: Store, run: TaskRun, exc: Exception) -> None:
     """``failed``, or for a failure of the store ``interrupted`` and a StoreFault
     raised (:func:`.faults.end_failed_task`)."""
-    from .faults import end_failed_task
 
     def finish(status: str, error: str | None) -> None:
         finish_run(store, run, status, error)
@@ -461,14 +422,12 @@ def _claim(store: Store, task_id: int, settings: Settings) -> TaskRun:
             run.params = action.parse(conn, ctx, job.action)
     except Exception as exc:
         end_run_on_error(store, run, exc)  # a failure of the store raises here
-        raise TaskError(f"task {task_id} failed: {_first_line(exc)}") from None
+        raise TaskError(f"task {task_id} failed: {first_line(exc)}") from None
     return run
 
 
 def _freeze(store: Store, run: TaskRun) -> None:
     """Insert the selection as it is now into task_profiles (one statement)."""
-    from . import selection
-
     job = _task_job(store, run.task_id)
     with store.begin() as conn:
         spec = selection.resolve_job_selection(store, conn, job)
@@ -651,10 +610,12 @@ def _outcome_counts(conn: Connection, batch: Batch) -> dict[str, int]:
 
 
 def _adapt_batch_size(run: TaskRun, seconds: float) -> None:
-    if seconds > TARGET_BATCH_SECONDS and run.batch_size > MIN_BATCH:
-        run.batch_size = max(MIN_BATCH, run.batch_size // 2)
-    elif seconds < TARGET_BATCH_SECONDS / 2 and run.batch_size < run.max_batch:
-        run.batch_size = min(run.max_batch, run.batch_size * 2)
+    """The next batch's size: this one's pace times :data:`TARGET_BATCH_SECONDS`,
+    at most 1.5 times or half this one's (a fast batch on a shared machine is
+    no promise for the next), from :data:`MIN_BATCH` to the run's maximum."""
+    factor = TARGET_BATCH_SECONDS / seconds if seconds > 0 else 1.5
+    factor = min(1.5, max(0.5, factor))
+    run.batch_size = max(MIN_BATCH, min(run.max_batch, int(run.batch_size * factor)))
 
 
 def finish_run(store: Store, run: TaskRun, status: str, error: str | None) -> None:
@@ -665,27 +626,3 @@ def finish_run(store: Store, run: TaskRun, status: str, error: str | None) -> No
         conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(**values))
     run.summary.status = status
     run.summary.error = error.splitlines()[0] if error else None
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-#: Exceptions whose message is meant for the operator as it is (no traceback kept).
-_OPERATOR_ERRORS: tuple[type[BaseException], ...] = (ActionError, TaskError, JobFileError)
-
-
-def is_operator_error(exc: BaseException) -> bool:
-    """Whether the message of ``exc`` is written for the operator (no traceback kept)."""
-    from .store import StoreError
-
-    return isinstance(exc, (*_OPERATOR_ERRORS, StoreError)) or type(exc).__name__ == "RuleError"
-
-
-def error_text(exc: BaseException) -> str:
-    """One line for the operator; for an unexpected error the traceback follows it."""
-    if is_operator_error(exc):
-        return _first_line(exc)
-    detail = "".join(traceback.format_exception(exc))
-    return f"{type(exc).__name__}: {_first_line(exc)}\n\n{detail}"

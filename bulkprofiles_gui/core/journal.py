@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -68,10 +68,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from . import models as m
-
-if TYPE_CHECKING:
-    from .actions.base import ActionContext
-    from .store import Store
+from .batch import ActionContext
+from .store import Store
 
 #: The ``old_*``/``new_*`` pair of ``journal_values`` that holds a column's values.
 SLOTS = ("int", "float", "text", "date", "time", "bool")

@@ -43,6 +43,8 @@ from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
+from .errors import OperatorError
+
 MEGABYTE = 1024 * 1024
 #: The largest job file ``Job.load`` reads.
 MAX_JOB_FILE_BYTES = 5 * MEGABYTE
@@ -66,7 +68,7 @@ INT64_MAX = 2**63 - 1
 QUOTE_CHARS = 60
 
 
-class LimitError(ValueError):
+class LimitError(OperatorError, ValueError):
     """Input beyond a documented limit (or not JSON a job may hold); one line."""
 
 

@@ -62,6 +62,7 @@ from . import models as m
 from .fields import CHANNELS, FIELD_KEY_RE, FieldType
 from .importer.stage import bulk_insert
 from .limits import nul_problem, quote, rule_nodes
+from .process import mark_interrupted
 from .store import FieldInfo, Store, StoreError
 
 #: Longest name of a database, resource or program, and of a field label (the columns).
@@ -121,8 +122,6 @@ def _running_task(conn: Connection, database_id: int) -> int | None:
 
 def _mark_dead_runs(store: Store) -> None:
     """Show runs whose process is gone as interrupted, so they block nothing."""
-    from .tasks import mark_interrupted  # tasks imports the actions: keep this module light
-
     mark_interrupted(store)
 
 

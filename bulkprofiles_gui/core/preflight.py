@@ -22,14 +22,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Connection, select
 
 from . import models as m
+from . import selection
 from .config import Settings
 from .jobs import JobPlan, action_context
+from .process import mark_interrupted
 from .store import Store
+from .tasks import kind_label
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,6 @@ def count_effective(
 ) -> int | None:
     """How many profiles the job's action would change now (see the module doc);
     None for an action that cannot tell before it runs."""
-    from . import selection
-
     counter = getattr(plan.action, "count_effective", None)
     if counter is None:
         return None
@@ -96,9 +96,6 @@ def count_effective(
 
 def running_tasks(store: Store, database_id: int) -> tuple[RunningTask, ...]:
     """The tasks running now on ``database_id`` (dead runs marked interrupted first)."""
-    from .actions import ACTIONS
-    from .tasks import ACTION_LABELS, mark_interrupted
-
     mark_interrupted(store)
     t = m.Task.__table__
     with store.begin() as conn:
@@ -110,7 +107,7 @@ def running_tasks(store: Store, database_id: int) -> tuple[RunningTask, ...]:
     return tuple(
         RunningTask(
             id=int(r.id),
-            action_label=_label(r.action_type, ACTIONS, ACTION_LABELS),
+            action_label=kind_label(r.action_type),
             operator=str(r.operator or ""),
             since=r.started_at or r.created_at,
         )
@@ -118,18 +115,11 @@ def running_tasks(store: Store, database_id: int) -> tuple[RunningTask, ...]:
     )
 
 
-def _label(action_type: str, actions: dict[str, Any], others: dict[str, str]) -> str:
-    module = actions.get(action_type)
-    return str(module.LABEL) if module else others.get(action_type, action_type)
-
-
 def preflight(store: Store, conn: Connection, plan: JobPlan, settings: Settings) -> Preflight:
     """Count the selection and what the action would change; name the running tasks.
 
     ``conn`` is the transaction the plan was made in (the counts see what it
     saw); the running tasks are read in their own, after dead runs are marked."""
-    from . import selection
-
     selected = int(selection.count(store, conn, plan.spec))
     effective = count_effective(store, conn, plan, settings) if selected else 0
     return Preflight(

@@ -42,7 +42,8 @@ from sqlalchemy.orm import aliased
 
 from . import journal
 from . import models as m
-from .actions.base import RESTORED, ActionContext
+from .actions.base import ActionContext
+from .outcomes import RESTORED
 
 CONFLICT = "conflict"
 

@@ -14,9 +14,11 @@ from sqlalchemy import select
 
 from . import models as m
 from .config import Settings
+from .errors import TaskError
 from .importer import IMPORT_TYPE, run_import_task
-from .jobs import TaskError, TaskSummary, run_task
+from .jobs import TaskSummary, run_task
 from .progress import JobState
+from .revert import run_revert_task
 from .store import Store
 from .tasks import REVERT_TYPE
 
@@ -40,7 +42,5 @@ def run_any_task(
     if kind == IMPORT_TYPE:
         return run_import_task(store, task_id, state, settings=settings)
     if kind == REVERT_TYPE:
-        from .revert import run_revert_task
-
         return run_revert_task(store, task_id, state, settings=settings)
     return run_task(store, task_id, state, settings=settings)

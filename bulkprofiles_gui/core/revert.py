@@ -56,24 +56,24 @@ from sqlalchemy.orm import aliased
 
 from . import journal
 from . import models as m
-from .actions.base import RESTORED, ActionContext, Batch, classify
+from .actions.base import ActionContext, Batch, classify
 from .config import Settings
+from .errors import TaskError
 from .importer.spec import IMPORT_TYPE
 from .jobs import (
     INITIAL_BATCH,
-    TaskError,
     TaskRun,
     TaskSummary,
     action_context,
-    active_run,
     claim_task,
-    current_operator,
     end_run_on_error,
     finish_run,
     run_batches,
     startable_task,
     summary_of,
 )
+from .outcomes import RESTORED
+from .process import active_run, current_operator, mark_interrupted
 from .progress import JobState
 from .restore import RevertParams, outcome_of, record_triggers, restore
 from .store import Store
@@ -274,8 +274,6 @@ def run_revert_task(
     """Run (or resume) a revert task to its end, cancel or failure (module doc).
 
     TaskError if it cannot start; errors while running end it ``failed``."""
-    from .tasks import mark_interrupted
-
     settings = settings or Settings.load()
     mark_interrupted(store)
     with active_run(task_id):

@@ -48,11 +48,12 @@ from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.types import TypeEngine
 
 from . import models as m
+from .errors import OperatorError
 from .fields import FIELD_KEY_RE, SYSTEM_FIELDS, FieldType
 from .limits import quote
 
 
-class StoreError(Exception):
+class StoreError(OperatorError):
     """The store cannot be used; the message is one line for the operator."""
 
 

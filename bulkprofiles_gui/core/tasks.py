@@ -2,39 +2,31 @@
 
 Every run of a job is one ``tasks`` row (see :mod:`bulkprofiles_gui.core.jobs`).
 A task left ``running`` by a process that is gone (killed, crashed, machine
-rebooted) is shown as ``interrupted`` by :func:`mark_interrupted`, which the
-listings call; it can then be resumed with ``jobs.run_task``.
+rebooted) is shown as ``interrupted`` by :func:`.process.mark_interrupted`,
+which the listings call; it can then be resumed with ``jobs.run_task``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select, update
+from sqlalchemy import Row, func, select
 
 from . import models as m
 from .actions import ACTIONS
-from .actions.base import CHANGED, SKIP_REASONS
+from .errors import TaskError
 from .importer.spec import IMPORT_LABEL, IMPORT_TYPE
 from .jobfile import Job
-from .jobs import TaskError, is_running_here
-from .limits import quote
+from .outcomes import NOT_PROCESSED, SKIP_REASONS, SKIPPED, outcome_filter
+from .process import mark_interrupted
 from .store import Store
 
-#: A running task whose heartbeat is older than this is interrupted, even when
-#: its process cannot be checked (it runs on another machine).
-STALE_AFTER = dt.timedelta(minutes=5)
-NOT_PROCESSED = "not_processed"
 #: A task that reverts another one (``core/revert.py``).
 REVERT_TYPE = "revert"
 #: Labels of the task kinds that are not update actions.
 ACTION_LABELS = {IMPORT_TYPE: IMPORT_LABEL, REVERT_TYPE: "Revert a task"}
-SKIPPED = "skipped"
 
 
 @dataclass
@@ -133,11 +125,16 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
+def kind_label(action_type: str) -> str:
+    """What a task of ``action_type`` does, in the operator's words."""
+    action = ACTIONS.get(action_type)
+    return action.LABEL if action else ACTION_LABELS.get(action_type, action_type)
+
+
 def _label(r: Row[Any]) -> str:
     if r.action_type == REVERT_TYPE:
         return f"Revert of task {r.revert_of}"
-    module = ACTIONS.get(r.action_type)
-    return str(module.LABEL) if module else ACTION_LABELS.get(r.action_type, r.action_type)
+    return kind_label(r.action_type)
 
 
 def _task_rows() -> Any:
@@ -219,100 +216,6 @@ def get_task(store: Store, task_id: int) -> TaskRow:
     if r is None:
         raise TaskError(f"no task with id {task_id}")
     return _row(r)
-
-
-def _process_gone(runner: str | None) -> bool:
-    """True when ``runner`` ("host:pid") is a process of this machine that is gone."""
-    if not runner or ":" not in runner:
-        return False
-    host, _, pid_text = runner.rpartition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return False  # decided by is_running_here
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False
-
-
-def mark_interrupted(store: Store, *, stale_after: dt.timedelta = STALE_AFTER) -> list[int]:
-    """Show running tasks whose process is gone (or silent too long) as interrupted.
-
-    Returns the ids it marked.  Call it on start-up and before listings."""
-    here = f"{socket.gethostname()}:{os.getpid()}"
-    now = m.utcnow()
-    t = m.Task.__table__
-    with store.begin() as conn:
-        running = conn.execute(
-            select(t.c.id, t.c.runner, t.c.heartbeat_at).where(t.c.status == "running")
-        ).all()
-        dead = [
-            r.id
-            for r in running
-            if (r.runner == here and not is_running_here(r.id))
-            or _process_gone(r.runner)
-            or r.heartbeat_at is None
-            or now - r.heartbeat_at > stale_after
-        ]
-        if dead:
-            conn.execute(
-                update(m.Task)
-                .where(m.Task.id.in_(dead), m.Task.status == "running")
-                .values(status="interrupted")
-            )
-    return dead
-
-
-def export_task_csv(store: Store, task_id: int, path: str | Path) -> int:
-    """Write profile_id, outcome, reason, reason words of every profile of the
-    task's frozen selection (in selection order); returns the number of rows.
-
-    Kept for callers of the old name: :func:`.export.export_task` is the export
-    (with optional profile columns and progress)."""
-    from .export import export_task
-
-    return export_task(store, task_id, path)
-
-
-def outcome_words(outcome: str | None) -> tuple[str, str, str]:
-    """(outcome, reason, reason_text) of a task profile's stored outcome.
-
-    A skip reason is "skipped" with that reason; any other outcome ("changed",
-    an import's "added" / "updated") is written as it is."""
-    if outcome is None:
-        return NOT_PROCESSED, "", "the task stopped before this profile"
-    if outcome not in SKIP_REASONS:
-        return outcome, "", ""
-    return SKIPPED, outcome, SKIP_REASONS[outcome]
-
-
-def outcome_filter(task_id: int, outcomes: tuple[str, ...] | list[str]) -> Any:
-    """SQL condition on task_profiles for outcome words: "changed", "skipped"
-    (any reason), "not_processed", or a skip reason such as "pool_empty"."""
-    tp = m.TaskProfile
-    known = {CHANGED, SKIPPED, NOT_PROCESSED, *SKIP_REASONS}
-    unknown = [o for o in outcomes if o not in known]
-    if unknown or not outcomes:
-        raise TaskError(
-            f"unknown outcome {quote(unknown[0] if unknown else '(none)')} "
-            f"(known: changed, skipped, not_processed, {', '.join(SKIP_REASONS)})"
-        )
-    parts: list[ColumnElement[bool]] = []
-    reasons = [o for o in outcomes if o in SKIP_REASONS]
-    if reasons:
-        parts.append(tp.outcome.in_(reasons))
-    if SKIPPED in outcomes:
-        parts.append(and_(tp.outcome.is_not(None), tp.outcome != CHANGED))
-    if CHANGED in outcomes:
-        parts.append(tp.outcome == CHANGED)
-    if NOT_PROCESSED in outcomes:
-        parts.append(tp.outcome.is_(None))
-    return and_(tp.task_id == task_id, or_(*parts))
 
 
 def count_outcomes(store: Store, task_id: int, outcomes: tuple[str, ...] | list[str]) -> int:

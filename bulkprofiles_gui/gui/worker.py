@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from .messages import operator_message
+
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
@@ -37,8 +39,8 @@ def log_unless_told(exc: Exception) -> Path | None:
     path is returned); an error written for the operator is only shown, and
     a StoreFault was logged where it was raised."""
     from ..core.config import ConfigError
+    from ..core.errors import is_operator_error
     from ..core.faults import StoreFault, is_store_fault, log_exception
-    from ..core.jobs import is_operator_error
 
     if isinstance(exc, StoreFault | CancelledOp):
         return None
@@ -220,9 +222,7 @@ def op_connection(store: Store) -> Iterator[Connection]:
 
 
 def one_line(exc: object) -> str:
-    """The operator's line for a failure (``views.base.operator_message``)."""
-    from .views.base import operator_message
-
+    """The operator's line for a failure (``messages.operator_message``)."""
     return operator_message(exc)
 
 

@@ -34,16 +34,13 @@ rows.  A module exposes::
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
-    and_,
     case,
     insert,
     literal,
@@ -54,12 +51,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import QueryableAttribute
 
 from .. import models as m
-from ..config import Settings
-from ..store import Store
-
-CHANGED = "changed"
-#: The outcome of a profile a revert gave back its values before the task.
-RESTORED = "restored"
+from ..batch import ActionContext, Batch
+from ..errors import OperatorError
+from ..outcomes import CHANGED, SKIP_REASONS
 
 #: A profile id column (of task_profiles, subscriptions, ...) a condition is about.
 ProfileId = ColumnElement[int] | QueryableAttribute[int]
@@ -68,35 +62,8 @@ ProfileCondition = Callable[[ProfileId], ColumnElement[bool]]
 #: The outcome (``changed`` or a skip reason) of a profile, as an SQL expression.
 ProfileOutcome = Callable[[ProfileId], ColumnElement[str]]
 
-#: Skip reasons, with the words the operator sees.
-SKIP_REASONS: dict[str, str] = {
-    "unchanged": "already had the new value",
-    "no_contact": "no contact in the source field",
-    "invalid_contact": "contact is not valid for the channel",
-    "unsafe_status": "existing subscription has an unsafe status",
-    "unsafe_source": "source subscription has an unsafe status",
-    "no_source_subscription": "no subscription in the source resource",
-    "no_subscription": "no subscription to update",
-    "pool_empty": "the promo code pool ran dry",
-    "already_holds_code": "already holds a code of the program",
-    "no_code": "holds no code of the program",
-    "code_activated": "holds only activated codes of the program (they stay)",
-    "recently_active": "had an interaction after the cut-off",
-    "already_unsubscribed": "already globally unsubscribed",
-    "profile_gone": "the profile no longer exists",
-    # revert (core/revert.py): a profile left as it is
-    "conflict": "changed since the task: left as it is",
-    # CSV import (core/importer): rows that were not imported
-    "rejected": "a value of the row is not valid",
-    "duplicate_in_file": "the same match key appears on another line of the file",
-    "not_found": "no profile matches (mode: update existing only)",
-    "already_exists": "a profile already matches (mode: add new only)",
-    "ambiguous_match": "matches more than one profile",
-    "no_match_key": "the match key is empty (mode: update existing only)",
-}
 
-
-class ActionError(ValueError):
+class ActionError(OperatorError, ValueError):
     """Action parameters that do not fit the store; names the key, e.g.
     ``job.action.resource: no resource named 'Nope'``."""
 
@@ -111,50 +78,6 @@ def check_keys(raw: Any, allowed: set[str] | frozenset[str], where: str = "job.a
     if unknown:
         names = ", ".join(sorted(allowed)) or "none"
         raise ActionError(f"{where}.{unknown[0]}: unknown key (allowed: {names})")
-
-
-@dataclass
-class ActionContext:
-    store: Store
-    database_id: int
-    settings: Settings
-    now: dt.datetime
-    task_id: int
-    dry_run: bool = False
-    skip_triggers: bool = False
-    #: Write the journal that makes the run revertible (``core/journal.py``).
-    journal: bool = True
-    #: Free for an action to keep state across the batches of one run
-    #: (e.g. promo codes a dry run has already "used").
-    scratch: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Positions ``[lo, hi)`` of a task's frozen selection."""
-
-    task_id: int
-    lo: int
-    hi: int
-
-    def rows_where(self) -> ColumnElement[bool]:
-        tp = m.TaskProfile
-        return and_(tp.task_id == self.task_id, tp.position >= self.lo, tp.position < self.hi)
-
-    def profile_ids(self) -> Select[tuple[int]]:
-        """All profile ids of the batch."""
-        return select(m.TaskProfile.profile_id).where(self.rows_where())
-
-    def pending_ids(self) -> Select[tuple[int]]:
-        """Profile ids of the batch with no outcome yet (neither skipped nor changed)."""
-        return select(m.TaskProfile.profile_id).where(
-            self.rows_where(), m.TaskProfile.outcome.is_(None)
-        )
-
-    def changed_ids(self) -> Select[tuple[int]]:
-        return select(m.TaskProfile.profile_id).where(
-            self.rows_where(), m.TaskProfile.outcome == CHANGED
-        )
 
 
 def mark_outcome(

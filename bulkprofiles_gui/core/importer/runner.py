@@ -61,20 +61,19 @@ from ..actions import subscribe_from_fields
 from ..actions.base import ActionContext, ActionError, insert_trigger_events
 from ..config import Settings
 from ..csvcells import escape_text, unescape_text
+from ..errors import TaskError
 from ..faults import end_failed_task
 from ..fields import FieldValueError
 from ..jobs import (
-    TaskError,
     TaskSummary,
     action_context,
-    active_run,
     claim_task,
     queue_task,
     run_connection,
-    runner_id,
     startable_task,
     summary_of,
 )
+from ..process import active_run, mark_interrupted, runner_id
 from ..progress import JobState
 from ..store import Store
 from . import stage as st
@@ -287,8 +286,6 @@ def run_import_task(
 
     TaskError if it cannot start (unknown, completed, running elsewhere, file
     changed).  Errors while running end the task ``failed`` with one line."""
-    from ..tasks import mark_interrupted
-
     settings = settings or Settings.load()
     mark_interrupted(store)
     with active_run(task_id):

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import Grouping
 
 from .. import models as m
+from ..errors import TaskError
 from ..fields import CHANNELS, EVENT_TYPES, STATUSES, FieldType, FieldValueError, coerce_value
 from ..limits import (
     MAX_LIST_ITEM_CHARS,
@@ -39,6 +40,7 @@ from ..limits import (
     short,
     text_problem,
 )
+from ..outcomes import outcome_filter
 from ..store import FieldInfo, Store
 from . import operators as ops
 from .context import AmbiguousFieldName, ResourceInfo, SchemaContext, field_named
@@ -468,9 +470,6 @@ class RuleCompiler:
         return self._profile_in(pc.c.profile_id, [pc.c.program_id == program_id])
 
     def _task(self, value: Any) -> Expr:
-        from ..jobs import TaskError
-        from ..tasks import outcome_filter
-
         spec = _object(value, "task", {"task", "outcomes"}, {"task", "outcomes"})
         task_id, outcomes = spec["task"], spec["outcomes"]
         if not is_int64(task_id):

@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import OperatorError
+
 
 def empty_rule_group() -> dict[str, Any]:
     return {"combinator": "and", "not": False, "rules": []}
@@ -49,7 +51,7 @@ def short_path(path: str, limit: int = 80) -> str:
     return f"{head[: head.rfind('.')]}…{tail[tail.find('.') + 1 :]}"
 
 
-class RuleError(ValueError):
+class RuleError(OperatorError, ValueError):
     """Rules that cannot be used; ``problems`` lists every wrong node."""
 
     def __init__(self, problems: list[RuleProblem]) -> None:

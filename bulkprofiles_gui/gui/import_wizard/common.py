@@ -11,14 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ...core.config import Settings
 from ...core.faults import StoreFault
-from ...core.importer import CsvFormat
+from ...core.importer import CsvFormat, ImportSpec
 from ...core.store import Store, StoreError
 from ..views.base import operator_message
 from ..worker import BackgroundCall
@@ -32,6 +32,13 @@ COUNT_LABEL_WIDTH = 380
 COUNT_NUMBER_WIDTH = 110
 #: Rows a table of counts shows before it scrolls.
 COUNT_ROWS_SHOWN = 12
+
+
+class SpecWizard(Protocol):
+    """What the review and run pages need of their wizard (``ImportWizard``):
+    the import it describes."""
+
+    def spec(self) -> ImportSpec: ...
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
@@ -48,6 +48,7 @@ from ..wizard.actions.base import channel_label
 from .common import (
     ImportContext,
     LatestCall,
+    SpecWizard,
     counts_table,
     fill_counts,
     line_label,
@@ -56,10 +57,6 @@ from .common import (
     show_line,
 )
 from .file_page import ENCODING_NAMES
-
-if TYPE_CHECKING:
-    from .wizard import ImportWizard
-
 
 #: Mapping lines shown in one column before a second one starts.
 MAPPING_LINES_PER_COLUMN = 8
@@ -185,7 +182,7 @@ class ReviewPage(QWizardPage):
         layout.addWidget(self.dry_run_table)
         layout.addStretch(1)
 
-    def import_wizard(self) -> ImportWizard:
+    def import_wizard(self) -> SpecWizard:
         return self.wizard()  # type: ignore[return-value]
 
     def spec(self) -> ImportSpec:

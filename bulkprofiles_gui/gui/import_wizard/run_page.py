@@ -10,7 +10,7 @@ task ends ``cancelled`` and the Tasks view resumes it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtWidgets import (
@@ -35,6 +35,7 @@ from ..wizard.run_page import interrupting_fault, stop_words
 from ..worker import BackgroundCall
 from .common import (
     ImportContext,
+    SpecWizard,
     counts_table,
     fill_counts,
     line_label,
@@ -42,9 +43,6 @@ from .common import (
     show_line,
 )
 from .review_page import reason_text
-
-if TYPE_CHECKING:
-    from .wizard import ImportWizard
 
 FINAL_WORDS = {
     "completed": "Done.",
@@ -158,7 +156,7 @@ class RunPage(QWizardPage):
 
     # -- running ---------------------------------------------------------------------------
     def initializePage(self) -> None:
-        wizard: ImportWizard = self.wizard()  # type: ignore[assignment]
+        wizard: SpecWizard = self.wizard()  # type: ignore[assignment]
         self.start(wizard.spec())
 
     def start(self, spec: ImportSpec) -> None:

@@ -3,58 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from ...core.actions.base import ActionError
-from ...core.config import ConfigError
-from ...core.faults import StoreFault, details_note, store_fault
-from ...core.jobfile import JobFileError
-from ...core.jobs import TaskError
-from ...core.segments import SegmentError
-from ...core.selection import RuleError
-from ...core.store import Store, StoreError
+from ...core.store import Store
+from ..messages import operator_message
 from ..worker import BackgroundCall
-
-#: Exceptions whose message is written for the operator (every catalogue,
-#: import and export error derives from StoreError).
-OPERATOR_ERRORS: tuple[type[BaseException], ...] = (
-    StoreError,
-    ActionError,
-    RuleError,
-    JobFileError,
-    TaskError,
-    ConfigError,
-    SegmentError,
-)
-
-
-def operator_message(exc: object) -> str:
-    """One readable line for an exception that reached the GUI.  A failure of
-    the store says what failed (and how to go on with the task it
-    interrupted); one the worker logged says where its details are."""
-    fault = store_fault(exc) if isinstance(exc, BaseException) else None
-    if fault is not None:
-        return fault_message(fault, getattr(exc, "__log__", None))
-    text = str(exc).strip()
-    first = text.splitlines()[0] if text else ""
-    if isinstance(exc, OPERATOR_ERRORS) and first:
-        return first
-    line = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-    logged = getattr(exc, "__log__", None)
-    return line + details_note(logged) if logged else line
-
-
-def fault_message(fault: StoreFault, log: Path | None = None) -> str:
-    """The line of a failure of the store, as the window says it."""
-    line = str(fault).strip().splitlines()[0]
-    if fault.task_id is not None:
-        line += "; it can be resumed from the Tasks view"
-    log = fault.log or log
-    return line + details_note(log) if log else line
 
 
 def make_table(headers: list[str]) -> QTreeWidget:

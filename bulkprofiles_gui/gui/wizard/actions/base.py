@@ -14,7 +14,6 @@ what is wrong instead of silently picking something else.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from types import ModuleType
 from typing import Any, ClassVar
 
 from PySide6.QtCore import Qt, Signal
@@ -29,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from ....core.actions import ACTIONS
+from ....core.actions.base import Action
 from ....core.catalog import ResourceInfo
 from ....core.fields import CHANNELS, STATUSES, UNSAFE_STATUSES, Status
 from ....core.selection import has_conditions
@@ -78,9 +78,9 @@ def unsafe_statuses_text() -> str:
     return ", ".join(ordered[:-1]) + " or " + ordered[-1]
 
 
-def core_action(action_type: str) -> ModuleType | None:
-    """The core module of an action type, or None if the core does not have it."""
-    return ACTIONS.get(action_type)
+def core_action(action_type: str) -> Action:
+    """The core action of a page's ``ACTION_TYPE`` (its label, description, rules)."""
+    return ACTIONS[action_type]
 
 
 class ChoiceCombo(QComboBox):
