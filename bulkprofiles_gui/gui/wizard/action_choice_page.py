@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from ...core.actions import ACTIONS
 from ..ui_settings import ui_settings
+from ..widgets.tone import set_tone
 from .actions import PAGES
 from .context import WizardContext
 
@@ -64,7 +65,7 @@ class ActionChoicePage(QWizardPage):
             explanation.setIndent(26)
             explanation.setBuddy(button)
             if destructive:
-                button.setStyleSheet("QRadioButton { color: #a12622; }")
+                set_tone(button, "error")  # the colour of style.qss
             choices.addWidget(button)
             choices.addWidget(explanation)
             choices.addSpacing(10)
