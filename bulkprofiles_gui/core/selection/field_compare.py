@@ -58,6 +58,8 @@ _COMPARE: dict[str, Callable[[Any, Any], Expr]] = {
     "after": lambda a, b: a > b,
     ">=": lambda a, b: a >= b,
 }
+#: Operators that sort (text by code point); the text matches ignore case as ILIKE does.
+_ORDERING = frozenset({"<", "<=", ">", ">="})
 _LIKE_ESCAPE = "/"
 
 
@@ -112,7 +114,7 @@ class FieldComparer:
 
     # -- SQL ------------------------------------------------------------------
     def _compare(self, op: str, info: FieldInfo, other: FieldInfo) -> Expr:
-        left, right = self._operands(info, other, ordering=op not in ("=", "contains"))
+        left, right = self._operands(info, other, ordering=op in _ORDERING)
         if op in ("contains", "beginsWith", "endsWith"):
             return self._like(op, left, right)
         return _COMPARE[op](left, right)
