@@ -470,6 +470,46 @@ def test_field_usage_finds_nested_segment_rules_task_jobs_and_triggers(shop: Sho
     assert (unused.used, unused.values, tags.values) == (False, 0, 2)
 
 
+def test_field_usage_finds_a_field_compared_with_and_named_in_another_case(shop: Shop) -> None:
+    store = shop.store
+    with store.begin() as conn:
+        manage.add_field(store, conn, shop.shop, "max_bonus", FieldType.INTEGER)
+        manage.add_field(store, conn, shop.shop, "min_bonus", FieldType.INTEGER)
+        compared = {"field": "city", "operator": "=", "value": "x"}
+        create_segment(
+            store,
+            conn,
+            shop.shop,
+            "Above max",
+            rules=group(
+                {"field": "bonus", "operator": ">", "value": "maxBonus", "valueSource": "field"}
+            ),
+        )
+        create_segment(
+            store,
+            conn,
+            shop.shop,
+            "Between",
+            rules=group(
+                compared,
+                {
+                    "field": "Bonus",
+                    "operator": "between",
+                    "value": "min_bonus, Max-Bonus",
+                    "valueSource": "field",
+                },
+            ),
+        )
+        create_segment(store, conn, shop.shop, "Plain", rules=group(rule("bonus", ">", 1)))
+    with store.begin() as conn:
+        max_usage = manage.field_usage(store, conn, shop.shop, "max_bonus")
+        min_usage = manage.field_usage(store, conn, shop.shop, "min_bonus")
+        bonus_usage = manage.field_usage(store, conn, shop.shop, "bonus")
+    assert max_usage.segments == ("Above max", "Between")
+    assert min_usage.segments == ("Between",)
+    assert bonus_usage.segments == ("Above max", "Between", "Plain")
+
+
 def test_field_usage_finds_the_contact_field_of_subscribe_from_fields(shop: Shop) -> None:
     store = shop.store
     with store.begin() as conn:

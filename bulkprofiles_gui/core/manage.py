@@ -63,6 +63,7 @@ from .fields import CHANNELS, FIELD_KEY_RE, FieldType
 from .importer.stage import bulk_insert
 from .limits import nul_problem, quote, rule_nodes
 from .process import mark_interrupted
+from .selection.context import normalized_name
 from .store import FieldInfo, Store, StoreError
 
 #: Longest name of a database, resource or program, and of a field label (the columns).
@@ -466,8 +467,24 @@ def _values(store: Store, conn: Connection, database_id: int, info: FieldInfo) -
 
 def _rules_name_field(node: Any, key: str) -> bool:
     """True if a rule tree (react-querybuilder or jQuery shape, any depth: walked
-    without recursion) has a condition on ``key``."""
-    return any(child.get("field") == key for child, _depth in rule_nodes(node))
+    without recursion) has a condition on ``key``, or compares a field with it
+    (``valueSource: "field"``); names count as the compiler reads them, ignoring
+    case and separators (``firstName`` is ``first_name``)."""
+    wanted = normalized_name(key)
+    return any(wanted in _names_in_rule(child) for child, _depth in rule_nodes(node))
+
+
+def _names_in_rule(rule: dict[str, Any]) -> set[str]:
+    """The field names one condition uses, normalised: its field and, when it
+    compares with fields, the value's field or fields (between: a list or "a,b")."""
+    names: list[Any] = [rule.get("field")]
+    if rule.get("valueSource") == "field":
+        value = rule.get("value")
+        if isinstance(value, str):
+            names.extend(part.strip() for part in value.split(","))
+        elif isinstance(value, list):
+            names.extend(value)
+    return {normalized_name(name) for name in names if isinstance(name, str)}
 
 
 def _action_names_field(action: Any, key: str) -> bool:
