@@ -62,7 +62,7 @@ STARTABLE = ("queued", "interrupted", "cancelled")
 TARGET_BATCH_SECONDS = 0.45
 MIN_BATCH = 100
 #: The first batch of a run: small, so the first progress comes soon even when
-#: the action is slow per profile; later batches double up to Settings.batch_size.
+#: the action is slow per profile; later ones are sized by their pace (_adapt_batch_size).
 INITIAL_BATCH = 1000
 
 
@@ -615,7 +615,7 @@ def _adapt_batch_size(run: TaskRun, seconds: float) -> None:
     no promise for the next), from :data:`MIN_BATCH` to the run's maximum."""
     factor = TARGET_BATCH_SECONDS / seconds if seconds > 0 else 1.5
     factor = min(1.5, max(0.5, factor))
-    run.batch_size = max(MIN_BATCH, min(run.max_batch, int(run.batch_size * factor)))
+    run.batch_size = min(run.max_batch, max(MIN_BATCH, int(run.batch_size * factor)))
 
 
 def finish_run(store: Store, run: TaskRun, status: str, error: str | None) -> None:
