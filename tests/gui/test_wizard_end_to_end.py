@@ -558,7 +558,7 @@ def test_saved_job_reopens_the_wizard_prefilled(
     assert reopened.action_type() == "update_subscriptions"
     go_next(qtbot, reopened)
     go_next(qtbot, reopened)
-    assert reopened.currentId() == PageId.UPDATE_SUBSCRIPTIONS
+    assert reopened.currentId() == ACTION_PAGE_IDS["update_subscriptions"]
     assert reopened.job().to_dict() == saved.to_dict()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -23,14 +21,9 @@ from .context import WizardContext
 
 def action_text(action_type: str) -> tuple[str, str, bool, bool]:
     """(label, one-line explanation, destructive, needs conditions) of an action type,
-    from the core module, else from the page."""
-    module: Any = ACTIONS.get(action_type)
-    page: Any = PAGES.get(action_type)
-    label = getattr(module, "LABEL", None) or getattr(page, "LABEL", action_type)
-    description = getattr(module, "DESCRIPTION", None) or getattr(page, "DESCRIPTION", "")
-    destructive = bool(getattr(module, "DESTRUCTIVE", False))
-    needs_conditions = bool(getattr(module, "REQUIRES_CONDITIONS", False))
-    return str(label), str(description), destructive, needs_conditions
+    from the core's action."""
+    action = ACTIONS[action_type]
+    return action.LABEL, action.DESCRIPTION, action.DESTRUCTIVE, action.REQUIRES_CONDITIONS
 
 
 class ActionChoicePage(QWizardPage):

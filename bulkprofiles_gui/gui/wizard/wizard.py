@@ -28,29 +28,22 @@ from .selection_page import SelectionPage, wait_for_background_calls
 
 
 class PageId(IntEnum):
+    """The wizard's own pages; the action pages are numbered from
+    ``FIRST_ACTION`` in the core's order (:data:`ACTION_PAGE_IDS`)."""
+
     SELECTION = 0
     ACTION = 1
-    UPDATE_FIELDS = 10
-    SUBSCRIBE_FROM_FIELDS = 11
-    SUBSCRIBE_FROM_RESOURCE = 12
-    UPDATE_SUBSCRIPTIONS = 13
-    PROMO_CODES = 14
-    DELETE_PROFILES = 15
-    GLOBAL_UNSUBSCRIBE = 16
+    FIRST_ACTION = 10
     REVIEW = 20
     RUN = 21
 
 
-#: The page of each action type (core action TYPE -> page id).
-ACTION_PAGE_IDS: dict[str, PageId] = {
-    "update_fields": PageId.UPDATE_FIELDS,
-    "subscribe_from_fields": PageId.SUBSCRIBE_FROM_FIELDS,
-    "subscribe_from_resource": PageId.SUBSCRIBE_FROM_RESOURCE,
-    "update_subscriptions": PageId.UPDATE_SUBSCRIPTIONS,
-    "promo_codes": PageId.PROMO_CODES,
-    "delete_profiles": PageId.DELETE_PROFILES,
-    "global_unsubscribe": PageId.GLOBAL_UNSUBSCRIBE,
+#: The page id of each action type, in the core's order of the actions.
+ACTION_PAGE_IDS: dict[str, int] = {
+    action_type: PageId.FIRST_ACTION + i for i, action_type in enumerate(PAGES)
 }
+if max(ACTION_PAGE_IDS.values()) >= PageId.REVIEW:
+    raise RuntimeError("more actions than the wizard numbers: move PageId.REVIEW and RUN up")
 
 
 class UpdateWizard(QWizard):
@@ -99,7 +92,7 @@ class UpdateWizard(QWizard):
         if current == PageId.ACTION:
             # Never -1 here: QWizard would show Finish instead of Next on this page.
             chosen = self.action_choice_page.action_type() or ""
-            return int(ACTION_PAGE_IDS.get(chosen, PageId.UPDATE_FIELDS))
+            return ACTION_PAGE_IDS.get(chosen, PageId.FIRST_ACTION)
         if current in ACTION_PAGE_IDS.values():
             return int(PageId.REVIEW)
         if current == PageId.REVIEW:

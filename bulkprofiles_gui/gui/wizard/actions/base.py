@@ -234,8 +234,8 @@ def unknown_status(status: str) -> str:
 class ActionPage(QWizardPage):
     """Base of the seven action pages.
 
-    Subclasses set ``ACTION_TYPE`` (the core action TYPE) and fallback
-    ``LABEL``/``DESCRIPTION`` (the core module's win when it exists), add their
+    Subclasses set ``ACTION_TYPE`` (the core action TYPE, whose ``LABEL`` and
+    ``DESCRIPTION`` are the page's title and explanation), add their
     rows to ``self.form`` (and other widgets to ``self.body``) and implement
     ``fetch_choices`` (read in a worker thread), ``fill_choices``, ``problems``,
     ``action`` and ``apply_action``.  The page never reads the store on the
@@ -243,8 +243,6 @@ class ActionPage(QWizardPage):
     """
 
     ACTION_TYPE: ClassVar[str]
-    LABEL: ClassVar[str]
-    DESCRIPTION: ClassVar[str]
     #: The body (a list of rows) grows with the page instead of a blank below it.
     BODY_GROWS: ClassVar[bool] = False
     #: False for pages without choices from the store (nothing to read).
@@ -257,9 +255,9 @@ class ActionPage(QWizardPage):
         self._pending: dict[str, Any] | None = None
         self._loading = False
         self._load_error: str | None = None
-        module = core_action(self.ACTION_TYPE)
-        self.setTitle(getattr(module, "LABEL", self.LABEL))
-        self.description_label = QLabel(getattr(module, "DESCRIPTION", self.DESCRIPTION))
+        action = core_action(self.ACTION_TYPE)
+        self.setTitle(action.LABEL)
+        self.description_label = QLabel(action.DESCRIPTION)
         self.description_label.setObjectName("pageDescription")
         self.description_label.setWordWrap(True)
         self.form = QFormLayout()

@@ -35,11 +35,6 @@ def date_in_words(day: dt.date) -> str:
 
 class DeleteProfilesPage(ConditionsRequiredPage):
     ACTION_TYPE = "delete_profiles"
-    LABEL = "Delete profiles"
-    DESCRIPTION = (
-        "Delete the selected profiles that have had no interaction since the cut-off date; "
-        "conditions are required."
-    )
     #: Today's date; tests replace it to pin the cut-off.
     today: ClassVar[Callable[[], dt.date]] = dt.date.today
 

@@ -11,10 +11,6 @@ from .base import ConditionsRequiredPage, paragraph
 
 class GlobalUnsubscribePage(ConditionsRequiredPage):
     ACTION_TYPE = "global_unsubscribe"
-    LABEL = "Global unsubscribe"
-    DESCRIPTION = (
-        'Set the global status "unsubscribed" for the selected profiles; conditions are required.'
-    )
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -23,11 +23,6 @@ def program_text(program: ProgramInfo) -> str:
 
 class PromoCodesPage(ActionPage):
     ACTION_TYPE = "promo_codes"
-    LABEL = "Promo codes"
-    DESCRIPTION = (
-        "Attach a free code of a loyalty program to each selected profile (one each; a profile "
-        "that already holds one keeps it), or detach the program's codes from them."
-    )
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -45,11 +45,6 @@ def source_hint(channel: str | None) -> str:
 
 class SubscribeFromFieldsPage(ActionPage):
     ACTION_TYPE = "subscribe_from_fields"
-    LABEL = "Add subscription (source: profile fields)"
-    DESCRIPTION = (
-        "Subscribe the selected profiles to a resource, taking the contact from a profile "
-        "field; profiles without a usable contact are skipped and counted."
-    )
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

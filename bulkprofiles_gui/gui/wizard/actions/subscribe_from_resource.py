@@ -103,11 +103,6 @@ class ChannelChecklist(QListWidget):
 
 class SubscribeFromResourcePage(ActionPage):
     ACTION_TYPE = "subscribe_from_resource"
-    LABEL = "Add subscription (source: resource)"
-    DESCRIPTION = (
-        "Subscribe the selected profiles to a resource with the contact of their "
-        "subscription to another resource; profiles without one get nothing."
-    )
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)

@@ -231,8 +231,6 @@ class MissingFieldRow(ChangeRow):
 
 class UpdateFieldsPage(ActionPage):
     ACTION_TYPE = "update_fields"
-    LABEL = "Update profile fields"
-    DESCRIPTION = "Set or clear field values; numbers can be increased, tags added or removed."
     BODY_GROWS = True
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:

@@ -23,11 +23,6 @@ from .base import (
 
 class UpdateSubscriptionsPage(ActionPage):
     ACTION_TYPE = "update_subscriptions"
-    LABEL = "Update subscription"
-    DESCRIPTION = (
-        "Change the status of the selected profiles' existing subscriptions to a resource "
-        "on one channel."
-    )
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
