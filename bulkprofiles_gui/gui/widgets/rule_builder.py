@@ -145,6 +145,7 @@ class ConditionRow(_Node):
         self._line.addWidget(self.field_combo)
         self._line.addWidget(self.operator_combo)
         self._line.addWidget(self.editor_box, 1)
+        self._line.addStretch(0)  # wrapped, the combos keep their width
         self._add_move_buttons(self._line, "condition")
         self._second_line = hbox()
         self._second_line.setContentsMargins(WRAP_INDENT, 0, 0, 0)
