@@ -180,18 +180,40 @@ def history(store: Store) -> None:
         run_job(store, Job(database=DEMO, rules=berlin, action=action), JobState(), dry_run=dry_run)
 
 
+#: Every page and view is also rendered at these sizes (a large and a small screen).
+PAGE_SIZES = ((1280, 800), (1024, 680))
+
+
+def save_at_sizes(widget: QWidget, out: Path, name: str) -> None:
+    """``name`` at the widget's size, then ``name-WxH`` at each of PAGE_SIZES."""
+    own = widget.size()
+    save(widget, out, name)
+    for width, height in PAGE_SIZES:
+        widget.resize(width, height)
+        spin(250)
+        save(widget, out, f"{name}-{width}x{height}")
+    widget.resize(own)
+    spin(150)
+
+
 def shoot_views(window: MainWindow, out: Path) -> None:
     window.show_view(View.DATABASES)
     wait_for(lambda: window.databases_view.fields_table.topLevelItemCount() > 0)
-    save(window, out, "main-window")
+    save_at_sizes(window, out, "main-window")
     window.show_view(View.SEGMENTS)
     wait_for(lambda: window.segments_view.table.topLevelItemCount() > 0)
-    save(window, out, "segments")
+    save_at_sizes(window, out, "segments")
     window.show_view(View.TASKS)
     wait_for(lambda: window.tasks_view.table.topLevelItemCount() > 0)
     window.tasks_view.select_task(window.tasks_view.tasks[-1].id)
     spin(200)
-    save(window, out, "tasks")
+    save_at_sizes(window, out, "tasks")
+    tasks = window.tasks_view
+    tasks.status_filter.setCurrentIndex(tasks.status_filter.findData("failed"))
+    wait_for(lambda: not tasks.busy() and tasks.table.topLevelItemCount() == 0)
+    save_at_sizes(window, out, "tasks-none-matching")
+    tasks.status_filter.setCurrentIndex(0)
+    wait_for(lambda: not tasks.busy() and tasks.table.topLevelItemCount() > 0)
     dialog = window.show_connections()
     dialog.resize(760, 360)
     spin(300)
@@ -215,33 +237,63 @@ def shoot_wizard(window: MainWindow, out: Path) -> None:
     page.range_slider.setValue((0, 80))
     page.limit_spin.setValue(500)
     wait_for(lambda: page.counted())
-    save(wizard, out, "wizard-1-selection")
+    save_at_sizes(wizard, out, "wizard-1-selection")
+    shoot_selection_extras(wizard, out)
     wizard.next()
     wizard.action_choice_page.set_action_type("update_fields")
     spin(200)
-    save(wizard, out, "wizard-2-action")
+    save_at_sizes(wizard, out, "wizard-2-action")
     for number, (action_type, action) in enumerate(ACTION_SAMPLES.items(), start=1):
         wizard.action_choice_page.set_action_type(action_type)
         wizard.next()
         assert wizard.currentId() != PageId.ACTION
-        wizard.action_pages[action_type].load_action(action)
+        shown_page = wizard.action_pages[action_type]
+        wait_for(lambda p=shown_page: not p.is_loading())  # choices read in the background
+        shown_page.load_action(action)
         spin(300)
-        save(wizard, out, f"wizard-3-{number}-{action_type.replace('_', '-')}")
+        save_at_sizes(wizard, out, f"wizard-3-{number}-{action_type.replace('_', '-')}")
         wizard.back()
     wizard.action_choice_page.set_action_type("update_subscriptions")
     wizard.next()
-    wizard.action_pages["update_subscriptions"].load_action(ACTION_SAMPLES["update_subscriptions"])
+    subscriptions = wizard.action_pages["update_subscriptions"]
+    wait_for(lambda: not subscriptions.is_loading())
+    subscriptions.load_action(ACTION_SAMPLES["update_subscriptions"])
+    wait_for(lambda: subscriptions.isComplete())
     wizard.next()
     review = wizard.review_page
     wait_for(lambda: review.facts is not None or review.problem is not None)
     review.start_dry_run()
     wait_for(lambda: review.dry_run_summary is not None and review.isComplete())
-    save(wizard, out, "wizard-4-review")
+    save_at_sizes(wizard, out, "wizard-4-review")
     wizard.next()
     wait_for(lambda: wizard.run_page.isComplete())
-    save(wizard, out, "wizard-5-run")
+    save_at_sizes(wizard, out, "wizard-5-run")
     wizard.accept()
     spin(300)
+
+
+def shoot_selection_extras(wizard: UpdateWizard, out: Path) -> None:
+    """The selection page with a limit above the database's size, and with a
+    saved segment as the source (its own conditions shown read-only)."""
+    page = wizard.selection_page
+    rules, limit = page.rule_builder.rules(), page.limit_spin.value()
+    page.limit_spin.setValue(999_999)
+    wait_for(lambda: page.counted())
+    save_at_sizes(wizard, out, "wizard-1-selection-limit")
+    page.limit_spin.setValue(limit)
+    segment = next(
+        page.source_combo.itemData(i)
+        for i in range(page.source_combo.count())
+        if page.source_combo.itemData(i).segment is not None
+    )
+    page.source_combo.setCurrentIndex(page.source_combo.findData(segment))
+    wait_for(lambda: page.counted())
+    save_at_sizes(wizard, out, "wizard-1-selection-segment")
+    page.source_combo.setCurrentIndex(0)
+    wait_for(lambda: page.counted() and page.current_source() is not None)
+    page.rule_builder.set_rules(rules)
+    page.range_slider.setValue((0, 80))
+    wait_for(lambda: page.counted())
 
 
 #: A selection whose conditions compare fields with fields ("another field"),

@@ -204,7 +204,11 @@ class LimitBox(QWidget):
 
     def _show_note(self) -> None:
         over = self._total > 0 and self.value() >= self._total
-        self.note.setText(
-            f"≥ {self._total:,} profiles in the database: the whole selection" if over else ""
+        self.note.setText(f"≥ {self._total:,}: the whole selection" if over else "")
+        self.note.setToolTip(
+            f"At least the {self._total:,} profiles of the database: the limit keeps every "
+            "profile the conditions select"
+            if over
+            else ""
         )
         self.note.setVisible(over)
