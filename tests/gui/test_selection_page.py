@@ -530,3 +530,13 @@ def test_segment_source_shows_its_own_conditions_read_only(
     wait_counted(qtbot, page)
     assert not shown_rules.isVisible()
     assert "range matches" in empty.text()
+
+
+def test_preview_numbers_have_separators_and_ids_do_not() -> None:
+    from bulkprofiles_gui.gui.wizard.selection.count_preview import cell_text, count_text
+
+    assert cell_text(12345, "bonus_points") == "12,345"
+    assert cell_text(1234.5, "average_check") == "1,234.5"
+    assert cell_text(12345, "id") == "12345"
+    assert cell_text(True, "vip") == "True"
+    assert count_text(1234, 200000) == "1,234 of 200,000 profiles"

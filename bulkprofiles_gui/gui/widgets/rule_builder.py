@@ -176,8 +176,9 @@ class ConditionRow(_Node):
         widths = [self.field_combo.sizeHint().width(), self.operator_combo.sizeHint().width()]
         widths += [b.sizeHint().width() for b in buttons]
         editor = self.editor.minimumSizeHint().width() if self.editor is not None else 0
-        margins = self.layout().contentsMargins() if self.layout() is not None else None
         spacing = self._line.spacing() * (len(widths) + 1)
+        layout = self.layout()
+        margins = layout.contentsMargins() if layout is not None else None
         extra = margins.left() + margins.right() if margins is not None else 0
         return sum(widths) + max(editor, 40) + spacing + extra
 

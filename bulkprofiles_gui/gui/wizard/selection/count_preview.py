@@ -24,13 +24,18 @@ def count_text(selected: int, total: int) -> str:
     return f"{selected:,} of {total:,} profiles"
 
 
-def cell_text(value: Any) -> str:
+#: Columns whose numbers are names, not amounts: shown without separators.
+IDENTIFIERS = frozenset({"id"})
+
+
+def cell_text(value: Any, key: str = "") -> str:
+    """A preview cell: amounts with thousands separators, ids as they are."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}" if abs(value) >= 10_000 else str(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and key not in IDENTIFIERS:
+        return f"{value:,}"
     return str(value)
 
 
@@ -72,7 +77,7 @@ class PreviewBox(QWidget):
         table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
-                table.setItem(r, c, QTableWidgetItem(cell_text(value)))
+                table.setItem(r, c, QTableWidgetItem(cell_text(value, header[c])))
         table.resizeColumnsToContents()
         for c in range(table.columnCount()):
             table.setColumnWidth(c, min(table.columnWidth(c), COLUMN_WIDTH_MAX))
