@@ -48,7 +48,7 @@ from ..fields import UNSAFE_STATUSES, Status
 from ..limits import quote
 from . import _work as work
 from ._params import database_name
-from .base import ActionContext, ActionError, Batch, ProfileCondition, ProfileId
+from .base import ActionContext, ActionError, ProfileCondition, ProfileId
 
 #: A correlated scalar sub-select giving the contact to write for a profile id
 #: (or NULL), given the contact its subscription has now (None when inserting).
@@ -156,31 +156,6 @@ def subscription_exists(resource_id: int, channel: str) -> ProfileCondition:
     return condition
 
 
-def write_subscriptions(
-    conn: Connection,
-    ctx: ActionContext,
-    target: Target,
-    batch: Batch,
-    rows: ColumnElement[bool],
-    contact_for: ContactFor,
-) -> None:
-    """Subscribe the batch's profiles whose ``task_profiles`` row satisfies
-    ``rows`` to the target (see :func:`write_subscriptions_for`), journalled
-    first (the import's subscriptions are not: an import is not revertible)."""
-    tp = m.TaskProfile
-    chosen = select(tp.profile_id).where(batch.rows_where(), rows)
-    journal.record_subscriptions(
-        conn,
-        ctx,
-        chosen,
-        resource_id=target.resource_id,
-        channel=target.channel,
-        status=target.status,
-        contact_for=contact_for,
-    )
-    write_subscriptions_for(conn, ctx, target, chosen, contact_for)
-
-
 def write_subscriptions_for(
     conn: Connection,
     ctx: ActionContext,
@@ -218,29 +193,6 @@ def write_subscriptions_for(
     ).where(~subscription_exists(target.resource_id, target.channel)(pid))
     columns = ["profile_id", "resource_id", "channel", "contact", "status"]
     conn.execute(insert(sub).from_select([*columns, "created_at", "updated_at"], missing))
-
-
-def set_status(conn: Connection, ctx: ActionContext, target: Target, batch: Batch) -> None:
-    """Set the target status on the existing subscriptions of the batch's
-    profiles classified ``changed``."""
-    journal.record_subscriptions(
-        conn,
-        ctx,
-        batch.changed_ids(),
-        resource_id=target.resource_id,
-        channel=target.channel,
-        status=target.status,
-    )
-    sub = m.Subscription
-    conn.execute(
-        update(sub)
-        .where(
-            sub.resource_id == target.resource_id,
-            sub.channel == target.channel,
-            sub.profile_id.in_(batch.changed_ids()),
-        )
-        .values(status=target.status, updated_at=ctx.now)
-    )
 
 
 def subscription_triggers(resource_id: int, channel: str | None) -> ColumnElement[bool]:

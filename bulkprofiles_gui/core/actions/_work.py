@@ -18,10 +18,13 @@ reads it by key:
 The table belongs to the connection (``TEMPORARY``); every batch starts with
 it empty (on PostgreSQL it empties itself at commit).  :func:`set_outcomes`
 copies part 0's states into ``task_profiles`` with one key look-up per row.
+:func:`lookup` joins a batch to a row it needs by key the way each backend
+does best.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +32,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
+    FromClause,
     Integer,
     MetaData,
     Select,
@@ -38,6 +42,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    true,
     update,
 )
 
@@ -134,3 +139,27 @@ def contact_of(part: int = 0) -> Any:
         )
 
     return contact_for
+
+
+def lookup(
+    conn: Connection,
+    left: Any,
+    table: FromClause,
+    on: Callable[[Any], ColumnElement[bool]],
+    *,
+    outer: bool = True,
+) -> tuple[FromClause, Any]:
+    """``left`` joined (``outer``: outer-joined) to the row of ``table`` that
+    ``on(columns)`` picks by a unique key; returns the join and the row's
+    columns.  A plain join on SQLite, whose joins are nested loops over the
+    index.  On PostgreSQL a LATERAL look-up of one row: its planner would
+    otherwise hash-join a batch of a few thousand profiles with *every* row
+    of the resource's hundreds of thousands of subscriptions, each batch."""
+    alias = table.alias()
+    if conn.dialect.name != "postgresql":
+        condition = on(alias.c)
+        joined = left.outerjoin(alias, condition) if outer else left.join(alias, condition)
+        return joined, alias.c
+    row = select(alias).where(on(alias.c)).limit(1).lateral()
+    joined = left.outerjoin(row, true()) if outer else left.join(row, true())
+    return joined, row.c

@@ -230,8 +230,13 @@ def _fill_work(conn: Connection, params: Params, batch: Batch) -> None:
     write and the subscription's id, in one statement."""
     target, contact = params.target, params.contact
     p = contact.store_profiles
-    existing = aliased(m.Subscription)
     tp, pending = work.pending_rows(batch)
+    joined, existing = work.lookup(
+        conn,
+        tp.outerjoin(p, p.c.id == tp.c.profile_id),
+        m.Subscription.__table__,
+        lambda sub: subs.joins_target(target, sub, tp.c.profile_id),
+    )
     value = contact.value(p, existing.contact)
     whens: subs.Whens = [(p.c.id.is_(None), "profile_gone"), (contact.missing(p), "no_contact")]
     invalid = contact.invalid(p)
@@ -239,9 +244,6 @@ def _fill_work(conn: Connection, params: Params, batch: Batch) -> None:
         whens.append((invalid, "invalid_contact"))
     whens += subs.existing_outcomes(target, existing, value)
     state = case(*((cond, literal(o)) for cond, o in whens), else_=literal(CHANGED))
-    joined = tp.outerjoin(p, p.c.id == tp.c.profile_id).outerjoin(
-        existing, subs.joins_target(target, existing, tp.c.profile_id)
-    )
     source = select(tp.c.profile_id, literal(0), state, value, existing.id).select_from(joined)
     work.fill(conn, ["profile_id", "part", "state", "contact", "ref_id"], source.where(*pending))
 

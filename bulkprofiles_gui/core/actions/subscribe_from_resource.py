@@ -31,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, Connection, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from .. import models as m
@@ -122,23 +122,32 @@ def _fill_channel(
     """Work rows ``part`` (one channel): each pending profile with a
     subscription to the source on the channel, its target subscription
     outer-joined; the channel's state, the source's contact and the target
-    subscription's id.  No row: no source subscription on the channel."""
-    src = aliased(m.Subscription)
-    existing = aliased(m.Subscription)
+    subscription's id.  No row: no source subscription on the channel.  With
+    one channel (``part`` 0) the channel's state is the profile's outcome:
+    every pending profile gets a row, ``no_source_subscription`` without one."""
+    alone = part == 0
     tp, pending = work.pending_rows(batch)
-    whens: subs.Whens = []
+    subscriptions = m.Subscription.__table__
+
+    def source_on(sub: Any) -> ColumnElement[bool]:
+        return and_(
+            sub.profile_id == tp.c.profile_id,
+            sub.resource_id == params.source.id,
+            sub.channel == target.channel,
+        )
+
+    with_source, src = work.lookup(conn, tp, subscriptions, source_on, outer=alone)
+    joined, existing = work.lookup(
+        conn,
+        with_source,
+        subscriptions,
+        lambda sub: subs.joins_target(target, sub, tp.c.profile_id),
+    )
+    whens: subs.Whens = [(src.id.is_(None), "no_source_subscription")] if alone else []
     if target.blocks_unsafe:
         whens.append((src.status.in_(sorted(UNSAFE_STATUSES)), "unsafe_source"))
     whens += subs.existing_outcomes(target, existing, src.contact)
     state = case(*((cond, literal(o)) for cond, o in whens), else_=literal(CHANGED))
-    source_on = and_(
-        src.profile_id == tp.c.profile_id,
-        src.resource_id == params.source.id,
-        src.channel == target.channel,
-    )
-    joined = tp.join(src, source_on).outerjoin(
-        existing, subs.joins_target(target, existing, tp.c.profile_id)
-    )
     rows = select(tp.c.profile_id, literal(part), state, src.contact, existing.id)
     work.fill(
         conn,
@@ -170,10 +179,13 @@ def _fill_outcomes(conn: Connection, batch: Batch) -> None:
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     work.start(conn)
-    parts = list(enumerate(params.targets, start=1))
+    several = len(params.targets) > 1
+    # One channel: its rows are the outcomes (part 0); several: part n per channel.
+    parts = [(n if several else 0, t) for n, t in enumerate(params.targets, start=1)]
     for part, target in parts:
         _fill_channel(conn, params, target, part, batch)
-    _fill_outcomes(conn, batch)
+    if several:
+        _fill_outcomes(conn, batch)
     work.set_outcomes(conn, batch)
     for part, target in parts:
         # Profiles whose subscription changes on *this* channel (with several

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, case, literal, select
-from sqlalchemy.orm import aliased
 
 from .. import models as m
 from . import _subscriptions as subs
@@ -61,17 +60,20 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
 def _fill_work(conn: Connection, target: subs.Target, batch: Batch) -> None:
     """Each pending profile of the batch with its subscription to the target
     outer-joined: the outcome (module doc) and the subscription's id."""
-    existing = aliased(m.Subscription)
     tp, pending = work.pending_rows(batch)
+    joined, existing = work.lookup(
+        conn,
+        tp,
+        m.Subscription.__table__,
+        lambda sub: subs.joins_target(target, sub, tp.c.profile_id),
+    )
     state = case(
         (existing.id.is_(None), literal("no_subscription")),
         *subs.existing_outcomes(target, existing),
         else_=literal(CHANGED),
     )
     source = (
-        select(tp.c.profile_id, literal(0), state, existing.id)
-        .select_from(tp.outerjoin(existing, subs.joins_target(target, existing, tp.c.profile_id)))
-        .where(*pending)
+        select(tp.c.profile_id, literal(0), state, existing.id).select_from(joined).where(*pending)
     )
     work.fill(conn, ["profile_id", "part", "state", "ref_id"], source)
 
