@@ -523,6 +523,8 @@ def test_segment_source_shows_its_own_conditions_read_only(
     shown_rules = page.source_picker.segment_rules
     assert shown_rules.isVisible() and not shown_rules.isEnabled()
     assert shown_rules.rules()["rules"] == [{"field": "city", "operator": "=", "value": "Paris"}]
+    assert not shown_rules.root.add_condition_button.isVisible()  # read-only: no edit buttons
+    assert not shown_rules.root.children_[0].remove.isVisible()
     empty = page.rule_builder.root.empty_label
     assert empty.isVisible() and "every profile of the segment" in empty.text()
     assert "range matches" not in empty.text()

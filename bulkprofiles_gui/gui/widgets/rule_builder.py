@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.limits import rules_problem
-from ...core.selection.catalog import catalog_key, comparable_fields
+from ...core.selection.catalog import catalog_key, comparable_fields, field_name_problem
 from ...core.selection.jquery import import_jquery_rules
 from ...core.selection.model import FieldChoice, OperatorChoice, RuleError, RuleProblem
 from .reserved_editors import (
@@ -326,7 +326,12 @@ class ConditionRow(_Node):
 
     def local_problem(self) -> str | None:
         if self.field_choice() is None:
-            return f"Field “{self.field_combo.currentData()}” is not in this database"
+            name = self.field_combo.currentData()
+            keys = [c.key for c in self.builder.catalog()]
+            ambiguous = field_name_problem(keys, name)  # the compiler's line
+            if ambiguous:
+                return ambiguous[0].upper() + ambiguous[1:]
+            return f"Field “{name}” is not in this database"
         if self.operator_choice() is None:
             return f"“{self.operator_combo.currentData()}” is not offered for this field"
         return self.editor.problem() if self.editor is not None else None
@@ -541,6 +546,7 @@ class RuleBuilder(QWidget):
         self._validator = validator
         self._problems: list[RuleProblem] = []
         self._loading = False
+        self._read_only = False
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self.root = GroupWidget(self, None, 0)
@@ -637,9 +643,26 @@ class RuleBuilder(QWidget):
         self._revalidate()
         self.changed.emit()
 
+    def set_read_only(self, read_only: bool) -> None:
+        """Show the rules without the buttons that change them (a segment's own rules)."""
+        self._read_only = read_only
+        self.setEnabled(not read_only)
+        self._hide_edit_buttons()
+
+    def _hide_edit_buttons(self) -> None:
+        for _path, node in self.root.walk():
+            buttons: list[QWidget | None] = [node.move_up, node.move_down, node.remove]
+            if isinstance(node, GroupWidget):
+                buttons += [node.add_condition_button, node.add_group_button]
+            for button in buttons:
+                if button is not None:
+                    button.setVisible(not self._read_only)
+
     def on_structure_changed(self) -> None:
         if self._loading:
             return
+        if self._read_only:
+            self._hide_edit_buttons()
         self._update_tab_order()
         self._revalidate()
         self.changed.emit()

@@ -213,6 +213,7 @@ class SelectionPage(QWizardPage):
 
         self.rule_builder = RuleBuilder()
         self.rules_scroll = QScrollArea()
+        self.rules_scroll.setObjectName("rulesScroll")  # transparent: style.qss
         self.rules_scroll.setWidgetResizable(True)
         self.rules_scroll.setWidget(self.rule_builder)
         self.rules_scroll.setFrameShape(QScrollArea.Shape.NoFrame)

@@ -57,7 +57,7 @@ class SourcePicker(QWidget):
         self.hint.setWordWrap(True)
         #: The segment's own conditions: read-only, shown while a segment is chosen.
         self.segment_rules = RuleBuilder()
-        self.segment_rules.setEnabled(False)
+        self.segment_rules.set_read_only(True)
         self.segment_rules.setAccessibleName("Conditions of the segment (read-only)")
         self.segment_rules.hide()
         row = QHBoxLayout()
