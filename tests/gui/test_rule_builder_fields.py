@@ -236,3 +236,78 @@ def test_the_value_stays_first_in_the_tab_chain(qtbot: Any, builder: RuleBuilder
     stops[0].setFocus()
     qtbot.keyClick(stops[0], Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is editor.source
+
+
+def test_between_fields_written_as_one_text_load_as_those_two_fields(
+    builder: RuleBuilder,
+) -> None:
+    """react-querybuilder (and the compiler) also write a between's two values as
+    ``"from,to"``; the window must show those two fields, never its first two."""
+    builder.set_rules(
+        {
+            "combinator": "and",
+            "rules": [
+                {
+                    "field": "average_check",
+                    "operator": "between",
+                    "value": "targetPoints, bonus_points",
+                    "valueSource": "field",
+                },
+                {"field": "bonus_points", "operator": "between", "value": "10,20"},
+            ],
+        }
+    )
+    saved = builder.rules()["rules"]
+    assert saved[0]["value"] == ["target_points", "bonus_points"]
+    assert saved[1]["value"] == [10, 20]
+    assert builder.problems() == []
+
+
+def test_a_between_of_fields_it_cannot_read_asks_for_the_fields(builder: RuleBuilder) -> None:
+    builder.set_rules(
+        {
+            "combinator": "and",
+            "rules": [
+                {
+                    "field": "average_check",
+                    "operator": "between",
+                    "value": "bonus_points",
+                    "valueSource": "field",
+                }
+            ],
+        }
+    )
+    assert builder.rules()["rules"][0]["value"] == [None, None]
+    assert [p.path for p in builder.problems()] == ["rules[0]"]
+
+
+def test_an_ambiguous_field_name_says_which_fields_it_matches(qtbot: Any, tmp_path: Path) -> None:
+    """``nickName`` means ``nick_name`` or ``nickname``: the row says so, as the
+    core does, instead of "not in this database"."""
+    store = open_store(f"sqlite:///{tmp_path / 'twins.sqlite3'}", create=True)
+    with store.begin() as conn:
+        db = store.create_database(conn, "Twins")
+        store.add_custom_field(conn, db, "nick_name", "Nick name", FieldType.STRING)
+        store.add_custom_field(conn, db, "nickname", "Nickname", FieldType.STRING)
+        catalog = field_catalog(store, conn, db)
+    store.close()
+    widget = RuleBuilder(catalog, lambda rules: [])
+    qtbot.addWidget(widget)
+    widget.set_rules(
+        {
+            "combinator": "and",
+            "rules": [
+                {"field": "nickName", "operator": "=", "value": "x"},
+                {
+                    "field": "first_name",
+                    "operator": "=",
+                    "value": "Nick-Name",
+                    "valueSource": "field",
+                },
+            ],
+        }
+    )
+    words = [widget.describe(p) for p in widget.problems()]
+    assert len(words) == 2, words
+    assert "'nickName' matches both 'nick_name' and 'nickname'; use the exact key" in words[0]
+    assert "'Nick-Name' matches both 'nick_name' and 'nickname'; use the exact key" in words[1]

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from ..fields import CHANNELS, EVENT_TYPES, STATUSES
 from ..store import Store
 from . import operators as ops
-from .context import load_context, normalized_name
+from .context import ambiguous_name_message, keys_named, load_context
 from .model import FieldChoice
 
 PROFILE_FIELDS = "Profile fields"
@@ -95,8 +95,16 @@ def catalog_key(keys: Sequence[str], name: Any) -> Any:
     """The one of ``keys`` that ``name`` means (exactly, else ignoring case and
     separators, as the compiler matches field names); ``name`` itself when no
     single key matches, so an unknown name stays visible as it was written."""
-    if not isinstance(name, str) or name in keys:
+    if not isinstance(name, str):
         return name
-    wanted = normalized_name(name)
-    found = [key for key in keys if normalized_name(key) == wanted]
+    found = keys_named(keys, name)
     return found[0] if len(found) == 1 else name
+
+
+def field_name_problem(keys: Sequence[str], name: Any) -> str | None:
+    """The compiler's line for a name that matches several of ``keys``
+    (``nickName``: ``nick_name`` and ``nickname``); None otherwise."""
+    if not isinstance(name, str):
+        return None
+    found = keys_named(keys, name)
+    return ambiguous_name_message(name, found) if len(found) > 1 else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, or_, select
@@ -25,6 +26,25 @@ class AmbiguousFieldName(ValueError):
     """A rule's field name that matches two fields once case and separators are ignored."""
 
 
+def keys_named(keys: Iterable[str], name: str) -> list[str]:
+    """The keys ``name`` means: ``[name]`` when it is one of them, else every
+    key equal to it ignoring case, spaces, ``_`` and ``-`` (none, one or, for
+    an ambiguous name, several)."""
+    keys = list(keys)
+    if name in keys:
+        return [name]
+    wanted = normalized_name(name)
+    return [key for key in keys if normalized_name(key) == wanted]
+
+
+def ambiguous_name_message(name: str, matches: Sequence[str]) -> str:
+    """The one line that refuses a field name matching several keys."""
+    return (
+        f"field name {quote(name)} matches both {quote(matches[0])} and "
+        f"{quote(matches[1])}; use the exact key"
+    )
+
+
 def field_named(fields: dict[str, FieldInfo], name: str) -> FieldInfo | None:
     """The field a rule means by ``name``: the field with that key, else the one
     whose key equals it ignoring case, spaces, ``_`` and ``-``; None if none.
@@ -34,16 +54,10 @@ def field_named(fields: dict[str, FieldInfo], name: str) -> FieldInfo | None:
     lower-case with ``_``.  Raises :class:`AmbiguousFieldName` naming both
     fields when two keys match: the rule must then use the exact key.
     """
-    if name in fields:
-        return fields[name]
-    wanted = normalized_name(name)
-    matches = [info for key, info in fields.items() if normalized_name(key) == wanted]
+    matches = keys_named(fields, name)
     if len(matches) > 1:
-        raise AmbiguousFieldName(
-            f"field name {quote(name)} matches both {quote(matches[0].key)} and "
-            f"{quote(matches[1].key)}; use the exact key"
-        )
-    return matches[0] if matches else None
+        raise AmbiguousFieldName(ambiguous_name_message(name, matches))
+    return fields[matches[0]] if matches else None
 
 
 @dataclass(frozen=True)

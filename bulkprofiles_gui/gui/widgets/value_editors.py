@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.fields import FieldType, FieldValueError, coerce_value
-from ...core.selection.catalog import catalog_key
+from ...core.selection.catalog import catalog_key, field_name_problem
 from ...core.selection.model import FieldChoice, OperatorChoice
 
 #: Kind names :func:`editor_for` accepts besides the field types.
@@ -417,9 +417,10 @@ class PairEditor(ValueEditor):
         return [self.low.value(), self.high.value()]
 
     def set_value(self, value: Any) -> None:
-        if isinstance(value, list | tuple) and len(value) == 2:
-            self.low.set_value(value[0])
-            self.high.set_value(value[1])
+        pair = pair_of(value)
+        if pair is not None:
+            self.low.set_value(pair[0])
+            self.high.set_value(pair[1])
 
     def problem(self) -> str | None:
         for side, editor in (("From", self.low), ("To", self.high)):
@@ -460,11 +461,26 @@ class DaysEditor(ValueEditor):
             return
 
 
+def pair_of(value: Any) -> list[Any] | None:
+    """A between's two values as a list: ``[from, to]``, or react-querybuilder's
+    text ``"from,to"`` (which the compiler reads too); None for anything else."""
+    if isinstance(value, str):
+        value = [part.strip() for part in value.split(",") if part.strip()]
+    return list(value) if isinstance(value, list | tuple) and len(value) == 2 else None
+
+
 class FieldPairEditor(PairEditor):
     """Two fields for "between fields": no order between them to check."""
 
     def __init__(self, fields: Options, parent: QWidget | None = None) -> None:
         super().__init__("choice", fields, parent)
+
+    def set_value(self, value: Any) -> None:
+        """Two fields; a value that is not two names chooses none (never the
+        first fields offered), so the condition asks for them."""
+        pair = pair_of(value) or [None, None]
+        self.low.set_value(pair[0])
+        self.high.set_value(pair[1])
 
     def problem(self) -> str | None:
         for side, editor in (("From", self.low), ("To", self.high)):
@@ -542,14 +558,22 @@ class FieldSourceEditor(ValueEditor):
         self._active().set_value(value)
 
     def _field_keys(self, value: Any) -> Any:
-        """Field names as the compiler reads them (``targetPoints`` -> ``target_points``)."""
-        if isinstance(value, list | tuple):
-            return [catalog_key(self._keys, v) for v in value]
+        """Field names as the compiler reads them (``targetPoints`` -> ``target_points``;
+        between: ``[from, to]`` or ``"from,to"``)."""
+        if isinstance(self.field_editor, FieldPairEditor):
+            pair = pair_of(value)
+            return None if pair is None else [catalog_key(self._keys, v) for v in pair]
         return catalog_key(self._keys, value)
 
     def problem(self) -> str | None:
         if self.value_source() == "field" and not self._keys:
             return "No other field of a comparable type"
+        if self.value_source() == "field":
+            names = self.value() if isinstance(self.value(), list) else [self.value()]
+            for name in names:
+                ambiguous = field_name_problem(self._keys, name)
+                if ambiguous:
+                    return ambiguous[0].upper() + ambiguous[1:]
         return self._active().problem()
 
     def focus_widgets(self) -> list[QWidget]:
