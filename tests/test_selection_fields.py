@@ -409,6 +409,23 @@ def test_field_comparison_inside_a_not_group(population: Population) -> None:
     assert population.select(negated) == set(NAMES) - population.select(rule)
 
 
+@pytest.mark.parametrize("operator", ["null", "notNull"])
+@pytest.mark.parametrize("field", ["last_name", "points", "vip"])
+def test_is_empty_with_value_source_field_is_is_empty(
+    population: Population, operator: str, field: str
+) -> None:
+    """react-querybuilder keeps ``valueSource: "field"`` on a rule whose operator
+    was switched to "is null" / "is not null" and writes ``x is null`` for it,
+    ignoring the value: such a pasted rule selects what the plain one does."""
+    plain = {"field": field, "operator": operator}
+    pasted = {**plain, "value": "", "valueSource": "field"}
+    assert population.problems(pasted) == []
+    assert population.select(pasted) == population.select(plain)
+    assert population.select({"combinator": "and", "not": True, "rules": [pasted]}) == (
+        set(NAMES) - population.select(plain)
+    )
+
+
 def test_value_source_value_is_the_default(population: Population) -> None:
     plain = {"field": "first_name", "operator": "=", "value": "last_name"}
     assert population.select(plain) == set()

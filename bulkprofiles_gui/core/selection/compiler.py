@@ -184,7 +184,9 @@ class RuleCompiler:
             return self._reserved(field, op, value)
         info = self._field(field)
         op = self._operator(info.type.value, operator, info.key)
-        if source == "field":
+        if source == "field" and op not in ("null", "notNull"):
+            # "is empty" has no value to take from a field: react-querybuilder
+            # keeps valueSource "field" on such a rule and ignores it too.
             try:
                 return self._fields.condition(info, op, value)
             except FieldCompareError as exc:
