@@ -49,11 +49,31 @@ def group(*rules: dict[str, Any], combinator: str = "and", negated: bool = False
         ({"field": "$promo", "operator": "holdsNo", "value": {"program": "Winter sale"}},
          "holds no code of Winter sale"),
         ({"field": "city", "operator": "=", "value": "phone", "valueSource": "field"},
-         "City is Phone"),
+         "City is the field Phone"),
+        ({"field": "age", "operator": "between", "value": ["age_min", "age_max"],
+          "valueSource": "field"},
+         "Age between the fields age_min and age_max"),
+        ({"field": "age", "operator": "notBetween", "value": "ageMin, age_max",
+          "valueSource": "field"},
+         "Age not between (or empty) the fields ageMin and age_max"),
+        ({"field": "city", "operator": "null", "value": "", "valueSource": "field"},
+         "City is empty"),
+        # names as other tools write them find the label, as the compiler finds the field
+        ({"field": "registeredAt", "operator": "<", "value": "City", "valueSource": "field"},
+         "Registration date less than the field City"),
+        ({"field": "Registered at", "operator": "=", "value": "2026-05-01"},
+         "Registration date is 2026-05-01"),
     ],
 )  # fmt: skip
 def test_each_kind_of_condition_in_words(rule: dict[str, Any], words: str) -> None:
     assert describe_rules(group(rule), LABELS) == words
+
+
+def test_a_field_and_a_text_value_read_differently() -> None:
+    """A field comparison says it is one: "City is Phone" could be the text Phone."""
+    value = {"field": "city", "operator": "=", "value": "Phone"}
+    field = {**value, "value": "phone", "valueSource": "field"}
+    assert describe_rules(group(value), LABELS) != describe_rules(group(field), LABELS)
 
 
 def test_groups_negation_and_unknown_labels() -> None:

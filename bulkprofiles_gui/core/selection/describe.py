@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from ..limits import rules_problem
 from ..store import Store
 from ..words import channel_word, event_word, status_word
+from .context import keys_named
 from .operators import LABELS
 
 #: What the describer says for a selection without conditions.
@@ -94,6 +95,28 @@ def reserved_words(field: str, operator: str, value: Any) -> str | None:
     return None
 
 
+#: between's words before its two values (its label's "(inclusive)" left out).
+_BETWEEN_WORDS = {"between": "between", "notBetween": "not between (or empty)"}
+
+
+def label_of(labels: Mapping[str, str], name: str) -> str:
+    """A field's label by the name a rule gives it, matched as the compiler
+    matches it (``firstName`` is ``first_name``); the name when unknown."""
+    found = keys_named(labels, name)
+    return labels[found[0]] if len(found) == 1 else name
+
+
+def _other_field_words(operator: str, value: Any, labels: Mapping[str, str]) -> str:
+    """The other field(s) of a field comparison, said to be fields: "City is
+    the field Country" (not the text "Country")."""
+    if operator in ("between", "notBetween"):
+        pair = [p.strip() for p in value.split(",")] if isinstance(value, str) else value
+        if isinstance(pair, list) and len(pair) == 2:
+            low, high = (label_of(labels, str(v)) for v in pair)
+            return f"the fields {low} and {high}"
+    return f"the field {label_of(labels, str(value))}"
+
+
 def condition_words(rule: Mapping[str, Any], labels: Mapping[str, str]) -> str:
     """One condition: ``City is one of Berlin and Paris``."""
     field = str(rule.get("field", ""))
@@ -102,15 +125,15 @@ def condition_words(rule: Mapping[str, Any], labels: Mapping[str, str]) -> str:
     reserved = reserved_words(field, operator, value)
     if reserved is not None:
         return reserved
-    name = labels.get(field, field or "?")
-    if rule.get("valueSource") == "field":  # compared with another field of the profile
-        other = value if isinstance(value, list) else [value]
-        value = [labels.get(str(v), str(v)) for v in other]
+    name = label_of(labels, field) if field else "?"
     words = LABELS.get(operator, operator)
+    if rule.get("valueSource") == "field" and operator not in ("null", "notNull"):
+        words = _BETWEEN_WORDS.get(operator, words)
+        return f"{name} {words} {_other_field_words(operator, value, labels)}"
     if operator in ("inLastDays", "moreThanDaysAgo"):
         return f"{name} {words.replace('N', str(value))}"
-    if operator in ("between", "notBetween") and isinstance(value, list) and len(value) == 2:
-        words = "between" if operator == "between" else "not between (or empty)"
+    if operator in _BETWEEN_WORDS and isinstance(value, list) and len(value) == 2:
+        words = _BETWEEN_WORDS[operator]
         return f"{name} {words} {value_words(value[0])} and {value_words(value[1])}"
     tail = "" if value in (None, "", []) else f" {value_words(value)}"
     return f"{name} {words}{tail}"
