@@ -467,6 +467,7 @@ def test_limit_above_the_database_size_is_kept_and_says_whole_selection(
     assert page.limit_spin.text() == "999,999"
     assert page.limit_box.note.isVisible()
     assert "whole selection" in page.limit_box.note.text()
+    assert f"{SHOP_PROFILES:,} profiles of the database" in page.limit_box.note.toolTip()
     assert page.limit_slider.value() == SHOP_PROFILES
     assert page.selection()["limit"] == 999_999
     wait_counted(qtbot, page)

@@ -129,6 +129,7 @@ def buttons(wizard: UpdateWizard) -> list[QWidget]:
 def test_selection_page_fits_1024x680(qtbot: Any, wizard: UpdateWizard) -> None:
     page = wizard.selection_page
     page.rule_builder.set_rules(WIDE_RULES)
+    page.limit_spin.setValue(999_999)  # "= the whole selection" beside it
     qtbot.waitUntil(page.counted, timeout=30_000)
     qtbot.wait(100)  # the rows settle (an editor wraps under a narrow row)
     assert wizard.size().width() == SMALL[0] and wizard.size().height() == SMALL[1]
@@ -138,12 +139,15 @@ def test_selection_page_fits_1024x680(qtbot: Any, wizard: UpdateWizard) -> None:
         page.range_box.to_box,
         page.range_slider,
         page.limit_spin,
+        page.limit_box.note,
         page.count_label,
         page.save_segment_button,
         page.export_button,
         *buttons(wizard),
     ):
         not_clipped(widget, wizard)
+    note = page.limit_box.note
+    assert note.width() >= note.sizeHint().width()  # its words whole, not cut by the slider
     assert not page.rules_scroll.horizontalScrollBar().isVisible()
     for _path, node in page.rule_builder.root.walk():
         if isinstance(node, GroupWidget):

@@ -89,7 +89,7 @@ class RangeBox(QWidget):
         self.slider = KeyboardRangeSlider()
         self.slider.setRange(0, 100)
         self.slider.setValue((0, 100))
-        self.slider.setMinimumWidth(160)
+        self.slider.setMinimumWidth(100)
         self.slider.setToolTip(
             "A stable, evenly spread portion of the whole database, taken before the rules "
             "(arrows, PageUp/PageDown move a handle; Space switches handles)"
@@ -151,7 +151,7 @@ class LimitBox(QWidget):
         self._total = 0
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
-        self.slider.setMinimumWidth(120)
+        self.slider.setMinimumWidth(60)
         self.slider.setAccessibleName("Total limit slider")
         self.spin = QSpinBox()
         self.spin.setRange(0, LIMIT_MAX)
@@ -204,7 +204,7 @@ class LimitBox(QWidget):
 
     def _show_note(self) -> None:
         over = self._total > 0 and self.value() >= self._total
-        self.note.setText(f"≥ {self._total:,}: the whole selection" if over else "")
+        self.note.setText("= the whole selection" if over else "")
         self.note.setToolTip(
             f"At least the {self._total:,} profiles of the database: the limit keeps every "
             "profile the conditions select"
