@@ -307,6 +307,9 @@ def test_an_ambiguous_field_name_says_which_fields_it_matches(qtbot: Any, tmp_pa
             ],
         }
     )
+    row = widget.root.children_[0]
+    assert isinstance(row, ConditionRow)
+    assert row.field_combo.currentText() == "nickName (two fields)"
     words = [widget.describe(p) for p in widget.problems()]
     assert len(words) == 2, words
     assert "'nickName' matches both 'nick_name' and 'nickname'; use the exact key" in words[0]

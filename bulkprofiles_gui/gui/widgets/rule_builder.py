@@ -298,12 +298,14 @@ class ConditionRow(_Node):
 
     def _select(self, rule: dict[str, Any]) -> None:
         """Choose the rule's field and operator (no signals; unknown ones are kept, marked)."""
-        key = catalog_key([c.key for c in self.builder.catalog()], rule.get("field"))
+        keys = [c.key for c in self.builder.catalog()]
+        key = catalog_key(keys, rule.get("field"))
         operator = rule.get("operator")
         self.field_combo.blockSignals(True)
         index = self.field_combo.findData(key)
         if index < 0:
-            self.field_combo.addItem(f"{key} (not in this database)", key)
+            why = "two fields" if field_name_problem(keys, key) else "not in this database"
+            self.field_combo.addItem(f"{key} ({why})", key)
             index = self.field_combo.count() - 1
         self.field_combo.setCurrentIndex(index)
         self.field_combo.blockSignals(False)
