@@ -18,6 +18,7 @@ from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.errors import TaskError
 from bulkprofiles_gui.core.export import export_task
 from bulkprofiles_gui.core.jobs import run_job, run_task
+from bulkprofiles_gui.core.outcomes import TaskSummary, outcome_rows, reason_text
 from bulkprofiles_gui.core.process import mark_interrupted
 from bulkprofiles_gui.core.store import Store
 from bulkprofiles_gui.core.tasks import get_task, list_tasks, retry_job
@@ -79,6 +80,29 @@ def test_detail_has_job_counts_reasons_times(store: Store) -> None:
     assert data["status"] == "completed" and data["skipped"] == {"unchanged": 2}
     with pytest.raises(TaskError, match="no task with id 12345"):
         get_task(store, 12345)
+
+
+def test_a_task_of_the_history_reports_the_same_outcome_table_as_its_run(store: Store) -> None:
+    """One summary type: the history's row of a task is the TaskSummary its run
+    returned, plus the history's columns, so the window and the command line
+    show one table of outcomes for both."""
+    world = build_world(store, n=8)
+    task_id = make_task(store, SET_BERLIN, world.profile_ids)
+    summary = run_task(
+        store, task_id, Recorder(cancel_after=2).state, settings=settings(batch_size=4)
+    )
+    task = get_task(store, task_id)
+    assert isinstance(task, TaskSummary) and task.id == task.task_id == task_id
+    assert outcome_rows(task) == outcome_rows(summary)
+    assert [(r.flat_label, r.count) for r in outcome_rows(task)] == [
+        ("Selected", 8),
+        ("Processed", 4),
+        ("Changed", summary.changed),
+        ("Skipped", summary.skipped_total),
+        *[(f"Skipped: {reason_text(k)}", n) for k, n in summary.skipped.items()],
+        ("Not processed", 4),
+        ("Trigger events", summary.trigger_events),
+    ]
 
 
 def test_running_task_with_stale_heartbeat_is_interrupted(store: Store) -> None:

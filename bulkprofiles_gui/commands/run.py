@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
-from ..core.actions.base import SKIP_REASONS
+from ..core.errors import TaskError
 from ..core.jobfile import Job, naming_job_file
-from ..core.jobs import JobPlan, TaskError, TaskSummary, plan_job, prepare_task
+from ..core.jobs import JobPlan, plan_job, prepare_task
+from ..core.outcomes import OutcomeRow, TaskSummary, outcome_rows
 from ..core.preflight import Preflight, preflight
 from ..core.progress import JobState, Progress
 from ..core.resume import run_any_task
@@ -130,18 +131,8 @@ def summary_lines(store: Store, summary: TaskSummary, seconds: float | None = No
     database = task.database_name + (
         f" (segment {task.segment_name!r})" if task.segment_name else ""
     )
-    rows: list[tuple[str, str]] = [
-        ("Action", task.action_label),
-        ("Database", database),
-        ("Selected", f"{summary.selected:,}"),
-        (_changed_label(task.revert_of is not None, dry), f"{summary.changed:,}"),
-        ("Skipped", f"{summary.skipped_total:,}"),
-    ]
-    for reason, n in sorted(summary.skipped.items(), key=lambda kv: -kv[1]):
-        rows.append((f"  {SKIP_REASONS.get(reason, reason)}", f"{n:,}"))
-    if summary.processed < summary.selected:
-        rows.append(("Not processed", f"{summary.selected - summary.processed:,}"))
-    rows.append(("Trigger events", f"{summary.trigger_events:,}"))
+    rows: list[tuple[str, str]] = [("Action", task.action_label), ("Database", database)]
+    rows += outcome_lines(outcome_rows(summary, revert=task.revert_of is not None))
     if seconds is not None:
         rows.append(("Time", f"{seconds:,.1f} s"))
     if summary.status in ("cancelled", "interrupted"):  # a failed task cannot be resumed
@@ -152,11 +143,10 @@ def summary_lines(store: Store, summary: TaskSummary, seconds: float | None = No
     return [title] + [f"  {label + ':':<16} {value}" for label, value in rows]
 
 
-def _changed_label(revert: bool, dry: bool) -> str:
-    """What the changed profiles are called: a revert restores them."""
-    if revert:
-        return "Would restore" if dry else "Restored"
-    return "Would change" if dry else "Changed"
+def outcome_lines(rows: list[OutcomeRow]) -> list[tuple[str, str]]:
+    """The outcome table as (label, number) lines; a row that details another
+    is indented under it."""
+    return [(f"  {row.label}" if row.of else row.label, f"{row.count:,}") for row in rows]
 
 
 def report(store: Store, summary: TaskSummary, *, as_json: bool, seconds: float) -> int:

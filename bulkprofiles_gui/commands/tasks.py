@@ -13,15 +13,16 @@ import sys
 import time
 
 from ..core.actions import ACTIONS
+from ..core.errors import TaskError
 from ..core.export import STDOUT, export_task, parse_columns
 from ..core.importer import IMPORT_TYPE
-from ..core.jobs import TaskError
+from ..core.outcomes import outcome_rows
 from ..core.revert import RevertPlan, plan_revert, prepare_revert, revert_problem
 from ..core.selection.describe import database_labels, describe_job_conditions
 from ..core.store import Store
 from ..core.tasks import TaskRow, get_task, list_tasks
 from ._common import print_json, settings, store_from_args
-from .run import execute_task, report
+from .run import execute_task, outcome_lines, report
 
 
 def _when(task: TaskRow) -> str:
@@ -59,16 +60,12 @@ def _print_detail(t: TaskRow, labels: dict[str, str] | None = None) -> None:
         ("Started", str(t.started_at or "-")),
         ("Finished", str(t.finished_at or "-")),
         ("Duration", f"{t.duration:,.1f} s" if t.duration is not None else "-"),
-        ("Selected", f"{t.selected:,}"),
-        ("Processed", f"{t.processed:,}"),
-        ("Changed", f"{t.changed:,}"),
     ]
     result = t.job.get("result") if t.action_type == IMPORT_TYPE else None
+    parts = None
     if isinstance(result, dict):  # an import: added and updated profiles
-        rows += [(f"  {k}", f"{int(result.get(k, 0)):,}") for k in ("added", "updated")]
-    rows.append(("Skipped", f"{t.skipped_total:,}"))
-    rows += [(f"  {reason}", f"{n:,}") for reason, n in t.skipped_words().items()]
-    rows.append(("Trigger events", f"{t.trigger_events:,}"))
+        parts = {k: int(result.get(k, 0)) for k in ("added", "updated")}
+    rows += outcome_lines(outcome_rows(t, revert=t.revert_of is not None, changed_parts=parts))
     if t.error:
         rows.append(("Error", t.error))
     if t.resumable:

@@ -12,7 +12,7 @@ also when the store finds the problem later (:func:`naming_job_file`).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +21,9 @@ from typing import Any
 from .config import ConfigError
 from .errors import OperatorError, TaskError
 from .limits import (
-    INT64_MAX,
     MAX_JOB_FILE_BYTES,
     LimitError,
+    limit_problem,
     name_problem,
     parse_json,
     rules_problem,
@@ -45,8 +45,14 @@ class JobFileError(OperatorError, ValueError):
     """A job document that is not valid; the message names the wrong key."""
 
 
+def rule_group(rules: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """A rule group (react-querybuilder's shape) that ANDs ``rules``."""
+    return {"combinator": "and", "not": False, "rules": list(rules)}
+
+
 def empty_rules() -> dict[str, Any]:
-    return {"combinator": "and", "not": False, "rules": []}
+    """The rule group without conditions: every profile of the database."""
+    return rule_group()
 
 
 @dataclass
@@ -100,10 +106,9 @@ class Job:
         limit = raw.get("limit", 0)
         if limit is None:
             limit = 0
-        if not isinstance(limit, int) or isinstance(limit, bool) or not 0 <= limit <= INT64_MAX:
-            raise JobFileError(
-                f"job.limit: must be a whole number from 0 to {INT64_MAX} (0 = no limit)"
-            )
+        problem = limit_problem(limit)
+        if problem:
+            raise JobFileError(f"job.limit: {problem}")
         job.limit = limit
         skip = raw.get("skip_triggers", False)
         if not isinstance(skip, bool):

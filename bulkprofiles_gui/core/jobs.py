@@ -35,7 +35,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, literal, select, update
@@ -48,7 +48,7 @@ from .config import Settings
 from .errors import TaskError, first_line
 from .faults import end_failed_task
 from .jobfile import Job, JobFileError
-from .outcomes import CHANGED
+from .outcomes import CHANGED, TaskSummary
 from .process import active_run, current_operator, mark_interrupted, runner_id
 from .progress import JobState
 from .selection import SelectionSpec
@@ -64,36 +64,6 @@ MIN_BATCH = 100
 #: The first batch of a run: small, so the first progress comes soon even when
 #: the action is slow per profile; later ones are sized by their pace (_adapt_batch_size).
 INITIAL_BATCH = 1000
-
-
-@dataclass
-class TaskSummary:
-    task_id: int
-    status: str
-    selected: int = 0
-    processed: int = 0
-    changed: int = 0
-    skipped: dict[str, int] = field(default_factory=dict)
-    trigger_events: int = 0
-    error: str | None = None
-    dry_run: bool = False
-
-    @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "task_id": self.task_id,
-            "status": self.status,
-            "dry_run": self.dry_run,
-            "selected": self.selected,
-            "processed": self.processed,
-            "changed": self.changed,
-            "skipped": dict(self.skipped),
-            "trigger_events": self.trigger_events,
-            "error": self.error,
-        }
 
 
 @dataclass

@@ -111,6 +111,14 @@ def int64_problem(value: Any) -> str | None:
     return None
 
 
+def limit_problem(value: Any) -> str | None:
+    """Why a job's total limit is not one (None when it is): the job file and
+    the selection check it with these words."""
+    if is_int64(value) and value >= 0:
+        return None
+    return f"must be a whole number from 0 to {INT64_MAX} (0 = no limit), not {quote(value)}"
+
+
 def text_problem(value: str, max_chars: int | None, what: str = "the field") -> str | None:
     """Why a text is too long for a column of ``max_chars`` (None when it fits)."""
     if max_chars is not None and len(value) > max_chars:

@@ -12,6 +12,7 @@ can all use it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_
@@ -96,3 +97,86 @@ def outcome_filter(task_id: int, outcomes: tuple[str, ...] | list[str]) -> Any:
         parts.append(tp.outcome.is_(None))
     return and_(tp.task_id == task_id, or_(*parts))
 
+
+@dataclass
+class TaskSummary:
+    """A task's counters as a run leaves them: what the run page, ``run`` and
+    ``tasks show`` report (the task history's rows, :class:`.tasks.TaskRow`,
+    are these and more)."""
+
+    task_id: int
+    status: str
+    selected: int = 0
+    processed: int = 0
+    changed: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+    trigger_events: int = 0
+    error: str | None = None  # one line
+    dry_run: bool = False
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task_id": self.task_id,
+            "status": self.status,
+            "dry_run": self.dry_run,
+            "selected": self.selected,
+            "processed": self.processed,
+            "changed": self.changed,
+            "skipped": dict(self.skipped),
+            "trigger_events": self.trigger_events,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    """One row of a task's table of outcomes; ``of`` names the row it details
+    (a skip reason's row details "Skipped")."""
+
+    label: str
+    count: int
+    of: str | None = None
+
+    @property
+    def flat_label(self) -> str:
+        """The label for a table without indentation: ``Skipped: <reason>``."""
+        return f"{self.of}: {self.label}" if self.of else self.label
+
+
+def changed_label(*, dry_run: bool, revert: bool = False) -> str:
+    """What the changed profiles are called: a revert restores them, a dry run would."""
+    if revert:
+        return "Would restore" if dry_run else "Restored"
+    return "Would change" if dry_run else "Changed"
+
+
+def outcome_rows(
+    summary: TaskSummary,
+    *,
+    revert: bool = False,
+    changed_parts: dict[str, int] | None = None,
+) -> list[OutcomeRow]:
+    """The table of a task's outcomes, the same rows in the same order and words
+    wherever it is shown (the window's run page, review page and Tasks view,
+    ``run`` and ``tasks show``): selected, processed, changed (``changed_parts``
+    detail it, e.g. an import's added and updated), skipped with each reason
+    (most first), not processed (when some are), trigger events."""
+    changed = changed_label(dry_run=summary.dry_run, revert=revert)
+    skipped = "Would skip" if summary.dry_run else "Skipped"
+    rows = [
+        OutcomeRow("Selected", summary.selected),
+        OutcomeRow("Processed", summary.processed),
+        OutcomeRow(changed, summary.changed),
+    ]
+    rows += [OutcomeRow(part, n, changed) for part, n in (changed_parts or {}).items()]
+    rows.append(OutcomeRow(skipped, summary.skipped_total))
+    by_count = sorted(summary.skipped.items(), key=lambda kv: -kv[1])
+    rows += [OutcomeRow(reason_text(reason), n, skipped) for reason, n in by_count]
+    if summary.processed < summary.selected:
+        rows.append(OutcomeRow("Not processed", summary.selected - summary.processed))
+    rows.append(OutcomeRow("Trigger events", summary.trigger_events))
+    return rows

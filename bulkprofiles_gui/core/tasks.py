@@ -18,8 +18,8 @@ from . import models as m
 from .actions import ACTIONS
 from .errors import TaskError
 from .importer.spec import IMPORT_LABEL, IMPORT_TYPE
-from .jobfile import Job
-from .outcomes import NOT_PROCESSED, SKIP_REASONS, SKIPPED, outcome_filter
+from .jobfile import Job, rule_group
+from .outcomes import NOT_PROCESSED, SKIPPED, TaskSummary, outcome_filter, reason_text
 from .process import mark_interrupted
 from .store import Store
 
@@ -29,27 +29,20 @@ REVERT_TYPE = "revert"
 ACTION_LABELS = {IMPORT_TYPE: IMPORT_LABEL, REVERT_TYPE: "Revert a task"}
 
 
-@dataclass
-class TaskRow:
-    """A task as the Tasks view and ``bulkprofiles tasks`` show it."""
+@dataclass(kw_only=True)
+class TaskRow(TaskSummary):
+    """A task as the Tasks view and ``bulkprofiles tasks`` show it: its
+    counters (:class:`.outcomes.TaskSummary`, the same as a run reports) and
+    what the history says about it."""
 
-    id: int
     action_type: str
     action_label: str
     database_name: str
     segment_name: str | None
     operator: str
-    status: str
-    dry_run: bool
-    selected: int
-    processed: int
-    changed: int
-    skipped: dict[str, int]
-    trigger_events: int
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
-    error: str | None  # one line
     error_detail: str | None  # the whole text (traceback of an unexpected error)
     job: dict[str, Any] = field(default_factory=dict)
     database_id: int | None = None
@@ -64,8 +57,8 @@ class TaskRow:
     journal_purged_at: dt.datetime | None = None
 
     @property
-    def skipped_total(self) -> int:
-        return sum(self.skipped.values())
+    def id(self) -> int:
+        return self.task_id
 
     @property
     def duration(self) -> float | None:
@@ -93,7 +86,7 @@ class TaskRow:
 
     def skipped_words(self) -> dict[str, int]:
         """Skip counts keyed by the words the operator reads."""
-        return {SKIP_REASONS.get(k, k): v for k, v in self.skipped.items()}
+        return {reason_text(k): v for k, v in self.skipped.items()}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -159,7 +152,7 @@ def _row(r: Row[Any]) -> TaskRow:
     label = _label(r)
     error = r.error
     return TaskRow(
-        id=r.id,
+        task_id=r.id,
         action_type=r.action_type,
         action_label=label,
         database_name=r.database_name,
@@ -264,7 +257,7 @@ def retry_job(
     return Job(
         database=task.database_name,
         segment=None,
-        rules={"combinator": "and", "not": False, "rules": [rule]},
+        rules=rule_group([rule]),
         range_from=0.0,
         range_to=100.0,
         limit=0,

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
 
 from .. import models as m
-from ..limits import INT64_MAX, quote
+from ..limits import limit_problem, quote
 from ..store import FieldInfo, Store
 from .compiler import RuleCompiler
 from .context import load_context
@@ -48,10 +48,9 @@ def _spec_problems(spec: SelectionSpec) -> list[RuleProblem]:
             problems.append(RuleProblem(name, message))
     if not problems and spec.range_from >= spec.range_to:
         problems.append(RuleProblem("range", "'from' must be less than 'to'"))
-    limit = spec.limit
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 0 <= limit <= INT64_MAX:
-        message = f"must be a whole number from 0 to {INT64_MAX}, not {quote(limit)}"
-        problems.append(RuleProblem("limit", message))
+    limit_message = limit_problem(spec.limit)
+    if limit_message:
+        problems.append(RuleProblem("limit", limit_message))
     return problems
 
 

@@ -7,10 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import OperatorError
-
-
-def empty_rule_group() -> dict[str, Any]:
-    return {"combinator": "and", "not": False, "rules": []}
+from ..jobfile import empty_rules as empty_rule_group
 
 
 @dataclass

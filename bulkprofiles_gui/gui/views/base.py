@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
+from ...core.outcomes import OutcomeRow
 from ...core.store import Store
 from ..messages import operator_message
 from ..worker import BackgroundCall
@@ -24,6 +25,16 @@ def make_table(headers: list[str]) -> QTreeWidget:
     table.setAllColumnsShowFocus(True)
     table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
     return table
+
+
+def fill_outcome_table(table: QTreeWidget, rows: list[OutcomeRow]) -> None:
+    """The core's table of a task's outcomes (:func:`.outcomes.outcome_rows`)
+    as (label, number) rows; a skip reason reads ``Skipped: <reason>``."""
+    table.clear()
+    for row in rows:
+        item = QTreeWidgetItem([row.flat_label, f"{row.count:,}"])
+        item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
+        table.addTopLevelItem(item)
 
 
 def top_items(tree: QTreeWidget) -> list[QTreeWidgetItem]:

@@ -36,14 +36,14 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.actions import ACTIONS
-from ...core.actions.base import SKIP_REASONS
 from ...core.config import Settings
 from ...core.export import OUTCOME_COLUMNS, export_task, task_columns
+from ...core.outcomes import outcome_rows
 from ...core.progress import JobState, Progress
 from ...core.revert import revert_problem
 from ...core.selection.describe import database_labels, describe_job_conditions
 from ...core.store import Store
-from ...core.tasks import ACTION_LABELS, REVERT_TYPE
+from ...core.tasks import ACTION_LABELS, REVERT_TYPE, TaskRow
 from ...core.words import task_status_word
 from ..dialogs.revert import RevertDialog
 from ..export_run import ExportRun, ask_csv_target, column_choices
@@ -51,7 +51,7 @@ from ..resources import icon
 from ..ui_settings import ui_settings
 from ..widgets.export_columns import ColumnChoice, ExportColumnsDialog
 from ..worker import BackgroundCall
-from .base import StoreView, make_table, operator_message, top_items
+from .base import StoreView, fill_outcome_table, make_table, operator_message, top_items
 
 #: How the column chooser shows the columns every task export writes.
 OUTCOME_LABELS = {
@@ -499,28 +499,9 @@ class TasksView(StoreView):
             return f"This task {problem}."
         return ""
 
-    def _fill_counts(self, task: Any) -> None:
-        self.counts_table.clear()
-        if task.action_type == REVERT_TYPE:
-            done = "Would restore" if task.dry_run else "Restored"
-        else:
-            done = "Would change" if task.dry_run else "Changed"
-        rows: list[tuple[str, int]] = [
-            ("Selected", task.selected),
-            ("Processed", task.processed),
-            (done, task.changed),
-        ]
-        rows += [
-            (f"Skipped: {SKIP_REASONS.get(reason, reason)}", n)
-            for reason, n in sorted(task.skipped.items(), key=lambda kv: -kv[1])
-        ]
-        rows.append(("Trigger events", task.trigger_events))
-        if task.processed < task.selected:
-            rows.append(("Not processed yet", task.selected - task.processed))
-        for label, n in rows:
-            item = QTreeWidgetItem([label, f"{n:,}"])
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
-            self.counts_table.addTopLevelItem(item)
+    def _fill_counts(self, task: TaskRow) -> None:
+        rows = outcome_rows(task, revert=task.action_type == REVERT_TYPE)
+        fill_outcome_table(self.counts_table, rows)
 
     # -- resume ------------------------------------------------------------------------
     @Slot()

@@ -28,23 +28,22 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizard,
     QWizardPage,
 )
 
-from ...core.actions.base import SKIP_REASONS
 from ...core.jobfile import Job
-from ...core.jobs import TaskSummary, plan_job, run_job
+from ...core.jobs import plan_job, run_job
+from ...core.outcomes import TaskSummary, outcome_rows
 from ...core.preflight import RunningTask, preflight
 from ...core.progress import JobState
 from ...core.selection.describe import describe_conditions
 from ...core.store import Store
 from ..resources import icon
 from ..ui_settings import ui_settings
-from ..views.base import operator_message
+from ..views.base import fill_outcome_table, operator_message
 from ..worker import BackgroundCall
 from .context import WizardContext
 
@@ -175,7 +174,7 @@ class ReviewPage(QWizardPage):
         self.dry_run_table.setHeaderLabels(["Outcome of the dry run", "Profiles"])
         self.dry_run_table.setRootIsDecorated(False)
         self.dry_run_table.setAlternatingRowColors(True)
-        self.dry_run_table.setMaximumHeight(170)
+        self.dry_run_table.setMaximumHeight(240)  # the outcome table's 8 rows without scrolling
         self.dry_run_table.hide()
 
         layout = QVBoxLayout(self)
@@ -315,16 +314,7 @@ class ReviewPage(QWizardPage):
             f"Dry run (task {summary.task_id}): nothing was changed. "
             "These counts are what Run would do now."
         )
-        self.dry_run_table.clear()
-        rows = [("Selected", summary.selected), ("Would change", summary.changed)]
-        rows += [
-            (f"Would skip: {SKIP_REASONS.get(reason, reason)}", n)
-            for reason, n in sorted(summary.skipped.items(), key=lambda kv: -kv[1])
-        ]
-        for label, n in rows:
-            item = QTreeWidgetItem([label, f"{n:,}"])
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
-            self.dry_run_table.addTopLevelItem(item)
+        fill_outcome_table(self.dry_run_table, outcome_rows(summary))
         self.dry_run_table.resizeColumnToContents(0)
         self.dry_run_table.show()
 

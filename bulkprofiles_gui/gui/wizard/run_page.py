@@ -17,20 +17,19 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
     QWizardPage,
 )
 
-from ...core.actions.base import SKIP_REASONS
 from ...core.faults import StoreFault
 from ...core.jobfile import Job
-from ...core.jobs import TaskSummary, prepare_task, run_task
+from ...core.jobs import prepare_task, run_task
+from ...core.outcomes import TaskSummary, outcome_rows
 from ...core.progress import JobState, Progress
 from ..job_progress import JobRelay, ProgressPanel
 from ..resources import icon
-from ..views.base import operator_message, top_items
+from ..views.base import fill_outcome_table, operator_message, top_items
 from ..worker import BackgroundCall
 from .context import WizardContext
 
@@ -224,22 +223,7 @@ class RunPage(QWizardPage):
         self.completeChanged.emit()
 
     def _fill_counts(self, summary: TaskSummary) -> None:
-        self.counts_table.clear()
-        rows: list[tuple[str, int]] = [
-            ("Selected", summary.selected),
-            ("Changed", summary.changed),
-        ]
-        rows += [
-            (f"Skipped: {SKIP_REASONS.get(reason, reason)}", n)
-            for reason, n in sorted(summary.skipped.items(), key=lambda kv: -kv[1])
-        ]
-        if summary.processed < summary.selected:
-            rows.append(("Not processed", summary.selected - summary.processed))
-        rows.append(("Trigger events recorded", summary.trigger_events))
-        for label, n in rows:
-            item = QTreeWidgetItem([label, f"{n:,}"])
-            item.setTextAlignment(1, Qt.AlignmentFlag.AlignRight)
-            self.counts_table.addTopLevelItem(item)
+        fill_outcome_table(self.counts_table, outcome_rows(summary))
         self.counts_table.resizeColumnToContents(0)
         self.counts_table.show()
 
