@@ -24,7 +24,10 @@ with / without) and the revert's time against the job's.  ``--repeat N`` runs
 each side N times, alternately (job, SQL, job, ...: the machine is shared),
 and the tables give medians.  The load average is printed before and after.
 
-It prints a Markdown table: wall time of each, their ratio, peak memory
+It prints a Markdown table: wall time of each, their ratio, the ratio of the
+processes' CPU time (on SQLite all the work is in the process, and CPU time
+is what other work on a shared machine disturbs least; on PostgreSQL the
+server does the work, so it says little there), peak memory
 (``ru_maxrss`` of the process, so it includes Python, SQLAlchemy and SQLite's
 page cache) and the longest gap between two progress reports of the job.
 This is a script, not a test; nothing here is asserted.
@@ -308,10 +311,14 @@ def run_case(mode: str, action: str, url: str, range_to: float, batch_size: int)
     store = open_store(url)
     try:
         if mode == "sql":
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with store.begin() as conn:
                 changed = baseline(store, conn, action, round(range_to * 10_000_000))
-            result: dict[str, Any] = {"seconds": time.perf_counter() - started, "changed": changed}
+            result: dict[str, Any] = {
+                "seconds": time.perf_counter() - started,
+                "cpu_seconds": time.process_time() - cpu,
+                "changed": changed,
+            }
         else:
             result = _run_action(store, action, range_to, batch_size, mode)
     finally:
@@ -629,18 +636,19 @@ def table(rows: list[tuple[str, dict[str, Any], dict[str, Any]]], args: argparse
         f"CPU: {os.cpu_count()} cores (shared), load average before {args.load_before}, "
         f"after {args.load_after}",
         "",
-        "| action | selected | changed (job / SQL) | job s | SQL s | ratio | peak MB job / SQL "
-        "| longest progress gap s (after freeze) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| action | selected | changed (job / SQL) | job s | SQL s | ratio | CPU ratio "
+        "| peak MB job / SQL | longest progress gap s (after freeze) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for action, job, sql in rows:
         if "seconds" not in job or "seconds" not in sql:
             lines.append(f"| {action} | failed: {job.get('error') or sql.get('error')} |")
             continue
         ratio = job["seconds"] / sql["seconds"] if sql["seconds"] else float("inf")
+        cpu = job["cpu_seconds"] / sql["cpu_seconds"] if sql["cpu_seconds"] else float("nan")
         lines.append(
             f"| {action} | {job['selected']:,} | {job['changed']:,} / {sql['changed']:,} "
-            f"| {job['seconds']:.2f} | {sql['seconds']:.2f} | {ratio:.2f} "
+            f"| {job['seconds']:.2f} | {sql['seconds']:.2f} | {ratio:.2f} | {cpu:.2f} "
             f"| {job['peak_mb']:.0f} / {sql['peak_mb']:.0f} "
             f"| {job['max_gap']:.2f} ({job['max_gap_after_freeze']:.2f}) |"
         )
@@ -656,6 +664,7 @@ def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         **runs[0],
         "seconds": statistics.median(r["seconds"] for r in runs),
+        "cpu_seconds": statistics.median(r.get("cpu_seconds", 0.0) for r in runs),
         "peak_mb": max(r["peak_mb"] for r in runs),
     }
 
