@@ -1,7 +1,7 @@
 """Scale: counts and every update action at 1,000,000 and 10,000,000 profiles.
 
     .venv/bin/python bench/bench_scale.py --db URL_1M --db URL_10M [--share 3] [--batch 5000]
-        [--repeat 5] [--only update_fields,...] [--counts-only]
+        [--repeat 5] [--only update_fields,...] [--first-slice K] [--counts-only]
 
 Each ``--db`` names a store holding the demo database (seed 1, made with
 ``bench/bench_demo.py --db URL --profiles N``), typically a PostgreSQL
@@ -16,9 +16,10 @@ peak memory is the case's own: ``VmHWM``):
   batches with outcomes, counters, triggers and the journal) with the actions
   of ``bench_actions.py``, each on its own slice of the database: action *i*
   selects the range ``i*share .. (i+1)*share`` % (disjoint ranges never
-  overlap), so the actions change disjoint profiles, their order does not
-  matter, and each store gives the same share to each action: ten times the
-  profiles, ten times the selection.
+  overlap; ``--first-slice K`` starts at slice K, for a second run), so the
+  actions change disjoint profiles, their order does not matter, and each
+  store gives the same share to each action: ten times the profiles, ten
+  times the selection.
 
 It prints a Markdown table per kind: the figures at each store and, for two
 stores, the ratio of times against the ratio of selections (linear growth:
@@ -192,6 +193,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", action="append", default=[], help="store URL (repeatable)")
     parser.add_argument("--share", type=float, default=3.0, help="%% of the database per action")
+    parser.add_argument(
+        "--first-slice",
+        type=int,
+        default=0,
+        help="slice of the first action (a second run on the same stores takes fresh profiles)",
+    )
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5, help="counts per median")
     parser.add_argument("--only", help="comma-separated action types")
@@ -231,7 +238,8 @@ def main() -> int:
     for index, action in enumerate(actions):
         if action not in wanted:
             continue
-        results = [run_in_process(url, action, args, index) for url in args.db]
+        slice_ = args.first_slice + index
+        results = [run_in_process(url, action, args, slice_) for url in args.db]
         cells = []
         for r in results:
             if "error" in r:
