@@ -1,23 +1,29 @@
-"""A background job's progress on the main thread: the relay and the panel.
+"""A background job's progress on the main thread: the run, the relay and the panel.
 
-A job function runs in a :class:`~bulkprofiles_gui.gui.worker.BackgroundCall`
-with a :class:`JobState` whose ``on_progress`` is ``JobRelay.progressed.emit``.
-The relay lives on the main thread, so the reports (and the id of the task
-once it exists) arrive there queued; the worker never touches a widget.
-:class:`ProgressPanel` shows them (bar with thousands separators, rate, time
-left, elapsed) at most :data:`MAX_UPDATES_PER_SECOND` times a second, the
-last report always.  The update wizard and the import wizard both use them.
+:class:`JobRun` is the one way the window runs a job (the wizard's run page,
+its dry run, a resume or revert from the Tasks view): the job function runs
+in a :class:`~bulkprofiles_gui.gui.worker.BackgroundCall` with a
+:class:`JobState` whose reports are thinned out in the worker thread to at
+most :data:`MAX_UPDATES_PER_SECOND` a second (the last one always), so the
+main thread never gets a flood of them; they and the task id, once it
+exists, reach the main thread queued through a :class:`JobRelay`.  The
+worker never touches a widget.  :class:`ProgressPanel` shows them (bar with
+thousands separators, rate, time left, elapsed).
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ..core.progress import Progress
+from ..core.progress import JobState, Progress
 from .views.tasks import format_duration
+from .worker import BackgroundCall
 
 #: At most this many progress updates per second reach the widgets.
 MAX_UPDATES_PER_SECOND = 10
@@ -29,6 +35,92 @@ class JobRelay(QObject):
 
     progressed = Signal(object)  # Progress
     task_created = Signal(int)
+
+
+class Throttle:
+    """Passes a progress report on at most ``per_second`` times a second, and
+    always the final one (done == total).  Called from the worker thread."""
+
+    def __init__(self, emit: Callable[[Progress], None], per_second: int) -> None:
+        self._emit = emit
+        self._interval = 1 / per_second
+        self._last = float("-inf")
+        self._lock = threading.Lock()
+
+    def __call__(self, progress: Progress) -> None:
+        now = time.monotonic()
+        with self._lock:
+            final = progress.done >= progress.total
+            if not final and now - self._last < self._interval:
+                return
+            self._last = now
+        self._emit(progress)
+
+
+#: A job function: runs in the worker thread with the run's JobState and a
+#: callback announcing the id of the task it made (before the long work).
+JobFunction = Callable[[JobState, Callable[[int], None]], Any]
+
+
+class JobRun(QObject):
+    """One job running in the background, with its progress on the main thread.
+
+    ``progressed`` (throttled), ``task_created``, then ``done`` (the summary)
+    or ``failed`` (the exception: callers tell a resumable interruption from
+    a refusal), then ``finished``.  ``cancel`` sets the JobState flag the
+    runner polls between batches.
+    """
+
+    progressed = Signal(object)  # Progress
+    task_created = Signal(int)
+    done = Signal(object)
+    failed = Signal(object)
+    finished = Signal()
+
+    def __init__(self, fn: JobFunction, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.relay = JobRelay(self)
+        self.relay.progressed.connect(self.progressed)
+        self.relay.task_created.connect(self.task_created)
+        self.state = JobState(
+            on_progress=Throttle(self.relay.progressed.emit, MAX_UPDATES_PER_SECOND)
+        )
+        state, announce = self.state, self.relay.task_created.emit
+        self._call = BackgroundCall(lambda: fn(state, announce), self)
+        self._call.done.connect(self.done)
+        self._call.error.connect(self.failed)
+        self._call.finished.connect(self._on_finished)
+        self._ended = False
+
+    def start(self) -> JobRun:
+        self._call.start()
+        return self
+
+    def cancel(self) -> None:
+        self.state.cancel()
+
+    def is_cancelled(self) -> bool:
+        return self.state.is_cancelled()
+
+    def is_running(self) -> bool:
+        """True from the start until the result has been delivered."""
+        return not self._ended
+
+    def thread_running(self) -> bool:
+        return self._call.is_running()
+
+    def wait(self, msecs: int = 60_000) -> bool:
+        return self._call.wait(msecs)
+
+    def stop(self, msecs: int = 60_000) -> bool:
+        """Cancel, drop the result and wait for the thread (the window is closing)."""
+        self.cancel()
+        self._call.discard()
+        return self._call.wait(msecs)
+
+    def _on_finished(self) -> None:
+        self._ended = True
+        self.finished.emit()
 
 
 def time_left_text(seconds: float | None) -> str:

@@ -127,7 +127,7 @@ def test_cancel_stops_a_revert_and_resume_finishes_it(
         if progress.done > 0:
             view.cancel_run()
 
-    view._relay.progressed.connect(cancel_once_started)
+    view.run_progressed.connect(cancel_once_started)
     view.start_revert(task_id)
     assert view.cancel_button.isEnabled() and not view.revert_button.isEnabled()
     qtbot.waitUntil(lambda: not view.run_active(), timeout=30_000)  # delivering progress
@@ -136,7 +136,7 @@ def test_cancel_stops_a_revert_and_resume_finishes_it(
         lambda: view.selected_task_id() == revert_id and view.selected_task().status == "cancelled",
         timeout=30_000,
     )
-    view._relay.progressed.disconnect(cancel_once_started)
+    view.run_progressed.disconnect(cancel_once_started)
     stopped = view.selected_task()
     assert 0 < stopped.processed < stopped.selected
     assert not view.cancel_button.isEnabled()

@@ -14,9 +14,9 @@ continues).  A task that cannot be reverted says why (tooltip and details).
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -50,8 +50,10 @@ from ..export_run import ExportRun, ask_csv_target, column_choices
 from ..resources import icon
 from ..ui_settings import ui_settings
 from ..widgets.export_columns import ColumnChoice, ExportColumnsDialog
-from ..worker import BackgroundCall
 from .base import StoreView, fill_outcome_table, make_table, operator_message, top_items
+
+if TYPE_CHECKING:
+    from ..job_progress import JobRun
 
 #: How the column chooser shows the columns every task export writes.
 OUTCOME_LABELS = {
@@ -107,12 +109,6 @@ def _list(
     return tasks, {i: database_labels(store, i) for i in ids}
 
 
-class _ProgressRelay(QObject):
-    """Carries JobState reports from the worker thread to the main thread."""
-
-    progressed = Signal(object)
-
-
 class CountedProgressBar(QProgressBar):
     """ "1,001 of 20,000 profiles (5 %)": the numbers with their separators."""
 
@@ -126,6 +122,8 @@ class TasksView(StoreView):
     """The Tasks view; ``show_task(id)`` selects a task (e.g. from the wizard)."""
 
     task_resumed = Signal(int)
+    #: The progress of the resume or revert started here (throttled).
+    run_progressed = Signal(object)
 
     #: Two lines a row, so every column fits a 1024-pixel screen: the time's
     #: date over its hour, the full type over where it ran (and "Dry run"),
@@ -149,13 +147,10 @@ class TasksView(StoreView):
         #: Field labels by database id, read with the tasks.
         self._labels: dict[int, dict[str, str]] = {}
         self._wanted_task: int | None = None
-        #: The run this view started (a resume or a revert) and its cancel flag.
-        self._resume_call: BackgroundCall | None = None
-        self._resume_state: JobState | None = None
+        #: The run this view started (a resume or a revert).
+        self._run: JobRun | None = None
         self.revert_dialog: RevertDialog | None = None
         self.export_run: ExportRun | None = None
-        self._relay = _ProgressRelay(self)
-        self._relay.progressed.connect(self._on_resume_progress)
         self._build_filters()
         self._build_table()
         self._build_details()
@@ -383,7 +378,7 @@ class TasksView(StoreView):
 
     def _update_polling(self) -> None:
         running = any(t.status in ("running", "queued") for t in self.tasks)
-        resuming = self._resume_call is not None and self._resume_call.is_running()
+        resuming = self.run_active()
         if (running or resuming) and self.isVisible():
             if not self.poll_timer.isActive():
                 self.poll_timer.start()
@@ -509,43 +504,43 @@ class TasksView(StoreView):
         task = self.selected_task()
         if task is None or not task.resumable or self.store is None:
             return
-        store = self.store
-        state = JobState(on_progress=self._relay.progressed.emit)
-        self._resume_state = state
-        task_id = task.id
+        store, settings, task_id = self.store, self.settings, task.id
 
-        settings = self.settings
-
-        def run() -> Any:
+        def run(state: JobState, _announce: Any) -> Any:
             from ...core.resume import run_any_task
 
             return run_any_task(store, task_id, state, settings=settings)
 
         self._start_run(run, task_id, "Resume task")
 
-    def _start_run(self, run: Any, task_id: int, title: str) -> None:
-        """Run a task (``run()``: a resume or a revert) in the background."""
-        call = BackgroundCall(run, self)
-        call.done.connect(lambda summary: self._on_resume_done(summary.task_id, summary))
-        call.error.connect(lambda exc: self._on_resume_failed(exc, title))
-        self._resume_call = call.start()
+    def _start_run(self, fn: Any, task_id: int, title: str) -> None:
+        """Run a task (``fn``: a resume or a revert) as a ``JobRun``."""
+        from ..job_progress import JobRun  # it imports this module (format_duration)
+
+        run = JobRun(fn, self)
+        run.progressed.connect(self._on_resume_progress)
+        run.done.connect(lambda summary: self._on_resume_done(summary.task_id, summary))
+        run.failed.connect(lambda exc: self._on_resume_failed(exc, title))
+        run.finished.connect(self._update_buttons)
+        self._run = run.start()
         self._wanted_task = task_id
         self._update_buttons()
         self.poll_timer.start()
 
     def run_active(self) -> bool:
         """Whether a resume or revert started here is running."""
-        return self._resume_call is not None and self._resume_call.is_running()
+        return self._run is not None and self._run.is_running()
 
     @Slot()
     def cancel_run(self) -> None:
         """Stop the run started here after its current batch (it can be resumed)."""
-        if self._resume_state is not None and self.run_active():
-            self._resume_state.cancel()
+        if self._run is not None and self.run_active():
+            self._run.cancel()
             self.message.emit("Cancelling after the current batch…")
 
     @Slot(object)
     def _on_resume_progress(self, progress: Progress) -> None:
+        self.run_progressed.emit(progress)
         self.progress_bar.show()
         self.progress_bar.setMaximum(max(progress.total, 1))
         self.progress_bar.setValue(progress.done)
@@ -560,7 +555,7 @@ class TasksView(StoreView):
         self.refresh()
 
     def wait_for_resume(self, msecs: int = 60_000) -> bool:
-        return self._resume_call is None or self._resume_call.wait(msecs)
+        return self._run is None or self._run.wait(msecs)
 
     # -- revert ------------------------------------------------------------------------
     @Slot()
@@ -585,10 +580,8 @@ class TasksView(StoreView):
         if self.store is None or self.run_active():
             return
         store, settings = self.store, self.settings
-        state = JobState(on_progress=self._relay.progressed.emit)
-        self._resume_state = state
 
-        def run() -> Any:
+        def run(state: JobState, _announce: Any) -> Any:
             from ...core.revert import revert_task
 
             return revert_task(store, task_id, state, triggers=triggers, settings=settings)
@@ -654,11 +647,8 @@ class TasksView(StoreView):
         self.poll_timer.stop()
         if self.revert_dialog is not None:
             self.revert_dialog.wait_idle()
-        if self._resume_state is not None:
-            self._resume_state.cancel()
-        if self._resume_call is not None:
-            self._resume_call.discard()
-            self._resume_call.wait()
+        if self._run is not None:
+            self._run.stop()
         if self.export_run is not None:
             self.export_run.cancel()
             self.export_run.wait()

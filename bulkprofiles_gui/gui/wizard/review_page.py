@@ -38,13 +38,14 @@ from ...core.jobfile import Job
 from ...core.jobs import plan_job, run_job
 from ...core.outcomes import TaskSummary, outcome_rows
 from ...core.preflight import RunningTask, preflight
-from ...core.progress import JobState
+from ...core.progress import Progress
 from ...core.selection.describe import describe_conditions
 from ...core.store import Store
+from ..job_progress import JobRun
 from ..resources import icon
 from ..ui_settings import ui_settings
 from ..views.base import fill_outcome_table, operator_message
-from ..worker import BackgroundCall
+from ..worker import ops
 from .context import WizardContext
 
 
@@ -108,9 +109,7 @@ class ReviewPage(QWizardPage):
         self.facts: ReviewFacts | None = None
         self.problem: str | None = None
         self.dry_run_summary: TaskSummary | None = None
-        self._check_call: BackgroundCall | None = None
-        self._dry_call: BackgroundCall | None = None
-        self._dry_state: JobState | None = None
+        self._dry_run: JobRun | None = None
         self.setTitle("Review and run")
         self.setSubTitle("Check what will happen. Nothing has been changed yet.")
         self.setCommitPage(True)
@@ -227,14 +226,14 @@ class ReviewPage(QWizardPage):
         self.problem_label.hide()
         self.notice_label.hide()
         self._set_busy(True)
-        store, ctx = self.ctx.store, self.ctx
-        if self._check_call is not None:
-            self._check_call.discard()
-        call = BackgroundCall(lambda: check_job(store, job, ctx), self)
-        call.done.connect(self._on_checked)
-        call.error.connect(self._on_check_failed)
-        call.finished.connect(lambda: self._set_busy(False))
-        self._check_call = call.start()
+        ctx = self.ctx
+        ops.run(
+            ctx.store,
+            lambda store: check_job(store, job, ctx),
+            self._on_checked,
+            self._on_check_failed,
+            key=(self, "check"),
+        )
 
     def _show_rules(self, job: Job, labels: dict[str, str]) -> None:
         self.rules_label.setText(describe_conditions(job.rules, job.segment, labels))
@@ -258,28 +257,32 @@ class ReviewPage(QWizardPage):
         self._set_busy(False)  # the dry run is possible from now on
         self.completeChanged.emit()
 
-    @Slot(object)
-    def _on_check_failed(self, exc: object) -> None:
-        self.problem = operator_message(exc)
+    @Slot(str)
+    def _on_check_failed(self, line: str) -> None:
+        self._set_busy(False)
+        self.problem = line
         self.problem_label.setText(f"This job cannot run: {self.problem}")
         self.problem_label.show()
         self.count_label.setText("–")
         self.action_label.setText("–")
         self.completeChanged.emit()
 
+    def dry_running(self) -> bool:
+        return self._dry_run is not None and self._dry_run.is_running()
+
     def _set_busy(self, busy: bool) -> None:
-        dry_running = self._dry_call is not None and self._dry_call.is_running()
+        dry_running = self.dry_running()
         idle = not busy and not dry_running and self.problem is None
         self.dry_run_button.setEnabled(idle and not self.nothing_to_do())
 
     def is_checking(self) -> bool:
-        return self._check_call is not None and self._check_call.is_running()
+        return ops.pending((self, "check"))
 
     def nothing_to_do(self) -> bool:
         return self.facts is not None and self.facts.nothing_to_do is not None
 
     def isComplete(self) -> bool:
-        dry_running = self._dry_call is not None and self._dry_call.is_running()
+        dry_running = self.dry_running()
         checked = self.facts is not None and self.problem is None
         return checked and not self.nothing_to_do() and not dry_running
 
@@ -290,19 +293,26 @@ class ReviewPage(QWizardPage):
             return
         job = self.job()
         store, settings = self.ctx.store, self.ctx.settings
-        state = JobState()
-        self._dry_state = state
         self.dry_run_status.setText("Dry run: working out the outcome of every profile…")
         self.dry_run_button.setEnabled(False)
-        call = BackgroundCall(
-            lambda: run_job(store, job, state, dry_run=True, settings=settings), self
+        run = JobRun(
+            lambda state, _announce: run_job(store, job, state, dry_run=True, settings=settings),
+            self,
         )
-        call.done.connect(self._on_dry_run_done)
-        call.error.connect(self._on_dry_run_failed)
-        call.finished.connect(lambda: self._set_busy(False))
-        call.finished.connect(self.completeChanged)
-        self._dry_call = call.start()
+        run.progressed.connect(self._on_dry_run_progress)
+        run.done.connect(self._on_dry_run_done)
+        run.failed.connect(self._on_dry_run_failed)
+        run.finished.connect(lambda: self._set_busy(False))
+        run.finished.connect(self.completeChanged)
+        self._dry_run = run.start()
         self.completeChanged.emit()
+
+    @Slot(object)
+    def _on_dry_run_progress(self, progress: Progress) -> None:
+        if progress.total:
+            self.dry_run_status.setText(
+                f"Dry run: {progress.done:,} of {progress.total:,} profiles worked out…"
+            )
 
     @Slot(object)
     def _on_dry_run_done(self, summary: Any) -> None:
@@ -392,9 +402,6 @@ class ReviewPage(QWizardPage):
         return True
 
     def shutdown(self) -> None:
-        if self._dry_state is not None:
-            self._dry_state.cancel()
-        for call in (self._check_call, self._dry_call):
-            if call is not None:
-                call.discard()
-                call.wait()
+        if self._dry_run is not None:
+            self._dry_run.stop()
+        ops.wait(owner=self)

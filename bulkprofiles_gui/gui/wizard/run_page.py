@@ -1,14 +1,15 @@
 """The wizard's last page: the job runs in a QThread worker.
 
-Progress reports come from ``JobState.on_progress`` in the worker thread and
-reach the page through a queued signal (``job_progress.JobRelay``); the page
-only ever touches widgets on the main thread.  Cancel sets the JobState flag, which
+The job runs as a ``job_progress.JobRun`` (shared with the dry run and the
+Tasks view's resume): its progress reaches the page throttled and queued; the
+page only ever touches widgets on the main thread.  Cancel sets the JobState flag, which
 the runner polls between batches: the committed batches stay, the task ends
 ``cancelled`` and can be resumed from the Tasks view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -27,10 +28,9 @@ from ...core.jobfile import Job
 from ...core.jobs import prepare_task, run_task
 from ...core.outcomes import TaskSummary, outcome_rows
 from ...core.progress import JobState, Progress
-from ..job_progress import JobRelay, ProgressPanel
+from ..job_progress import JobRun, ProgressPanel
 from ..resources import icon
 from ..views.base import fill_outcome_table, operator_message, top_items
-from ..worker import BackgroundCall
 from .context import WizardContext
 
 FINAL_WORDS = {
@@ -43,11 +43,11 @@ FINAL_WORDS = {
 
 
 def run_wizard_job(
-    store: Any, job: Job, state: JobState, relay: JobRelay, settings: Any
+    store: Any, job: Job, state: JobState, announce: Callable[[int], None], settings: Any
 ) -> TaskSummary:
     """Prepare the task (validation: raises with one line), announce it, run it."""
     task_id = prepare_task(store, job, settings=settings)
-    relay.task_created.emit(task_id)
+    announce(task_id)
     return run_task(store, task_id, state, settings=settings)
 
 
@@ -80,13 +80,9 @@ class RunPage(QWizardPage):
         self.task_id: int | None = None
         self.summary: TaskSummary | None = None
         self.error: str | None = None
-        self.state: JobState | None = None
-        self._call: BackgroundCall | None = None
+        self.run: JobRun | None = None
         #: True once the job's result (or error) has been shown.
         self.finished = False
-        self._relay = JobRelay(self)
-        self._relay.progressed.connect(self._on_progress)
-        self._relay.task_created.connect(self._on_task_created)
         self.setTitle("Running the update")
         self.setSubTitle("The job runs in the background; the window stays usable.")
         self._build()
@@ -139,33 +135,41 @@ class RunPage(QWizardPage):
         self.summary = None
         self.error = None
         self.finished = False
-        self.state = JobState(on_progress=self._relay.progressed.emit)
         self.status_label.setText("Starting…")
         self.error_label.hide()
         self.counts_table.hide()
         self.progress.reset()
         self.cancel_button.setEnabled(True)
         self.show_task_button.setEnabled(False)
-        store, settings, state, relay = self.ctx.store, self.ctx.settings, self.state, self._relay
-        call = BackgroundCall(lambda: run_wizard_job(store, job, state, relay, settings), self)
-        call.done.connect(self._on_done)
-        call.error.connect(self._on_error)
-        call.finished.connect(self._on_finished)
-        self._call = call.start()
+        store, settings = self.ctx.store, self.ctx.settings
+        run = JobRun(
+            lambda state, announce: run_wizard_job(store, job, state, announce, settings), self
+        )
+        run.progressed.connect(self._on_progress)
+        run.task_created.connect(self._on_task_created)
+        run.done.connect(self._on_done)
+        run.failed.connect(self._on_error)
+        run.finished.connect(self._on_finished)
+        self.run = run.start()
         self.completeChanged.emit()
+
+    @property
+    def state(self) -> JobState | None:
+        """The running job's cancel flag and progress callback."""
+        return self.run.state if self.run is not None else None
 
     def is_running(self) -> bool:
         """True from the start until the result has arrived on the main thread."""
-        return self._call is not None and not self.finished
+        return self.run is not None and not self.finished
 
     def thread_running(self) -> bool:
         """True while the worker thread itself still runs."""
-        return self._call is not None and self._call.is_running()
+        return self.run is not None and self.run.thread_running()
 
     @Slot()
     def cancel(self) -> None:
-        if self.state is not None and self.is_running():
-            self.state.cancel()
+        if self.run is not None and self.is_running():
+            self.run.cancel()
             self.cancel_button.setEnabled(False)
             self.status_label.setText("Cancelling after the current batch…")
 
@@ -179,7 +183,7 @@ class RunPage(QWizardPage):
     def _on_progress(self, progress: Progress) -> None:
         if not self.progress.show_progress(progress):
             return
-        if self.state is not None and not self.state.is_cancelled():
+        if self.run is not None and not self.run.is_cancelled():
             self.status_label.setText(
                 f"Task {self.task_id}: {progress.done:,} of {progress.total:,} profiles processed"
             )
@@ -244,7 +248,7 @@ class RunPage(QWizardPage):
 
     def shutdown(self, msecs: int = 60_000) -> None:
         """Cancel a running job and wait for its thread (the wizard is closing)."""
-        if self.state is not None and not self.finished:
-            self.state.cancel()
-        if self._call is not None:
-            self._call.wait(msecs)
+        if self.run is not None and not self.finished:
+            self.run.cancel()
+        if self.run is not None:
+            self.run.wait(msecs)
