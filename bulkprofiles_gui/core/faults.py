@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import sqlite3
 import sys
 import traceback
 from collections.abc import Callable
@@ -116,8 +117,6 @@ def _sqlalchemy_fault(exc: BaseException) -> bool | None:
 
 def _driver_fault(exc: BaseException) -> bool:
     """The same for the drivers' own exceptions (raw COPY, the backup API)."""
-    import sqlite3
-
     if isinstance(exc, sqlite3.OperationalError | sqlite3.InterfaceError):
         return True
     psycopg = sys.modules.get("psycopg")

@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from ..core.errors import is_operator_error
+from ..core.faults import StoreFault, is_store_fault, log_exception
 from .messages import operator_message
 
 if TYPE_CHECKING:
@@ -38,13 +40,9 @@ def log_unless_told(exc: Exception) -> Path | None:
     """The traceback of a failure of the store or of a bug goes to the log (its
     path is returned); an error written for the operator is only shown, and
     a StoreFault was logged where it was raised."""
-    from ..core.config import ConfigError
-    from ..core.errors import is_operator_error
-    from ..core.faults import StoreFault, is_store_fault, log_exception
-
     if isinstance(exc, StoreFault | CancelledOp):
         return None
-    if is_store_fault(exc) or not (is_operator_error(exc) or isinstance(exc, ConfigError)):
+    if is_store_fault(exc) or not is_operator_error(exc):
         return log_exception(exc, "in the window's background work")
     return None
 
