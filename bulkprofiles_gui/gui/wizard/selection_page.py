@@ -314,7 +314,10 @@ class SelectionPage(QWizardPage):
         self.completeChanged.emit()
 
     def write_draft(self) -> None:
-        """Put the selection into the wizard's job draft (``ctx.draft``)."""
+        """Put the selection into the wizard's job draft (``ctx.draft``); not while
+        a job opened from a file waits to be shown (the draft is that job)."""
+        if self._pending_job is not None:
+            return
         selection, draft = self.selection(), self.ctx.draft
         draft.database, draft.segment = selection["database"], selection["segment"]
         draft.rules = selection["rules"]
@@ -413,6 +416,9 @@ class SelectionPage(QWizardPage):
             else None
         )
         if self._schema is not None and self._schema.database_id == source.database_id:
+            if self._pending_job is not None:  # a job opened on the database shown
+                self._on_schema(self._schema)
+                return
             self._apply_segment_defaults(source)
             self._on_selection_edited()
             return
