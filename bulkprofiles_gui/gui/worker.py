@@ -250,12 +250,12 @@ class StoreOps:
         on_failed: Callable[[str], None] | None = None,
         *,
         key: Hashable | None = None,
+        owner: object | None = None,
         cancellable: bool = False,
         parent: QObject | None = None,
     ) -> BackgroundCall:
-        """Start ``fn(store)`` in the background; see the class docstring."""
-        if key is not None:
-            self.drop(key)
+        """Start ``fn(store)`` in the background; see the class docstring.
+        ``owner`` (without a key): an op that ``busy``/``wait`` of the owner count."""
         cancel = QueryCancel() if cancellable else None
 
         def work() -> T:
@@ -265,11 +265,32 @@ class StoreOps:
             finally:
                 _current.cancel = None
 
-        call = BackgroundCall(work, parent)
+        on_error = (lambda exc: on_failed(one_line(exc))) if on_failed is not None else None
+        return self.call(
+            work, on_done, on_error, key=key, owner=owner, parent=parent, cancel=cancel
+        )
+
+    def call(
+        self,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[object], None] | None = None,
+        *,
+        key: Hashable | None = None,
+        owner: object | None = None,
+        parent: QObject | None = None,
+        cancel: QueryCancel | None = None,
+    ) -> BackgroundCall:
+        """``run`` for a function that opens what it needs itself (a file, a
+        store URL); ``on_error`` gets the exception."""
+        if key is not None:
+            self.drop(key)
+        call = BackgroundCall(fn, parent)
         call.done.connect(on_done)
-        if on_failed is not None:
-            call.error.connect(lambda exc: on_failed(one_line(exc)))
-        self._running[call] = key
+        if on_error is not None:
+            call.error.connect(on_error)
+        tracked = key if key is not None or owner is None else (owner, "call", id(call))
+        self._running[call] = tracked
         if key is not None:
             self._latest[key] = (call, cancel)
         call.finished.connect(lambda: self._forget(call, key))

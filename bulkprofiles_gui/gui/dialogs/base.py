@@ -20,8 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.store import Store
-from ..views.base import operator_message
-from ..worker import BackgroundCall
+from ..worker import BackgroundCall, ops
 
 
 class StoreDialog(QDialog):
@@ -34,7 +33,6 @@ class StoreDialog(QDialog):
         super().__init__(parent)
         self.store = store
         self.setWindowTitle(title)
-        self._calls: set[BackgroundCall] = set()
 
     def run(
         self,
@@ -42,26 +40,18 @@ class StoreDialog(QDialog):
         on_done: Callable[[Any], None],
         on_error: Callable[[str], None],
     ) -> BackgroundCall:
-        """``fn(store)`` in a worker thread; ``on_done(result)`` or ``on_error(line)``."""
-        store = self.store
-        call = BackgroundCall(lambda: fn(store), self)
-        call.done.connect(on_done)
-        call.error.connect(lambda exc: on_error(operator_message(exc)))
-        call.finished.connect(lambda: self._calls.discard(call))
-        self._calls.add(call)
-        return call.start()
+        """``fn(store)`` through ``worker.ops``; ``on_done(result)`` or ``on_error(line)``."""
+        return ops.run(self.store, fn, on_done, on_error, owner=self, parent=self)
 
     def busy(self) -> bool:
         """True until every call of this dialog and of the dialogs it opened has delivered."""
-        return bool(self._calls) or any(d.busy() for d in self._opened())
+        return ops.busy(self) or any(d.busy() for d in self._opened())
 
     def wait_idle(self, msecs: int = 30_000) -> None:
         """Wait for the calls, the opened dialogs' too (the window is closing, tests)."""
         for dialog in self._opened():
             dialog.wait_idle(msecs)
-        for call in list(self._calls):
-            call.discard()
-            call.wait(msecs)
+        ops.wait(msecs, owner=self)
 
     def _opened(self) -> list[StoreDialog]:
         return self.findChildren(StoreDialog, options=Qt.FindChildOption.FindDirectChildrenOnly)

@@ -21,7 +21,7 @@ from ...core.faults import StoreFault
 from ...core.importer import CsvFormat, ImportSpec
 from ...core.store import Store, StoreError
 from ..views.base import operator_message
-from ..worker import BackgroundCall
+from ..worker import BackgroundCall, ops
 
 ERROR_COLOR = "#a12622"
 HINT_COLOR = "#5b6b7c"
@@ -68,29 +68,20 @@ class ImportContext:
 
 
 # -- background calls -------------------------------------------------------------------
-#: Calls still running, kept alive until their thread ends even if their page goes first.
-_RUNNING: set[BackgroundCall] = set()
+#: The owner of the import wizard's background calls in ``worker.ops``.
+IMPORT_CALLS = "import wizard"
 
 
 def in_background(
     fn: Callable[[], Any], done: Callable[[Any], None], error: Callable[[object], None]
 ) -> BackgroundCall:
-    """Run ``fn`` in a QThread; ``done``/``error`` arrive on the main thread."""
-    call = BackgroundCall(fn)
-    call.done.connect(done)
-    call.error.connect(error)
-    _RUNNING.add(call)
-    call.finished.connect(lambda: _RUNNING.discard(call))
-    return call.start()
+    """Run ``fn`` through ``worker.ops``; ``done``/``error`` arrive on the main thread."""
+    return ops.call(fn, done, error, owner=IMPORT_CALLS)
 
 
 def wait_for_import_calls(msecs: int = 30_000) -> bool:
     """Drop every pending result and wait for the threads (closing, tests)."""
-    for call in list(_RUNNING):
-        call.discard()
-        if not call.wait(msecs):
-            return False
-    return True
+    return ops.wait(msecs, owner=IMPORT_CALLS)
 
 
 class LatestCall:
