@@ -74,6 +74,14 @@ def cases(n: Names) -> list[Case]:
     base = "SELECT count(*) FROM profiles WHERE database_id = :db"
     return [
         (
+            "fixed cost: id < 50 AND city = Berlin AND age >= 30 (instant SQL)",
+            _group(_r("id", "<", 50), _r("city", "=", "Berlin"), _r("age", ">=", 30)),
+            (0, 100),
+            0,
+            f"{base} AND id < 50 AND city = 'Berlin' AND {n.col('age')} >= 30",
+            {},
+        ),
+        (
             "city = Berlin",
             _group(_r("city", "=", "Berlin")),
             (0, 100),

@@ -29,6 +29,7 @@ backend and every run.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, case, exists, func, literal, or_, select
@@ -229,11 +230,14 @@ def _fill_work(conn: Connection, params: Params, batch: Batch) -> None:
     subscription to the target: the outcome (module doc), the contact to
     write and the subscription's id, in one statement."""
     target, contact = params.target, params.contact
-    p = contact.store_profiles
     tp, pending = work.pending_rows(batch)
+    with_profile, row = work.lookup(
+        conn, tp, contact.store_profiles, lambda prof: prof.id == tp.c.profile_id
+    )
+    p = SimpleNamespace(c=row)  # the profile's row, as ContactField reads one
     joined, existing = work.lookup(
         conn,
-        tp.outerjoin(p, p.c.id == tp.c.profile_id),
+        with_profile,
         m.Subscription.__table__,
         lambda sub: subs.joins_target(target, sub, tp.c.profile_id),
     )

@@ -223,24 +223,21 @@ def _fill_work(
     batch: Batch,
     watched: dict[int, list[Change]],
 ) -> None:
-    """The batch's pending profiles joined to their row: part 0 says whether the
+    """The batch's pending profiles, each with a look-up of its row: part 0 says whether the
     profile changes (``unchanged`` when every field already holds its new
     value); one more part per field a ``field_updated`` trigger watches says
     whether *that* field changes (``ref_id``: the field's id)."""
     p = ctx.store.profiles
     tp, pending = work.pending_rows(batch)
-    joined = tp.outerjoin(p, p.c.id == tp.c.profile_id)
     groups: list[tuple[int | None, list[Change]]] = [(None, list(params.changes))]
     groups += list(watched.items())
     for part, (field_id, group) in enumerate(groups):
-        noop = and_(*(_noop(ctx, c) for c in group))
+        # A key look-up of the profile's row per pending row, not a join: with
+        # batches of tens of thousands PostgreSQL would hash-join the whole table.
+        noop = exists().where(p.c.id == tp.c.profile_id, *(_noop(ctx, c) for c in group))
         state = case((noop, literal("unchanged")), else_=literal(CHANGED))
         rows = select(tp.c.profile_id, literal(part), state, literal(field_id, BigInteger))
-        work.fill(
-            conn,
-            ["profile_id", "part", "state", "ref_id"],
-            rows.select_from(joined).where(*pending),
-        )
+        work.fill(conn, ["profile_id", "part", "state", "ref_id"], rows.where(*pending))
 
 
 def _items(ctx: ActionContext, change: Change) -> Any:
