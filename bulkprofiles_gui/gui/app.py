@@ -286,7 +286,9 @@ def _run_job(app: QApplication, store: Any) -> tuple[int, int]:
     state = JobState(on_progress=relay.progressed.emit)
     settings = Settings()
     summary = _in_background(
-        app, lambda: run_wizard_job(store, job, state, relay, settings), "the job"
+        app,
+        lambda: run_wizard_job(store, job, state, relay.task_created.emit, settings),
+        "the job",
     )
     if summary.status != "completed" or summary.changed != SELF_CHECK_LIMIT:
         raise SelfCheckFailed(

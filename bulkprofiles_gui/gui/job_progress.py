@@ -22,12 +22,25 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 from ..core.progress import JobState, Progress
-from .views.tasks import format_duration
 from .worker import BackgroundCall
 
 #: At most this many progress updates per second reach the widgets.
 MAX_UPDATES_PER_SECOND = 10
 NO_VALUE = "–"
+
+
+def format_duration(seconds: float | None) -> str:
+    """A duration as the window shows it: 4 s, 1 min 05 s, 3 h 02 min."""
+    if seconds is None:
+        return ""
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, sec = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {sec:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
 
 
 class JobRelay(QObject):

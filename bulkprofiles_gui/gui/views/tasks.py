@@ -14,7 +14,7 @@ continues).  A task that cannot be reverted says why (tooltip and details).
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QBrush, QColor
@@ -47,13 +47,11 @@ from ...core.tasks import ACTION_LABELS, REVERT_TYPE, TaskRow
 from ...core.words import task_status_word
 from ..dialogs.revert import RevertDialog
 from ..export_run import ExportRun, ask_csv_target, column_choices
+from ..job_progress import JobRun, format_duration
 from ..resources import icon
 from ..ui_settings import ui_settings
 from ..widgets.export_columns import ColumnChoice, ExportColumnsDialog
 from .base import StoreView, fill_outcome_table, make_table, operator_message, top_items
-
-if TYPE_CHECKING:
-    from ..job_progress import JobRun
 
 #: How the column chooser shows the columns every task export writes.
 OUTCOME_LABELS = {
@@ -74,19 +72,6 @@ _STATUS_COLORS = {
     "interrupted": "#9a6400",
     "cancelled": "#5b6b7c",
 }
-
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, sec = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {sec:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 def task_column_choices(fields: list[Any]) -> tuple[list[ColumnChoice], list[ColumnChoice]]:
@@ -515,8 +500,6 @@ class TasksView(StoreView):
 
     def _start_run(self, fn: Any, task_id: int, title: str) -> None:
         """Run a task (``fn``: a resume or a revert) as a ``JobRun``."""
-        from ..job_progress import JobRun  # it imports this module (format_duration)
-
         run = JobRun(fn, self)
         run.progressed.connect(self._on_resume_progress)
         run.done.connect(lambda summary: self._on_resume_done(summary.task_id, summary))
