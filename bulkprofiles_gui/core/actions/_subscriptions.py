@@ -48,7 +48,7 @@ from ..fields import UNSAFE_STATUSES, Status
 from ..limits import quote
 from . import _work as work
 from ._params import database_name
-from .base import ActionContext, ActionError, ProfileCondition, ProfileId
+from .base import ActionContext, ActionError, Batch, ProfileCondition, ProfileId
 
 #: A correlated scalar sub-select giving the contact to write for a profile id
 #: (or NULL), given the contact its subscription has now (None when inserting).
@@ -266,13 +266,18 @@ def write_from_work(conn: Connection, ctx: ActionContext, target: Target, part: 
     conn.execute(insert(sub).from_select([*columns, "created_at", "updated_at"], new))
 
 
-def set_status_from_work(conn: Connection, ctx: ActionContext, target: Target) -> None:
+def set_status_from_work(
+    conn: Connection, ctx: ActionContext, target: Target, batch: Batch
+) -> None:
     """Set the target status on the existing subscriptions (``ref_id``) of the
-    work table's ``changed`` profiles, journalled first; the contact stays."""
+    work table's ``changed`` profiles, journalled first; the contact stays.
+    The journal takes the profiles from ``task_profiles`` (the same ones, the
+    outcomes are copied): SQLite, which has no statistics of the work table,
+    would drive its join from every subscription of the resource."""
     journal.record_subscriptions(
         conn,
         ctx,
-        work.changed_ids(),
+        batch.changed_ids(),
         resource_id=target.resource_id,
         channel=target.channel,
         status=target.status,

@@ -84,7 +84,7 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     _fill_work(conn, target, batch)
     work.set_outcomes(conn, batch)
     if not ctx.dry_run:
-        subs.set_status_from_work(conn, ctx, target)
+        subs.set_status_from_work(conn, ctx, target, batch)
     triggers = subs.subscription_triggers(target.resource_id, target.channel)
     insert_trigger_events(conn, ctx, triggers, work.changed_ids())
 
