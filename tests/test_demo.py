@@ -455,6 +455,32 @@ def test_the_load_puts_back_every_index_and_foreign_key(store: Store) -> None:
     assert left == 0
 
 
+def test_the_demo_leaves_planner_statistics_and_on_postgresql_vacuumed_tables(
+    store: Store,
+) -> None:
+    """After the load the planner knows the new sizes; on PostgreSQL the bulk
+    tables are vacuumed too, so autovacuum does not visit every new page later,
+    during the first jobs."""
+    _demo(store)
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            analysed = {row[0] for row in conn.exec_driver_sql("SELECT tbl FROM sqlite_stat1")}
+            assert {"profiles", "subscriptions", "events"} <= analysed
+            return
+        rows = conn.exec_driver_sql(
+            "SELECT relname, last_vacuum IS NOT NULL, last_analyze IS NOT NULL"
+            " FROM pg_stat_user_tables WHERE relname IN"
+            " ('profiles', 'profile_list_values', 'subscriptions', 'events', 'promo_codes')"
+        ).all()
+    assert sorted(rows) == [
+        ("events", True, True),
+        ("profile_list_values", True, True),
+        ("profiles", True, True),
+        ("promo_codes", True, True),
+        ("subscriptions", True, True),
+    ]
+
+
 def test_a_failure_midway_leaves_the_store_as_it_was(store: Store) -> None:
     indexes_before = {ix["name"] for ix in inspect(store.engine).get_indexes("events")}
     structure_before = _bulk_table_structure(store)

@@ -137,7 +137,7 @@ def generate_demo(
         store.refresh_schema()  # the custom columns went with the rolled-back transaction
         raise
     report("statistics", 0, 1)
-    store.analyze()
+    load.vacuum_and_analyze(store)
     report("statistics", 1, 1)
     return DemoSummary(
         database_id=setup.database_id,
