@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
 
 from ...core.outcomes import OutcomeRow
 from ...core.store import Store
-from ..messages import operator_message
-from ..worker import BackgroundCall
+from ..messages import operator_message as operator_message  # the views import it from here
+from ..worker import BackgroundCall, ops
 
 
 def make_table(headers: list[str]) -> QTreeWidget:
@@ -52,7 +52,6 @@ class StoreView(QWidget):
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.store: Store | None = None
-        self._calls: dict[str, BackgroundCall] = {}
         self.title_label = QLabel(title)
         self.title_label.setObjectName("viewTitle")
         self.layout_ = QVBoxLayout(self)
@@ -72,33 +71,19 @@ class StoreView(QWidget):
         fn: Callable[[Store], Any],
         on_done: Callable[[Any], None],
     ) -> BackgroundCall | None:
-        """Run ``fn(store)`` in the background; a newer load of ``key`` drops the older."""
-        store = self.store
-        if store is None:
+        """Run ``fn(store)`` through ``worker.ops``; a newer load of ``key`` drops
+        the older, a failure is one line on the status bar (``message``)."""
+        if self.store is None:
             return None
-        old = self._calls.pop(key, None)
-        if old is not None:
-            old.discard()
-        call = BackgroundCall(lambda: fn(store), self)
-        call.done.connect(on_done)
-        call.error.connect(lambda exc: self.message.emit(operator_message(exc)))
-        call.finished.connect(lambda: self._forget(key, call))
-        self._calls[key] = call
-        return call.start()
-
-    def _forget(self, key: str, call: BackgroundCall) -> None:
-        if self._calls.get(key) is call:
-            del self._calls[key]
+        return ops.run(self.store, fn, on_done, self.message.emit, key=(self, key), parent=self)
 
     def busy(self) -> bool:
         """True until every load has delivered its result (not just ended its thread)."""
-        return bool(self._calls)
+        return ops.busy(self)
 
     def wait_idle(self, msecs: int = 30_000) -> None:
         """Wait for the background loads (closing the window, tests)."""
-        for call in list(self._calls.values()):
-            call.discard()
-            call.wait(msecs)
+        ops.wait(msecs, owner=self)
 
     def shutdown(self) -> None:
         """Stop timers and wait for background loads (the window is closing)."""

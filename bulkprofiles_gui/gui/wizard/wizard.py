@@ -24,7 +24,7 @@ from .actions import PAGES, ActionPage
 from .context import WizardContext
 from .review_page import ReviewPage
 from .run_page import RunPage
-from .selection_page import SelectionPage, wait_for_background_calls
+from .selection_page import SelectionPage
 
 
 class PageId(IntEnum):
@@ -183,7 +183,9 @@ class UpdateWizard(QWizard):
         """Cancel what still runs and wait for every thread of the wizard."""
         self.run_page.shutdown()
         self.review_page.shutdown()
-        wait_for_background_calls()
+        # Only the wizard's own ops: a global wait would drop the results of the
+        # views' and dialogs' loads still running (the refresh after a job).
+        self.selection_page.shutdown()
         for page in self.action_pages.values():
             stop = getattr(page, "shutdown", None)
             if callable(stop):
