@@ -14,6 +14,7 @@ from sqlalchemy import Connection, delete, func, insert, inspect, select
 from bulkprofiles_gui.core import demo
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.demo import (
+    DEMO_OFFERED,
     DEMO_SEGMENTS,
     RESOURCES,
     ensure_demo_store,
@@ -575,7 +576,11 @@ def test_ensure_demo_store_leaves_an_operators_store_empty_once_it_had_a_databas
 ) -> None:
     with store.begin() as conn:
         create_database(store, conn, "Customers")
-    assert ensure_demo_store(store, profiles=50) is False  # marks the store
+    assert ensure_demo_store(store, profiles=50) is False
+    with store.begin() as conn:  # it wrote nothing: a read-only store still opens
+        assert (
+            conn.execute(select(m.StoreMeta.key).where(m.StoreMeta.key == DEMO_OFFERED)).all() == []
+        )
     delete_database(store, "Customers")
     assert ensure_demo_store(store, profiles=50) is False
     with store.begin() as conn:

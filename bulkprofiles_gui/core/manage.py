@@ -59,6 +59,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from . import models as m
+from .demo import mark_demo_offered
 from .fields import CHANNELS, FIELD_KEY_RE, FieldType
 from .importer.stage import bulk_insert
 from .limits import nul_problem, quote, rule_nodes
@@ -228,6 +229,7 @@ def delete_database(
             )
         columns = _custom_columns(conn, database_id)
         _delete_database_rows(conn, database_id)
+        mark_demo_offered(conn)
         for column_name in columns:
             _drop_profiles_column(conn, column_name)
     store.refresh_schema()

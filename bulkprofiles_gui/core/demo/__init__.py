@@ -153,9 +153,9 @@ def generate_demo(
     )
 
 
-#: ``store_meta`` key set once a store has had a profile database: from then on
-#: an empty store is the operator's doing (they deleted the last database), not
-#: a first start, and the demo is not made again.
+#: ``store_meta`` key of a store that has had its first start: the demo was
+#: made, or the operator deleted a profile database.  An empty store with it is
+#: the operator's doing (they deleted the last database), not a first start.
 DEMO_OFFERED = "demo_offered"
 
 
@@ -163,24 +163,27 @@ def ensure_demo_store(store: Store, *, profiles: int = 20_000) -> bool:
     """On a store's first start, fill it with the demo (seed 1) if it has no
     profile database.
 
-    Returns True if it made the demo; the GUI calls this on every start.  A
-    store that has ever had a database is marked (``DEMO_OFFERED``), so deleting
-    the last database does not bring the demo back on the next start.
+    Returns True if it made the demo; the GUI calls this on every start.  It
+    writes nothing unless it makes the demo (a read-only store opens), and a
+    store marked ``DEMO_OFFERED`` (see :func:`mark_demo_offered`) stays empty.
     """
     with store.begin() as conn:
         offered = conn.execute(
             select(m.StoreMeta.value).where(m.StoreMeta.key == DEMO_OFFERED)
         ).first()
         has_database = conn.execute(select(m.ProfileDatabase.id).limit(1)).first() is not None
-        if offered is None and has_database:
-            _mark_demo_offered(conn)
     if offered is not None or has_database:
         return False
     generate_demo(store, profiles=profiles, seed=1)
     with store.begin() as conn:
-        _mark_demo_offered(conn)
+        mark_demo_offered(conn)
     return True
 
 
-def _mark_demo_offered(conn: Connection) -> None:
-    conn.execute(insert(m.StoreMeta).values(key=DEMO_OFFERED, value="1"))
+def mark_demo_offered(conn: Connection) -> None:
+    """Mark the store so that :func:`ensure_demo_store` leaves it as it is;
+    deleting a profile database calls this, so deleting the last one does not
+    bring the demo back on the next start."""
+    present = conn.execute(select(m.StoreMeta.key).where(m.StoreMeta.key == DEMO_OFFERED)).first()
+    if present is None:
+        conn.execute(insert(m.StoreMeta).values(key=DEMO_OFFERED, value="1"))
