@@ -119,6 +119,6 @@ def test_parameters_are_refused(store: Store) -> None:
         ctx = ActionContext(store, store.database_id(conn, DB), Settings(), m.utcnow(), 0)
         with pytest.raises(ActionError, match=r"job.action.status: unknown key"):
             global_unsubscribe.parse(conn, ctx, {"type": "global_unsubscribe", "status": "x"})
-        assert "unsubscribed" in global_unsubscribe.describe(
+        assert '"Unsubscribed"' in global_unsubscribe.describe(
             global_unsubscribe.parse(conn, ctx, dict(ACTION))
         )

@@ -203,7 +203,7 @@ def test_source_field_defaults_to_the_channel_field(world: World) -> None:
     params = parse_action(world, action, {**job, "channel": "sms"})
     assert params.contact.label == "Phones"
     assert action.describe(params) == (
-        "Subscribe to Newsletter / sms with status subscribed, contact from Phones "
+        "Subscribe to Newsletter / SMS with status Subscribed, contact from Phones "
         "(unsafe statuses skipped)"
     )
 

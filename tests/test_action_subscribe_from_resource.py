@@ -234,7 +234,7 @@ def test_parameters_that_do_not_fit_the_store_are_refused(
 def test_describe_names_resources_channels_and_status(world: World) -> None:
     params = parse_action(world, action, {**JOB, "channels": ["email", "sms"]})
     assert action.describe(params) == (
-        "Subscribe to Newsletter on email, sms with status subscribed, contacts from Shop "
+        "Subscribe to Newsletter on Email, SMS with status Subscribed, contacts from Shop "
         "(unsafe skipped)"
     )
 

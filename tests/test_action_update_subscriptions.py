@@ -154,7 +154,7 @@ def test_parameters_that_do_not_fit_the_store_are_refused(
 def test_describe(world: World) -> None:
     params = parse_action(world, action, SUBSCRIBE)
     assert action.describe(params) == (
-        "Set status subscribed on subscriptions to Newsletter / email (unsafe skipped)"
+        "Set status Subscribed on subscriptions to Newsletter / Email (unsafe skipped)"
     )
 
 

@@ -96,7 +96,7 @@ def test_destructive_job_asks_and_a_no_changes_nothing(
     assert main(["run", "--db", sqlite_store.url, str(job)]) == 1
 
     assert prompts == [  # 3 selected, one of them unsubscribed already: 2 would change
-        'Set the global status of the selected profiles to "unsubscribed": 2 profile(s) of '
+        'Set the global status of the selected profiles to "Unsubscribed": 2 profile(s) of '
         "'Test customers' (1 of the 3 selected stay as they are). Only 'bulkprofiles tasks "
         "revert' within 30 days undoes it. Continue? [y/N] "
     ]

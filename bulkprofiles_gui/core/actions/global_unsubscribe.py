@@ -57,7 +57,7 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
 
 
 def describe(params: Params) -> str:
-    return 'Set the global status of the selected profiles to "unsubscribed"'
+    return 'Set the global status of the selected profiles to "Unsubscribed"'
 
 
 def count_effective(

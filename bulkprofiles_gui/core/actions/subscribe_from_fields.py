@@ -39,6 +39,7 @@ from .. import models as m
 from ..fields import EMAIL_RE, PHONE_CHANNELS, PHONE_RE, Channel, FieldType
 from ..limits import quote
 from ..store import FieldInfo
+from ..words import channel_word, status_word
 from . import _subscriptions as subs
 from . import _work as work
 from ._params import optional_bool, parse_channel, parse_status, require_text
@@ -273,6 +274,7 @@ def describe(params: Params) -> str:
         else ""
     )
     return (
-        f"Subscribe to {params.resource} / {target.channel} with status {target.status}, "
+        f"Subscribe to {params.resource} / {channel_word(target.channel)} with status "
+        f"{status_word(target.status)}, "
         f"contact from {params.contact.label}{unsafe}"
     )

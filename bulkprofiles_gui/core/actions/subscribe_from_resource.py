@@ -37,6 +37,7 @@ from sqlalchemy.orm import aliased
 from .. import models as m
 from ..fields import UNSAFE_STATUSES
 from ..limits import quote
+from ..words import channel_word, status_word
 from . import _subscriptions as subs
 from . import _work as work
 from ._params import optional_bool, parse_channel, parse_status, require_text
@@ -201,11 +202,12 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
 
 def describe(params: Params) -> str:
     target = params.targets[0]
-    channels = ", ".join(params.channels)
+    channels = ", ".join(channel_word(c) for c in params.channels)
     unsafe = ""
     if target.status == "subscribed":
         unsafe = " (unsafe statuses included)" if target.include_unsafe else " (unsafe skipped)"
     return (
-        f"Subscribe to {params.resource.name} on {channels} with status {target.status}, "
+        f"Subscribe to {params.resource.name} on {channels} with status "
+        f"{status_word(target.status)}, "
         f"contacts from {params.source.name}{unsafe}"
     )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, case, literal, select
 
 from .. import models as m
+from ..words import channel_word, status_word
 from . import _subscriptions as subs
 from . import _work as work
 from ._params import optional_bool, parse_channel, parse_status, require_text
@@ -95,6 +96,6 @@ def describe(params: Params) -> str:
     if target.status == "subscribed":
         unsafe = " (unsafe statuses included)" if target.include_unsafe else " (unsafe skipped)"
     return (
-        f"Set status {target.status} on subscriptions to {params.resource} / "
-        f"{target.channel}{unsafe}"
+        f"Set status {status_word(target.status)} on subscriptions to {params.resource} / "
+        f"{channel_word(target.channel)}{unsafe}"
     )
