@@ -486,7 +486,12 @@ def pg_make_store(server: str, profiles: int, reuse: bool) -> str:
     return name
 
 
-def pg_fresh_copy(server: str, pristine: str, target: str = "bpbench_case") -> str:
+#: The copy a case runs on: one per benchmark process, so that two people
+#: benchmarking on the same server at once do not drop each other's copy.
+PG_CASE = f"bpbench_case_{os.getpid()}"
+
+
+def pg_fresh_copy(server: str, pristine: str, target: str = PG_CASE) -> str:
     """A new database ``target`` copied from ``pristine`` (its template); its URL."""
     admin = pg_admin(server)
     try:
@@ -499,7 +504,7 @@ def pg_fresh_copy(server: str, pristine: str, target: str = "bpbench_case") -> s
     return pg_url(server, target)
 
 
-def pg_drop(server: str, target: str = "bpbench_case") -> None:
+def pg_drop(server: str, target: str = PG_CASE) -> None:
     admin = pg_admin(server)
     try:
         with admin.connect() as conn:
@@ -568,7 +573,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--profiles", type=int, default=1_000_000)
     parser.add_argument("--range", type=float, default=30.0, help="selection: 0..R %%")
-    parser.add_argument("--batch", type=int, default=5000)
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=50_000,
+        help="the runner's largest batch (default: the product's, Settings.batch_size)",
+    )
     parser.add_argument("--dir", type=Path, default=Path("/tmp/bulkprofiles-bench"))
     parser.add_argument(
         "--db",
