@@ -116,7 +116,8 @@ def test_destructive_job_without_a_terminal_needs_yes(
     assert main(["run", "--db", sqlite_store.url, str(job)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        "bulkprofiles: error: this job changes profiles irreversibly: confirm it with --yes"
+        "bulkprofiles: error: this job deletes or globally unsubscribes profiles and there "
+        "is no terminal to ask: confirm it with --yes"
     ]
     assert task_count(sqlite_store) == 0
     assert main(["run", "--db", sqlite_store.url, "--yes", str(job)]) == 0

@@ -84,7 +84,10 @@ def has_terminal() -> bool:
 def ask(prompt: str) -> bool:
     """Ask on the terminal; tests replace this function."""
     if not has_terminal():
-        raise TaskError("this job changes profiles irreversibly: confirm it with --yes")
+        raise TaskError(
+            "this job deletes or globally unsubscribes profiles and there is no terminal "
+            "to ask: confirm it with --yes"
+        )
     answer = input(prompt)
     return answer.strip().lower() in ("y", "yes")
 
