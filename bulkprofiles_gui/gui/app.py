@@ -41,7 +41,7 @@ from .main_window import MainWindow
 from .resources import apply_style, icon, style_sheet
 from .ui_settings import APPLICATION, ORGANIZATION
 from .views.base import operator_message
-from .worker import BackgroundCall
+from .worker import ops
 
 
 def make_application() -> QApplication:
@@ -219,7 +219,7 @@ def _self_check(folder: Path) -> str:
             found = row.profiles if row else 0
             raise SelfCheckFailed(f"the Databases view shows {found} profiles, not 300")
         changed, progress = _run_job(app, store)
-        counted = _in_background(app, lambda: _count_city(store), "counting the changed profiles")
+        counted = _in_background(app, store, _count_city, "counting the changed profiles")
         if counted != SELF_CHECK_LIMIT:
             raise SelfCheckFailed(f"the job changed {changed} profiles but {counted} have the city")
     finally:
@@ -265,11 +265,11 @@ def _check_resources() -> None:
 
 
 def _run_job(app: QApplication, store: Any) -> tuple[int, int]:
-    """The job through the wizard's own runner and relay; (changed, progress reports)."""
+    """The job through the wizard's own runner and ``JobRun`` (the window's one
+    job-run helper, progress relay included); (changed, progress reports)."""
     from ..core.demo import DEFAULT_DATABASE_NAME
     from ..core.jobfile import Job
-    from ..core.progress import JobState
-    from .job_progress import JobRelay
+    from .job_progress import JobRun
     from .wizard.run_page import run_wizard_job
 
     job = Job(
@@ -280,16 +280,18 @@ def _run_job(app: QApplication, store: Any) -> tuple[int, int]:
             "changes": [{"field": "city", "op": "set", "value": SELF_CHECK_CITY}],
         },
     )
-    relay = JobRelay()
-    reports: list[object] = []
-    relay.progressed.connect(reports.append)
-    state = JobState(on_progress=relay.progressed.emit)
     settings = Settings()
-    summary = _in_background(
-        app,
-        lambda: run_wizard_job(store, job, state, relay.task_created.emit, settings),
-        "the job",
-    )
+    run = JobRun(lambda state, announce: run_wizard_job(store, job, state, announce, settings))
+    reports: list[object] = []
+    run.progressed.connect(reports.append)
+    outcome: dict[str, Any] = {}
+    run.done.connect(lambda result: outcome.setdefault("result", result))
+    run.failed.connect(lambda exc: outcome.setdefault("error", exc))
+    run.start()
+    _wait_until(app, lambda: not run.is_running(), "the job")
+    if "error" in outcome:
+        raise SelfCheckFailed(f"the job: {operator_message(outcome['error'])}")
+    summary = outcome["result"]
     if summary.status != "completed" or summary.changed != SELF_CHECK_LIMIT:
         raise SelfCheckFailed(
             f"the job ended {summary.status} with {summary.changed} of {SELF_CHECK_LIMIT} "
@@ -314,18 +316,25 @@ def _count_city(store: Any) -> int:
         return count(store, conn, resolve_job_selection(store, conn, job))
 
 
-def _in_background(app: QApplication, fn: Callable[[], Any], what: str) -> Any:
-    """``fn`` in a BackgroundCall (the worker thread of the views and wizards);
-    its result once the thread has ended."""
+#: The owner of the self-check's own ops in ``worker.ops``.
+SELF_CHECK_OPS = "self-check"
+
+
+def _in_background(app: QApplication, store: Any, fn: Callable[[Any], Any], what: str) -> Any:
+    """``fn(store)`` through ``worker.ops`` (as the views and pages run theirs);
+    its result once the op's thread has ended."""
     outcome: dict[str, Any] = {}
-    call = BackgroundCall(fn)
-    call.done.connect(lambda result: outcome.setdefault("result", result))
-    call.error.connect(lambda exc: outcome.setdefault("error", exc))
-    call.finished.connect(lambda: outcome.setdefault("finished", True))
-    call.start()
-    _wait_until(app, lambda: "finished" in outcome, what)
+    ops.run(
+        store,
+        fn,
+        lambda result: outcome.setdefault("result", result),
+        lambda line: outcome.setdefault("error", line),
+        owner=SELF_CHECK_OPS,
+    )
+    _wait_until(app, lambda: bool(outcome), what)
+    ops.wait(owner=SELF_CHECK_OPS)
     if "error" in outcome:
-        raise SelfCheckFailed(f"{what}: {operator_message(outcome['error'])}")
+        raise SelfCheckFailed(f"{what}: {outcome['error']}")
     return outcome.get("result")
 
 

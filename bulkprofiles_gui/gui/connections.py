@@ -41,8 +41,9 @@ from ..core.credentials import (
     split_password,
     with_password,
 )
-from ..core.store import StoreError, open_store, redact_url
-from .worker import BackgroundCall
+from ..core.store import open_store, redact_url
+from .messages import operator_message
+from .worker import ops
 
 #: The password functions live in the core (the command line uses them too);
 #: named here for the callers of this module.
@@ -86,7 +87,6 @@ class ConnectionsDialog(QDialog):
         self.setWindowTitle("Connections")
         self.settings = settings
         self._current = current
-        self._test_call: BackgroundCall | None = None
         self._build()
         self._fill_list(select=current or settings.default_connection)
         self.resize(820, 380)
@@ -265,16 +265,35 @@ class ConnectionsDialog(QDialog):
             return
         self._say(f"Testing {redact_url(url)}…")
         self.test_button.setEnabled(False)
-        call = BackgroundCall(lambda: test_connection(url), self)
-        call.done.connect(lambda text: self._say(str(text)))
-        call.error.connect(self._on_test_failed)
-        call.finished.connect(lambda: self.test_button.setEnabled(True))
-        self._test_call = call.start()
+        ops.call(
+            lambda: test_connection(url),
+            self._on_tested,
+            self._on_test_failed,
+            key=self._test_key,
+            parent=self,
+        )
+
+    @property
+    def _test_key(self) -> tuple[object, str]:
+        """The key of the connection test in ``worker.ops`` (owned by the dialog).
+        An op without a store: ``test_connection`` opens the URL itself."""
+        return (self, "test connection")
+
+    def is_testing(self) -> bool:
+        """True until the connection test has said its line."""
+        return ops.pending(self._test_key)
+
+    @Slot(object)
+    def _on_tested(self, text: object) -> None:
+        self._say(str(text))
+        self.test_button.setEnabled(True)
 
     @Slot(object)
     def _on_test_failed(self, exc: object) -> None:
-        message = str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
-        self._say(f"Cannot connect: {message}", error=True)
+        """One line (``operator_message``): the store's own words, or for an
+        unexpected failure its class and where the details were logged."""
+        self._say(f"Cannot connect: {operator_message(exc)}", error=True)
+        self.test_button.setEnabled(True)
 
     @Slot()
     def _on_connect(self) -> None:
@@ -285,9 +304,7 @@ class ConnectionsDialog(QDialog):
         self.accept()
 
     def done(self, result: int) -> None:
-        if self._test_call is not None and self._test_call.is_running():
-            self._test_call.discard()
-            self._test_call.wait()
+        ops.wait(owner=self)  # a connection test still running: its line is dropped
         super().done(result)
 
     @classmethod

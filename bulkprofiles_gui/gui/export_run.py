@@ -1,11 +1,13 @@
 """A CSV export running in the background, for the widgets that offer one.
 
 The export is a core function (:mod:`bulkprofiles_gui.core.export`) given a
-``JobState``; it runs in a :class:`~.worker.BackgroundCall`.  Its progress
-reaches the main thread as ``progressed`` lines, its end as one ``finished``
-line: the row count and the file, or the one-line error (nothing written),
-or the cancel.  Also here: where to save (a file dialog that remembers its
-folder) and how a field list becomes column choices.
+``JobState``; it runs as a :class:`~.job_progress.JobRun`, the one job-run
+helper of the window (progress thinned to ten reports a second, cancel by
+the run's flag).  Its progress reaches the main thread as ``progressed``
+lines, its end as one ``finished`` line: the row count and the file, or the
+one-line error (nothing written), or the cancel.  Also here: where to save
+(a file dialog that remembers its folder) and how a field list becomes
+column choices.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ..core.export import ExportCancelled
 from ..core.progress import JobState, Progress
+from .job_progress import JobRun
 from .ui_settings import ui_settings
 from .views.base import operator_message
 from .widgets.export_columns import ColumnChoice
-from .worker import BackgroundCall
 
 EXPORT_DIR_KEY = "export/dir"
 
@@ -55,7 +57,6 @@ class ExportRun(QObject):
     progressed = Signal(str)
     #: (line for the operator, rows written or None when it failed / was cancelled)
     finished = Signal(str, object)
-    _reported = Signal(object)  # Progress, emitted in the worker thread
 
     def __init__(
         self,
@@ -73,26 +74,30 @@ class ExportRun(QObject):
         self.what = what
         self.rows: int | None = None
         self.ended = False
-        self.state = JobState(on_progress=self._reported.emit)
-        self._reported.connect(self._on_progress)
-        self._call = BackgroundCall(lambda: export(self.state), self)
-        self._call.done.connect(self._on_done)
-        self._call.error.connect(self._on_error)
+        self._run = JobRun(lambda state, _announce: export(state), self)
+        self._run.progressed.connect(self._on_progress)
+        self._run.done.connect(self._on_done)
+        self._run.failed.connect(self._on_error)
+
+    @property
+    def state(self) -> JobState:
+        """The export's cancel flag and progress callback."""
+        return self._run.state
 
     def start(self) -> ExportRun:
         self.progressed.emit(f"Exporting {self.what} to {self.shown_as}…")
-        self._call.start()
+        self._run.start()
         return self
 
     def cancel(self) -> None:
-        self.state.cancel()
+        self._run.cancel()
 
     def is_running(self) -> bool:
         """True until the ``finished`` line has been sent."""
         return not self.ended
 
     def wait(self, msecs: int = 30_000) -> bool:
-        return self._call.wait(msecs)
+        return self._run.wait(msecs)
 
     @Slot(object)
     def _on_progress(self, progress: Progress) -> None:

@@ -1,7 +1,8 @@
 """A background job's progress on the main thread: the run, the relay and the panel.
 
 :class:`JobRun` is the one way the window runs a job (the wizard's run page,
-its dry run, a resume or revert from the Tasks view): the job function runs
+its dry run, a resume or revert from the Tasks view, the import wizard's run,
+a CSV export through :mod:`.export_run`): the job function runs
 in a :class:`~bulkprofiles_gui.gui.worker.BackgroundCall` with a
 :class:`JobState` whose reports are thinned out in the worker thread to at
 most :data:`MAX_UPDATES_PER_SECOND` a second (the last one always), so the
@@ -52,21 +53,27 @@ class JobRelay(QObject):
 
 class Throttle:
     """Passes a progress report on at most ``per_second`` times a second, and
-    always the final one (done == total).  Called from the worker thread."""
+    always the final one (done == total) and the one after a final one: a job
+    of two phases (an import reads and checks its file, then merges the rows)
+    starts its count again, and the page must see the second phase begin even
+    when it follows the first within the interval.  Called from the worker
+    thread."""
 
     def __init__(self, emit: Callable[[Progress], None], per_second: int) -> None:
         self._emit = emit
         self._interval = 1 / per_second
         self._last = float("-inf")
+        self._after_final = False
         self._lock = threading.Lock()
 
     def __call__(self, progress: Progress) -> None:
         now = time.monotonic()
         with self._lock:
             final = progress.done >= progress.total
-            if not final and now - self._last < self._interval:
+            if not (final or self._after_final) and now - self._last < self._interval:
                 return
             self._last = now
+            self._after_final = final
         self._emit(progress)
 
 

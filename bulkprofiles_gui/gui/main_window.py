@@ -1,9 +1,10 @@
 """The main window: side navigation and Data menu over three views, the store
 it is connected to, File -> Connections / Open job..., and the update wizard.
 
-Every store call runs off the main thread (views load through
-``BackgroundCall``); opening a store, and on the first start making the demo
-data, too, behind a progress dialog.
+Every store call runs off the main thread, through ``worker.ops`` (the
+views' loads, the dialogs); opening a store, and on the first start making
+the demo data, too: an op of the window's own key (a newer open wins, the
+window's shutdown waits for it), behind a progress dialog.
 """
 
 from __future__ import annotations
@@ -40,11 +41,12 @@ from .views.base import StoreView, operator_message
 from .views.databases import DatabasesView
 from .views.segments import SegmentsView
 from .views.tasks import TasksView
-from .worker import BackgroundCall
+from .worker import ops
 
 if TYPE_CHECKING:
     from .import_wizard import ImportWizard
     from .wizard.wizard import UpdateWizard
+    from .worker import BackgroundCall
 
 
 class View(IntEnum):
@@ -286,17 +288,16 @@ class MainWindow(QMainWindow):
             return
         if not self._close_import_wizard():
             return
-        if self._open_call is not None and self._open_call.is_running():
-            self._open_call.discard()
+        self._close_progress()  # of an open this one replaces
         self.store_label.setText(f"Connecting to {redact_url(url)}…")
         days = self.settings.archive_days
-        call = BackgroundCall(
-            lambda: open_and_prepare(url, make_demo=make_demo, archive_days=days), self
+        self._open_call = ops.call(
+            lambda: open_and_prepare(url, make_demo=make_demo, archive_days=days),
+            lambda store: self._on_opened(store, name),
+            lambda exc: self._on_open_failed(url, exc),
+            key=self._open_key,
+            parent=self,
         )
-        call.done.connect(lambda store: self.set_store(store, name))
-        call.error.connect(lambda exc: self._on_open_failed(url, exc))
-        call.finished.connect(self._close_progress)
-        self._open_call = call.start()
         self._progress = QProgressDialog(
             "Opening the store (on the first start: making the demo data)…", "", 0, 0, self
         )
@@ -307,10 +308,14 @@ class MainWindow(QMainWindow):
         self._progress.hide()
         QTimer.singleShot(400, self._maybe_show_progress)
 
+    @property
+    def _open_key(self) -> tuple[object, str]:
+        """The key of opening a store in ``worker.ops`` (owned by the window)."""
+        return (self, "open store")
+
     @Slot()
     def _maybe_show_progress(self) -> None:
-        call = self._open_call
-        if self._progress is not None and call is not None and call.is_running():
+        if self._progress is not None and ops.pending(self._open_key):
             self._progress.show()
 
     @Slot()
@@ -321,9 +326,14 @@ class MainWindow(QMainWindow):
             self._progress = None
 
     def wait_for_store(self, msecs: int = 60_000) -> None:
-        """Block until a pending open has finished (tests, screenshots)."""
+        """Block until a pending open's thread has ended (tests, screenshots);
+        its result arrives with the next events."""
         if self._open_call is not None:
             self._open_call.wait(msecs)
+
+    def _on_opened(self, store: Store, name: str | None) -> None:
+        self._close_progress()
+        self.set_store(store, name)
 
     def set_store(self, store: Store, name: str | None = None) -> None:
         old = self.store
@@ -344,6 +354,7 @@ class MainWindow(QMainWindow):
         self.store_changed.emit()
 
     def _on_open_failed(self, url: str, exc: object) -> None:
+        self._close_progress()
         message = operator_message(exc)
         self.store_label.setText("Not connected" if self.store is None else self.store_label.text())
         if self.ask_open_connections(message):
@@ -555,9 +566,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Wait for background work and close the store (no thread outlives the window)."""
-        if self._open_call is not None:
-            self._open_call.discard()
-            self._open_call.wait()
+        ops.wait(owner=self)  # opening a store: its result is dropped
         for view in self.views.values():
             view.shutdown()
         if self.wizard is not None:

@@ -5,7 +5,7 @@ the confirmation before something that cannot be undone."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -20,7 +20,10 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.store import Store
-from ..worker import BackgroundCall, ops
+from ..worker import ops
+
+if TYPE_CHECKING:
+    from ..worker import BackgroundCall
 
 
 class StoreDialog(QDialog):

@@ -1,9 +1,11 @@
 """What the pages of the import wizard share: the context, background calls,
 one-line messages and a few widgets.
 
-Thread rule: every read of the CSV file and every store call runs in a
-:class:`~bulkprofiles_gui.gui.worker.BackgroundCall` (:func:`in_background`);
-a page keeps only the newest result it asked for (:class:`LatestCall`).
+Thread rule: every read of the CSV file and every store call runs through
+``worker.ops`` (:func:`in_background`, owned by the import wizard, so its
+shutdown waits for them); a page keeps only the newest result it asked for
+(:class:`LatestCall`).  The import itself runs as a ``job_progress.JobRun``
+(``run_page``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QTreeWidget, QTreeWidgetItem, QWidget
@@ -21,7 +23,10 @@ from ...core.faults import StoreFault
 from ...core.importer import CsvFormat, ImportSpec
 from ...core.store import Store, StoreError
 from ..views.base import operator_message
-from ..worker import BackgroundCall, ops
+from ..worker import ops
+
+if TYPE_CHECKING:
+    from ..worker import BackgroundCall
 
 ERROR_COLOR = "#a12622"
 HINT_COLOR = "#5b6b7c"

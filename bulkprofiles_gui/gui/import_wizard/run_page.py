@@ -1,15 +1,17 @@
 """The import wizard's last page: the import runs as a task in a worker thread.
 
 :func:`run_import_job` prepares the task (all checks; the new fields are
-created), announces its id through the relay, runs it and reads its
-summary.  Progress reaches the page as on the update wizard's run page
-(``job_progress``): first while the file is read and checked, then while
-the rows are merged.  Cancel stops after the current chunk or batch; the
-task ends ``cancelled`` and the Tasks view resumes it.
+created), announces its id, runs it and reads its summary.  It runs as a
+:class:`~bulkprofiles_gui.gui.job_progress.JobRun`, like the update wizard's
+job: progress reaches the page thinned to ten reports a second and queued,
+first while the file is read and checked, then while the rows are merged.
+Cancel sets the run's flag: the import stops after the current chunk or
+batch, the task ends ``cancelled`` and the Tasks view resumes it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Signal, Slot
@@ -28,11 +30,10 @@ from ...core.importer import ImportSpec, ImportSummary, import_summary, prepare_
 from ...core.importer import run_import_task as run_task
 from ...core.progress import JobState, Progress
 from ...core.store import Store
-from ..job_progress import JobRelay, ProgressPanel
+from ..job_progress import JobRun, ProgressPanel
 from ..resources import icon
 from ..views.base import top_items
 from ..wizard.run_page import interrupting_fault, stop_words
-from ..worker import BackgroundCall
 from .common import (
     ImportContext,
     SpecWizard,
@@ -55,11 +56,15 @@ SUBSCRIPTION_WORDS = {"changed": "Subscribed"}
 
 
 def run_import_job(
-    store: Store, spec: ImportSpec, state: JobState, relay: JobRelay, settings: Settings
+    store: Store,
+    spec: ImportSpec,
+    state: JobState,
+    announce: Callable[[int], None],
+    settings: Settings,
 ) -> ImportSummary:
     """Prepare the task (raises with one line), announce it, run it, sum it up."""
     task_id = prepare_import(store, spec, settings=settings)
-    relay.task_created.emit(task_id)
+    announce(task_id)
     run_task(store, task_id, state, settings=settings)
     return import_summary(store, task_id)
 
@@ -111,15 +116,11 @@ class RunPage(QWizardPage):
         self.task_id: int | None = None
         self.summary: ImportSummary | None = None
         self.error: str | None = None
-        self.state: JobState | None = None
-        self._call: BackgroundCall | None = None
+        self.run: JobRun | None = None
         #: True once the result (or the error) has arrived on the main thread.
         self.finished = False
         self._merging = False
         self._last_done = 0
-        self._relay = JobRelay(self)
-        self._relay.progressed.connect(self._on_progress)
-        self._relay.task_created.connect(self._on_task_created)
         self.setTitle("Import profiles: run")
         self.setSubTitle("The import runs in the background; the window stays usable.")
         self._build()
@@ -166,7 +167,6 @@ class RunPage(QWizardPage):
         self.finished = False
         self._merging = False
         self._last_done = 0
-        self.state = JobState(on_progress=self._relay.progressed.emit)
         self.status_label.setText("Checking the import…")
         show_line(self.error_label, "", error=True)
         self.counts_table.hide()
@@ -174,25 +174,34 @@ class RunPage(QWizardPage):
         self.progress.reset()
         self.cancel_button.setEnabled(True)
         self.show_task_button.setEnabled(False)
-        store, settings, state, relay = self.ctx.store, self.ctx.settings, self.state, self._relay
-        call = BackgroundCall(lambda: run_import_job(store, spec, state, relay, settings), self)
-        call.done.connect(self._on_done)
-        call.error.connect(self._on_error)
-        call.finished.connect(self._on_finished)
-        self._call = call.start()
+        store, settings = self.ctx.store, self.ctx.settings
+        run = JobRun(
+            lambda state, announce: run_import_job(store, spec, state, announce, settings), self
+        )
+        run.progressed.connect(self._on_progress)
+        run.task_created.connect(self._on_task_created)
+        run.done.connect(self._on_done)
+        run.failed.connect(self._on_error)
+        run.finished.connect(self._on_finished)
+        self.run = run.start()
         self.completeChanged.emit()
+
+    @property
+    def state(self) -> JobState | None:
+        """The running import's cancel flag and progress callback."""
+        return self.run.state if self.run is not None else None
 
     def is_running(self) -> bool:
         """True from the start until the result has arrived on the main thread."""
-        return self._call is not None and not self.finished
+        return self.run is not None and not self.finished
 
     def thread_running(self) -> bool:
-        return self._call is not None and self._call.is_running()
+        return self.run is not None and self.run.thread_running()
 
     @Slot()
     def cancel(self) -> None:
-        if self.state is not None and self.is_running():
-            self.state.cancel()
+        if self.run is not None and self.is_running():
+            self.run.cancel()
             self.cancel_button.setEnabled(False)
             self.status_label.setText("Cancelling after the current batch…")
 
@@ -209,7 +218,7 @@ class RunPage(QWizardPage):
         self._last_done = progress.done
         if not self.progress.show_progress(progress):
             return
-        if self.state is None or self.state.is_cancelled():
+        if self.run is None or self.run.is_cancelled():
             return
         step = "importing" if self._merging else "reading and checking the file"
         self.status_label.setText(
@@ -271,8 +280,9 @@ class RunPage(QWizardPage):
         return self.finished
 
     def shutdown(self, msecs: int = 60_000) -> None:
-        """Cancel a running import and wait for its thread (the wizard is closing)."""
-        if self.state is not None and not self.finished:
-            self.state.cancel()
-        if self._call is not None:
-            self._call.wait(msecs)
+        """Cancel a running import and wait for its thread (the wizard is closing);
+        its result (the task ``cancelled``) still arrives."""
+        if self.run is not None and not self.finished:
+            self.run.cancel()
+        if self.run is not None:
+            self.run.wait(msecs)
