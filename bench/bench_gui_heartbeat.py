@@ -237,7 +237,7 @@ class Bench:
         self.wizard.next()
         self.wizard.action_choice_page.set_action_type("update_fields")
         self.wizard.next()
-        action_page = self.wizard.action_pages["update_fields"]
+        action_page = self.wizard.action_page("update_fields")
         wait_until(lambda: not action_page.is_loading())
         action_page.load_action(JOB_ACTION)
         wait_until(action_page.isComplete)

@@ -247,7 +247,7 @@ def shoot_wizard(window: MainWindow, out: Path) -> None:
         wizard.action_choice_page.set_action_type(action_type)
         wizard.next()
         assert wizard.currentId() != PageId.ACTION
-        shown_page = wizard.action_pages[action_type]
+        shown_page = wizard.action_page(action_type)
         wait_for(lambda p=shown_page: not p.is_loading())  # choices read in the background
         shown_page.load_action(action)
         spin(300)
@@ -255,7 +255,7 @@ def shoot_wizard(window: MainWindow, out: Path) -> None:
         wizard.back()
     wizard.action_choice_page.set_action_type("update_subscriptions")
     wizard.next()
-    subscriptions = wizard.action_pages["update_subscriptions"]
+    subscriptions = wizard.action_page("update_subscriptions")
     wait_for(lambda: not subscriptions.is_loading())
     subscriptions.load_action(ACTION_SAMPLES["update_subscriptions"])
     wait_for(lambda: subscriptions.isComplete())

@@ -176,7 +176,7 @@ def test_set_city_berlin_where_the_city_is_empty_in_at_most_ten_clicks(
 
     op.radio(wizard.action_choice_page.buttons["update_fields"])
     op.next(wizard)
-    page = wizard.action_pages["update_fields"]
+    page = wizard.action_page("update_fields")
     assert isinstance(page, UpdateFieldsPage)
     qtbot.waitUntil(lambda: not page.is_loading(), timeout=30_000)
     assert page.field_combo.current_value() == "city"  # the field of the conditions first
@@ -216,7 +216,7 @@ def test_unsubscribe_the_hard_bounced_newsletter_email_in_at_most_ten_clicks(
 
     op.radio(wizard.action_choice_page.buttons["update_subscriptions"])
     op.next(wizard)
-    page = wizard.action_pages["update_subscriptions"]
+    page = wizard.action_page("update_subscriptions")
     qtbot.waitUntil(lambda: not page.is_loading(), timeout=30_000)
     # the resource and channel of the condition, and "Unsubscribed", are chosen already
     assert page.action()["resource"] == "Newsletter"

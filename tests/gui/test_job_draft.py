@@ -62,7 +62,7 @@ def test_the_pages_edit_one_job_draft(qtbot: Any, wizard: UpdateWizard) -> None:
     next_page(qtbot, wizard)
     wizard.action_choice_page.set_action_type("update_fields")
     next_page(qtbot, wizard)
-    action_page = wizard.action_pages["update_fields"]
+    action_page = wizard.action_page("update_fields")
     qtbot.waitUntil(lambda: not action_page.is_loading(), timeout=30_000)
     action_page.load_action(SET_CITY)
     assert ctx.draft.action == SET_CITY  # the chosen action's page wrote it
@@ -98,7 +98,7 @@ def test_review_tasks_view_and_command_line_say_the_same_conditions(
     qtbot.waitUntil(lambda: wizard.selection_page.counted(), timeout=30_000)
     next_page(qtbot, wizard)
     next_page(qtbot, wizard)
-    qtbot.waitUntil(lambda: not wizard.action_pages["update_fields"].is_loading())
+    qtbot.waitUntil(lambda: not wizard.action_page("update_fields").is_loading())
     next_page(qtbot, wizard)
     review = wizard.review_page
     qtbot.waitUntil(lambda: review.facts is not None, timeout=30_000)

@@ -174,7 +174,7 @@ def test_action_and_review_pages_fit_1024x680(qtbot: Any, wizard: UpdateWizard) 
         not_clipped(radio, wizard)
     choice.set_action_type("update_fields")
     wizard.next()
-    fields = wizard.action_pages["update_fields"]
+    fields = wizard.action_page("update_fields")
     assert isinstance(fields, UpdateFieldsPage)
     qtbot.waitUntil(lambda: not fields.is_loading(), timeout=30_000)
     for key in ("city", "bonus_points", "tags", "last_name"):

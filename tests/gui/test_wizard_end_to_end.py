@@ -172,7 +172,7 @@ def choose_action(qtbot: Any, wizard: UpdateWizard, action_type: str) -> None:
     assert wizard.action_choice_page.action_type() == action_type
     go_next(qtbot, wizard)
     assert wizard.currentId() == ACTION_PAGE_IDS[action_type]
-    page = wizard.action_pages[action_type]
+    page = wizard.action_page(action_type)
     qtbot.waitUntil(lambda: not page.is_loading(), timeout=30_000)  # choices read in a QThread
 
 
@@ -311,7 +311,7 @@ def test_wizard_runs_every_action_type_end_to_end(
     go_next(qtbot, wizard)
 
     choose_action(qtbot, wizard, action_type)
-    page = wizard.action_pages[action_type]
+    page = wizard.action_page(action_type)
     if action_type == "update_subscriptions":  # by its widgets, as an operator would
         pick(page.target.resource_combo, "Newsletter")
         pick(page.target.channel_combo, "email")
@@ -400,7 +400,7 @@ def _to_review(qtbot: Any, window: MainWindow, action_type: str, action: dict[st
     qtbot.waitUntil(lambda: wizard.selection_page.counted(), timeout=30_000)
     go_next(qtbot, wizard)
     choose_action(qtbot, wizard, action_type)
-    wizard.action_pages[action_type].load_action(action)
+    wizard.action_page(action_type).load_action(action)
     go_next(qtbot, wizard)
     wizard.review_page.confirm_destructive = lambda *_: True
     qtbot.waitUntil(lambda: wizard.review_page.facts is not None)
@@ -505,7 +505,7 @@ def test_delete_without_conditions_cannot_go_on(qtbot: Any, window: MainWindow) 
     wizard = open_wizard_from_context_menu(qtbot, window)
     go_next(qtbot, wizard)
     choose_action(qtbot, wizard, "delete_profiles")
-    assert not wizard.action_pages["delete_profiles"].isComplete()
+    assert not wizard.action_page("delete_profiles").isComplete()
     assert not next_enabled(wizard)
 
 

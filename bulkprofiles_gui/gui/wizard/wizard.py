@@ -1,7 +1,9 @@
 """The "Update profiles" wizard: selection, action, the action's page, review, run.
 
 One QWizardPage class per page; ``PageId`` numbers them, and ``nextId``
-branches from the action page to the chosen action's page.  The pages share
+branches from the action page to the chosen action's page.  The seven action
+pages are built the first time one is asked for (:meth:`UpdateWizard.action_page`):
+building them all made opening the wizard stall the window.  The pages share
 one :class:`WizardContext` and its job draft (``ctx.draft``, the same JSON the
 command line runs), which each page edits as the operator goes:
 :meth:`UpdateWizard.job` is a copy of it.
@@ -63,20 +65,14 @@ class UpdateWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.selection_page = SelectionPage(ctx)
         self.action_choice_page = ActionChoicePage(ctx)
-        self.action_pages: dict[str, ActionPage] = {t: cls(ctx) for t, cls in PAGES.items()}
+        self._action_pages: dict[str, ActionPage] = {}
         self.review_page = ReviewPage(ctx)
         self.run_page = RunPage(ctx)
         self.setPage(PageId.SELECTION, self.selection_page)
         self.setPage(PageId.ACTION, self.action_choice_page)
-        for action_type, page in self.action_pages.items():
-            if not page.subTitle():  # the same header on every page
-                page.setSubTitle("Set the parameters of this update.")
-            self.setPage(ACTION_PAGE_IDS[action_type], page)
         self.setPage(PageId.REVIEW, self.review_page)
         self.setPage(PageId.RUN, self.run_page)
         self.setStartId(PageId.SELECTION)
-        for page in self.action_pages.values():
-            page.completeChanged.connect(lambda page=page: self._take_action(page))
         self.run_page.show_task_requested.connect(self._on_show_task)
         self.run_page.job_finished.connect(self.job_finished)
         self.resize(1100, 760)
@@ -91,8 +87,11 @@ class UpdateWizard(QWizard):
             return int(PageId.ACTION)
         if current == PageId.ACTION:
             # Never -1 here: QWizard would show Finish instead of Next on this page.
-            chosen = self.action_choice_page.action_type() or ""
-            return ACTION_PAGE_IDS.get(chosen, PageId.FIRST_ACTION)
+            chosen = self.action_choice_page.action_type()
+            if chosen not in ACTION_PAGE_IDS:
+                return int(PageId.FIRST_ACTION)  # Next is off until an action is chosen
+            self.action_page(chosen)  # QWizard goes only to pages it holds
+            return ACTION_PAGE_IDS[chosen]
         if current in ACTION_PAGE_IDS.values():
             return int(PageId.REVIEW)
         if current == PageId.REVIEW:
@@ -104,7 +103,25 @@ class UpdateWizard(QWizard):
 
     def current_action_page(self) -> ActionPage | None:
         chosen = self.action_type()
-        return self.action_pages.get(chosen) if chosen else None
+        return self.action_page(chosen) if chosen else None
+
+    # -- the action pages, built on first use ----------------------------------------
+    def action_page(self, action_type: str) -> ActionPage:
+        """The page of ``action_type``, built and added to the wizard the first
+        time it is asked for (KeyError for a type without a page)."""
+        page = self._action_pages.get(action_type)
+        if page is None:
+            page = PAGES[action_type](self.ctx)
+            if not page.subTitle():  # the same header on every page
+                page.setSubTitle("Set the parameters of this update.")
+            self.setPage(ACTION_PAGE_IDS[action_type], page)
+            page.completeChanged.connect(lambda page=page: self._take_action(page))
+            self._action_pages[action_type] = page
+        return page
+
+    def built_action_pages(self) -> list[ActionPage]:
+        """The action pages built so far (opening the wizard builds none)."""
+        return list(self._action_pages.values())
 
     # -- the job --------------------------------------------------------------------
     def job(self) -> Job:
@@ -114,7 +131,7 @@ class UpdateWizard(QWizard):
     def _take_action(self, page: ActionPage) -> None:
         """The chosen action's page, once its choices are filled, writes the
         draft's action whenever it changes (its ``completeChanged``)."""
-        if page is self.current_action_page() and page.is_filled():
+        if self.action_type() == page.ACTION_TYPE and page.is_filled():
             self.ctx.draft.action = page.action()
 
     def preselect(self, database: str | None, segment: str | None = None) -> None:
@@ -132,7 +149,7 @@ class UpdateWizard(QWizard):
         if not action:
             return
         action_type = action.get("type")
-        if action_type not in self.action_pages:
+        if action_type not in PAGES:
             QMessageBox.warning(
                 self,
                 "Open job",
@@ -141,7 +158,7 @@ class UpdateWizard(QWizard):
             return
         self.action_choice_page.set_action_type(str(action_type))
         try:
-            self.action_pages[str(action_type)].load_action(action)
+            self.action_page(str(action_type)).load_action(action)
         except (ValueError, KeyError, TypeError) as exc:
             QMessageBox.warning(self, "Open job", str(exc).splitlines()[0])
 
@@ -186,7 +203,5 @@ class UpdateWizard(QWizard):
         # Only the wizard's own ops: a global wait would drop the results of the
         # views' and dialogs' loads still running (the refresh after a job).
         self.selection_page.shutdown()
-        for page in self.action_pages.values():
-            stop = getattr(page, "shutdown", None)
-            if callable(stop):
-                stop()
+        for page in self.built_action_pages():
+            page.shutdown()
