@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,8 @@ from bulkprofiles_gui.core.jobfile import Job
 from bulkprofiles_gui.core.jobs import run_job
 from bulkprofiles_gui.core.progress import JobState
 from bulkprofiles_gui.core.store import Store
+from bulkprofiles_gui.gui.export_run import ExportRun
+from bulkprofiles_gui.gui.job_progress import MAX_UPDATES_PER_SECOND
 from bulkprofiles_gui.gui.views.tasks import TasksView
 from bulkprofiles_gui.gui.widgets.export_columns import ColumnChoice, ExportColumnsDialog
 from bulkprofiles_gui.gui.wizard import selection_page as sp
@@ -250,3 +253,54 @@ def test_tasks_view_exports_outcomes_with_chosen_columns(
     assert [(r[4] or None, r[5]) for r in rows[2:]] == [(e, "Berlin") for _, e in berlin[1:]]
     assert {r[1] for r in rows[1:]} <= {"changed", "skipped"}
     assert view.export_button.isEnabled()
+
+
+# --- the export run ---------------------------------------------------------------------------
+
+
+def test_an_export_relays_at_most_ten_progress_lines_a_second_and_the_last(qtbot: Any) -> None:
+    """An export runs as a JobRun: a report per row in the worker, at most ten
+    lines a second on the main thread, the final count always, then the end."""
+    total = 3000
+
+    def export(state: JobState) -> int:
+        for done in range(1, total + 1):
+            state.report(done, total)
+            time.sleep(0.0002)
+        return total
+
+    run = ExportRun(export, "/somewhere/rows.csv")
+    lines: list[str] = []
+    ends: list[tuple[str, object]] = []
+    run.progressed.connect(lines.append)
+    run.finished.connect(lambda line, rows: ends.append((line, rows)))
+    started = time.monotonic()
+    run.start()
+    qtbot.waitUntil(lambda: not run.is_running(), timeout=30_000)
+    seconds = time.monotonic() - started
+    assert run.wait(30_000)
+    assert lines[0] == "Exporting profiles to /somewhere/rows.csv…"
+    assert lines[-1] == f"Exporting… {total:,} of {total:,} profiles"
+    assert len(lines) - 1 <= seconds * MAX_UPDATES_PER_SECOND + 2, (len(lines), seconds)
+    assert ends == [(f"Exported {total:,} profiles to /somewhere/rows.csv", total)]
+
+
+def test_an_export_cancelled_by_its_run_ends_with_one_line(qtbot: Any) -> None:
+    started = threading.Event()
+
+    def export(state: JobState) -> int:
+        started.set()
+        while not state.is_cancelled():
+            time.sleep(0.01)
+        raise ExportCancelled()
+
+    run = ExportRun(export, "/somewhere/never.csv")
+    ends: list[tuple[str, object]] = []
+    run.finished.connect(lambda line, rows: ends.append((line, rows)))
+    run.start()
+    assert started.wait(10) and run.is_running()
+    run.cancel()
+    assert run.state.is_cancelled()
+    qtbot.waitUntil(lambda: not run.is_running(), timeout=30_000)
+    assert run.wait(30_000)
+    assert ends == [("Export cancelled; nothing was written.", None)]

@@ -12,6 +12,7 @@ thread, and (by the conftest's guard) no QThread outlives its test.
 from __future__ import annotations
 
 import html
+import itertools
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +32,8 @@ from bulkprofiles_gui.core.store import FieldInfo, Store, open_store
 from bulkprofiles_gui.gui.app import start_main_window
 from bulkprofiles_gui.gui.import_wizard import ImportWizard, PageId
 from bulkprofiles_gui.gui.import_wizard.mapping_page import NEW_FIELD, SKIP
+from bulkprofiles_gui.gui.import_wizard.run_page import RunPage
+from bulkprofiles_gui.gui.job_progress import MAX_UPDATES_PER_SECOND
 from bulkprofiles_gui.gui.main_window import MainWindow, View
 from bulkprofiles_gui.gui.wizard.actions.base import unsafe_statuses_text
 
@@ -500,6 +503,74 @@ def test_cancel_during_a_run_leaves_a_task_that_resumes(
         assert len(profiles_by_email(store, emails)) == rows
     finally:
         store.close()
+
+
+def test_import_progress_reaches_the_page_thinned_and_shows_both_phases(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import runs as a JobRun: of a report per row while the file is read and
+    one per batch while the rows merge, at most ten a second reach the page (and
+    the last); the merge's restart of the count is seen, so the page says so."""
+    rows = 300
+    path = tmp_path / "thin.csv"
+    path.write_text("Email\n" + "".join(f"t{i}@thin.example\n" for i in range(rows)), "utf-8")
+    monkeypatch.setattr(runner, "STAGE_CHUNK", 1)  # a report for every row read
+    _slow_merge(monkeypatch, batch=10, seconds=0.03)
+    made: list[int] = []
+    real_report = JobState.report
+
+    def report(state: JobState, done: int, total: int, *args: Any) -> None:
+        made.append(done)
+        real_report(state, done, total, *args)
+
+    monkeypatch.setattr(JobState, "report", report)
+    received: list[tuple[int, int]] = []
+    statuses: list[str] = []
+    real_on_progress = RunPage._on_progress
+
+    def on_progress(page: RunPage, progress: Any) -> None:
+        received.append((progress.done, progress.total))
+        real_on_progress(page, progress)
+        statuses.append(page.status_label.text())
+
+    monkeypatch.setattr(RunPage, "_on_progress", on_progress)
+    wizard = _to_review(qtbot, window, path)
+    started = time.monotonic()
+    go_next(qtbot, wizard)
+    run = wizard.run_page
+    qtbot.waitUntil(run.isComplete, timeout=60_000)
+    seconds = time.monotonic() - started
+    assert run.summary is not None and run.summary.status == "completed", run.error
+    assert len(made) > rows  # every row read made a report ...
+    # ... the page got at most ten a second, plus the ends of the two phases
+    assert len(received) <= seconds * MAX_UPDATES_PER_SECOND + 4, (len(received), seconds)
+    assert received[-1] == (rows, rows)
+    assert any(done < before for (before, _), (done, _) in itertools.pairwise(received))
+    assert any(": importing: " in text for text in statuses), statuses
+    assert run._merging
+
+
+def test_cancel_through_the_page_sets_the_runs_flag_and_ends_cancelled(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's Cancel is the JobRun's cancel, as on the update wizard's run page:
+    the button turns off, the line says so, and the task ends cancelled."""
+    path = tmp_path / "many.csv"
+    path.write_text("Email\n" + "".join(f"c{i}@cancel.example\n" for i in range(100)), "utf-8")
+    _slow_merge(monkeypatch, batch=5, seconds=0.05)
+    wizard = _to_review(qtbot, window, path)
+    go_next(qtbot, wizard)
+    page = wizard.run_page
+    qtbot.waitUntil(lambda: page._merging, timeout=30_000)
+    assert page.run is not None and not page.run.is_cancelled()
+    click(qtbot, page.cancel_button)
+    assert page.run.is_cancelled() and page.state is page.run.state
+    assert not page.cancel_button.isEnabled()
+    assert page.status_label.text() == "Cancelling after the current batch…"
+    qtbot.waitUntil(page.isComplete, timeout=30_000)
+    assert page.summary is not None and page.summary.status == "cancelled"
+    assert not page.thread_running()
+    assert page.status_label.text().startswith(f"Task {page.summary.task_id}: Cancelled.")
 
 
 def test_closing_the_wizard_during_an_import_asks_and_cancels(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from bulkprofiles_gui.core import demo
 from bulkprofiles_gui.core.config import DEFAULT_CONNECTION, Settings, config_dir, settings_path
 from bulkprofiles_gui.core.faults import log_path
 from bulkprofiles_gui.core.store import Store, open_store
-from bulkprofiles_gui.gui import connections
+from bulkprofiles_gui.gui import connections, main_window
 from bulkprofiles_gui.gui.app import show_unexpected_error, start_main_window
 from bulkprofiles_gui.gui.connections import ConnectionsDialog
 from bulkprofiles_gui.gui.main_window import MainWindow, View
@@ -226,6 +227,98 @@ def test_failing_connection_test_shows_one_line(qtbot: Any, window: MainWindow) 
     assert "unsupported store URL" in dialog.status_label.text()
     assert "\n" not in dialog.status_label.text()
     dialog.reject()
+
+
+def test_a_connection_test_that_fails_unexpectedly_is_one_line_and_can_be_run_again(
+    qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not a StoreError: the class, the first line and where the details were logged
+    (``operator_message``), never the message's further lines; the button comes back."""
+
+    def explode(_url: str) -> str:
+        raise RuntimeError("the driver exploded\n  in a second line")
+
+    monkeypatch.setattr(connections, "test_connection", explode)
+    dialog = window.show_connections()
+    dialog.new_button.click()
+    dialog.name_edit.setText("Broken")
+    dialog.url_edit.setText("sqlite:///nowhere.sqlite3")
+    dialog.test_button.click()
+    assert not dialog.test_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.is_testing(), timeout=30_000)
+    assert dialog.status_label.text() == (
+        f"Cannot connect: RuntimeError: the driver exploded (details in {log_path()})"
+    )
+    assert "second line" in log_path().read_text(encoding="utf-8")
+    assert dialog.test_button.isEnabled()
+    dialog.reject()
+
+
+def test_closing_connections_during_a_test_waits_for_it_and_drops_its_line(
+    qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tested = threading.Event()
+
+    def slow(_url: str) -> str:
+        time.sleep(0.5)
+        tested.set()
+        return "Connected: late."
+
+    monkeypatch.setattr(connections, "test_connection", slow)
+    dialog = window.show_connections()
+    dialog.new_button.click()
+    dialog.url_edit.setText("sqlite:///slow.sqlite3")
+    dialog.test_button.click()
+    assert dialog.is_testing()
+    dialog.reject()  # waits for the test's thread (the guard fails a test leaving one)
+    assert tested.is_set()
+    qtbot.wait(50)
+    assert not dialog.is_testing()
+    assert not dialog.status_label.text().startswith("Connected")
+
+
+def test_a_newer_store_opened_wins_over_an_older_one_still_opening(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a store is an op of the window's key: the older open's store never
+    replaces the newer one, even when it arrives later."""
+    urls = {}
+    for name in ("Older", "Newer"):
+        urls[name] = f"sqlite:///{tmp_path / name}.sqlite3"
+        made = open_store(urls[name], create=True)
+        with made.begin() as conn:
+            made.create_database(conn, f"{name} shop")
+        made.close()
+    opened: list[Store] = []
+    older_done = threading.Event()
+
+    def open_slowly_when_older(url: str, **kwargs: Any) -> Store:
+        if url == urls["Older"]:
+            time.sleep(0.6)
+        store = real_open(url, **kwargs)
+        opened.append(store)
+        if url == urls["Older"]:
+            older_done.set()
+        return store
+
+    real_open = main_window.open_and_prepare
+    monkeypatch.setattr(main_window, "open_and_prepare", open_slowly_when_older)
+    try:
+        window.connect_store(urls["Older"], "Older")
+        window.connect_store(urls["Newer"], "Newer")
+        qtbot.waitUntil(lambda: window.connection_name == "Newer", timeout=30_000)
+        qtbot.waitUntil(older_done.is_set, timeout=30_000)
+        qtbot.wait(200)  # the older result, were it delivered, would have arrived by now
+        assert window.connection_name == "Newer"
+        assert window.store is not None and window.store.url == urls["Newer"]
+        assert window._progress is None  # the progress dialog closed with the open
+        qtbot.waitUntil(
+            lambda: window.databases_view.row_named("Newer shop") is not None, timeout=30_000
+        )
+    finally:
+        for store in opened:
+            if store is not window.store:
+                store.close()
 
 
 def test_geometry_and_view_are_remembered_in_the_config_dir(qtbot: Any, gui_store_url: str) -> None:
