@@ -2,11 +2,12 @@
 
 Building all seven action pages on the main thread made opening the wizard
 on a 1,000,000-profile store stall the window for 131 ms (README, "GUI
-responsiveness").  These tests drive the real wizard (offscreen, a small
-SQLite demo store) and check that opening it builds no action page, that
-choosing an action builds exactly that one and the flow to the review still
-works (Next, Back, the visited pages, the page's own initialisation and the
-draft it writes), and that opening a job builds the job's page.
+responsiveness"); the review and run pages are built on first visit too.
+These tests drive the real wizard (offscreen, a small SQLite demo store) and
+check that opening it builds no action, review or run page, that choosing an
+action builds exactly that one and the flow to the review still works (Next,
+Back, the visited pages, the page's own initialisation and the draft it
+writes), and that opening a job builds the job's page.
 """
 
 from __future__ import annotations
@@ -60,8 +61,10 @@ def action_ids_in_wizard(wizard: UpdateWizard) -> list[int]:
 def test_a_freshly_opened_wizard_has_built_no_action_page(wizard: UpdateWizard) -> None:
     assert wizard.currentId() == PageId.SELECTION
     assert built_types(wizard) == []
-    assert action_ids_in_wizard(wizard) == []
-    wizard.shutdown()  # shutdown iterates only the built pages: none
+    assert wizard.pageIds() == [PageId.SELECTION, PageId.ACTION]  # no review or run page
+    wizard.shutdown()  # only the built pages: no action, review or run page built by it
+    wizard.reject()  # Cancel asks the run page nothing when there is none
+    assert wizard.pageIds() == [PageId.SELECTION, PageId.ACTION]
 
 
 def test_choosing_an_action_builds_only_its_page_and_the_flow_reaches_review(
@@ -88,8 +91,12 @@ def test_choosing_an_action_builds_only_its_page_and_the_flow_reaches_review(
     page.load_action(SET_CITY)
     assert wizard.ctx.draft.action == SET_CITY  # completeChanged -> the wizard's draft
 
+    assert PageId.REVIEW in wizard.pageIds()  # built on the way: the action page's nextId
     next_page(qtbot, wizard)
     assert wizard.currentId() == PageId.REVIEW
+    assert wizard.currentPage() is wizard.review_page
+    qtbot.waitUntil(lambda: wizard.review_page.facts is not None, timeout=30_000)
+    assert PageId.RUN in wizard.pageIds()  # the review page's Next (Run) goes there
     assert wizard.visitedIds() == [PageId.SELECTION, PageId.ACTION, page_id, PageId.REVIEW]
     wizard.back()
     assert wizard.currentPage() is page

@@ -1,9 +1,12 @@
 """The "Update profiles" wizard: selection, action, the action's page, review, run.
 
 One QWizardPage class per page; ``PageId`` numbers them, and ``nextId``
-branches from the action page to the chosen action's page.  The seven action
-pages are built the first time one is asked for (:meth:`UpdateWizard.action_page`):
-building them all made opening the wizard stall the window.  The pages share
+branches from the action page to the chosen action's page.  Only the first
+two pages are built when the wizard opens: an action page, the review and the
+run page are built the first time they are asked for
+(:meth:`UpdateWizard.action_page`, ``review_page``, ``run_page``; ``nextId``
+asks before QWizard goes to one), because building all eleven stalled the
+window for more than 100 ms on opening.  The pages share
 one :class:`WizardContext` and its job draft (``ctx.draft``, the same JSON the
 command line runs), which each page edits as the operator goes:
 :meth:`UpdateWizard.job` is a copy of it.
@@ -66,15 +69,11 @@ class UpdateWizard(QWizard):
         self.selection_page = SelectionPage(ctx)
         self.action_choice_page = ActionChoicePage(ctx)
         self._action_pages: dict[str, ActionPage] = {}
-        self.review_page = ReviewPage(ctx)
-        self.run_page = RunPage(ctx)
+        self._review_page: ReviewPage | None = None
+        self._run_page: RunPage | None = None
         self.setPage(PageId.SELECTION, self.selection_page)
         self.setPage(PageId.ACTION, self.action_choice_page)
-        self.setPage(PageId.REVIEW, self.review_page)
-        self.setPage(PageId.RUN, self.run_page)
         self.setStartId(PageId.SELECTION)
-        self.run_page.show_task_requested.connect(self._on_show_task)
-        self.run_page.job_finished.connect(self.job_finished)
         self.resize(1100, 760)
         geometry = ui_settings().value("wizard/geometry")
         if isinstance(geometry, QByteArray):
@@ -93,8 +92,10 @@ class UpdateWizard(QWizard):
             self.action_page(chosen)  # QWizard goes only to pages it holds
             return ACTION_PAGE_IDS[chosen]
         if current in ACTION_PAGE_IDS.values():
+            self._build_review_page()  # QWizard goes only to pages it holds
             return int(PageId.REVIEW)
         if current == PageId.REVIEW:
+            self._build_run_page()
             return int(PageId.RUN)
         return -1
 
@@ -123,6 +124,31 @@ class UpdateWizard(QWizard):
         """The action pages built so far (opening the wizard builds none)."""
         return list(self._action_pages.values())
 
+    @property
+    def review_page(self) -> ReviewPage:
+        """The review page, built and added the first time it is asked for."""
+        return self._build_review_page()
+
+    @property
+    def run_page(self) -> RunPage:
+        """The run page, built and added the first time it is asked for."""
+        return self._build_run_page()
+
+    def _build_review_page(self) -> ReviewPage:
+        if self._review_page is None:
+            self._review_page = ReviewPage(self.ctx)
+            self.setPage(PageId.REVIEW, self._review_page)
+        return self._review_page
+
+    def _build_run_page(self) -> RunPage:
+        if self._run_page is None:
+            page = RunPage(self.ctx)
+            self.setPage(PageId.RUN, page)
+            page.show_task_requested.connect(self._on_show_task)
+            page.job_finished.connect(self.job_finished)
+            self._run_page = page
+        return self._run_page
+
     # -- the job --------------------------------------------------------------------
     def job(self) -> Job:
         """The job document of the wizard's current choices (a copy of the draft)."""
@@ -144,7 +170,8 @@ class UpdateWizard(QWizard):
         self.ctx.draft = copy.deepcopy(job)
         self.preselect(job.database, job.segment)
         self.selection_page.load_job(job)
-        self.review_page.set_skip_triggers(job.skip_triggers)
+        if self._review_page is not None:  # a review page not built yet reads the draft
+            self._review_page.set_skip_triggers(job.skip_triggers)
         action: dict[str, Any] | None = job.action
         if not action:
             return
@@ -165,7 +192,7 @@ class UpdateWizard(QWizard):
     # -- run page signals -------------------------------------------------------------
     def _on_show_task(self, task_id: int) -> None:
         self.show_task_requested.emit(task_id)
-        if not self.run_page.is_running():
+        if self._run_page is None or not self._run_page.is_running():
             self.accept()
 
     # -- closing ---------------------------------------------------------------------
@@ -181,11 +208,11 @@ class UpdateWizard(QWizard):
 
     def reject(self) -> None:
         """Cancel, Esc and the window's close button all come here (QDialog)."""
-        if self.run_page.is_running():
+        if self._run_page is not None and self._run_page.is_running():
             if not self.ask_cancel_running_job():
                 return
-            self.run_page.cancel()
-            self.run_page.shutdown()
+            self._run_page.cancel()
+            self._run_page.shutdown()
         self._remember()
         super().reject()
 
@@ -197,9 +224,12 @@ class UpdateWizard(QWizard):
         ui_settings().setValue("wizard/geometry", self.saveGeometry())
 
     def shutdown(self) -> None:
-        """Cancel what still runs and wait for every thread of the wizard."""
-        self.run_page.shutdown()
-        self.review_page.shutdown()
+        """Cancel what still runs and wait for every thread of the wizard's
+        built pages (a page never built has nothing running)."""
+        if self._run_page is not None:
+            self._run_page.shutdown()
+        if self._review_page is not None:
+            self._review_page.shutdown()
         # Only the wizard's own ops: a global wait would drop the results of the
         # views' and dialogs' loads still running (the refresh after a job).
         self.selection_page.shutdown()
