@@ -166,11 +166,8 @@ def test_whole_database_count_preview_and_context(
     choose_source(page, "Shop customers")
     wait_counted(qtbot, page)
     assert page.count_label.text() == f"{SHOP_PROFILES} of {SHOP_PROFILES} profiles"
-    assert page.preview_table.rowCount() == 50
-    headers = [
-        page.preview_table.horizontalHeaderItem(c).text()
-        for c in range(page.preview_table.columnCount())
-    ]
+    assert page.preview_box.row_count() == 50
+    headers = page.preview_box.header_labels()
     assert "City" in headers and "Bonus points" in headers
     assert ctx.database_name == "Shop customers" and ctx.segment_name is None
     assert ctx.database_id is not None
@@ -210,7 +207,7 @@ def test_rules_range_and_limit_give_the_core_count(
     assert page.selected_count == 8
     page.limit_spin.setValue(7)
     wait_counted(qtbot, page)
-    assert page.preview_table.rowCount() == 7
+    assert page.preview_box.row_count() == 7
 
     page.limit_slider.setValue(0)
     assert page.limit_spin.value() == 0 and page.limit_spin.text() == "no limit"
@@ -410,7 +407,7 @@ def test_demo_store_counts_on_every_backend(qtbot: Any, demo_store: Store) -> No
         expected = core_count(demo_store, "Demo customers", rules, 25, 75, 0)
         assert 0 < expected < 200
         assert page.count_label.text() == f"{expected} of 400 profiles"
-        assert page.preview_table.rowCount() == min(expected, 50)
+        assert page.preview_box.row_count() == min(expected, 50)
     finally:
         page.shutdown()
     assert sp.background_calls_running() == 0
@@ -543,3 +540,30 @@ def test_preview_numbers_have_separators_and_ids_do_not() -> None:
     assert cell_text(12345, "id") == "12345"
     assert cell_text(True, "vip") == "True"
     assert count_text(1234, 200000) == "1,234 of 200,000 profiles"
+
+
+def test_preview_table_shows_the_rows_as_text_and_sizes_columns_by_their_longest_text(
+    qtbot: Any,
+) -> None:
+    from bulkprofiles_gui.gui.wizard.selection.count_preview import (
+        COLUMN_WIDTH_MAX,
+        PreviewBox,
+    )
+
+    box = PreviewBox(50)
+    qtbot.addWidget(box)
+    header = ["id", "notes", "city", "bonus_points"]
+    rows = [(7, "x" * 400, "Berlin", 12345), (12345, "short", None, 5)]
+    box.fill(header, rows, {"city": "City", "bonus_points": "Bonus points"})
+    model = box.table.model()
+    assert box.row_count() == 2 and model.columnCount() == 4
+    assert box.header_labels() == ["id", "notes", "City", "Bonus points"]  # label or key
+    shown = [[model.index(r, c).data() for c in range(4)] for r in range(2)]
+    assert shown == [["7", "x" * 400, "Berlin", "12,345"], ["12345", "short", "", "5"]]
+    assert model.headerData(3, Qt.Orientation.Horizontal) == "Bonus points"
+    metrics = box.table.fontMetrics()
+    assert box.table.columnWidth(0) >= metrics.horizontalAdvance("12345")
+    assert box.table.columnWidth(2) >= metrics.horizontalAdvance("Berlin")
+    assert box.table.columnWidth(1) == COLUMN_WIDTH_MAX  # a long note does not take the page
+    box.clear_rows()  # as setRowCount(0) did: the columns stay
+    assert box.row_count() == 0 and box.header_labels() == ["id", "notes", "City", "Bonus points"]
