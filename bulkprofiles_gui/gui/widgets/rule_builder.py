@@ -17,7 +17,8 @@ Paths are the core's: ``rules[1].rules[0]``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -107,9 +108,11 @@ class _Node(QFrame):
     def show_problem(self, message: str | None) -> None:
         self.problem_label.setText(f"⚠ {message}" if message else "")
         self.problem_label.setVisible(bool(message))
-        self.setProperty("invalid", "true" if message else "false")
-        self.style().unpolish(self)
-        self.style().polish(self)
+        invalid = "true" if message else "false"
+        if self.property("invalid") != invalid:  # re-polishing is the costly part of an edit
+            self.setProperty("invalid", invalid)
+            self.style().unpolish(self)
+            self.style().polish(self)
 
     def to_json(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -162,9 +165,10 @@ class ConditionRow(_Node):
             self._fill_operators()
         else:
             self._select(rule)
-        self._replace_editor(keep_value=False)
-        if rule is not None and self.editor is not None and "value" in rule:
-            load_rule_value(self.editor, rule)
+        with builder.quiet():  # the builder hears of the row once, when it is added
+            self._replace_editor(keep_value=False)
+            if rule is not None and self.editor is not None and "value" in rule:
+                load_rule_value(self.editor, rule)
         self.field_combo.currentIndexChanged.connect(self._on_field_changed)
         self.operator_combo.currentIndexChanged.connect(self._on_operator_changed)
 
@@ -638,6 +642,16 @@ class RuleBuilder(QWidget):
         return dict(self.root.walk()).get(path)
 
     # reactions
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """No revalidation and no ``changed`` meanwhile (a row building itself:
+        each step would revalidate and recount a tree it is not yet part of)."""
+        was_loading, self._loading = self._loading, True
+        try:
+            yield
+        finally:
+            self._loading = was_loading
 
     def on_edit(self) -> None:
         if self._loading:
