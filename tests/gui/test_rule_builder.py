@@ -360,6 +360,20 @@ def test_changed_fires_on_every_edit(builder: RuleBuilder, qtbot: Any) -> None:
         click(qtbot, builder.root.or_button)
 
 
+def test_adding_a_condition_signals_once_with_the_new_row_in_the_rules(
+    builder: RuleBuilder,
+) -> None:
+    """The row builds its editor and loads its value quietly: each step used to
+    revalidate and signal a tree it was not part of yet (a recount each)."""
+    seen: list[list[dict[str, Any]]] = []
+    builder.changed.connect(lambda: seen.append(builder.rules()["rules"]))
+    builder.root.add_condition({"field": "bonus_points", "operator": ">=", "value": 5})
+    assert seen == [[{"field": "bonus_points", "operator": ">=", "value": 5}]]
+    builder.root.add_condition({"field": "bonus_points", "operator": ">=", "value": "lots"})
+    assert len(seen) == 2
+    assert [p.path for p in builder.problems()] == ["rules[1]"]  # checked once it is in
+
+
 def test_invalid_condition_is_marked_in_place_with_the_reason(
     builder: RuleBuilder, qtbot: Any
 ) -> None:

@@ -23,7 +23,7 @@ from bulkprofiles_gui.core.fields import FieldType
 from bulkprofiles_gui.core.jobfile import Job, empty_rules
 from bulkprofiles_gui.core.selection import SelectionSpec, count
 from bulkprofiles_gui.core.store import Store, open_store
-from bulkprofiles_gui.gui.widgets.rule_builder import ConditionRow
+from bulkprofiles_gui.gui.widgets.rule_builder import ConditionRow, RuleBuilder
 from bulkprofiles_gui.gui.wizard import selection_page as sp
 from bulkprofiles_gui.gui.wizard.context import WizardContext
 from bulkprofiles_gui.gui.wizard.selection_page import SelectionPage, SourceEntry
@@ -516,9 +516,11 @@ def test_segment_source_shows_its_own_conditions_read_only(
     qtbot: Any, wizard: QWizard, page: SelectionPage
 ) -> None:
     shown(qtbot, wizard, page)
+    assert page.source_picker.findChildren(RuleBuilder) == []  # made for the first segment
     choose_source(page, "Shop customers", "Parisians")
     wait_counted(qtbot, page)
     shown_rules = page.source_picker.segment_rules
+    assert page.source_picker.findChildren(RuleBuilder) == [shown_rules]
     assert shown_rules.isVisible() and not shown_rules.isEnabled()
     assert shown_rules.rules()["rules"] == [{"field": "city", "operator": "=", "value": "Paris"}]
     assert not shown_rules.root.add_condition_button.isVisible()  # read-only: no edit buttons

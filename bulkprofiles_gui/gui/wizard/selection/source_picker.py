@@ -2,7 +2,9 @@
 
 A segment's own conditions always apply; the picker shows them read-only
 under the combo (a disabled rule builder), so the operator sees what the
-conditions built on the page narrow further.
+conditions built on the page narrow further.  That builder is made when a
+segment is first chosen, not with the page (opening the wizard is on the
+main thread: README, "GUI responsiveness").
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ....core.selection.model import FieldChoice
 from ...widgets.rule_builder import RuleBuilder
 
 
@@ -55,11 +58,8 @@ class SourcePicker(QWidget):
         self.hint = QLabel()
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
-        #: The segment's own conditions: read-only, shown while a segment is chosen.
-        self.segment_rules = RuleBuilder()
-        self.segment_rules.set_read_only(True)
-        self.segment_rules.setAccessibleName("Conditions of the segment (read-only)")
-        self.segment_rules.hide()
+        self._segment_rules: RuleBuilder | None = None
+        self._catalog: list[FieldChoice] = []
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.combo)
@@ -68,7 +68,6 @@ class SourcePicker(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
         layout.addLayout(row)
-        layout.addWidget(self.segment_rules)
         self.setFocusProxy(self.combo)
         self.combo.currentIndexChanged.connect(self._on_index_changed)
 
@@ -104,9 +103,25 @@ class SourcePicker(QWidget):
                 return True
         return False
 
+    @property
+    def segment_rules(self) -> RuleBuilder:
+        """The segment's own conditions (read-only), made the first time asked for."""
+        if self._segment_rules is None:
+            rules = RuleBuilder(self._catalog)
+            rules.set_read_only(True)
+            rules.setAccessibleName("Conditions of the segment (read-only)")
+            rules.hide()
+            layout = self.layout()
+            assert layout is not None
+            layout.addWidget(rules)
+            self._segment_rules = rules
+        return self._segment_rules
+
     def set_catalog(self, builder: RuleBuilder) -> None:
         """The fields of the chosen database (for the segment's conditions)."""
-        self.segment_rules.set_catalog(builder.catalog(), None)
+        self._catalog = builder.catalog()
+        if self._segment_rules is not None:
+            self._segment_rules.set_catalog(self._catalog, None)
         self._show_segment(self.current())
 
     def _on_index_changed(self) -> None:
@@ -127,4 +142,5 @@ class SourcePicker(QWidget):
                 self.segment_rules.set_rules(entry.rules)
             except Exception:  # a segment the builder cannot show: its name says enough
                 shown = False
-        self.segment_rules.setVisible(shown)
+        if self._segment_rules is not None:
+            self._segment_rules.setVisible(shown)
