@@ -42,6 +42,7 @@ from sqlalchemy import Connection, Row, func, insert, literal, select, update
 
 from . import models as m
 from . import selection
+from .actions import _work as work
 from .actions import get_action
 from .actions.base import Action, ActionContext, ActionError, Batch
 from .config import Settings
@@ -515,10 +516,11 @@ def _apply_batch(conn: Connection, run: TaskRun, batch: Batch) -> TaskSummary:
     returns the task's counters as they are once the transaction commits."""
     summary = run.summary
     before = conn.execute(select(func.coalesce(func.max(m.TriggerEvent.id), 0))).scalar_one()
-    if run.gone_are_skipped:
+    if run.gone_are_skipped and not getattr(run.action, "SKIPS_GONE", False):
         _mark_gone(conn, run.ctx.store, batch)
+    run.ctx.scratch.pop(work.COUNTS, None)
     run.action.apply_batch(conn, run.ctx, run.params, batch)
-    counts = _outcome_counts(conn, batch)
+    counts = run.ctx.scratch.pop(work.COUNTS, None) or _outcome_counts(conn, batch)
     events = conn.execute(
         select(func.count())
         .select_from(m.TriggerEvent)
@@ -555,7 +557,10 @@ def _apply_batch(conn: Connection, run: TaskRun, batch: Batch) -> TaskSummary:
 
 
 def _mark_gone(conn: Connection, store: Store, batch: Batch) -> None:
-    """Profiles deleted since the selection was frozen: skipped as ``profile_gone``."""
+    """Profiles deleted since the selection was frozen: skipped as ``profile_gone``.
+    Not for actions with ``SKIPS_GONE``: their work table's fill gives those
+    profiles that outcome in the pass it makes anyway (``_work.profile_gone``),
+    so ``task_profiles`` is read and written once per batch, not twice."""
     tp, p = m.TaskProfile, store.profiles
     conn.execute(
         update(tp)
@@ -566,6 +571,9 @@ def _mark_gone(conn: Connection, store: Store, batch: Batch) -> None:
 
 
 def _outcome_counts(conn: Connection, batch: Batch) -> dict[str, int]:
+    """The batch's outcomes from ``task_profiles`` (RuntimeError if a row has
+    none); actions on the work table leave theirs in ``ctx.scratch`` instead
+    (``_work.count_outcomes``)."""
     tp = m.TaskProfile
     rows = conn.execute(
         select(tp.outcome, func.count()).where(batch.rows_where()).group_by(tp.outcome)

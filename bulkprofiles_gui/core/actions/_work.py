@@ -40,6 +40,8 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
+    exists,
+    func,
     insert,
     select,
     true,
@@ -47,7 +49,8 @@ from sqlalchemy import (
 )
 
 from .. import models as m
-from .base import CHANGED, Batch
+from ..store import Store
+from .base import CHANGED, ActionContext, Batch
 
 WORK = Table(
     "batch_work",
@@ -100,22 +103,54 @@ def fill(conn: Connection, columns: list[str], source: Select[Any]) -> None:
     conn.execute(insert(WORK).from_select(columns, source))
 
 
-def set_outcomes(conn: Connection, batch: Batch) -> None:
+def set_outcomes(conn: Connection, batch: Batch) -> int:
     """Every pending row of the batch gets its profile's state (part 0) as
     outcome: one UPDATE with a primary-key look-up per row (no join the
-    planner could turn into a nested loop over fresh rows)."""
+    planner could turn into a nested loop over fresh rows).  Returns how many
+    rows it updated (for :func:`count_outcomes`)."""
     tp = m.TaskProfile
     state = (
         select(WORK.c.state)
         .where(WORK.c.profile_id == tp.profile_id, WORK.c.part == 0)
         .scalar_subquery()
     )
-    conn.execute(
+    updated = conn.execute(
         update(tp)
         .where(batch.rows_where(), tp.outcome.is_(None))
         .values(outcome=state)
         .execution_options(synchronize_session=False)
-    )
+    ).rowcount
+    return max(int(updated or 0), 0)
+
+
+def profile_gone(store: Store, profile_id: Any) -> ColumnElement[bool]:
+    """The profile ``profile_id`` (a column of the fill) was deleted since the
+    selection was frozen: a primary-key probe of ``profiles``.  An action whose
+    fill gives such profiles the state ``profile_gone`` says so with
+    ``SKIPS_GONE = True``, and the runner then leaves them to it instead of
+    marking them in a pass of its own over ``task_profiles``."""
+    p = store.profiles
+    return ~exists().where(p.c.id == profile_id)
+
+
+#: ``ctx.scratch`` key: the batch's outcome counts, as :func:`count_outcomes` left them.
+COUNTS = "work.outcome_counts"
+
+
+def count_outcomes(conn: Connection, ctx: ActionContext, batch: Batch, updated: int) -> None:
+    """Count the batch's outcomes from the work table (part 0: a few thousand
+    rows of a temporary table) instead of the runner reading ``task_profiles``
+    again, and leave them in ``ctx.scratch`` for it (:data:`COUNTS`).  Only
+    when they are all of the batch: every row of ``[lo, hi)`` was pending
+    (``updated``, from :func:`set_outcomes`) and has exactly one state;
+    otherwise the runner counts ``task_profiles`` as before."""
+    ctx.scratch.pop(COUNTS, None)
+    rows = conn.execute(
+        select(WORK.c.state, func.count()).where(WORK.c.part == 0).group_by(WORK.c.state)
+    ).all()
+    counts = {str(state): int(n) for state, n in rows}
+    if updated == batch.hi - batch.lo == sum(counts.values()):
+        ctx.scratch[COUNTS] = counts
 
 
 def changed(part: int = 0) -> ColumnElement[bool]:

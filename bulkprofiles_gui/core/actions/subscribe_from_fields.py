@@ -61,6 +61,9 @@ DESCRIPTION = (
 )
 REQUIRES_CONDITIONS = False
 DESTRUCTIVE = False
+#: Profiles deleted since the freeze are ``profile_gone`` in the work table's
+#: fill (the profile's row is looked up there anyway).
+SKIPS_GONE = True
 
 KEYS = frozenset({"resource", "channel", "status", "source_field", "include_unsafe"})
 
@@ -257,7 +260,7 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     target = params.target
     work.start(conn)
     _fill_work(conn, params, batch)
-    work.set_outcomes(conn, batch)
+    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
     if not ctx.dry_run:
         subs.write_from_work(conn, ctx, target)
     triggers = subs.subscription_triggers(target.resource_id, target.channel)

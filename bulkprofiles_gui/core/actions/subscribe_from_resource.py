@@ -18,7 +18,8 @@ Per channel, a profile's subscription to B changes unless (first wins):
 its subscription changed on *at least one* channel.  Otherwise its skip
 reason is the first of ``unsafe_source``, ``unsafe_status``, ``unchanged``
 that holds on *any* channel, and ``no_source_subscription`` only when it has
-no subscription to A on any chosen channel.  (So "retry the skipped ones with
+no subscription to A on any chosen channel (``profile_gone`` when it was
+deleted since the selection was frozen).  (So "retry the skipped ones with
 Include unsafe statuses" finds every profile an unsafe status held back.)
 
 Triggers: a ``subscription`` trigger naming a channel fires for the profiles
@@ -37,6 +38,7 @@ from sqlalchemy.orm import aliased
 from .. import models as m
 from ..fields import UNSAFE_STATUSES
 from ..limits import quote
+from ..store import Store
 from ..words import channel_word, status_word
 from . import _subscriptions as subs
 from . import _work as work
@@ -58,6 +60,8 @@ DESCRIPTION = (
 )
 REQUIRES_CONDITIONS = False
 DESTRUCTIVE = False
+#: Profiles deleted since the freeze are ``profile_gone`` in the work table's fill.
+SKIPS_GONE = True
 
 KEYS = frozenset({"source_resource", "resource", "channels", "status", "include_unsafe"})
 
@@ -118,7 +122,12 @@ RANK = {outcome: rank for rank, outcome in enumerate(RANKED)}
 
 
 def _fill_channel(
-    conn: Connection, params: Params, target: subs.Target, part: int, batch: Batch
+    conn: Connection,
+    ctx: ActionContext,
+    params: Params,
+    target: subs.Target,
+    part: int,
+    batch: Batch,
 ) -> None:
     """Work rows ``part`` (one channel): each pending profile with a
     subscription to the source on the channel, its target subscription
@@ -144,11 +153,15 @@ def _fill_channel(
         subscriptions,
         lambda sub: subs.joins_target(target, sub, tp.c.profile_id),
     )
-    whens: subs.Whens = [(src.id.is_(None), "no_source_subscription")] if alone else []
+    whens: list[tuple[ColumnElement[bool], Any]] = []
+    if alone:
+        whens.append((src.id.is_(None), _no_source(ctx.store, tp.c.profile_id)))
     if target.blocks_unsafe:
-        whens.append((src.status.in_(sorted(UNSAFE_STATUSES)), "unsafe_source"))
-    whens += subs.existing_outcomes(target, existing, src.contact)
-    state = case(*((cond, literal(o)) for cond, o in whens), else_=literal(CHANGED))
+        whens.append((src.status.in_(sorted(UNSAFE_STATUSES)), literal("unsafe_source")))
+    whens += [
+        (cond, literal(o)) for cond, o in subs.existing_outcomes(target, existing, src.contact)
+    ]
+    state = case(*whens, else_=literal(CHANGED))
     rows = select(tp.c.profile_id, literal(part), state, src.contact, existing.id)
     work.fill(
         conn,
@@ -157,7 +170,16 @@ def _fill_channel(
     )
 
 
-def _fill_outcomes(conn: Connection, batch: Batch) -> None:
+def _no_source(store: Store, profile_id: Any) -> ColumnElement[str]:
+    """The outcome of a profile with no subscription to the source on any
+    channel: ``profile_gone`` if it was deleted since the freeze (only these
+    are looked up in ``profiles``: subscriptions go with their profile, by
+    foreign key), else ``no_source_subscription``."""
+    gone = work.profile_gone(store, profile_id)
+    return case((gone, literal("profile_gone")), else_=literal("no_source_subscription"))
+
+
+def _fill_outcomes(conn: Connection, ctx: ActionContext, batch: Batch) -> None:
     """Work rows 0: each pending profile's best state over its channels' rows."""
     w = aliased(work.WORK)
     tp, pending = work.pending_rows(batch)
@@ -169,7 +191,7 @@ def _fill_outcomes(conn: Connection, batch: Batch) -> None:
     )
     state = func.coalesce(
         case({r: literal(o) for o, r in RANK.items()}, value=best),
-        literal("no_source_subscription"),
+        _no_source(ctx.store, tp.c.profile_id),
     )
     work.fill(
         conn,
@@ -184,10 +206,10 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     # One channel: its rows are the outcomes (part 0); several: part n per channel.
     parts = [(n if several else 0, t) for n, t in enumerate(params.targets, start=1)]
     for part, target in parts:
-        _fill_channel(conn, params, target, part, batch)
+        _fill_channel(conn, ctx, params, target, part, batch)
     if several:
-        _fill_outcomes(conn, batch)
-    work.set_outcomes(conn, batch)
+        _fill_outcomes(conn, ctx, batch)
+    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
     for part, target in parts:
         # Profiles whose subscription changes on *this* channel (with several
         # channels a "changed" profile may have changed on another one only).

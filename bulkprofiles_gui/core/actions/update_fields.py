@@ -67,6 +67,9 @@ DESCRIPTION = (
 )
 REQUIRES_CONDITIONS = False
 DESTRUCTIVE = False
+#: Profiles deleted since the freeze are ``profile_gone`` in the work table's
+#: fill (the profile's row is looked up there anyway).
+SKIPS_GONE = True
 
 OPS = ("set", "clear", "increment", "add", "remove")
 
@@ -201,7 +204,7 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     work.start(conn)
     watched = _watched_fields(conn, ctx, params)
     _fill_work(conn, ctx, params, batch, watched)
-    work.set_outcomes(conn, batch)
+    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
     _record_triggers(conn, ctx)
     if ctx.dry_run:
         return
@@ -223,9 +226,10 @@ def _fill_work(
     batch: Batch,
     watched: dict[int, list[Change]],
 ) -> None:
-    """The batch's pending profiles, each with a look-up of its row: part 0 says whether the
-    profile changes (``unchanged`` when every field already holds its new
-    value); one more part per field a ``field_updated`` trigger watches says
+    """The batch's pending profiles, each with a look-up of its row: part 0
+    says whether the profile changes (``unchanged`` when every field already
+    holds its new value, ``profile_gone`` when it was deleted since the
+    freeze); one more part per field a ``field_updated`` trigger watches says
     whether *that* field changes (``ref_id``: the field's id)."""
     p = ctx.store.profiles
     tp, pending = work.pending_rows(batch)
@@ -234,8 +238,11 @@ def _fill_work(
     for part, (field_id, group) in enumerate(groups):
         # A key look-up of the profile's row per pending row, not a join: with
         # batches of tens of thousands PostgreSQL would hash-join the whole table.
-        noop = exists().where(p.c.id == tp.c.profile_id, *(_noop(ctx, c) for c in group))
-        state = case((noop, literal("unchanged")), else_=literal(CHANGED))
+        # No row: the profile was deleted since the freeze (SKIPS_GONE).
+        noop = and_(*(_noop(ctx, c) for c in group))
+        verdict = case((noop, literal("unchanged")), else_=literal(CHANGED))
+        looked_up = select(verdict).where(p.c.id == tp.c.profile_id).scalar_subquery()
+        state = func.coalesce(looked_up, literal("profile_gone"))
         rows = select(tp.c.profile_id, literal(part), state, literal(field_id, BigInteger))
         work.fill(conn, ["profile_id", "part", "state", "ref_id"], rows.where(*pending))
 

@@ -1,8 +1,9 @@
 """Update subscription: change the status of existing subscriptions to a
 resource on a channel (e.g. unsubscribe all inactive clients).
 
-Per profile, first reason wins: ``no_subscription`` (nothing to update on
-that resource/channel); ``unsafe_status`` (target ``subscribed``, existing
+Per profile, first reason wins: ``profile_gone`` (deleted since the
+selection was frozen); ``no_subscription`` (nothing to update on that
+resource/channel); ``unsafe_status`` (target ``subscribed``, existing
 status unsafe, "Include unsafe statuses" off); ``unchanged`` (already has the
 status).  The others get the new status and ``updated_at``; the contact is
 kept.  ``subscription`` triggers of the resource/channel fire for them.
@@ -36,6 +37,8 @@ DESCRIPTION = (
 )
 REQUIRES_CONDITIONS = False
 DESTRUCTIVE = False
+#: Profiles deleted since the freeze are ``profile_gone`` in the work table's fill.
+SKIPS_GONE = True
 
 KEYS = frozenset({"resource", "channel", "status", "include_unsafe"})
 
@@ -58,9 +61,12 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
     return Params(resource.name, subs.Target(resource.id, channel, status, include_unsafe))
 
 
-def _fill_work(conn: Connection, target: subs.Target, batch: Batch) -> None:
+def _fill_work(conn: Connection, ctx: ActionContext, target: subs.Target, batch: Batch) -> None:
     """Each pending profile of the batch with its subscription to the target
-    outer-joined: the outcome (module doc) and the subscription's id."""
+    outer-joined: the outcome (module doc) and the subscription's id.  Only a
+    profile without the subscription is looked up in ``profiles`` (gone or
+    not): subscriptions go with their profile (foreign key, ``ON DELETE
+    CASCADE``), so one that has it still exists."""
     tp, pending = work.pending_rows(batch)
     joined, existing = work.lookup(
         conn,
@@ -68,8 +74,10 @@ def _fill_work(conn: Connection, target: subs.Target, batch: Batch) -> None:
         m.Subscription.__table__,
         lambda sub: subs.joins_target(target, sub, tp.c.profile_id),
     )
+    gone = work.profile_gone(ctx.store, tp.c.profile_id)
+    missing = case((gone, literal("profile_gone")), else_=literal("no_subscription"))
     state = case(
-        (existing.id.is_(None), literal("no_subscription")),
+        (existing.id.is_(None), missing),
         *subs.existing_outcomes(target, existing),
         else_=literal(CHANGED),
     )
@@ -82,8 +90,8 @@ def _fill_work(conn: Connection, target: subs.Target, batch: Batch) -> None:
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     target = params.target
     work.start(conn)
-    _fill_work(conn, target, batch)
-    work.set_outcomes(conn, batch)
+    _fill_work(conn, ctx, target, batch)
+    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
     if not ctx.dry_run:
         subs.set_status_from_work(conn, ctx, target, batch)
     triggers = subs.subscription_triggers(target.resource_id, target.channel)
