@@ -19,6 +19,11 @@ status, so an attached or activated code is not handed out again.  Deleting
 starts no trigger.  The deleted profiles go whole (row, list items,
 subscriptions, the links of their codes) into the task's archive first
 (``journal.archive_profiles``), kept for a revert ``archive_days`` days.
+
+A batch is one pass (``_work.py``): the pending profiles joined to their row
+(and their events since the cut-off) into the work table with their outcome;
+``task_profiles``, the archive and the DELETE read the changed ones from it
+by key.
 """
 
 from __future__ import annotations
@@ -43,7 +48,8 @@ from sqlalchemy import (
 
 from .. import journal
 from .. import models as m
-from .base import CHANGED, ActionContext, Batch, ProfileId, check_keys, classify
+from . import _work as work
+from .base import CHANGED, ActionContext, Batch, check_keys
 
 TYPE = "delete_profiles"
 LABEL = "Delete profiles by conditions"
@@ -83,35 +89,36 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
     return Params(months, inactivity_cutoff(ctx.now.date(), months))
 
 
-def _recently_active(store_profiles: Any, since: dt.datetime) -> Any:
-    p = store_profiles
+def _recently_active(row: Any, since: dt.datetime) -> ColumnElement[bool]:
+    """The profile whose ``profiles`` columns are ``row`` had an interaction on
+    or after ``since``: created, stamped or an event in its history."""
+    event = exists(
+        select(m.Event.id).where(m.Event.profile_id == row.id, m.Event.occurred_at >= since)
+    )
+    return or_(row.created_at >= since, row.last_interaction_at >= since, event)
 
-    def condition(pid: ProfileId) -> ColumnElement[bool]:
-        event = exists(
-            select(m.Event.id).where(m.Event.profile_id == pid, m.Event.occurred_at >= since)
-        )
-        profile = exists(
-            select(p.c.id).where(
-                p.c.id == pid,
-                or_(p.c.created_at >= since, p.c.last_interaction_at >= since),
-            )
-        )
-        return or_(event, profile)
 
-    return condition
+def _fill_work(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    """Each pending profile of the batch joined to its row: its outcome."""
+    tp, pending = work.pending_rows(batch)
+    joined, row = work.lookup(conn, tp, ctx.store.profiles, lambda prof: prof.id == tp.c.profile_id)
+    state = case(
+        (row.id.is_(None), literal("profile_gone")),
+        (_recently_active(row, params.cutoff_at), literal("recently_active")),
+        else_=literal(CHANGED),
+    )
+    source = select(tp.c.profile_id, literal(0), state).select_from(joined).where(*pending)
+    work.fill(conn, ["profile_id", "part", "state"], source)
 
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
-    active = _recently_active(ctx.store.profiles, params.cutoff_at)
-
-    def outcome(pid: ProfileId) -> ColumnElement[str]:
-        return case((active(pid), literal("recently_active")), else_=literal(CHANGED))
-
-    classify(conn, batch, outcome)
+    work.start(conn)
+    _fill_work(conn, ctx, params, batch)
+    work.set_outcomes(conn, batch)
     if not ctx.dry_run:
         profiles = ctx.store.profiles
-        journal.archive_profiles(conn, ctx, batch.changed_ids())
-        conn.execute(delete(profiles).where(profiles.c.id.in_(batch.changed_ids())))
+        journal.archive_profiles(conn, ctx, work.changed_ids())
+        conn.execute(delete(profiles).where(profiles.c.id.in_(work.changed_ids())))
 
 
 def describe(params: Params) -> str:
@@ -128,11 +135,11 @@ def count_effective(
     interaction since the cut-off (the ``recently_active`` rule of
     :func:`apply_batch`, the same condition), counted in one statement."""
     candidate = ctx.store.profiles.alias("candidate")
-    active = _recently_active(ctx.store.profiles, params.cutoff_at)
+    active = _recently_active(candidate.c, params.cutoff_at)
     return int(
         conn.execute(
             select(func.count())
             .select_from(candidate)
-            .where(candidate.c.id.in_(profile_ids), not_(active(candidate.c.id)))
+            .where(candidate.c.id.in_(profile_ids), not_(active))
         ).scalar_one()
     )

@@ -5,6 +5,10 @@ Conditions are mandatory (the runner refuses a job without one).  Profiles
 already globally unsubscribed are skipped as ``already_unsubscribed``.  The
 global status is not a profile field and no trigger kind is about it, so this
 action records no trigger events.
+
+A batch is one pass (``_work.py``): the pending profiles joined to their row
+into the work table with their outcome; ``task_profiles``, the journal and the
+UPDATE read the changed ones from it by key.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Select, exists, func, select, update
+from sqlalchemy import Connection, Select, case, func, literal, select, update
 
 from .. import journal
 from .. import models as m
 from ..fields import Status
-from .base import ActionContext, Batch, check_keys, classify, skip_when
+from . import _work as work
+from .base import CHANGED, ActionContext, Batch, check_keys
 
 TYPE = "global_unsubscribe"
 LABEL = "Global unsubscribe"
@@ -39,16 +44,26 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
     return Params()
 
 
-def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
-    p = ctx.store.profiles
-    unsubscribed = p.c.global_status == Status.UNSUBSCRIBED.value
-    classify(
-        conn,
-        batch,
-        skip_when("already_unsubscribed", lambda pid: exists().where(p.c.id == pid, unsubscribed)),
+def _fill_work(conn: Connection, ctx: ActionContext, batch: Batch) -> None:
+    """Each pending profile of the batch joined to its row: its outcome."""
+    tp, pending = work.pending_rows(batch)
+    joined, row = work.lookup(conn, tp, ctx.store.profiles, lambda prof: prof.id == tp.c.profile_id)
+    state = case(
+        (row.id.is_(None), literal("profile_gone")),
+        (row.global_status == Status.UNSUBSCRIBED.value, literal("already_unsubscribed")),
+        else_=literal(CHANGED),
     )
+    source = select(tp.c.profile_id, literal(0), state).select_from(joined).where(*pending)
+    work.fill(conn, ["profile_id", "part", "state"], source)
+
+
+def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    work.start(conn)
+    _fill_work(conn, ctx, batch)
+    work.set_outcomes(conn, batch)
     if not ctx.dry_run:
-        changed = batch.changed_ids()
+        p = ctx.store.profiles
+        changed = work.changed_ids()
         new_status = {"global_status": Status.UNSUBSCRIBED.value}
         journal.record_values(conn, ctx, changed, new_status)
         conn.execute(
