@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from action_helpers import (
     NOW,
@@ -15,7 +17,7 @@ from action_helpers import (
     run_job_e2e,
     table_digest,
 )
-from sqlalchemy import select
+from sqlalchemy import Connection, select, update
 
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.actions import promo_codes as action
@@ -265,3 +267,37 @@ def test_end_to_end_pool_running_dry_completes_and_says_so(world: World) -> None
     assert summary.trigger_events == 3
     owners = {pid for _, pid in _codes(world).values()}
     assert owners == set(berlin[:3]) and paris not in owners
+
+
+def test_code_taken_meanwhile_makes_its_profile_pool_empty(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another task attaches the code promised to the first profile between
+    the batch's pairing and its UPDATE: that profile is pool_empty (no code,
+    no journal row, no trigger), the others keep the codes they were paired with."""
+    a, b, c, other = _profiles(world, 4)
+    with world.store.begin() as conn:
+        add_codes(conn, world.programs["Winter sale"], [(f"C{i}", "free", None) for i in range(3)])
+        trigger = add_trigger(conn, "promo_attached")
+    fill = action._fill_attach
+
+    def fill_then_taken(conn: Connection, *args: Any) -> int:
+        free = fill(conn, *args)
+        pc = m.PromoCode
+        conn.execute(update(pc).where(pc.code == "C0").values(status="attached", profile_id=other))
+        return free
+
+    monkeypatch.setattr(action, "_fill_attach", fill_then_taken)
+    run = run_action(world, action, ATTACH, [a, b, c])
+    assert run.outcomes == {a: "pool_empty", b: "changed", c: "changed"}
+    assert _codes(world) == {
+        "C0": ("attached", other),
+        "C1": ("attached", b),
+        "C2": ("attached", c),
+    }
+    assert run.trigger_events == [(trigger, b), (trigger, c)]
+    with world.store.begin() as conn:
+        journaled = conn.execute(
+            select(m.JournalCode.profile_id).where(m.JournalCode.task_id == run.task_id)
+        ).scalars()
+        assert sorted(journaled) == [b, c]
