@@ -36,6 +36,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Select,
+    and_,
     case,
     delete,
     exists,
@@ -91,11 +92,20 @@ def parse(conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Params:
 
 def _recently_active(row: Any, since: dt.datetime) -> ColumnElement[bool]:
     """The profile whose ``profiles`` columns are ``row`` had an interaction on
-    or after ``since``: created, stamped or an event in its history."""
+    or after ``since``: created, stamped or an event in its history.  Never
+    NULL (a profile never stamped is not active by its stamp), so that its
+    negation counts the same profiles the batch deletes."""
     event = exists(
         select(m.Event.id).where(m.Event.profile_id == row.id, m.Event.occurred_at >= since)
     )
-    return or_(row.created_at >= since, row.last_interaction_at >= since, event)
+    return or_(
+        _on_or_after(row.created_at, since), _on_or_after(row.last_interaction_at, since), event
+    )
+
+
+def _on_or_after(column: Any, since: dt.datetime) -> ColumnElement[bool]:
+    """``column >= since``, false (not NULL) where the column is NULL."""
+    return and_(column.is_not(None), column >= since)
 
 
 def _fill_work(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
