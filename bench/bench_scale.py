@@ -75,8 +75,9 @@ def _median_seconds(call: Any, repeat: int) -> tuple[float, Any]:
     return statistics.median(times), result
 
 
-def count_case(store: Store, repeat: int) -> dict[str, Any]:
-    """The three-condition count, ours (compile + execute) and by hand; medians."""
+def count_case(store: Store, repeat: int, explain: bool = False) -> dict[str, Any]:
+    """The three-condition count, ours (compile + execute) and by hand, and the
+    database's total (the wizard's "of M"); medians, and with ``explain`` the plan."""
     with store.begin() as conn:
         db = store.database_id(conn, DEFAULT_DATABASE_NAME)
         fields = {f.key: f for f in store.fields(conn, db)}
@@ -98,16 +99,40 @@ def count_case(store: Store, repeat: int) -> dict[str, Any]:
         with store.begin() as conn:
             return int(conn.execute(text(hand_sql), params).scalar_one())
 
+    def all_of_database() -> int:
+        """The "M" of "N of M": the wizard counts it with every count."""
+        with store.begin() as conn:
+            return selection.total(store, conn, db)
+
     ours()  # the first count warms the caches, as the wizard's first count would
     ours_s, ours_n = _median_seconds(ours, repeat)
     hand_s, hand_n = _median_seconds(hand, repeat)
-    return {
+    total_s, _ = _median_seconds(all_of_database, repeat)
+    result = {
         "profiles": profiles,
         "count": ours_n,
         "hand_count": hand_n,
         "seconds": ours_s,
         "hand_seconds": hand_s,
+        "total_seconds": total_s,
     }
+    if explain and store.dialect == "postgresql":
+        result["plan"] = count_plan(store, spec)
+    return result
+
+
+def count_plan(store: Store, spec: selection.SelectionSpec) -> str:
+    """``EXPLAIN (ANALYZE, BUFFERS)`` of our count, as ``selection.count`` runs it
+    (same transaction settings): where its pages come from."""
+    from sqlalchemy import func, select
+
+    with store.begin() as conn:
+        query = select(func.count()).select_from(store.profiles)
+        query = query.where(selection.where_clause(store, conn, spec))
+        selection.prepare_count(store, conn)
+        compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})
+        rows = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, SETTINGS) {compiled}").all()
+    return "\n".join(str(r[0]) for r in rows)
 
 
 def action_case(store: Store, action: str, index: int, share: float, batch: int) -> dict[str, Any]:
@@ -162,6 +187,7 @@ def run_in_process(url: str, kind: str, args: argparse.Namespace, index: int = 0
         str(args.batch),
         "--repeat",
         str(args.repeat),
+        *(["--explain"] if args.explain else []),
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -175,7 +201,7 @@ def one_case(args: argparse.Namespace) -> int:
     store = open_store(args.url)
     try:
         if kind == "count":
-            result = count_case(store, args.repeat)
+            result = count_case(store, args.repeat, args.explain)
         else:
             result = action_case(store, kind, index, args.share, args.batch)
     finally:
@@ -203,6 +229,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="counts per median")
     parser.add_argument("--only", help="comma-separated action types")
     parser.add_argument("--counts-only", action="store_true")
+    parser.add_argument(
+        "--explain", action="store_true", help="print the count's EXPLAIN (ANALYZE, BUFFERS)"
+    )
     parser.add_argument("--case", nargs=2, metavar=("KIND", "INDEX"), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -213,8 +242,11 @@ def main() -> int:
 
     print(f"load average before (1, 5, 15 min): {_load()} on {os.cpu_count()} CPUs", flush=True)
     counts = [run_in_process(url, "count", args) for url in args.db]
-    print("\n| store | profiles | count | ours s | hand SQL s | ratio | peak MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "\n| store | profiles | count | ours s | hand SQL s | ratio | all of the database s"
+        " | peak MB |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for url, c in zip(args.db, counts, strict=True):
         if "error" in c:
             print(f"| {url} | error: {c['error']} |")
@@ -222,9 +254,13 @@ def main() -> int:
         print(
             f"| {url.rsplit('/', 1)[-1]} | {c['profiles']:,} | {c['count']:,} | {c['seconds']:.3f}"
             f" | {c['hand_seconds']:.3f} | {c['seconds'] / c['hand_seconds']:.2f}"
-            f" | {c['peak_mb']:.0f} |",
+            f" | {c['total_seconds']:.3f} | {c['peak_mb']:.0f} |",
             flush=True,
         )
+    for url, c in zip(args.db, counts, strict=True):
+        if c.get("plan"):
+            print(f"\nplan of the count on {url.rsplit('/', 1)[-1]}:\n{c['plan']}", flush=True)
+    print(f"load average after the counts: {_load()}", flush=True)
     if args.counts_only:
         return 0
 
