@@ -461,6 +461,7 @@ def test_limit_above_the_database_size_is_kept_and_says_whole_selection(
     wait_counted(qtbot, page)
     type_into(qtbot, page.limit_spin, "999999")
     assert page.limit_spin.value() == 999_999  # not silently lowered to 200
+    qtbot.keyClick(page.limit_spin, Qt.Key.Key_Tab)  # leaving the box shows it formatted
     assert page.limit_spin.text() == "999,999"
     assert page.limit_box.note.isVisible()
     assert "whole selection" in page.limit_box.note.text()
@@ -569,3 +570,25 @@ def test_preview_table_shows_the_rows_as_text_and_sizes_columns_by_their_longest
     assert box.table.columnWidth(1) == COLUMN_WIDTH_MAX  # a long note does not take the page
     box.clear_rows()  # as setRowCount(0) did: the columns stay
     assert box.row_count() == 0 and box.header_labels() == ["id", "notes", "City", "Bonus points"]
+
+
+def test_complete_changed_only_when_next_flips(
+    qtbot: Any, wizard: QWizard, page: SelectionPage
+) -> None:
+    """QWizard repaints its whole window on each completeChanged (it hides and
+    shows its contents): an edit that leaves the page complete tells it nothing,
+    one that makes it incomplete (or complete again) does, and Next follows."""
+    shown(qtbot, wizard, page)
+    choose_source(page, "Shop customers")
+    wait_counted(qtbot, page)
+    next_button = wizard.button(QWizard.WizardButton.NextButton)
+    told: list[bool] = []
+    page.completeChanged.connect(lambda: told.append(page.isComplete()))
+    row = page.rule_builder.root.add_condition({"field": "city", "operator": "=", "value": "Paris"})
+    page.range_box.set_value(10, 90)
+    assert told == [] and next_button.isEnabled()
+    row.editor.set_value("")  # a condition without its value: the page cannot go on
+    assert told == [False] and not next_button.isEnabled()
+    row.editor.set_value("Berlin")
+    assert told == [False, True] and next_button.isEnabled()
+    wait_counted(qtbot, page)

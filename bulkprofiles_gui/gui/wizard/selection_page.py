@@ -186,6 +186,8 @@ class SelectionPage(QWizardPage):
         self._sources_loading = False
         self._stopped = False
         self.export_run: ExportRun | None = None
+        #: What the wizard was last told ``isComplete`` is (None: nothing yet).
+        self._complete_shown: bool | None = None
         self._build()
 
     # --- layout ------------------------------------------------------------------------
@@ -270,6 +272,16 @@ class SelectionPage(QWizardPage):
         self.save_segment_button.clicked.connect(self._save_as_segment)
         self.save_segment_button.setEnabled(False)
 
+    def _update_complete(self) -> None:
+        """``completeChanged`` only when ``isComplete`` flips: QWizard answers
+        each one by hiding and showing all its contents (its anti-flicker
+        widget), a repaint of the whole window that took 20-30 ms of the main
+        thread on every edit of the rules."""
+        complete = self.isComplete()
+        if complete != self._complete_shown:
+            self._complete_shown = complete
+            self.completeChanged.emit()
+
     @staticmethod
     def _buddy(text: str, widget: QWidget) -> QLabel:
         label = QLabel(text)
@@ -311,7 +323,7 @@ class SelectionPage(QWizardPage):
             self._apply_pending_source()
         elif not self._sources_loading:
             self._load_sources()
-        self.completeChanged.emit()
+        self._update_complete()
 
     def write_draft(self) -> None:
         """Put the selection into the wizard's job draft (``ctx.draft``); not while
@@ -392,7 +404,7 @@ class SelectionPage(QWizardPage):
             what = f"segment “{job.segment}”" if job.segment else f"database “{job.database}”"
             self._pending_job = None
             self._show_count_problem(f"The job's {what} is not in this store.")
-            self.completeChanged.emit()
+            self._update_complete()
 
     @Slot(str)
     def _on_load_error(self, line: str) -> None:
@@ -429,7 +441,7 @@ class SelectionPage(QWizardPage):
         self._update_export_button()
         self.count_label.setText("–")
         self.count_status.setText("Loading fields…")
-        self.completeChanged.emit()
+        self._update_complete()
         db_id = source.database_id
         ops.run(
             self.ctx.store,
@@ -484,7 +496,7 @@ class SelectionPage(QWizardPage):
 
     @Slot()
     def _on_selection_edited(self) -> None:
-        self.completeChanged.emit()
+        self._update_complete()
         self.selected_count = None
         self.write_draft()
         if self._schema is None:
