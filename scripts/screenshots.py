@@ -214,10 +214,22 @@ def shoot_views(window: MainWindow, out: Path) -> None:
     save_at_sizes(window, out, "tasks-none-matching")
     tasks.status_filter.setCurrentIndex(0)
     wait_for(lambda: not tasks.busy() and tasks.table.topLevelItemCount() > 0)
+    shoot_connections(window, out)
+
+
+def shoot_connections(window: MainWindow, out: Path) -> None:
+    """File -> Connections at its own size, then with a failed test's one line
+    (a server that is not there) at each of PAGE_SIZES."""
     dialog = window.show_connections()
     dialog.resize(760, 360)
     spin(300)
     save(dialog, out, "connections")
+    dialog.new_button.click()
+    dialog.name_edit.setText("Team server")
+    dialog.url_edit.setText("postgresql+psycopg://ops@127.0.0.1:1/profiles")
+    dialog.test_button.click()
+    wait_for(lambda: not dialog.is_testing())
+    save_at_sizes(dialog, out, "connections-test-failed")
     dialog.reject()
 
 

@@ -110,10 +110,11 @@ class ConnectionsDialog(QDialog):
         form.addRow("&Name:", self.name_edit)
         form.addRow("&URL:", self.url_edit)
         form.addRow("&Password:", self.password_edit)
+        # One URL a line: wrapped, a URL broke in the middle ("postgresql+psycopg://" / "user@…").
         hint = QLabel(
-            "SQLite: sqlite:///path/to/store.sqlite3 — PostgreSQL: "
-            "postgresql+psycopg://user@host:5432/db. Passwords go to the system keyring, "
-            "never into the settings file."
+            "SQLite: sqlite:///path/to/store.sqlite3\n"
+            "PostgreSQL: postgresql+psycopg://user@host:5432/db\n"
+            "Passwords go to the system keyring, never into the settings file."
         )
         hint.setObjectName("hint")
         hint.setWordWrap(True)

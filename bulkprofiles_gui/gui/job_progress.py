@@ -196,6 +196,8 @@ class ProgressPanel(QWidget):
         self.set_counts(progress.done, progress.total)
         rate = f"{progress.rate:,.0f} {self.unit}/s" if progress.done else NO_VALUE
         self.rate_label.setText(rate)
-        self.left_label.setText(time_left_text(progress.seconds_left))
+        # Nothing is left once every row is done ("less than a second" read as
+        # if the finished job were still running).
+        self.left_label.setText(NO_VALUE if final else time_left_text(progress.seconds_left))
         self.elapsed_label.setText(format_duration(progress.elapsed))
         return True

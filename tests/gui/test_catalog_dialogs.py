@@ -270,6 +270,9 @@ def test_resources_create_attach_then_edit(
     qtbot.waitUntil(lambda: dialog.list.count() == 5, timeout=30_000)
     assert dialog.current_name() == "Mobile app"
     assert dialog.checked_databases() == (DEMO,)
+    # channels read as words, as on the action pages and the review
+    assert dialog.channel_boxes["sms"].text() == "SMS"
+    assert dialog.channel_boxes["telegram_bot"].text() == "Telegram bot"
     dialog.new_button.click()
     assert dialog.save_button.text() == "&Create resource" and not dialog.save_button.isEnabled()
     qtbot.keyClicks(dialog.name_edit, "Loyalty mail")

@@ -276,7 +276,11 @@ def _review_page(
     assert "Town -> city" in mapping
     assert "Score -> score (new integer field)" in mapping
     assert "Notes -> (skipped: no field)" in mapping
-    assert "Newsletter, Email, status “subscribed”" in review.options_label.text()
+    assert (
+        "Subscribe: Newsletter / Email with status Subscribed (unsafe statuses skipped)"
+        in review.options_label.text()
+    )
+    assert "Triggers: started by this import" in review.options_label.text()
     qtbot.waitUntil(review.dry_run_button.isEnabled)
     click(qtbot, review.dry_run_button)
     qtbot.waitUntil(lambda: review.dry_run_summary is not None, timeout=60_000)
@@ -314,6 +318,7 @@ def _run_page(qtbot: Any, wizard: ImportWizard) -> Any:
     assert counts["Subscribed"] == summary.subscriptions["changed"]
     assert counts["Trigger events recorded"] == summary.trigger_events
     assert run.progress.bar.format() == "6 of 6 rows (%p %)"
+    assert run.progress.left_label.text() == "–"  # nothing left, not "less than a second"
     assert "people.rejects.csv" in run.rejects_label.text()
     return summary
 
@@ -471,7 +476,10 @@ def test_cancel_during_a_run_leaves_a_task_that_resumes(
     run = wizard.run_page
     qtbot.waitUntil(
         lambda: (
-            run._merging and run.progress.bar.value() > 0 and run.progress.bar.maximum() == rows
+            # merging, and the bar shows it (not the file check's final "200 of 200")
+            run._merging
+            and 0 < run.progress.bar.value() < rows
+            and run.progress.bar.maximum() == rows
         ),
         timeout=30_000,
     )

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from ...core import catalog, manage
 from ...core.fields import CHANNELS
 from ...core.store import Store
+from ...core.words import channel_word
 from ..resources import icon
 from .base import StoreDialog
 
@@ -106,7 +107,7 @@ class ResourcesDialog(StoreDialog):
         channels_group = QGroupBox("Channels")
         grid = QGridLayout(channels_group)
         for i, channel in enumerate(CHANNELS):
-            box = QCheckBox(channel)
+            box = QCheckBox(channel_word(channel))  # "SMS", "Telegram bot", as elsewhere
             box.toggled.connect(self._update_save)
             self.channel_boxes[channel] = box
             grid.addWidget(box, i // 4, i % 4)

@@ -43,6 +43,7 @@ from ...core.importer import (
 )
 from ...core.progress import JobState
 from ...core.store import Store
+from ...core.words import status_word
 from ..views.base import top_items
 from ..wizard.actions.base import channel_label
 from .common import (
@@ -115,7 +116,7 @@ def subscription_text(spec: ImportSpec) -> str:
     sub = spec.subscribe
     if sub is None:
         return "no"
-    text = f"{sub.resource}, {channel_label(sub.channel)}, status “{sub.status}”"
+    text = f"{sub.resource} / {channel_label(sub.channel)} with status {status_word(sub.status)}"
     if sub.status == "subscribed":
         text += (
             " (unsafe statuses included)" if sub.include_unsafe else " (unsafe statuses skipped)"
@@ -224,7 +225,9 @@ class ReviewPage(QWizardPage):
     def _options_text(spec: ImportSpec) -> str:
         lines = [f"Subscribe: {subscription_text(spec)}"]
         lines.append(
-            "Triggers: not started by this import" if spec.skip_triggers else "Triggers: started"
+            "Triggers: not started by this import"
+            if spec.skip_triggers
+            else "Triggers: started by this import"
         )
         lines.append(
             f"Rows not imported go to: {spec.rejects}" if spec.rejects else "No rejects file"
