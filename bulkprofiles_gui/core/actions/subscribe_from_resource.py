@@ -146,13 +146,14 @@ def _fill_channel(
             sub.channel == target.channel,
         )
 
+    def target_on(sub: Any) -> ColumnElement[bool]:
+        # Not looked up for a profile without the source subscription (most of
+        # a selection, usually): its outcome does not depend on it.
+        on = subs.joins_target(target, sub, tp.c.profile_id)
+        return and_(on, src.id.is_not(None)) if alone else on
+
     with_source, src = work.lookup(conn, tp, subscriptions, source_on, outer=alone)
-    joined, existing = work.lookup(
-        conn,
-        with_source,
-        subscriptions,
-        lambda sub: subs.joins_target(target, sub, tp.c.profile_id),
-    )
+    joined, existing = work.lookup(conn, with_source, subscriptions, target_on)
     whens: list[tuple[ColumnElement[bool], Any]] = []
     if alone:
         whens.append((src.id.is_(None), _no_source(ctx.store, tp.c.profile_id)))
