@@ -180,7 +180,13 @@ class ProgressPanel(QWidget):
             label.setText(NO_VALUE)
 
     def set_counts(self, done: int, total: int) -> None:
-        """The bar at ``done`` of ``total`` (an empty job shows as complete)."""
+        """The end of a run (done, cancelled, interrupted): the bar at ``done`` of
+        ``total`` (an empty job shows as complete) and no time left to wait
+        (an interrupted run kept the "2 s" of its last report)."""
+        self._show_counts(done, total)
+        self.left_label.setText(NO_VALUE)
+
+    def _show_counts(self, done: int, total: int) -> None:
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(max(0, min(done, total)) if total else 1)
         percent = " (%p %)" if total else ""
@@ -193,7 +199,7 @@ class ProgressPanel(QWidget):
         if not final and now - self._last_update < 1 / MAX_UPDATES_PER_SECOND:
             return False
         self._last_update = now
-        self.set_counts(progress.done, progress.total)
+        self._show_counts(progress.done, progress.total)
         rate = f"{progress.rate:,.0f} {self.unit}/s" if progress.done else NO_VALUE
         self.rate_label.setText(rate)
         # Nothing is left once every row is done ("less than a second" read as

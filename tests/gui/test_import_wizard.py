@@ -579,6 +579,7 @@ def test_cancel_through_the_page_sets_the_runs_flag_and_ends_cancelled(
     assert page.summary is not None and page.summary.status == "cancelled"
     assert not page.thread_running()
     assert page.status_label.text().startswith(f"Task {page.summary.task_id}: Cancelled.")
+    assert page.progress.left_label.text() == "–"  # nothing left to wait for
 
 
 def test_closing_the_wizard_during_an_import_asks_and_cancels(

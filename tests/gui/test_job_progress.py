@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bulkprofiles_gui.core.progress import Progress
 from bulkprofiles_gui.gui import job_progress
-from bulkprofiles_gui.gui.job_progress import Throttle
+from bulkprofiles_gui.gui.job_progress import ProgressPanel, Throttle
 
 GUI = Path(job_progress.__file__).parent
 #: The two modules that start QThreads: the ops registry and the job-run helper.
@@ -42,6 +43,23 @@ def test_the_throttle_passes_the_final_report_and_the_one_after_it(
     throttle(report(10, 40))  # an interval later
     throttle(report(40, 40))  # final
     assert passed == [(1, 50), (50, 50), (0, 40), (10, 40), (40, 40)]
+
+
+def test_the_end_of_a_run_leaves_no_time_left_on_the_panel(qtbot: Any) -> None:
+    """An interrupted run kept the "2 s" of its last report; a finished one read
+    "less than a second"."""
+    panel = ProgressPanel("profiles")
+    qtbot.addWidget(panel)
+    assert panel.show_progress(Progress(100, 1006, 100, 0, 0.25))
+    assert panel.left_label.text() == "2 s"
+    assert panel.rate_label.text() == "400 profiles/s"
+    panel.set_counts(100, 1006)  # the run page: interrupted after the first batch
+    assert panel.left_label.text() == "–"
+    assert panel.bar.format() == "100 of 1,006 profiles (%p %)"
+    panel.reset()
+    panel._last_update = 0.0
+    assert panel.show_progress(Progress(1006, 1006, 1006, 0, 2.0))
+    assert panel.left_label.text() == "–"
 
 
 def constructs_background_call(path: Path) -> list[int]:
