@@ -17,6 +17,7 @@ import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtWidgets import QAbstractScrollArea, QWidget, QWizard
 
+from bulkprofiles_gui.core.jobfile import empty_rules
 from bulkprofiles_gui.gui.app import start_main_window
 from bulkprofiles_gui.gui.main_window import MainWindow, View
 from bulkprofiles_gui.gui.widgets.rule_builder import ConditionRow, GroupWidget
@@ -212,3 +213,36 @@ def test_tasks_view_fits_1024x680(qtbot: Any, window: MainWindow, wizard: Update
         view.export_button,
     ):
         not_clipped(widget, window)
+
+
+def test_short_rules_leave_the_height_to_the_preview(qtbot: Any, wizard: UpdateWizard) -> None:
+    """One condition takes the height it needs, not half the page (an empty
+    band above a preview of four rows); long rules get half, as before; a
+    split the operator dragged stays."""
+    page = wizard.selection_page
+    page.rule_builder.set_rules(
+        {
+            "combinator": "and",
+            "not": False,
+            "rules": [{"field": "city", "operator": "=", "value": "Berlin"}],
+        }
+    )
+    qtbot.waitUntil(page.counted, timeout=30_000)
+    qtbot.wait(100)
+    rules_height, preview_height = page.splitter.sizes()
+    assert rules_height < preview_height / 2
+    assert not page.rules_scroll.verticalScrollBar().isVisible()  # the condition shown whole
+    short_rows = visible_rows(page.preview_table)
+
+    page.rule_builder.set_rules(WIDE_RULES)
+    qtbot.waitUntil(page.counted, timeout=30_000)
+    qtbot.wait(100)
+    rules_height, preview_height = page.splitter.sizes()
+    assert abs(rules_height - preview_height) <= 2  # half and half
+    assert visible_rows(page.preview_table) < short_rows
+
+    page.splitter.moveSplitter(rules_height - 60, 1)  # the operator drags the handle up
+    dragged = page.splitter.sizes()
+    page.rule_builder.set_rules(empty_rules())
+    qtbot.wait(100)
+    assert page.splitter.sizes() == dragged

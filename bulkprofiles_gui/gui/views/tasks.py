@@ -257,8 +257,10 @@ class TasksView(StoreView):
         lower_split = QSplitter(Qt.Orientation.Horizontal)
         lower_split.addWidget(counts_box)
         lower_split.addWidget(job_box)
-        lower_split.setStretchFactor(0, 2)
-        lower_split.setStretchFactor(1, 3)
+        # Even halves: the outcome labels ("Skipped: no subscription to update")
+        # were cut off at 1024 pixels wide with 2:3.
+        lower_split.setStretchFactor(0, 1)
+        lower_split.setStretchFactor(1, 1)
         details = QWidget()
         details_layout = QVBoxLayout(details)
         details_layout.setContentsMargins(0, 8, 0, 0)

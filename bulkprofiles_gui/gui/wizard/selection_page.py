@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -244,6 +244,7 @@ class SelectionPage(QWizardPage):
         rules_layout.setContentsMargins(0, 0, 0, 0)
         rules_layout.addWidget(QLabel("Conditions:"))
         rules_layout.addWidget(self.rules_scroll)
+        self.rules_box = rules_box
 
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(rules_box)
@@ -254,6 +255,14 @@ class SelectionPage(QWizardPage):
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([1000, 1000])
         self.splitter = splitter
+        # The rules take what they need up to half; the preview the rest.
+        self._split_dragged = False
+        splitter.splitterMoved.connect(self._on_split_dragged)
+        self._fit_timer = QTimer(self)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.timeout.connect(self._fit_split)
+        splitter.installEventFilter(self)
+        self.rule_builder.installEventFilter(self)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -281,6 +290,40 @@ class SelectionPage(QWizardPage):
         if complete != self._complete_shown:
             self._complete_shown = complete
             self.completeChanged.emit()
+
+    # --- the split between rules and preview ----------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The splitter resized or the rules' layout changed: fit the split again
+        (once the events settle)."""
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest):
+            self._fit_timer.start(0)
+        return super().eventFilter(watched, event)
+
+    def _on_split_dragged(self, _pos: int, _index: int) -> None:
+        self._split_dragged = True
+
+    def _fit_split(self) -> None:
+        """Short rules (a segment with no further condition, one or two rows)
+        get the height they need and the preview the rest; longer rules get
+        half, as before.  A split the operator dragged stays as it is."""
+        if self._split_dragged:
+            return
+        sizes = self.splitter.sizes()
+        total = sum(sizes)
+        if total <= 0:
+            return
+        viewport = self.rules_scroll.viewport().width()
+        content = self.rule_builder
+        need = (
+            content.heightForWidth(viewport)
+            if content.hasHeightForWidth() and viewport > 0
+            else content.sizeHint().height()
+        )
+        chrome = self.rules_box.sizeHint().height() - self.rules_scroll.sizeHint().height()
+        rules = min(max(need + chrome + 2, self.rules_box.minimumSizeHint().height()), total // 2)
+        if sizes[0] != rules:
+            self.splitter.setSizes([rules, total - rules])
 
     @staticmethod
     def _buddy(text: str, widget: QWidget) -> QLabel:
