@@ -90,7 +90,6 @@ class DatabaseSchema:
 class CountResult:
     generation: int
     selected: int
-    total: int
     header: list[str]
     rows: list[tuple[Any, ...]]
 
@@ -155,13 +154,17 @@ def load_schema(store: Store, database_id: int) -> DatabaseSchema:
 
 
 def count_selection(store: Store, job: Job, generation: int) -> CountResult:
-    """N of M and the first profiles of the selection ``job`` describes; a newer
-    edit stops it in the database (``op_connection``)."""
+    """N and the first profiles of the selection ``job`` describes; a newer
+    edit stops it in the database (``op_connection``).  The "of M" is the
+    database's size read with its schema (when the source is chosen), not
+    counted again with every edit: that second count of the whole database
+    cost 0.13-0.25 s per edit at 1,000,000 profiles and 0.7-1.2 s at
+    10,000,000 on PostgreSQL."""
     with op_connection(store) as conn:
         spec = resolve_job_selection(store, conn, job)
         selected = count(store, conn, spec)
         header, rows = preview(store, conn, spec, k=PREVIEW_ROWS)
-        return CountResult(generation, selected, total(store, conn, spec.database_id), header, rows)
+        return CountResult(generation, selected, header, rows)
 
 
 class SelectionPage(QWizardPage):
@@ -590,7 +593,8 @@ class SelectionPage(QWizardPage):
             return  # stale: the selection changed since
         self._counted_generation = result.generation
         self.selected_count = self.ctx.selected_count = result.selected
-        self.count_label.setText(count_text(result.selected, result.total))
+        total = self._schema.total if self._schema is not None else result.selected
+        self.count_label.setText(count_text(result.selected, total))
         self.count_status.setText("")
         self._fill_preview(result.header, result.rows)
 
