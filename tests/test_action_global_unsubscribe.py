@@ -122,3 +122,51 @@ def test_parameters_are_refused(store: Store) -> None:
         assert '"Unsubscribed"' in global_unsubscribe.describe(
             global_unsubscribe.parse(conn, ctx, dict(ACTION))
         )
+
+
+@pytest.mark.parametrize("action_type", ["global_unsubscribe", "delete_profiles"])
+def test_profile_deleted_after_freezing_is_gone_and_counted(store: Store, action_type: str) -> None:
+    """Global unsubscribe and delete classify a profile deleted since the
+    freeze in their work table's fill (``SKIPS_GONE``): ``profile_gone``,
+    nothing journalled for it, the rest of its batch runs, and the task's
+    counters (counted from the work table) match ``task_profiles``."""
+    from sqlalchemy import delete
+
+    from bulkprofiles_gui.core.actions import get_action
+    from bulkprofiles_gui.core.jobfile import Job
+    from bulkprofiles_gui.core.jobs import freeze_profile_ids
+    from bulkprofiles_gui.core.progress import JobState
+
+    assert get_action(action_type).SKIPS_GONE  # type: ignore[attr-defined]
+    world = build_world(store, n=6)  # profiles 0 and 5 are unsubscribed already
+    ids = world.profile_ids
+    job = Job.from_dict(
+        {"database": DB, "rules": PARIS, "action": {"type": action_type}}, require_action=True
+    )
+    task_id = prepare_task(store, job, settings=Settings())
+    freeze_profile_ids(store, task_id, ids)
+    with store.begin() as conn:
+        conn.execute(delete(store.profiles).where(store.profiles.c.id == ids[2]))
+    summary = run_task(store, task_id, JobState(), settings=settings(batch_size=2))
+    assert summary.status == "completed", summary.error
+    got = outcomes(store, task_id)
+    assert got[ids[2]] == "profile_gone"
+    assert all(got[pid] != "profile_gone" for pid in ids if pid != ids[2])
+    by_outcome: dict[str, int] = {}
+    for outcome in got.values():
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
+    assert summary.changed == by_outcome.pop("changed", 0)
+    assert summary.skipped == by_outcome
+    with store.begin() as conn:
+        journaled = set(
+            conn.execute(
+                select(m.JournalValue.profile_id).where(m.JournalValue.task_id == task_id)
+            ).scalars()
+        ) | set(
+            conn.execute(
+                select(m.ArchivedProfile.id).where(m.ArchivedProfile.task_id == task_id)
+            ).scalars()
+        )
+    assert ids[2] not in journaled
+    if action_type == "global_unsubscribe":  # the world's profiles are all recently active
+        assert journaled == {pid for pid, outcome in got.items() if outcome == "changed"}

@@ -60,6 +60,8 @@ DESCRIPTION = (
 )
 REQUIRES_CONDITIONS = True
 DESTRUCTIVE = True
+#: Profiles deleted since the freeze are ``profile_gone`` in the work table's fill.
+SKIPS_GONE = True
 
 
 def inactivity_cutoff(today: dt.date, months: int) -> dt.date:
@@ -124,7 +126,7 @@ def _fill_work(conn: Connection, ctx: ActionContext, params: Params, batch: Batc
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     work.start(conn)
     _fill_work(conn, ctx, params, batch)
-    work.set_outcomes(conn, batch)
+    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
     if not ctx.dry_run:
         profiles = ctx.store.profiles
         journal.archive_profiles(conn, ctx, work.changed_ids())

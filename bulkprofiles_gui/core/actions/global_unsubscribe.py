@@ -32,6 +32,8 @@ DESCRIPTION = (
 )
 REQUIRES_CONDITIONS = True
 DESTRUCTIVE = True
+#: Profiles deleted since the freeze are ``profile_gone`` in the work table's fill.
+SKIPS_GONE = True
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def _fill_work(conn: Connection, ctx: ActionContext, batch: Batch) -> None:
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     work.start(conn)
     _fill_work(conn, ctx, batch)
-    work.set_outcomes(conn, batch)
+    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
     if not ctx.dry_run:
         p = ctx.store.profiles
         changed = work.changed_ids()
