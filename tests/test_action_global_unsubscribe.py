@@ -154,7 +154,7 @@ def test_profile_deleted_after_freezing_is_gone_and_counted(store: Store, action
     assert all(got[pid] != "profile_gone" for pid in ids if pid != ids[2])
     by_outcome: dict[str, int] = {}
     for outcome in got.values():
-        by_outcome[outcome] = by_outcome.get(outcome, 0) + 1
+        by_outcome[str(outcome)] = by_outcome.get(str(outcome), 0) + 1
     assert summary.changed == by_outcome.pop("changed", 0)
     assert summary.skipped == by_outcome
     with store.begin() as conn:

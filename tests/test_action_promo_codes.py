@@ -281,11 +281,10 @@ def test_code_taken_meanwhile_makes_its_profile_pool_empty(
         trigger = add_trigger(conn, "promo_attached")
     fill = action._fill_attach
 
-    def fill_then_taken(conn: Connection, *args: Any) -> int:
-        free = fill(conn, *args)
+    def fill_then_taken(conn: Connection, *args: Any) -> None:
+        fill(conn, *args)
         pc = m.PromoCode
         conn.execute(update(pc).where(pc.code == "C0").values(status="attached", profile_id=other))
-        return free
 
     monkeypatch.setattr(action, "_fill_attach", fill_then_taken)
     run = run_action(world, action, ATTACH, [a, b, c])
