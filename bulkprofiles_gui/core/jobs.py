@@ -521,6 +521,8 @@ def _apply_batch(conn: Connection, run: TaskRun, batch: Batch) -> TaskSummary:
     """Inside the batch's transaction: apply, count outcomes, advance the task;
     returns the task's counters as they are once the transaction commits."""
     summary = run.summary
+    if conn.dialect.name == "sqlite":
+        _take_write_lock(conn, run.task_id)
     before = conn.execute(select(func.coalesce(func.max(m.TriggerEvent.id), 0))).scalar_one()
     if run.gone_are_skipped and not getattr(run.action, "SKIPS_GONE", False):
         _mark_gone(conn, run.ctx.store, batch)
@@ -560,6 +562,17 @@ def _apply_batch(conn: Connection, run: TaskRun, batch: Batch) -> TaskSummary:
         skipped=skipped,
         trigger_events=summary.trigger_events + int(events),
     )
+
+
+def _take_write_lock(conn: Connection, task_id: int) -> None:
+    """SQLite: the batch's first statement writes (the task's heartbeat), so
+    its transaction holds the write lock from the start.  An action that
+    reads the store before it writes (a work table's fill, now that
+    ``SKIPS_GONE`` actions have no ``_mark_gone`` UPDATE first) would
+    otherwise have to upgrade a read snapshot, and a write another connection
+    committed meanwhile makes that fail at once (SQLITE_BUSY_SNAPSHOT, which
+    no busy timeout waits out): the task would stop with "database is locked"."""
+    conn.execute(update(m.Task).where(m.Task.id == task_id).values(heartbeat_at=m.utcnow()))
 
 
 def _mark_gone(conn: Connection, store: Store, batch: Batch) -> None:
