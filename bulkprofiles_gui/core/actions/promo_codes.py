@@ -227,9 +227,23 @@ def _codes_given() -> ColumnElement[bool]:
     return m.PromoCode.id.in_(select(work.WORK.c.ref_id).where(work.changed()))
 
 
+def _would_have_used(conn: Connection, batch: Batch) -> int:
+    """A dry run resumed after a cancel or an interrupt: the codes its earlier
+    runs' batches would have used, one per profile they marked ``changed``
+    (``ctx.scratch`` starts empty with every run)."""
+    tp = m.TaskProfile
+    return int(
+        conn.execute(
+            select(func.count()).where(tp.task_id == batch.task_id, tp.outcome == CHANGED)
+        ).scalar_one()
+    )
+
+
 def _attach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
     # Codes an earlier batch of this dry run would have used (0 in a real run).
     used_key = f"promo_codes.used.{params.program_id}"
+    if ctx.dry_run and used_key not in ctx.scratch:
+        ctx.scratch[used_key] = _would_have_used(conn, batch)
     used = int(ctx.scratch.get(used_key, 0))
     if _number_free_codes(conn, params.program_id, used, batch.hi - batch.lo) == 0:
         _classify_pool_dry(conn, params, batch)
