@@ -14,7 +14,9 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -548,6 +550,7 @@ def shoot_import(window: MainWindow, out: Path) -> None:
     wizard.next()
     review = wizard.review_page
     wait_for(lambda: review.facts is not None or review.problem is not None)
+    shoot_import_dry_run(wizard, out)
     review.start_dry_run()
     wait_for(lambda: review.dry_run_summary is not None and review.isComplete())
     save_import_page(wizard, out, "import-4-review")
@@ -556,6 +559,44 @@ def shoot_import(window: MainWindow, out: Path) -> None:
     save_import_page(wizard, out, "import-5-run")
     wizard.accept()
     spin(300)
+
+
+@contextmanager
+def slow_import_merge(batch: int, seconds: float) -> Iterator[None]:
+    """Merge batches of ``batch`` rows, each ``seconds`` longer: the sample file
+    of 60 rows then runs as long as a file of hundreds of thousands would."""
+    from bulkprofiles_gui.core.importer import runner
+
+    saved = runner.FIRST_BATCH, runner._next_size, runner._merge_batch
+    original = runner._merge_batch
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(seconds)
+        return original(*args, **kwargs)
+
+    runner.FIRST_BATCH, runner._next_size, runner._merge_batch = batch, lambda n, _s: n, slow
+    try:
+        yield
+    finally:
+        runner.FIRST_BATCH, runner._next_size, runner._merge_batch = saved
+
+
+def shoot_import_dry_run(wizard: Any, out: Path) -> None:
+    """The import review while its dry run runs (phase, rows, Cancel) and after a
+    cancel, each at 1280x800 and 1024x680."""
+    review = wizard.review_page
+
+    def part_way() -> bool:
+        bar = review.dry_run_progress.bar
+        return review._dry_merging and 0 < bar.value() < bar.maximum()
+
+    with slow_import_merge(batch=4, seconds=0.4):
+        review.start_dry_run()
+        wait_for(part_way)
+        save_import_page(wizard, out, "import-4-review-dry-running")
+        review.cancel_dry_run()
+        wait_for(lambda: review.dry_run_summary is not None and review.isComplete())
+    save_import_page(wizard, out, "import-4-review-dry-cancelled")
 
 
 def shoot_upgrade_notice(out: Path, profiles: int) -> None:

@@ -3,17 +3,23 @@
 When the page opens the whole import is checked again in a worker thread
 (``plan_import``: the file may have changed since the mapping page, and the
 rejects folder must be writable); its mapping lines come from
-``describe_plan``.  **Dry run** runs the import with ``dry_run=True`` in a
-worker thread (a task of its own, no profile changed) and shows what would be
-added, updated and not imported by reason.  It is the commit page: Next is
-"Import".
+``describe_plan``.  **Dry run** runs the import with ``dry_run=True`` (a task
+of its own, no profile changed) as a :class:`~..job_progress.JobRun`, like the
+run page's import: a file of hundreds of thousands of rows takes a minute, so
+the page shows its phase and rows done of the total (reports thinned to ten a
+second), and **Cancel dry run** stops it after the current chunk or batch.
+At the end it shows what would be added, updated and not imported by reason.
+Going Back, or opening the page again, cancels a dry run still running and
+drops its result.  It is the commit page: Next is "Import".
 """
 
 from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +44,16 @@ from ...core.importer import (
     ImportSpecError,
     ImportSummary,
     describe_plan,
+    import_summary,
     plan_import,
-    run_import,
+    prepare_import,
+    run_import_task,
 )
-from ...core.progress import JobState
+from ...core.progress import JobState, Progress
 from ...core.store import Store
 from ...core.words import status_word
+from ..job_progress import JobRun, ProgressPanel
+from ..resources import icon
 from ..views.base import top_items
 from ..wizard.actions.base import channel_label
 from .common import (
@@ -87,10 +97,23 @@ def check_import(store: Store, spec: ImportSpec) -> ReviewFacts:
     return ReviewFacts(describe_plan(plan), file_text, plan.match.field.label)
 
 
-def dry_run_import(
-    store: Store, spec: ImportSpec, state: JobState, settings: Settings
+def dry_run_job(
+    store: Store,
+    spec: ImportSpec,
+    state: JobState,
+    announce: Callable[[int], None],
+    settings: Settings,
 ) -> ImportSummary:
-    return run_import(store, spec, state, dry_run=True, settings=settings)
+    """The import with ``dry_run=True`` as a JobRun's function (worker thread):
+    its task is announced before the file is read, so the page can name it."""
+    task_id = prepare_import(store, spec, dry_run=True, settings=settings)
+    announce(task_id)
+    run_import_task(store, task_id, state, settings=settings)
+    return import_summary(store, task_id)
+
+
+#: The line of a dry run the operator cancelled (its task stops; no profile changed).
+DRY_RUN_CANCELLED = "Dry run cancelled: nothing was changed."
 
 
 def mapping_html(lines: list[str]) -> str:
@@ -134,9 +157,14 @@ class ReviewPage(QWizardPage):
         self.problem: str | None = None
         self.dry_run_summary: ImportSummary | None = None
         self.dry_run_error: str | None = None
+        self.dry_run_cancelled = False
         self._check = LatestCall()
-        self._dry_run = LatestCall()
-        self._dry_state: JobState | None = None
+        #: The dry run the page shows; those stopped by Back run on to their cancel.
+        self._dry_run: JobRun | None = None
+        self._stopped_runs: list[JobRun] = []
+        self._dry_task_id: int | None = None
+        self._dry_merging = False
+        self._dry_last_done = 0
         self.setTitle("Import profiles: review")
         self.setSubTitle("Check what will happen. Nothing has been changed yet.")
         self.setCommitPage(True)
@@ -167,10 +195,18 @@ class ReviewPage(QWizardPage):
             "Read and check the whole file and work out every row's outcome, changing nothing"
         )
         self.dry_run_button.clicked.connect(self.start_dry_run)
+        self.cancel_dry_run_button = QPushButton(icon("cancel"), "&Cancel dry run")
+        self.cancel_dry_run_button.setToolTip("Stop the dry run after the current batch")
+        self.cancel_dry_run_button.clicked.connect(self.cancel_dry_run)
+        self.cancel_dry_run_button.hide()
         buttons = QHBoxLayout()
         buttons.addWidget(self.dry_run_button)
+        buttons.addWidget(self.cancel_dry_run_button)
         buttons.addStretch(1)
         self.dry_run_status = line_label("hint")
+        self.dry_run_progress = ProgressPanel("rows")
+        self.dry_run_progress.setObjectName("dryRunProgress")
+        self.dry_run_progress.hide()
         self.dry_run_table = counts_table("Outcome of the dry run", "Rows")
         self.dry_run_table.setObjectName("dryRunTable")
         self.dry_run_table.hide()
@@ -180,6 +216,7 @@ class ReviewPage(QWizardPage):
         layout.addSpacing(6)
         layout.addLayout(buttons)
         layout.addWidget(self.dry_run_status)
+        layout.addWidget(self.dry_run_progress)
         layout.addWidget(self.dry_run_table)
         layout.addStretch(1)
 
@@ -197,8 +234,9 @@ class ReviewPage(QWizardPage):
         self.problem = None
         self.dry_run_summary = None
         self.dry_run_error = None
+        self.dry_run_cancelled = False
         self.dry_run_table.hide()
-        self.dry_run_status.setText("")
+        show_line(self.dry_run_status, "", error=False)
         show_line(self.problem_label, "", error=True)
         self.file_label.setText(short_path(spec.file, 90))
         self.file_label.setToolTip(spec.file)
@@ -255,44 +293,102 @@ class ReviewPage(QWizardPage):
 
     def _set_busy(self) -> None:
         ready = self.facts is not None and self.problem is None
-        self.dry_run_button.setEnabled(ready and not self._dry_run.pending)
+        running = self.is_dry_running()
+        self.dry_run_button.setEnabled(ready and not running)
+        self.cancel_dry_run_button.setVisible(running)
+        self.cancel_dry_run_button.setEnabled(running and not self._dry_run_cancelling())
 
     def is_checking(self) -> bool:
         return self._check.pending
 
     def is_dry_running(self) -> bool:
-        return self._dry_run.pending
+        """True from the start of a dry run until its result has arrived."""
+        return self._dry_run is not None and self._dry_run.is_running()
+
+    def stopped_dry_runs(self) -> list[JobRun]:
+        """Dry runs stopped by Back or a new start whose thread has not ended yet."""
+        return list(self._stopped_runs)
+
+    def _dry_run_cancelling(self) -> bool:
+        return self._dry_run is not None and self._dry_run.is_cancelled()
 
     def isComplete(self) -> bool:
-        return self.facts is not None and self.problem is None and not self._dry_run.pending
+        return self.facts is not None and self.problem is None and not self.is_dry_running()
 
     # -- dry run ----------------------------------------------------------------------------
     @Slot()
     def start_dry_run(self) -> None:
-        if self.facts is None:
+        if self.facts is None or self.is_dry_running():
             return
+        self._stop_dry_run()
         spec = self.spec()
         store, settings = self.ctx.store, self.ctx.settings
-        state = self._dry_state = JobState()
         self.dry_run_summary = None
         self.dry_run_error = None
+        self.dry_run_cancelled = False
+        self._dry_task_id = None
+        self._dry_merging = False
+        self._dry_last_done = 0
         self.dry_run_table.hide()
-        show_line(
-            self.dry_run_status, "Dry run: reading the file and working out every row…", error=False
+        show_line(self.dry_run_status, "Dry run: checking the import…", error=False)
+        self.dry_run_progress.reset()
+        self.dry_run_progress.show()
+        run = JobRun(
+            lambda state, announce: dry_run_job(store, spec, state, announce, settings), self
         )
-        self._dry_run.start(
-            lambda: dry_run_import(store, spec, state, settings),
-            self._on_dry_run,
-            self._on_dry_failed,
-        )
+        # Each signal carries its run: the result of a run stopped by Back is not shown.
+        run.task_created.connect(partial(self._on_dry_task_created, run))
+        run.progressed.connect(partial(self._on_dry_progress, run))
+        run.done.connect(partial(self._on_dry_run, run))
+        run.failed.connect(partial(self._on_dry_failed, run))
+        run.finished.connect(partial(self._on_dry_finished, run))
+        self._dry_run = run.start()
         self._set_busy()
         self.completeChanged.emit()
 
-    @Slot(object)
-    def _on_dry_run(self, summary: Any) -> None:
-        self.dry_run_summary = summary
+    @Slot()
+    def cancel_dry_run(self) -> None:
+        """Cancel: the dry run stops after the current chunk or batch."""
+        if self._dry_run is None or not self.is_dry_running():
+            return
+        self._dry_run.cancel()
         self._set_busy()
-        self.completeChanged.emit()
+        show_line(
+            self.dry_run_status, "Cancelling the dry run after the current batch…", error=False
+        )
+
+    def _on_dry_task_created(self, run: JobRun, task_id: int) -> None:
+        if run is not self._dry_run:
+            return
+        self._dry_task_id = task_id
+        if not run.is_cancelled():
+            show_line(self.dry_run_status, self._phase_line(None), error=False)
+
+    def _on_dry_progress(self, run: JobRun, progress: Progress) -> None:
+        if run is not self._dry_run:
+            return
+        if progress.done < self._dry_last_done:
+            self._dry_merging = True  # the file is staged: the count starts again
+        self._dry_last_done = progress.done
+        if not self.dry_run_progress.show_progress(progress) or run.is_cancelled():
+            return
+        show_line(self.dry_run_status, self._phase_line(progress), error=False)
+
+    def _phase_line(self, progress: Progress | None) -> str:
+        """The running line, e.g. Dry run (task 7): working out every row: 2,000 of 3,000 rows."""
+        task = f" (task {self._dry_task_id})" if self._dry_task_id is not None else ""
+        step = "working out every row" if self._dry_merging else "reading and checking the file"
+        counts = f": {progress.done:,} of {progress.total:,} rows" if progress else "…"
+        return f"Dry run{task}: {step}{counts}"
+
+    def _on_dry_run(self, run: JobRun, summary: ImportSummary) -> None:
+        if run is not self._dry_run:
+            return
+        self.dry_run_summary = summary
+        if summary.status == "cancelled":
+            self.dry_run_cancelled = True
+            show_line(self.dry_run_status, DRY_RUN_CANCELLED, error=False)
+            return
         if summary.status != "completed":
             self.dry_run_error = summary.error or summary.status
             show_line(self.dry_run_status, f"The dry run failed: {self.dry_run_error}", error=True)
@@ -318,10 +414,18 @@ class ReviewPage(QWizardPage):
         ]
         fill_counts(self.dry_run_table, rows)
 
-    @Slot(object)
-    def _on_dry_failed(self, exc: object) -> None:
+    def _on_dry_failed(self, run: JobRun, exc: object) -> None:
+        if run is not self._dry_run:
+            return
         self.dry_run_error = message_of(exc)
         show_line(self.dry_run_status, f"The dry run failed: {self.dry_run_error}", error=True)
+
+    def _on_dry_finished(self, run: JobRun) -> None:
+        if run in self._stopped_runs:
+            self._stopped_runs.remove(run)
+        if run is not self._dry_run:
+            return
+        self.dry_run_progress.hide()  # the line (and the table) say how it ended
         self._set_busy()
         self.completeChanged.emit()
 
@@ -341,15 +445,18 @@ class ReviewPage(QWizardPage):
         super().cleanupPage()
 
     def _stop_dry_run(self) -> None:
-        if self._dry_state is not None:
-            self._dry_state.cancel()
-        self._dry_state = None
-        self._dry_run.discard()
+        """Cancel a running dry run and drop its result; its thread ends at the
+        next chunk or batch (the main thread does not wait for it)."""
+        run, self._dry_run = self._dry_run, None
+        if run is not None and run.is_running():
+            run.cancel()
+            self._stopped_runs.append(run)
+        self.dry_run_progress.hide()
+        self._set_busy()
 
     def shutdown(self) -> None:
         """Cancel a dry run and wait for the threads (the wizard is closing)."""
-        if self._dry_state is not None:
-            self._dry_state.cancel()
-        for call in (self._check, self._dry_run):
-            call.wait(60_000)
-            call.discard()
+        for run in [r for r in (self._dry_run, *self._stopped_runs) if r is not None]:
+            run.stop(60_000)
+        self._check.wait(60_000)
+        self._check.discard()
