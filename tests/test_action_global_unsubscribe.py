@@ -137,7 +137,7 @@ def test_profile_deleted_after_freezing_is_gone_and_counted(store: Store, action
     from bulkprofiles_gui.core.jobs import freeze_profile_ids
     from bulkprofiles_gui.core.progress import JobState
 
-    assert get_action(action_type).SKIPS_GONE  # type: ignore[attr-defined]
+    assert get_action(action_type).SKIPS_GONE
     world = build_world(store, n=6)  # profiles 0 and 5 are unsubscribed already
     ids = world.profile_ids
     job = Job.from_dict(

@@ -136,7 +136,7 @@ def _touched(store: Store, task_id: int) -> set[int]:
 def test_profile_deleted_after_freezing_is_gone_and_the_rest_runs(
     world: World, action: dict[str, Any]
 ) -> None:
-    assert get_action(action["type"]).SKIPS_GONE  # type: ignore[attr-defined]
+    assert get_action(action["type"]).SKIPS_GONE
     ids = _profiles(world, 5)
     gone = [ids[1], ids[4]]
 

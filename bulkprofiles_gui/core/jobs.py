@@ -10,7 +10,8 @@ A run is a *task* row (``tasks``) plus its frozen selection (``task_profiles``):
    ``row_number()`` over profile id, so range and limit mean what the
    operator saw), then walks positions ``[lo, hi)``.  Each batch is one
    transaction that applies the action set-based, counts the batch's
-   outcomes with one ``GROUP BY`` and advances the task's counters, so a
+   outcomes (the action returns them, or one ``GROUP BY`` of
+   ``task_profiles``) and advances the task's counters, so a
    crash leaves either the whole batch or none of it.  Cancel is polled
    between batches.  A task whose process died stays ``running`` until
    :func:`bulkprofiles_gui.core.process.mark_interrupted` shows it as
@@ -42,7 +43,6 @@ from sqlalchemy import Connection, Row, func, insert, literal, select, update
 
 from . import models as m
 from . import selection
-from .actions import _work as work
 from .actions import get_action
 from .actions.base import Action, ActionContext, ActionError, Batch
 from .config import Settings
@@ -224,10 +224,12 @@ def queue_task(
 class TaskRun:
     """What one run of a task keeps between batches.
 
-    ``action`` is an action module, or anything with the same ``apply_batch``
-    (a revert: ``core/revert.py``); ``done`` is the outcome it gives the
+    ``action`` is an action module (:class:`~.actions.base.Action`), or with
+    ``gone_are_skipped`` False anything with the same ``apply_batch`` (a
+    revert: ``core/revert.py``); ``done`` is the outcome it gives the
     profiles it changes (counted as ``changed``), and ``gone_are_skipped``
-    whether profiles deleted since the freeze are skipped before it runs."""
+    whether profiles deleted since the freeze are skipped before it runs
+    (by the runner, unless the action's ``SKIPS_GONE`` says it does that)."""
 
     task_id: int
     summary: TaskSummary
@@ -524,11 +526,11 @@ def _apply_batch(conn: Connection, run: TaskRun, batch: Batch) -> TaskSummary:
     if conn.dialect.name == "sqlite":
         _take_write_lock(conn, run.task_id)
     before = conn.execute(select(func.coalesce(func.max(m.TriggerEvent.id), 0))).scalar_one()
-    if run.gone_are_skipped and not getattr(run.action, "SKIPS_GONE", False):
+    if run.gone_are_skipped and not run.action.SKIPS_GONE:
         _mark_gone(conn, run.ctx.store, batch)
-    run.ctx.scratch.pop(work.COUNTS, None)
-    run.action.apply_batch(conn, run.ctx, run.params, batch)
-    counts = run.ctx.scratch.pop(work.COUNTS, None) or _outcome_counts(conn, batch)
+    applied = run.action.apply_batch(conn, run.ctx, run.params, batch)
+    # The action's counts of the whole batch, or None: count task_profiles.
+    counts = applied or _outcome_counts(conn, batch)
     events = conn.execute(
         select(func.count())
         .select_from(m.TriggerEvent)
@@ -591,8 +593,8 @@ def _mark_gone(conn: Connection, store: Store, batch: Batch) -> None:
 
 def _outcome_counts(conn: Connection, batch: Batch) -> dict[str, int]:
     """The batch's outcomes from ``task_profiles`` (RuntimeError if a row has
-    none); actions on the work table leave theirs in ``ctx.scratch`` instead
-    (``_work.count_outcomes``)."""
+    none), for an action whose ``apply_batch`` returned no counts of its own
+    (the actions on the work table return theirs: ``_work.count_outcomes``)."""
     tp = m.TaskProfile
     rows = conn.execute(
         select(tp.outcome, func.count()).where(batch.rows_where()).group_by(tp.outcome)

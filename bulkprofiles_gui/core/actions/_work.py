@@ -50,7 +50,7 @@ from sqlalchemy import (
 
 from .. import models as m
 from ..store import Store
-from .base import CHANGED, ActionContext, Batch
+from .base import CHANGED, Batch
 
 WORK = Table(
     "batch_work",
@@ -133,24 +133,20 @@ def profile_gone(store: Store, profile_id: Any) -> ColumnElement[bool]:
     return ~exists().where(p.c.id == profile_id)
 
 
-#: ``ctx.scratch`` key: the batch's outcome counts, as :func:`count_outcomes` left them.
-COUNTS = "work.outcome_counts"
-
-
-def count_outcomes(conn: Connection, ctx: ActionContext, batch: Batch, updated: int) -> None:
-    """Count the batch's outcomes from the work table (part 0: a few thousand
-    rows of a temporary table) instead of the runner reading ``task_profiles``
-    again, and leave them in ``ctx.scratch`` for it (:data:`COUNTS`).  Only
-    when they are all of the batch: every row of ``[lo, hi)`` was pending
-    (``updated``, from :func:`set_outcomes`) and has exactly one state;
-    otherwise the runner counts ``task_profiles`` as before."""
-    ctx.scratch.pop(COUNTS, None)
+def count_outcomes(conn: Connection, batch: Batch, updated: int) -> dict[str, int] | None:
+    """The batch's outcome counts from the work table (part 0: a few thousand
+    rows of a temporary table), so the runner need not read ``task_profiles``
+    again; an action's ``apply_batch`` returns them.  Only when they are all
+    of the batch: every row of ``[lo, hi)`` was pending (``updated``, from
+    :func:`set_outcomes`) and has exactly one state; otherwise None, and the
+    runner counts ``task_profiles`` as before."""
     rows = conn.execute(
         select(WORK.c.state, func.count()).where(WORK.c.part == 0).group_by(WORK.c.state)
     ).all()
     counts = {str(state): int(n) for state, n in rows}
     if updated == batch.hi - batch.lo == sum(counts.values()):
-        ctx.scratch[COUNTS] = counts
+        return counts
+    return None
 
 
 def changed(part: int = 0) -> ColumnElement[bool]:

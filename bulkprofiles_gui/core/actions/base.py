@@ -16,19 +16,25 @@ action's ``apply_batch``, which works only with set-based statements:
 4. unless ``ctx.skip_triggers`` or ``ctx.dry_run``: ``record_trigger_events``
    for the changed profiles and the matching triggers.
 
-The runner then counts the batch's outcomes with one GROUP BY, so counts,
-the per-profile export and "retry the skipped ones" all come from the same
-rows.  A module exposes::
+``apply_batch`` returns the batch's outcome counts (``{outcome: profiles}``)
+when it knows them for *every* row of the batch (an action on the work table
+counts them there, ``_work.count_outcomes``), or ``None``: the runner then
+counts them itself with one GROUP BY over the batch's ``task_profiles``.
+Either way counts, the per-profile export and "retry the skipped ones" all
+come from the same outcomes.  A module exposes::
 
     TYPE: str                 # the job's action.type
     LABEL: str                # shown in the wizard and the Tasks view
     DESCRIPTION: str          # the one-line explanation on the wizard page
     REQUIRES_CONDITIONS: bool # delete / global unsubscribe: never "all profiles"
     DESTRUCTIVE: bool         # ask for confirmation with the number of profiles
+    SKIPS_GONE: bool          # its fill gives profiles deleted since the freeze
+                              # profile_gone itself (the runner does not)
     def parse(conn, ctx, raw: dict) -> Params        # ActionError naming the key
         # raw is job.action as written in the job file, "type" included;
         # check_keys(raw, {...}) refuses unknown keys the same way everywhere
-    def apply_batch(conn, ctx, params, batch) -> None
+    def apply_batch(conn, ctx, params, batch) -> dict[str, int] | None
+        # the batch's outcome counts, or None: "count task_profiles for me"
     def describe(params) -> str                       # plain-language summary
 """
 
@@ -178,11 +184,19 @@ class Action(Protocol):
     DESCRIPTION: str
     REQUIRES_CONDITIONS: bool
     DESTRUCTIVE: bool
+    #: True: the action's work-table fill gives the profiles deleted since the
+    #: selection was frozen the outcome ``profile_gone`` (``_work.profile_gone``),
+    #: so the runner does not mark them in a pass of its own over
+    #: ``task_profiles`` first (``jobs._mark_gone``).  False: the runner does.
+    SKIPS_GONE: bool
 
     def parse(self, conn: Connection, ctx: ActionContext, raw: dict[str, Any]) -> Any: ...
 
     def apply_batch(
         self, conn: Connection, ctx: ActionContext, params: Any, batch: Batch
-    ) -> None: ...
+    ) -> dict[str, int] | None:
+        """Apply the action to the batch (module doc); its outcome counts when
+        they cover every row of the batch, else None (the runner counts them)."""
+        ...
 
     def describe(self, params: Any) -> str: ...

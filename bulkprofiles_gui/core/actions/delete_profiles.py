@@ -123,14 +123,17 @@ def _fill_work(conn: Connection, ctx: ActionContext, params: Params, batch: Batc
     work.fill(conn, ["profile_id", "part", "state"], source)
 
 
-def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+def apply_batch(
+    conn: Connection, ctx: ActionContext, params: Params, batch: Batch
+) -> dict[str, int] | None:
     work.start(conn)
     _fill_work(conn, ctx, params, batch)
-    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
+    counts = work.count_outcomes(conn, batch, work.set_outcomes(conn, batch))
     if not ctx.dry_run:
         profiles = ctx.store.profiles
         journal.archive_profiles(conn, ctx, work.changed_ids())
         conn.execute(delete(profiles).where(profiles.c.id.in_(work.changed_ids())))
+    return counts
 
 
 def describe(params: Params) -> str:

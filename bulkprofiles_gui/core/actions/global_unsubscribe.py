@@ -59,10 +59,12 @@ def _fill_work(conn: Connection, ctx: ActionContext, batch: Batch) -> None:
     work.fill(conn, ["profile_id", "part", "state"], source)
 
 
-def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+def apply_batch(
+    conn: Connection, ctx: ActionContext, params: Params, batch: Batch
+) -> dict[str, int] | None:
     work.start(conn)
     _fill_work(conn, ctx, batch)
-    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
+    counts = work.count_outcomes(conn, batch, work.set_outcomes(conn, batch))
     if not ctx.dry_run:
         p = ctx.store.profiles
         changed = work.changed_ids()
@@ -71,6 +73,7 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
         conn.execute(
             update(p).where(p.c.id.in_(changed)).values(**new_status, updated_at=m.utcnow())
         )
+    return counts
 
 
 def describe(params: Params) -> str:

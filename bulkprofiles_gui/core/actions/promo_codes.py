@@ -82,6 +82,9 @@ DESCRIPTION = (
 )
 REQUIRES_CONDITIONS = False
 DESTRUCTIVE = False
+#: Profiles deleted since the freeze are the runner's to mark ``profile_gone``
+#: before the batch: neither fill looks up the profile's row.
+SKIPS_GONE = False
 
 KEYS = frozenset({"mode", "program"})
 MODES = ("attach", "detach")
@@ -305,6 +308,8 @@ def _detach(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) 
 
 
 def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+    """Returns no counts (None): the runner counts the batch's outcomes in
+    ``task_profiles`` (a batch whose pool is dry has no work table)."""
     if params.mode == "attach":
         _attach(conn, ctx, params, batch)
     else:

@@ -256,15 +256,18 @@ def _fill_work(conn: Connection, params: Params, batch: Batch) -> None:
     work.fill(conn, ["profile_id", "part", "state", "contact", "ref_id"], source.where(*pending))
 
 
-def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+def apply_batch(
+    conn: Connection, ctx: ActionContext, params: Params, batch: Batch
+) -> dict[str, int] | None:
     target = params.target
     work.start(conn)
     _fill_work(conn, params, batch)
-    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
+    counts = work.count_outcomes(conn, batch, work.set_outcomes(conn, batch))
     if not ctx.dry_run:
         subs.write_from_work(conn, ctx, target)
     triggers = subs.subscription_triggers(target.resource_id, target.channel)
     insert_trigger_events(conn, ctx, triggers, work.changed_ids())
+    return counts
 
 
 def describe(params: Params) -> str:

@@ -201,7 +201,9 @@ def _fill_outcomes(conn: Connection, ctx: ActionContext, batch: Batch) -> None:
     )
 
 
-def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+def apply_batch(
+    conn: Connection, ctx: ActionContext, params: Params, batch: Batch
+) -> dict[str, int] | None:
     work.start(conn)
     several = len(params.targets) > 1
     # One channel: its rows are the outcomes (part 0); several: part n per channel.
@@ -210,7 +212,7 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
         _fill_channel(conn, ctx, params, target, part, batch)
     if several:
         _fill_outcomes(conn, ctx, batch)
-    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
+    counts = work.count_outcomes(conn, batch, work.set_outcomes(conn, batch))
     for part, target in parts:
         # Profiles whose subscription changes on *this* channel (with several
         # channels a "changed" profile may have changed on another one only).
@@ -221,6 +223,7 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
             subs.write_from_work(conn, ctx, target, part)
     triggers = subs.subscription_triggers(params.resource.id, None)
     insert_trigger_events(conn, ctx, triggers, work.changed_ids())
+    return counts
 
 
 def describe(params: Params) -> str:

@@ -200,14 +200,16 @@ def _refuse_duplicates(changes: tuple[Change, ...]) -> None:
 
 
 # -- apply ---------------------------------------------------------------------
-def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+def apply_batch(
+    conn: Connection, ctx: ActionContext, params: Params, batch: Batch
+) -> dict[str, int] | None:
     work.start(conn)
     watched = _watched_fields(conn, ctx, params)
     _fill_work(conn, ctx, params, batch, watched)
-    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
+    counts = work.count_outcomes(conn, batch, work.set_outcomes(conn, batch))
     _record_triggers(conn, ctx)
     if ctx.dry_run:
-        return
+        return counts
     changed = work.changed_ids()
     scalars = _new_scalars(ctx, params)
     lists = [c for c in params.changes if c.field.type.is_list]
@@ -217,6 +219,7 @@ def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Bat
     _update_scalars(conn, ctx, scalars, changed)
     for change in lists:
         _update_list(conn, change, changed)
+    return counts
 
 
 def _fill_work(

@@ -87,15 +87,18 @@ def _fill_work(conn: Connection, ctx: ActionContext, target: subs.Target, batch:
     work.fill(conn, ["profile_id", "part", "state", "ref_id"], source)
 
 
-def apply_batch(conn: Connection, ctx: ActionContext, params: Params, batch: Batch) -> None:
+def apply_batch(
+    conn: Connection, ctx: ActionContext, params: Params, batch: Batch
+) -> dict[str, int] | None:
     target = params.target
     work.start(conn)
     _fill_work(conn, ctx, target, batch)
-    work.count_outcomes(conn, ctx, batch, work.set_outcomes(conn, batch))
+    counts = work.count_outcomes(conn, batch, work.set_outcomes(conn, batch))
     if not ctx.dry_run:
         subs.set_status_from_work(conn, ctx, target, batch)
     triggers = subs.subscription_triggers(target.resource_id, target.channel)
     insert_trigger_events(conn, ctx, triggers, work.changed_ids())
+    return counts
 
 
 def describe(params: Params) -> str:
