@@ -84,6 +84,11 @@ def open_and_prepare(url: str, *, make_demo: bool, archive_days: int = 30) -> St
     return store
 
 
+def close_store(store: Store) -> None:
+    """Close a store the window no longer uses (worker thread)."""
+    store.close()
+
+
 class MainWindow(QMainWindow):
     """The application window; ``store`` is None until a store is open."""
 
@@ -297,6 +302,7 @@ class MainWindow(QMainWindow):
             lambda exc: self._on_open_failed(url, exc),
             key=self._open_key,
             parent=self,
+            release=close_store,  # an older open's store, made for nothing
         )
         self._progress = QProgressDialog(
             "Opening the store (on the first start: making the demo data)…", "", 0, 0, self
@@ -350,7 +356,8 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.set_store(store)
         if old is not None and old is not store:
-            old.close()
+            # Disposing the engine touches the store: not on the main thread.
+            ops.call(lambda: close_store(old), lambda _none: None, owner=self)
         self.store_changed.emit()
 
     def _on_open_failed(self, url: str, exc: object) -> None:

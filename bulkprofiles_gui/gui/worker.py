@@ -11,6 +11,8 @@ that has gone away (``discard``) gets no signal at all.
 Widgets do not start calls themselves: ``ops.run`` (:class:`StoreOps`) is the
 one way to run a function of the store in the background, the latest op of
 a key wins, and a stale count is stopped in the database (:class:`QueryCancel`).
+A dropped result that owns something (a store opened for nothing) is handed
+to the call's ``release`` in a worker thread instead of being left to leak.
 """
 
 from __future__ import annotations
@@ -70,20 +72,45 @@ class _Worker(QObject):
             self.finished.emit()
 
 
+def release_quietly(release: Callable[[Any], None], result: object) -> None:
+    """``release(result)``; a failure is logged, never shown (nobody asked for it)."""
+    try:
+        release(result)
+    except Exception as exc:
+        log_exception(exc, "releasing a result nobody wanted")
+
+
 class BackgroundCall(QObject):
     """One call of ``fn`` in its own QThread; ``done``/``error`` arrive on the
-    main thread.  Keep a reference until ``finished``."""
+    main thread.  Keep a reference until ``finished``.
+
+    ``release``: the result owns a resource (a Store).  A result that is
+    discarded instead of delivered is released, never on the main thread: in
+    the call's thread when the discard came first, else (the result made, its
+    delivery queued) by a second call whose end ``finished`` waits for.
+    """
 
     done = Signal(object)
     error = Signal(object)
     finished = Signal()
 
-    def __init__(self, fn: Callable[[], Any], parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        fn: Callable[[], Any],
+        parent: QObject | None = None,
+        release: Callable[[Any], None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self._discarded = False
         self._thread_done = False
+        self._release = release
+        self._lock = threading.Lock()
+        #: A result made but not yet delivered (only with ``release``).
+        self._unclaimed: list[Any] = []
+        self._releasing: BackgroundCall | None = None
+        self._finished_sent = False
         self._thread = QThread()
-        self._worker = _Worker(fn)
+        self._worker = _Worker(fn if release is None else self._owning(fn, release))
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.succeeded.connect(self._on_success)
@@ -104,18 +131,47 @@ class BackgroundCall(QObject):
 
     def discard(self) -> None:
         """The caller no longer wants the result (e.g. a newer count started)."""
-        self._discarded = True
+        with self._lock:
+            self._discarded = True
+            unclaimed, self._unclaimed = self._unclaimed, []
+        if unclaimed and self._release is not None:
+            release, result = self._release, unclaimed[0]
+            self._releasing = BackgroundCall(lambda: release_quietly(release, result), self)
+            self._releasing.finished.connect(self._finish)
+            self._releasing.start()
+
+    def _owning(self, fn: Callable[[], Any], release: Callable[[Any], None]) -> Callable[[], Any]:
+        """``fn`` whose result, when the call was discarded meanwhile, is released
+        at once in this worker thread, and otherwise kept as unclaimed."""
+
+        def produce() -> Any:
+            result = fn()
+            with self._lock:
+                stale = self._discarded
+                if not stale:
+                    self._unclaimed = [result]
+            if stale:
+                release_quietly(release, result)
+            return result
+
+        return produce
 
     def is_running(self) -> bool:
         # After ``finished`` the QThread is deleted (deleteLater): never touch it then.
-        return not self._thread_done and self._thread.isRunning()
+        releasing = self._releasing is not None and self._releasing.is_running()
+        return releasing or (not self._thread_done and self._thread.isRunning())
 
     def wait(self, msecs: int = 30_000) -> bool:
-        return self._thread_done or self._thread.wait(msecs)
+        ended = self._thread_done or self._thread.wait(msecs)
+        if self._releasing is not None:
+            ended = self._releasing.wait(msecs) and ended
+        return ended
 
     @Slot(object)
     def _on_success(self, result: object) -> None:
         if not self._discarded:
+            with self._lock:
+                self._unclaimed = []  # delivered: the receiver owns it now
             self.done.emit(result)
 
     @Slot(object)
@@ -127,8 +183,17 @@ class BackgroundCall(QObject):
     def _on_thread_finished(self) -> None:
         self._thread_done = True
         self._worker = None  # type: ignore[assignment]  # deleted here, on the main thread
-        self.finished.emit()
         self._thread.deleteLater()
+        self._finish()
+
+    @Slot()
+    def _finish(self) -> None:
+        """``finished`` once the thread has ended and a release started by
+        ``discard`` too."""
+        releasing = self._releasing is not None and self._releasing.is_running()
+        if self._thread_done and not releasing and not self._finished_sent:
+            self._finished_sent = True
+            self.finished.emit()
 
 
 # -- cancelling a statement in the database -------------------------------------------------
@@ -280,12 +345,16 @@ class StoreOps:
         owner: object | None = None,
         parent: QObject | None = None,
         cancel: QueryCancel | None = None,
+        release: Callable[[T], None] | None = None,
     ) -> BackgroundCall:
         """``run`` for a function that opens what it needs itself (a file, a
-        store URL); ``on_error`` gets the exception."""
+        store URL); ``on_error`` gets the exception.  ``release``: the result
+        owns a resource (a Store: ``Store.close``); a result that is dropped
+        (a newer op of the key, ``drop``, ``wait``) is released off the main
+        thread, one that is delivered belongs to ``on_done``."""
         if key is not None:
             self.drop(key)
-        call = BackgroundCall(fn, parent)
+        call = BackgroundCall(fn, parent, release)
         call.done.connect(on_done)
         if on_error is not None:
             call.error.connect(on_error)
