@@ -4,8 +4,8 @@ one-line messages and a few widgets.
 Thread rule: every read of the CSV file and every store call runs through
 ``worker.ops`` (:func:`in_background`, owned by the import wizard, so its
 shutdown waits for them); a page keeps only the newest result it asked for
-(:class:`LatestCall`).  The import itself runs as a ``job_progress.JobRun``
-(``run_page``).
+(:class:`LatestCall`).  The import itself and its dry run run as a
+``job_progress.JobRun`` with progress and Cancel (``run_page``, ``review_page``).
 """
 
 from __future__ import annotations
