@@ -8,16 +8,18 @@ all in place (HOT).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from conftest import pg_database_url
 from migration_helpers import engine_of
-from sqlalchemy import text
+from sqlalchemy import Connection, inspect, text
 
 from bulkprofiles_gui.core import migrations
 from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.actions import update_fields
+from bulkprofiles_gui.core.actions.base import ActionContext, Batch
 from bulkprofiles_gui.core.config import Settings
 from bulkprofiles_gui.core.demo import DEFAULT_DATABASE_NAME, generate_demo
 from bulkprofiles_gui.core.jobfile import Job
@@ -119,27 +121,49 @@ def test_a_store_of_revision_0004_is_upgraded_to_the_task_profiles_fillfactor(
     assert _schema_version(store_url) == str(m.SCHEMA_VERSION) == "5"
 
 
-def _task_profile_updates(url: str) -> tuple[int, int]:
-    """(updates, of them in place) of ``task_profiles`` as the server's
-    statistics have them, once the runner's connections have reported theirs
-    (a backend sends its counts when idle or when it ends: waits up to 20 s)."""
-    engine = engine_of(url)
-    deadline = time.monotonic() + 20
-    try:
-        while True:
-            with engine.connect() as conn:
-                conn.exec_driver_sql("SELECT pg_stat_clear_snapshot()")
-                updated, hot = conn.execute(
-                    text(
-                        "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
-                        " WHERE relname = 'task_profiles'"
-                    )
-                ).one()
-            if updated >= 400 or time.monotonic() > deadline:
-                return int(updated), int(hot)
-            time.sleep(0.2)
-    finally:
-        engine.dispose()
+#: A row of ``task_profiles`` seen from inside a batch: where its version was
+#: before the action and where it is after, each as (page, item) of a ``ctid``.
+Moved = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _versions(conn: Connection, batch: Batch) -> dict[int, tuple[int, int]]:
+    """Each row of the batch: where its current version is, as (page, item)
+    of its ``ctid``."""
+    rows = conn.execute(
+        text(
+            "SELECT position, ctid::text FROM task_profiles"
+            " WHERE task_id = :task AND position >= :lo AND position < :hi"
+        ),
+        {"task": batch.task_id, "lo": batch.lo, "hi": batch.hi},
+    ).all()
+    found: dict[int, tuple[int, int]] = {}
+    for position, ctid in rows:
+        page, item = ctid.strip("()").split(",")
+        found[int(position)] = (int(page), int(item))
+    return found
+
+
+@pytest.fixture
+def watched_batches(monkeypatch: pytest.MonkeyPatch) -> list[dict[int, Moved]]:
+    """update_fields' batches seen from inside their own transaction: each
+    row's version before and after the action (its outcome's update).  Not
+    the server's statistics, which a backend reports late (when idle for a
+    while, or when it ends) and, before PostgreSQL 15, over a channel that
+    may drop them: a test reading them waits, and can miss them."""
+    seen: list[dict[int, Moved]] = []
+    real = update_fields.apply_batch
+
+    def watched(
+        conn: Connection, ctx: ActionContext, params: Any, batch: Batch
+    ) -> dict[str, int] | None:
+        before = _versions(conn, batch)
+        counts = real(conn, ctx, params, batch)
+        after = _versions(conn, batch)
+        seen.append({pos: (before[pos], after[pos]) for pos in before})
+        return counts
+
+    monkeypatch.setattr(update_fields, "apply_batch", watched)
+    return seen
 
 
 @pytest.fixture
@@ -147,10 +171,20 @@ def pg_url() -> Iterator[str]:
     yield from pg_database_url()
 
 
-def test_a_jobs_outcome_updates_stay_on_their_pages_on_postgresql(pg_url: str) -> None:
+def test_a_jobs_outcome_updates_stay_on_their_pages_on_postgresql(
+    pg_url: str, watched_batches: list[dict[int, Moved]]
+) -> None:
+    """Each row's outcome is written as a new version on the row's own page:
+    with ``outcome`` in no index, that is an update in place (HOT)."""
     store = open_store(pg_url, create=True)
     try:
         generate_demo(store, profiles=400, seed=3)
+        with store.begin() as conn:
+            found = inspect(conn)
+            indexed: set[str | None] = set(
+                found.get_pk_constraint("task_profiles")["constrained_columns"]
+            )
+            indexed |= {c for ix in found.get_indexes("task_profiles") for c in ix["column_names"]}
         job = Job.from_dict(
             {
                 "database": DEFAULT_DATABASE_NAME,
@@ -167,6 +201,10 @@ def test_a_jobs_outcome_updates_stay_on_their_pages_on_postgresql(pg_url: str) -
         store.close()
     assert summary.status == "completed"
     assert summary.selected == 400
-    updated, hot = _task_profile_updates(pg_url)
-    assert updated == 400  # every row's outcome written once
-    assert hot == updated
+    assert "outcome" not in indexed
+    rows = {pos: moved for batch in watched_batches for pos, moved in batch.items()}
+    assert len(rows) == sum(len(batch) for batch in watched_batches) == 400
+    rewritten = [pos for pos, (before, after) in rows.items() if after != before]
+    assert len(rewritten) == 400  # every row's outcome written: a new version
+    left_page = [pos for pos, (before, after) in rows.items() if after[0] != before[0]]
+    assert left_page == []
