@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.actions import get_action
 from bulkprofiles_gui.core.actions.base import ActionContext
-from bulkprofiles_gui.core.config import Settings
+from bulkprofiles_gui.core.config import COMMIT_SECONDS, Settings
 from bulkprofiles_gui.core.fields import FieldType
 from bulkprofiles_gui.core.jobfile import Job
 from bulkprofiles_gui.core.jobs import JobPlan, freeze_profile_ids, insert_task
@@ -141,8 +141,10 @@ class Recorder:
             self.state.cancel()
 
 
-def settings(batch_size: int = 5) -> Settings:
-    return Settings(batch_size=batch_size)
+def settings(batch_size: int = 5, commit_seconds: float = COMMIT_SECONDS) -> Settings:
+    """Settings for a test run; ``commit_seconds=0`` commits after every batch
+    (for tests about what one batch commits)."""
+    return Settings(batch_size=batch_size, commit_seconds=commit_seconds)
 
 
 def outcomes(store: Store, task_id: int) -> dict[int, str | None]:

@@ -157,7 +157,12 @@ def test_a_full_disk_mid_job_leaves_the_task_interrupted_and_resumable(
 
     _fail_third_batch(monkeypatch, disk_full)
     with pytest.raises(StoreFault) as raised:
-        run_task(sqlite_store, task_id, Recorder().state, settings=settings(batch_size=BATCH))
+        run_task(
+            sqlite_store,
+            task_id,
+            Recorder().state,
+            settings=settings(batch_size=BATCH, commit_seconds=0),
+        )
 
     assert str(raised.value).startswith(f"task {task_id} interrupted: ")
     assert "the disk of the store is full (database or disk is full)" in str(raised.value)
@@ -184,7 +189,12 @@ def test_a_lock_held_past_the_timeout_leaves_the_task_interrupted(
     _fail_third_batch(monkeypatch, lambda _conn: other.execute("BEGIN IMMEDIATE"))
     try:
         with pytest.raises(StoreFault, match="another program kept the store locked too long"):
-            run_task(sqlite_store, task_id, Recorder().state, settings=settings(batch_size=BATCH))
+            run_task(
+                sqlite_store,
+                task_id,
+                Recorder().state,
+                settings=settings(batch_size=BATCH, commit_seconds=0),
+            )
     finally:
         other.rollback()
         other.close()

@@ -99,7 +99,9 @@ def test_failure_inside_a_batch_rolls_it_back_and_marks_the_task_failed(
             raise RuntimeError("disk on fire\nsecond line")
 
     monkeypatch.setattr(update_fields, "apply_batch", second_batch_breaks)
-    summary = run_task(store, task_id, Recorder().state, settings=settings(batch_size=5))
+    summary = run_task(
+        store, task_id, Recorder().state, settings=settings(batch_size=5, commit_seconds=0)
+    )
 
     assert summary.status == "failed"
     assert summary.error == "RuntimeError: disk on fire"

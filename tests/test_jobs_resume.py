@@ -62,7 +62,8 @@ CHILD = textwrap.dedent(
 
     update_fields.apply_batch = slow_batch
     store = open_store(sys.argv[1])
-    run_task(store, int(sys.argv[2]), JobState(), settings=Settings(batch_size=int(sys.argv[3])))
+    settings = Settings(batch_size=int(sys.argv[3]), commit_seconds=0)  # a commit per batch
+    run_task(store, int(sys.argv[2]), JobState(), settings=settings)
     print("finished", flush=True)
     """
 )

@@ -7,6 +7,7 @@ dry runs, refusals, triggers and the purge of old journals."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -306,7 +307,8 @@ def test_after_a_failed_revert_a_new_one_restores_the_rest(
         real_restore(*args)
 
     monkeypatch.setattr(revert_module, "restore", fails_in_the_second_batch)
-    failed = revert(world, task_id)
+    per_batch = replace(SMALL_BATCHES, commit_seconds=0)  # the first batch commits alone
+    failed = revert_task(world.store, task_id, JobState(), settings=per_batch)
     assert failed.status == "failed" and failed.processed == 2
     assert plan_revert_problem(world, task_id) is None  # a failed revert is no revert
     monkeypatch.setattr(revert_module, "restore", real_restore)

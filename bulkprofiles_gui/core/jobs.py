@@ -8,23 +8,26 @@ A run is a *task* row (``tasks``) plus its frozen selection (``task_profiles``):
 2. :func:`run_task` claims the task (``running``, this process as runner),
    freezes the selection with one ``INSERT ... SELECT`` (position =
    ``row_number()`` over profile id, so range and limit mean what the
-   operator saw), then walks positions ``[lo, hi)``.  Each batch is one
-   transaction that applies the action set-based, counts the batch's
-   outcomes (the action returns them, or one ``GROUP BY`` of
-   ``task_profiles``) and advances the task's counters, so a
-   crash leaves either the whole batch or none of it.  Cancel is polled
-   between batches.  A task whose process died stays ``running`` until
+   operator saw), then walks positions ``[lo, hi)``.  Each batch applies
+   the action set-based, counts the batch's outcomes (the action returns
+   them, or one ``GROUP BY`` of ``task_profiles``) and advances the task's
+   counters; one transaction runs batches for about
+   :data:`~.config.COMMIT_SECONDS` and commits them together, so a crash
+   leaves either all of them or none.
+   Cancel is polled between batches (what is done is committed).  A task
+   whose process died stays ``running`` until
    :func:`bulkprofiles_gui.core.process.mark_interrupted` shows it as
    ``interrupted``; running it again resumes at ``tasks.processed``, the end
-   of its last committed batch.
+   of its last commit.
 
 The first batch has :data:`INITIAL_BATCH` profiles; each next one is sized
 from the pace of the one before to take :data:`TARGET_BATCH_SECONDS` (growing
-by half or shrinking to half at most at a time, up to ``Settings.batch_size``), so progress
-arrives at least once a second even when an action is slow per profile, and
-a fast action runs in few, large batches: each commit costs about the same
-whatever the batch's size (on SQLite it rewrites the index pages the batch
-dirtied), so commits of small batches would dominate.
+by half or shrinking to half at most at a time, up to ``Settings.batch_size``),
+so progress, reported after every batch and every commit, arrives at least
+once a second even when an action is slow per profile.  Commits are rarer
+than batches because each costs about the same whatever it commits (on
+SQLite it writes every index page its batches dirtied), so committing every
+small batch would dominate.
 While the selection is being frozen (before the total is known) progress is
 reported as ``0 of 0`` twice a second.
 """
@@ -45,7 +48,7 @@ from . import models as m
 from . import selection
 from .actions import get_action
 from .actions.base import Action, ActionContext, ActionError, Batch
-from .config import Settings
+from .config import COMMIT_SECONDS, Settings
 from .errors import TaskError, first_line
 from .faults import end_failed_task
 from .jobfile import Job, JobFileError
@@ -241,6 +244,8 @@ class TaskRun:
     now: dt.datetime
     done: str = CHANGED
     gone_are_skipped: bool = True
+    #: How long a transaction goes on with more batches (``Settings.commit_seconds``).
+    commit_seconds: float = COMMIT_SECONDS
 
 
 def run_job(
@@ -396,6 +401,7 @@ def _claim(store: Store, task_id: int, settings: Settings) -> TaskRun:
         summary = summary_of(row, "freezing")
     first = min(settings.batch_size, INITIAL_BATCH)
     run = TaskRun(task_id, summary, action, None, ctx, first, settings.batch_size, now)
+    run.commit_seconds = settings.commit_seconds
     try:
         with store.begin() as conn:
             run.params = action.parse(conn, ctx, job.action)
@@ -461,25 +467,53 @@ def _task_job(store: Store, task_id: int) -> Job:
 
 
 def run_batches(store: Store, run: TaskRun, state: JobState) -> None:
-    """Apply the run's action to the rest of the frozen selection, one
-    transaction per batch, until done (``completed``) or cancelled."""
-    summary = run.summary
+    """Apply the run's action to the rest of the frozen selection, in
+    transactions of several batches (:func:`_run_commit_unit`), until done
+    (``completed``) or cancelled."""
     with run_connection(store) as conn:
-        while summary.processed < summary.selected:
+        while run.summary.processed < run.summary.selected:
             if state.is_cancelled():
                 finish_run(store, run, "cancelled", None)
                 return
-            lo = summary.processed
-            hi = min(lo + run.batch_size, summary.selected)
-            started = time.monotonic()
-            with conn.begin():
-                after = _apply_batch(conn, run, Batch(run.task_id, lo, hi))
-            run.summary = summary = after
-            _adapt_batch_size(run, time.monotonic() - started)
-            state.report(
-                summary.processed, summary.selected, summary.changed, summary.skipped_total
-            )
+            _run_commit_unit(conn, run, state)
+            _report(state, run.summary)  # committed: the operator sees it move on
     finish_run(store, run, "completed", None)
+
+
+def _run_commit_unit(conn: Connection, run: TaskRun, state: JobState) -> None:
+    """One transaction: batches until it has run ``Settings.commit_seconds``
+    (:data:`~.config.COMMIT_SECONDS`), the selection is done or the operator
+    cancels, then one commit.  Progress is
+    reported after every batch, so it comes as often as batches end (about
+    :data:`TARGET_BATCH_SECONDS`) while the commits, whose cost hardly
+    depends on how much they commit, are a few times rarer.  A failure rolls
+    the whole unit back, and ``run.summary`` goes back to what was
+    committed: a resumed task starts at the last commit."""
+    committed = run.summary
+    opened = time.monotonic()
+    try:
+        with conn.begin():
+            while True:
+                lo = run.summary.processed
+                hi = min(lo + run.batch_size, run.summary.selected)
+                started = time.monotonic()
+                run.summary = _apply_batch(conn, run, Batch(run.task_id, lo, hi))
+                ended = time.monotonic()
+                _adapt_batch_size(run, ended - started)
+                if run.summary.processed >= run.summary.selected:
+                    return
+                if ended - opened >= run.commit_seconds:
+                    return
+                _report(state, run.summary)
+                if state.is_cancelled():
+                    return
+    except BaseException:
+        run.summary = committed
+        raise
+
+
+def _report(state: JobState, summary: TaskSummary) -> None:
+    state.report(summary.processed, summary.selected, summary.changed, summary.skipped_total)
 
 
 #: WAL pages an SQLite run lets accumulate before a checkpoint (about 80 MB);

@@ -346,6 +346,7 @@ def _claim(store: Store, task_id: int, settings: Settings) -> TaskRun:
         now,
         done=RESTORED,
         gone_are_skipped=False,
+        commit_seconds=settings.commit_seconds,
     )
 
 

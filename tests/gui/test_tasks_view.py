@@ -169,7 +169,8 @@ def test_a_running_task_is_followed_live(
     runner = threading.Thread(
         target=run_task,
         args=(gui_store, task_id, JobState()),
-        kwargs={"settings": Settings(batch_size=20)},
+        # a commit after every batch: the view follows what the store has committed
+        kwargs={"settings": Settings(batch_size=20, commit_seconds=0)},
     )
     runner.start()
     try:

@@ -16,7 +16,8 @@ reads it by key:
   existing subscription, ``NULL`` when there is none).
 
 The table belongs to the connection (``TEMPORARY``); every batch starts with
-it empty (on PostgreSQL it empties itself at commit).  :func:`set_outcomes`
+it empty (several batches share one transaction, so :func:`start` empties it;
+on PostgreSQL it also empties itself at commit).  :func:`set_outcomes`
 copies part 0's states into ``task_profiles`` with one key look-up per row.
 :func:`lookup` joins a batch to a row it needs by key the way each backend
 does best.
@@ -82,8 +83,7 @@ def start(conn: Connection) -> Table:
     ``IF NOT EXISTS`` because a rolled-back batch on PostgreSQL takes the table
     made in it along)."""
     conn.exec_driver_sql(_DDL["postgresql" if conn.dialect.name == "postgresql" else "sqlite"])
-    if conn.dialect.name != "postgresql":
-        conn.execute(delete(WORK))
+    conn.execute(delete(WORK))  # the batch before may have been in this transaction
     return WORK
 
 

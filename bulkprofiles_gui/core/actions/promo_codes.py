@@ -155,7 +155,7 @@ def _number_free_codes(conn: Connection, program_id: int, skip: int, limit: int)
         conn.exec_driver_sql(_FREE_DDL + " ON COMMIT DELETE ROWS")
     else:
         conn.exec_driver_sql(_FREE_DDL)
-        conn.execute(delete(FREE))
+    conn.execute(delete(FREE))  # the batch before may have been in this transaction
     pc = m.PromoCode
     first = (
         select(pc.id.label("code_id"))
