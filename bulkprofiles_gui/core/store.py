@@ -522,12 +522,14 @@ class SchemaUpgrade:
 
     from_version: int
     to_version: int
-    #: The copy of the SQLite file made first (None on PostgreSQL).
+    #: The copy of the SQLite file made first: None on PostgreSQL, and on
+    #: SQLite when no pending revision changed more than ``schema_version``.
     backup: Path | None
 
     @property
     def notice(self) -> str:
-        """One line for the command line, with the copy's full path."""
+        """One line for the command line, with the copy's full path (if one
+        was made; nothing is said of a copy otherwise, as on PostgreSQL)."""
         saved = f"; backup of the old store: {self.backup}" if self.backup else ""
         return (
             f"upgraded the store from schema version {self.from_version} "
@@ -536,8 +538,8 @@ class SchemaUpgrade:
 
     @property
     def brief(self) -> str:
-        """For the window's status bar: the copy's name only (it sits next to
-        the store, whose path the window shows), so that it fits."""
+        """For the window's status bar: the copy's name only, if any (it sits
+        next to the store, whose path the window shows), so that it fits."""
         saved = f"; backup: {self.backup.name}" if self.backup else ""
         return f"Store upgraded to schema {self.to_version}{saved}"
 
@@ -614,8 +616,10 @@ def _upgrade(store: Store, found: _Schema, sqlite_path: Path | None) -> SchemaUp
     write lock (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: an advisory lock)
     so two programs opening the store at once upgrade it once.  An SQLite
     file is first copied next to itself with the backup API (the copy has
-    what the WAL holds too).  A store made before Alembic is stamped with
-    the baseline revision first.
+    what the WAL holds too), unless every pending revision changes nothing
+    there but ``schema_version`` (``migrations.changes_sqlite``): a copy of a
+    large store for a version number only fills the disk.  A store made
+    before Alembic is stamped with the baseline revision first.
     """
     from . import migrations  # Alembic: only when a store is made or upgraded
 
@@ -629,7 +633,8 @@ def _upgrade(store: Store, found: _Schema, sqlite_path: Path | None) -> SchemaUp
             if found.revision == m.SCHEMA_REVISION:
                 return None
             _refuse_newer(store, found, migrations.is_known)
-            backup = _backup_sqlite(sqlite_path) if sqlite_path is not None else None
+            worth_a_copy = migrations.changes_sqlite(found.revision, m.SCHEMA_REVISION)
+            backup = _backup_sqlite(sqlite_path) if sqlite_path and worth_a_copy else None
             try:
                 if found.revision is None:
                     migrations.stamp(conn, migrations.BASELINE)

@@ -17,6 +17,15 @@ Importing this module imports Alembic: ``open_store`` does it only when a
 store is not at :data:`..models.SCHEMA_REVISION`.  To add a revision, copy
 the newest file of ``versions/``, set ``revision``/``down_revision``, and bump
 ``models.SCHEMA_VERSION`` (``tests/test_migrations.py`` checks they agree).
+
+Every revision module declares ``SQLITE_ONLY_VERSION`` (a module-level
+bool; ``tests/test_migrations_backup.py`` fails on a module without it):
+``True`` when on SQLite it changes nothing but ``store_meta.schema_version``
+(no table, index, column or row; like ``0004`` and ``0005``, which only set
+PostgreSQL storage parameters), ``False`` otherwise.  ``open_store`` copies an
+SQLite file before upgrading it only if a pending revision says ``False``
+(:func:`changes_sqlite`): the copy of a 1,000,000-profile store is 1.2 GB,
+too much for a version number.  When in doubt, say ``False``.
 """
 
 from __future__ import annotations
@@ -52,6 +61,19 @@ def head_revision() -> str:
     head = script_directory().get_current_head()
     assert head is not None, "the migrations have one head"
     return head
+
+
+def changes_sqlite(revision: str | None, target: str = "head") -> bool:
+    """Whether upgrading an SQLite store from ``revision`` (None: made before
+    Alembic) to ``target`` changes more than its ``schema_version``, so that
+    the file is worth a copy first.  A revision that does not declare
+    ``SQLITE_ONLY_VERSION = True`` counts as changing something."""
+    if revision is None:
+        return True
+    pending = script_directory().iterate_revisions(target, revision)
+    return any(
+        getattr(script.module, "SQLITE_ONLY_VERSION", None) is not True for script in pending
+    )
 
 
 def is_known(revision: str) -> bool:

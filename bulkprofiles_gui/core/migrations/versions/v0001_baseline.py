@@ -23,6 +23,9 @@ down_revision: str | None = None
 branch_labels = None
 depends_on = None
 
+#: It makes every table (see ``core/migrations/__init__.py``).
+SQLITE_ONLY_VERSION = False
+
 #: What the first ``open_store`` wrote into ``store_meta`` of a new store.
 STORE_MARKER = "bulkprofiles-store"
 

@@ -28,6 +28,9 @@ down_revision: str | None = "0001"
 branch_labels = None
 depends_on = None
 
+#: It adds indexes and a column on SQLite too (see ``core/migrations/__init__.py``).
+SQLITE_ONLY_VERSION = False
+
 SCHEMA_VERSION = "2"
 
 

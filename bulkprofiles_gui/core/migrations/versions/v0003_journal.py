@@ -29,6 +29,9 @@ down_revision: str | None = "0002"
 branch_labels = None
 depends_on = None
 
+#: It adds tables and columns on SQLite too (see ``core/migrations/__init__.py``).
+SQLITE_ONLY_VERSION = False
+
 SCHEMA_VERSION = "3"
 
 #: On SQLite the primary key of a journal table is the table (no rowid).

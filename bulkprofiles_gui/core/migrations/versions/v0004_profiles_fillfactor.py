@@ -29,6 +29,10 @@ down_revision: str | None = "0003"
 branch_labels = None
 depends_on = None
 
+#: On SQLite only ``schema_version`` changes: no copy of the file is needed first
+#: (see ``core/migrations/__init__.py``).
+SQLITE_ONLY_VERSION = True
+
 SCHEMA_VERSION = "4"
 #: The same value as ``models.PROFILES_FILLFACTOR`` (frozen here, as migrations are).
 PROFILES_FILLFACTOR = 90
@@ -45,4 +49,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("go back by restoring the backup made before the upgrade")
+    raise NotImplementedError(
+        "only schema_version changes on SQLite (no copy of the store is made first); "
+        "on PostgreSQL reset the storage parameter by hand"
+    )
