@@ -61,3 +61,20 @@ def fill_old_store(url: str) -> None:
             )
     finally:
         store.close()
+
+
+def make_store_at(url: str, revision: str, *, profiles: int = 60) -> None:
+    """An empty location -> a store at ``revision`` (run from nothing by the
+    migrations) holding a small demo, not upgraded further."""
+    engine = engine_of(url)
+    try:
+        with engine.begin() as conn:
+            migrations.upgrade(conn, revision)
+    finally:
+        engine.dispose()
+    store = Store(make_engine(url), url)  # not open_store: it would upgrade it
+    try:
+        store.refresh_schema()
+        generate_demo(store, profiles=profiles, seed=2)
+    finally:
+        store.close()

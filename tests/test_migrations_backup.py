@@ -12,14 +12,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from migration_helpers import engine_of
+from migration_helpers import engine_of, make_store_at
 from sqlalchemy import text
 
 from bulkprofiles_gui.cli import main
 from bulkprofiles_gui.core import migrations
 from bulkprofiles_gui.core import models as m
-from bulkprofiles_gui.core.demo import generate_demo
-from bulkprofiles_gui.core.store import Store, make_engine, open_store
+from bulkprofiles_gui.core.store import open_store
 
 #: Each revision and whether it changes nothing on SQLite but ``schema_version``.
 #: A new revision fails the first test until it is added here, after its
@@ -31,22 +30,6 @@ VERSION_ONLY_ON_SQLITE = {
     "0004": True,
     "0005": True,
 }
-
-
-def store_at(url: str, revision: str) -> None:
-    """An empty location -> a store at ``revision`` holding a small demo."""
-    engine = engine_of(url)
-    try:
-        with engine.begin() as conn:
-            migrations.upgrade(conn, revision)
-    finally:
-        engine.dispose()
-    store = Store(make_engine(url), url)  # not open_store: it would upgrade it
-    try:
-        store.refresh_schema()
-        generate_demo(store, profiles=60, seed=2)
-    finally:
-        store.close()
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -119,7 +102,7 @@ def test_a_version_only_revision_changes_nothing_else_in_an_sqlite_file(
     url = f"sqlite:///{path}"
     below = migrations.script_directory().get_revision(revision).down_revision
     assert isinstance(below, str)
-    store_at(url, below)
+    make_store_at(url, below)
     before = dump(path)
 
     engine = engine_of(url)
@@ -149,7 +132,7 @@ def test_a_version_only_revision_changes_nothing_else_in_an_sqlite_file(
 def test_a_store_needing_only_version_only_revisions_is_upgraded_without_a_copy(
     store_url: str, revision: str
 ) -> None:
-    store_at(store_url, revision)
+    make_store_at(store_url, revision)
     path = sqlite_path(store_url)
     copies = copies_beside(path) if path else []
 
@@ -176,7 +159,7 @@ def test_a_store_needing_only_version_only_revisions_is_upgraded_without_a_copy(
 def test_a_store_needing_a_revision_that_changes_tables_still_gets_its_copy(
     store_url: str, revision: str
 ) -> None:
-    store_at(store_url, revision)
+    make_store_at(store_url, revision)
 
     store = open_store(store_url)
     store.close()
@@ -207,7 +190,7 @@ def test_a_store_needing_a_revision_that_changes_tables_still_gets_its_copy(
 def test_the_command_line_says_the_upgrade_without_a_copy_in_one_line(
     store_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    store_at(store_url, "0004")
+    make_store_at(store_url, "0004")
 
     code = main(["info", "--db", store_url])
 

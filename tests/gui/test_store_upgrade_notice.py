@@ -1,6 +1,7 @@
 """The window says in its status bar that opening the store upgraded its schema
 and names the copy of the old store (the full line in the store label's
-tooltip), once."""
+tooltip), once; of a store whose upgrade needed no copy (only version-only
+revisions pending on SQLite) it says nothing of a copy."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from migration_helpers import fill_old_store, make_old_store
+from migration_helpers import fill_old_store, make_old_store, make_store_at
 
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.gui.app import start_main_window
@@ -51,3 +52,22 @@ def test_the_status_bar_says_the_store_was_upgraded(qtbot: Any, tmp_path: Path) 
     finally:
         again.close()
         again.shutdown()
+
+
+def test_the_status_bar_names_no_copy_when_the_upgrade_needed_none(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "store.sqlite3"
+    url = f"sqlite:///{path}"
+    make_store_at(url, "0004")
+
+    window = _open(qtbot, url)
+    try:
+        message = window.statusBar().currentMessage()
+        tooltip = window.store_label.toolTip()
+    finally:
+        window.close()
+        window.shutdown()
+    assert message == f"Store upgraded to schema {m.SCHEMA_VERSION}"
+    assert tooltip == f"upgraded the store from schema version 4 to {m.SCHEMA_VERSION}"
+    assert not [p.name for p in tmp_path.iterdir() if ".bak" in p.name]
