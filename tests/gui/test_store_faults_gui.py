@@ -69,6 +69,7 @@ def test_a_full_disk_mid_job_interrupts_the_task_and_the_tasks_view_resumes_it(
     qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window.settings.batch_size = 100
+    window.settings.commit_seconds = 0  # the first batch commits alone
     _disk_full_in_second_batch(monkeypatch)
     wizard = _to_review(qtbot, window, "update_fields", TAG_EVERYONE)
     go_next(qtbot, wizard)
