@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from jobs_helpers import Recorder, build_world, column_values, make_task, settings
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, event, select
 
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.actions import update_fields
@@ -142,3 +142,25 @@ def test_a_failure_rolls_back_every_batch_of_its_unit(
     assert column_values(store, bonus) == before  # both batches rolled back
     task = get_task(store, task_id)
     assert (task.status, task.processed, task.changed) == ("failed", 0, 0)
+
+
+def test_progress_is_repeated_while_a_slow_commit_runs(store: Store) -> None:
+    world = build_world(store, n=12)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    rec = Recorder()
+
+    def slow_disk(_conn: Any) -> None:  # every commit of the store takes 0.6 s more
+        time.sleep(0.6)
+
+    event.listen(store.engine, "commit", slow_disk)
+    try:
+        summary = run_task(store, task_id, rec.state, settings=settings(batch_size=5))
+    finally:
+        event.remove(store.engine, "commit", slow_disk)
+
+    assert summary.status == "completed"
+    done = [p.done for p in rec.reports]
+    assert done[:3] == [0, 5, 10]  # the start, then a report after every batch
+    # the last batch's report, repeated every 0.25 s while its commit ran, and
+    # once more when it ended
+    assert done[3:] == [12] * len(done[3:]) and len(done[3:]) >= 3

@@ -23,7 +23,7 @@ A run is a *task* row (``tasks``) plus its frozen selection (``task_profiles``):
 The first batch has :data:`INITIAL_BATCH` profiles; each next one is sized
 from the pace of the one before to take :data:`TARGET_BATCH_SECONDS` (growing
 by half or shrinking to half at most at a time, up to ``Settings.batch_size``),
-so progress, reported after every batch and every commit, arrives at least
+so progress, reported after every batch and repeated during a commit, arrives at least
 once a second even when an action is slow per profile.  Commits are rarer
 than batches because each costs about the same whatever it commits (on
 SQLite it writes every index page its batches dirtied), so committing every
@@ -37,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import Any
@@ -285,7 +285,7 @@ def run_task(
         run = _claim(store, task_id, settings)
         try:
             if run.summary.status == "freezing":
-                with _keep_reporting(state):
+                with _keep_reporting(lambda: state.report(0, 0)):
                     _freeze(store, run)
             state.report(run.summary.processed, run.summary.selected, run.summary.changed)
             run_batches(store, run, state)
@@ -310,23 +310,31 @@ def end_run_on_error(store: Store, run: TaskRun, exc: Exception) -> None:
 
 #: How often progress is repeated while one long statement (freezing) runs.
 TICK_SECONDS = 0.5
+#: The same while a commit runs: short, since the next batch's report comes
+#: at most a batch's time after the last tick.
+COMMIT_TICK_SECONDS = 0.25
 
 
 @contextmanager
-def _keep_reporting(state: JobState) -> Iterator[None]:
-    """While the selection is being frozen (one statement that can take seconds
-    on a large database), report ``0 of 0`` every :data:`TICK_SECONDS` from a
-    helper thread, so the operator sees the elapsed time move."""
+def _keep_reporting(report: Callable[[], None], every: float | None = None) -> Iterator[list[int]]:
+    """While one long statement runs (freezing the selection, which can take
+    seconds on a large database; a commit), call ``report`` every ``every``
+    seconds (:data:`TICK_SECONDS` unless given) from a helper thread, so the
+    operator sees the elapsed time move.  Yields a one-item list that ends up
+    holding how many times it reported."""
     stop = threading.Event()
+    ticks = [0]
+    interval = TICK_SECONDS if every is None else every
 
     def tick() -> None:
-        while not stop.wait(TICK_SECONDS):
-            state.report(0, 0)
+        while not stop.wait(interval):
+            report()
+            ticks[0] += 1
 
-    thread = threading.Thread(target=tick, name="bulkprofiles-freeze-progress", daemon=True)
+    thread = threading.Thread(target=tick, name="bulkprofiles-progress", daemon=True)
     thread.start()
     try:
-        yield
+        yield ticks
     finally:
         stop.set()
         thread.join()
@@ -476,38 +484,44 @@ def run_batches(store: Store, run: TaskRun, state: JobState) -> None:
                 finish_run(store, run, "cancelled", None)
                 return
             _run_commit_unit(conn, run, state)
-            _report(state, run.summary)  # committed: the operator sees it move on
     finish_run(store, run, "completed", None)
 
 
 def _run_commit_unit(conn: Connection, run: TaskRun, state: JobState) -> None:
     """One transaction: batches until it has run ``Settings.commit_seconds``
     (:data:`~.config.COMMIT_SECONDS`), the selection is done or the operator
-    cancels, then one commit.  Progress is
-    reported after every batch, so it comes as often as batches end (about
-    :data:`TARGET_BATCH_SECONDS`) while the commits, whose cost hardly
-    depends on how much they commit, are a few times rarer.  A failure rolls
-    the whole unit back, and ``run.summary`` goes back to what was
-    committed: a resumed task starts at the last commit."""
+    cancels, then one commit.  Progress is reported after every batch, so it
+    comes as often as batches end (about :data:`TARGET_BATCH_SECONDS`), and
+    repeated while the commit runs (on SQLite it writes every page the
+    batches dirtied, and now and then a checkpoint: up to a second or more),
+    while the commits, whose cost hardly depends on how much they commit, are
+    a few times rarer than batches.  A failure rolls the whole unit back, and
+    ``run.summary`` goes back to what was committed: a resumed task starts
+    at the last commit."""
     committed = run.summary
     opened = time.monotonic()
+    transaction = conn.begin()
     try:
-        with conn.begin():
-            while True:
-                lo = run.summary.processed
-                hi = min(lo + run.batch_size, run.summary.selected)
-                started = time.monotonic()
-                run.summary = _apply_batch(conn, run, Batch(run.task_id, lo, hi))
-                ended = time.monotonic()
-                _adapt_batch_size(run, ended - started)
-                if run.summary.processed >= run.summary.selected:
-                    return
-                if ended - opened >= run.commit_seconds:
-                    return
-                _report(state, run.summary)
-                if state.is_cancelled():
-                    return
+        while True:
+            lo = run.summary.processed
+            hi = min(lo + run.batch_size, run.summary.selected)
+            started = time.monotonic()
+            run.summary = _apply_batch(conn, run, Batch(run.task_id, lo, hi))
+            ended = time.monotonic()
+            _adapt_batch_size(run, ended - started)
+            _report(state, run.summary)
+            if run.summary.processed >= run.summary.selected or state.is_cancelled():
+                break
+            if ended - opened >= run.commit_seconds:
+                break
+        done = run.summary
+        with _keep_reporting(lambda: _report(state, done), COMMIT_TICK_SECONDS) as ticks:
+            transaction.commit()
+        if ticks[0]:  # a long commit: the next batch's wait starts from here
+            _report(state, done)
     except BaseException:
+        if transaction.is_active:
+            transaction.rollback()
         run.summary = committed
         raise
 
