@@ -517,6 +517,7 @@ def _run_commit_unit(conn: Connection, run: TaskRun, state: JobState) -> None:
         done = run.summary
         with _keep_reporting(lambda: _report(state, done), COMMIT_TICK_SECONDS) as ticks:
             transaction.commit()
+            committed = done  # an error from here on leaves the counters at this commit
         if ticks[0]:  # a long commit: the next batch's wait starts from here
             _report(state, done)
     except BaseException:

@@ -1,0 +1,132 @@
+"""How a commit unit (several batches in one transaction, ``Settings.commit_seconds``)
+ends when it does not simply run out of time: a cancel commits the batches
+done, a failure of the store in its third batch leaves the task interrupted
+at the last commit (and the fault says so), and an error after the unit's
+commit leaves the run's counters at that commit, as the task's row has them.
+Both backends."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from jobs_helpers import Recorder, build_world, column_values, make_task, settings
+from sqlalchemy import event
+
+from bulkprofiles_gui.core.actions import update_fields
+from bulkprofiles_gui.core.faults import StoreFault
+from bulkprofiles_gui.core.jobs import run_task
+from bulkprofiles_gui.core.progress import JobState, Progress
+from bulkprofiles_gui.core.store import Store
+from bulkprofiles_gui.core.tasks import get_task
+
+INCREMENT = {
+    "type": "update_fields",
+    "changes": [{"field": "bonus_points", "op": "increment", "value": 100}],
+}
+#: With a long tag each batch of 100 needs new pages (a full disk shows).
+LONG_TAG = "t" * 200
+INCREMENT_AND_TAG = {
+    "type": "update_fields",
+    "changes": [
+        {"field": "bonus_points", "op": "increment", "value": 100},
+        {"field": "tags", "op": "add", "value": [LONG_TAG]},
+    ],
+}
+
+
+def test_a_cancel_in_a_unit_commits_the_batches_done(store: Store) -> None:
+    world = build_world(store, n=12)
+    bonus = world.columns["bonus_points"]
+    before = column_values(store, bonus)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    rec = Recorder(cancel_after=2)  # the start, then the first batch's report
+
+    summary = run_task(store, task_id, rec.state, settings=settings(batch_size=5))
+
+    assert (summary.status, summary.processed, summary.changed) == ("cancelled", 5, 5)
+    task = get_task(store, task_id)
+    assert (task.status, task.processed, task.changed) == ("cancelled", 5, 5)
+    after = column_values(store, bonus)
+    assert [after[p] - before[p] for p in world.profile_ids] == [100] * 5 + [0] * 7
+
+
+def _break_the_store(conn: Any) -> None:
+    """A real fault of the store under the run's own connection."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_terminate_backend(pg_backend_pid())")
+    else:
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+        conn.exec_driver_sql(f"PRAGMA max_page_count={pages}")  # the disk is full
+
+
+def test_a_store_fault_in_a_unit_leaves_the_task_at_its_last_commit(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = build_world(store, n=300)
+    bonus = world.columns["bonus_points"]
+    before = column_values(store, bonus)
+    task_id = make_task(store, INCREMENT_AND_TAG, world.profile_ids)
+    real = update_fields.apply_batch
+    calls: list[int] = []
+
+    def third_batch_breaks(conn: Any, ctx: Any, params: Any, batch: Any) -> Any:
+        calls.append(batch.lo)
+        if len(calls) == 3:
+            _break_the_store(conn)
+        return real(conn, ctx, params, batch)
+
+    monkeypatch.setattr(update_fields, "apply_batch", third_batch_breaks)
+    with pytest.raises(StoreFault) as raised:
+        run_task(store, task_id, Recorder().state, settings=settings(batch_size=100))
+
+    assert calls == [0, 100, 200]
+    assert str(raised.value).startswith(f"task {task_id} interrupted: ")
+    assert raised.value.done == (0, 300)  # the unit's first two batches were not committed
+    monkeypatch.undo()
+    store.engine.dispose()  # the fault is gone: fresh connections
+    task = get_task(store, task_id)
+    assert (task.processed, task.changed) == (0, 0) and task.resumable
+    assert column_values(store, bonus) == before
+    summary = run_task(store, task_id, Recorder().state, settings=settings(batch_size=100))
+    assert (summary.status, summary.processed, summary.changed) == ("completed", 300, 300)
+    assert column_values(store, bonus) == {pid: v + 100 for pid, v in before.items()}
+
+
+class BrokenAfterATick:
+    """Progress whose output breaks (a closed stderr pipe) at the first
+    report of the main thread after one of the commit's ticker."""
+
+    def __init__(self) -> None:
+        self.ticked = False
+        self.state = JobState(on_progress=self._on)
+
+    def _on(self, _progress: Progress) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            self.ticked = True
+        elif self.ticked:
+            raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_an_error_after_the_commit_leaves_the_counters_at_that_commit(store: Store) -> None:
+    """The report after a long commit fails: the unit is committed, so the
+    run's summary is what the task's row says, not the commit before."""
+    world = build_world(store, n=12)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    progress = BrokenAfterATick()
+
+    def slow_disk(_conn: Any) -> None:  # every commit takes 0.6 s more: it ticks
+        time.sleep(0.6)
+
+    event.listen(store.engine, "commit", slow_disk)
+    try:
+        summary = run_task(store, task_id, progress.state, settings=settings(batch_size=5))
+    finally:
+        event.remove(store.engine, "commit", slow_disk)
+
+    task = get_task(store, task_id)
+    assert progress.ticked and task.processed == 12 and task.changed == 12
+    assert summary.status == "failed"
+    assert (summary.processed, summary.changed) == (task.processed, task.changed)
