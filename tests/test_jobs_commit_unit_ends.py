@@ -1,8 +1,9 @@
 """How a commit unit (several batches in one transaction, ``Settings.commit_seconds``)
 ends when it does not simply run out of time: a cancel commits the batches
-done, a failure of the store in its third batch leaves the task interrupted
-at the last commit (and the fault says so), and an error after the unit's
-commit leaves the run's counters at that commit, as the task's row has them.
+done, a Ctrl-C rolls them back (the task resumes from the last commit), a
+failure of the store in its third batch leaves the task interrupted at the
+last commit (and the fault says so), and an error after the unit's commit
+leaves the run's counters at that commit, as the task's row has them.
 Both backends."""
 
 from __future__ import annotations
@@ -51,6 +52,39 @@ def test_a_cancel_in_a_unit_commits_the_batches_done(store: Store) -> None:
     assert (task.status, task.processed, task.changed) == ("cancelled", 5, 5)
     after = column_values(store, bonus)
     assert [after[p] - before[p] for p in world.profile_ids] == [100] * 5 + [0] * 7
+
+
+class CtrlCAt:
+    """Progress whose ``n``-th report meets a Ctrl-C (the second one: stop at once)."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.seen = 0
+        self.state = JobState(on_progress=self._on)
+
+    def _on(self, _progress: Progress) -> None:
+        self.seen += 1
+        if self.seen == self.n:
+            raise KeyboardInterrupt
+
+
+def test_a_ctrl_c_in_a_unit_rolls_it_back_and_the_resume_ends_as_a_straight_run(
+    store: Store,
+) -> None:
+    world = build_world(store, n=12)
+    bonus = world.columns["bonus_points"]
+    before = column_values(store, bonus)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+
+    with pytest.raises(KeyboardInterrupt):  # after the second batch, inside the unit
+        run_task(store, task_id, CtrlCAt(3).state, settings=settings(batch_size=5))
+
+    task = get_task(store, task_id)
+    assert (task.status, task.processed, task.changed) == ("interrupted", 0, 0)
+    assert task.resumable and column_values(store, bonus) == before
+    summary = run_task(store, task_id, Recorder().state, settings=settings(batch_size=5))
+    assert (summary.status, summary.processed, summary.changed) == ("completed", 12, 12)
+    assert column_values(store, bonus) == {pid: v + 100 for pid, v in before.items()}
 
 
 def _break_the_store(conn: Any) -> None:
