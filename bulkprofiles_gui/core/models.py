@@ -30,6 +30,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    FromClause,
     Index,
     Integer,
     String,
@@ -131,13 +132,16 @@ class Profile(Base):
 #: most custom fields) stay on its page without touching the indexes (a HOT
 #: update).  Revision 0004 sets it on older stores; SQLite has no such setting.
 PROFILES_FILLFACTOR = 90
-event.listen(
-    Profile.__table__,
-    "after_create",
-    DDL(f"ALTER TABLE profiles SET (fillfactor = {PROFILES_FILLFACTOR})").execute_if(
-        dialect="postgresql"
-    ),
-)
+
+
+def _fill_pages_to(table: FromClause, fillfactor: int) -> None:
+    """A new store's ``table`` fills its pages to ``fillfactor`` percent on
+    PostgreSQL (a storage parameter; SQLite has none)."""
+    ddl = DDL(f"ALTER TABLE {table.description} SET (fillfactor = {fillfactor})")
+    event.listen(table, "after_create", ddl.execute_if(dialect="postgresql"))
+
+
+_fill_pages_to(Profile.__table__, PROFILES_FILLFACTOR)
 
 
 class ProfileListValue(Base):
@@ -361,13 +365,7 @@ class TaskProfile(Base):
 #: page without touching the primary key (a HOT update; revision 0005 says
 #: what it saves).  Keep ``outcome`` out of every index, or the room is wasted.
 TASK_PROFILES_FILLFACTOR = 45
-event.listen(
-    TaskProfile.__table__,
-    "after_create",
-    DDL(f"ALTER TABLE task_profiles SET (fillfactor = {TASK_PROFILES_FILLFACTOR})").execute_if(
-        dialect="postgresql"
-    ),
-)
+_fill_pages_to(TaskProfile.__table__, TASK_PROFILES_FILLFACTOR)
 
 
 # -- the journal of tasks (core/journal.py) and the archive of deleted profiles -------
