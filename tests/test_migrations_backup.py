@@ -29,6 +29,7 @@ VERSION_ONLY_ON_SQLITE = {
     "0003": False,
     "0004": True,
     "0005": True,
+    "0006": True,
 }
 
 
@@ -82,6 +83,7 @@ def test_every_revision_declares_whether_it_changes_only_the_version_on_sqlite()
         ("0003", "0004", False),
         ("0004", "head", False),
         ("0005", "head", False),
+        ("0006", "head", False),
     ],
 )
 def test_changes_sqlite_asks_the_revisions_still_to_run(

@@ -118,7 +118,7 @@ def test_a_store_of_revision_0004_is_upgraded_to_the_task_profiles_fillfactor(
         store.close()
     assert _fillfactor(store_url, "task_profiles") == _expected(store_url, 45)
     assert _fillfactor(store_url) == _expected(store_url)
-    assert _schema_version(store_url) == str(m.SCHEMA_VERSION) == "5"
+    assert _schema_version(store_url) == str(m.SCHEMA_VERSION) == "6"
 
 
 #: A row of ``task_profiles`` seen from inside a batch: where its version was

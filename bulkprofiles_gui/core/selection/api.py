@@ -113,18 +113,19 @@ def selection_ids(store: Store, conn: Connection, spec: SelectionSpec) -> Select
 #: 1.4 times as long, see docs/scaling.md); a higher server setting is kept.
 COUNT_WORK_MEM = "32MB"
 _COUNT_SETTINGS = text(
-    "SELECT set_config('jit', 'off', true), CASE WHEN pg_size_bytes(current_setting('work_mem'))"
+    "SELECT CASE WHEN pg_size_bytes(current_setting('work_mem'))"
     " < pg_size_bytes(:work_mem) THEN set_config('work_mem', :work_mem, true) END"
 )
 
 
 def prepare_count(store: Store, conn: Connection) -> None:
     """Settings of ``conn``'s transaction for counting on PostgreSQL (they end
-    with it; nothing on SQLite): no JIT compilation, which costs 50-110 ms
-    per process of a count over millions of rows (the leader and each
-    parallel worker) and is not won back by a count that reads heap pages,
-    and at least :data:`COUNT_WORK_MEM` of ``work_mem``.  Right for any rule:
-    neither changes a plan's shape, only what it costs to run."""
+    with it; nothing on SQLite): at least :data:`COUNT_WORK_MEM` of
+    ``work_mem``.  Right for any rule: it does not change a plan's shape,
+    only what it costs to run.  (No JIT compilation either, which would cost
+    50-110 ms per process of a count over millions of rows and is not won
+    back by a count that reads heap pages: that is every store connection's,
+    ``store.POSTGRES_SESSION_OPTIONS``.)"""
     if store.dialect == "postgresql":
         conn.execute(_COUNT_SETTINGS, {"work_mem": COUNT_WORK_MEM})
 
