@@ -47,7 +47,7 @@ from sqlalchemy import Connection, Row, func, insert, literal, select, update
 from . import models as m
 from . import selection
 from .actions import get_action
-from .actions.base import Action, ActionContext, ActionError, Batch
+from .actions.base import Action, ActionContext, ActionError, Batch, probe
 from .config import COMMIT_SECONDS, Settings
 from .errors import TaskError, first_line
 from .faults import end_failed_task
@@ -635,7 +635,7 @@ def _mark_gone(conn: Connection, store: Store, batch: Batch) -> None:
     conn.execute(
         update(tp)
         .where(batch.rows_where(), tp.outcome.is_(None))
-        .where(~select(p.c.id).where(p.c.id == tp.profile_id).exists())
+        .where(~probe(select(p.c.id).where(p.c.id == tp.profile_id)))
         .values(outcome="profile_gone")
     )
 

@@ -33,7 +33,6 @@ from sqlalchemy import (
     Select,
     String,
     and_,
-    exists,
     insert,
     literal,
     or_,
@@ -48,7 +47,7 @@ from ..fields import UNSAFE_STATUSES, Status
 from ..limits import quote
 from . import _work as work
 from ._params import database_name
-from .base import ActionContext, ActionError, Batch, ProfileCondition, ProfileId
+from .base import ActionContext, ActionError, Batch, ProfileCondition, ProfileId, probe
 
 #: A correlated scalar sub-select giving the contact to write for a profile id
 #: (or NULL), given the contact its subscription has now (None when inserting).
@@ -147,7 +146,7 @@ def subscription_exists(resource_id: int, channel: str) -> ProfileCondition:
 
     def condition(pid: ProfileId) -> ColumnElement[bool]:
         sub = aliased(m.Subscription)
-        return exists(
+        return probe(
             select(sub.id).where(
                 sub.profile_id == pid, sub.resource_id == resource_id, sub.channel == channel
             )

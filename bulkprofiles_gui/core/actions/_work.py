@@ -41,7 +41,6 @@ from sqlalchemy import (
     Table,
     and_,
     delete,
-    exists,
     func,
     insert,
     select,
@@ -51,7 +50,7 @@ from sqlalchemy import (
 
 from .. import models as m
 from ..store import Store
-from .base import CHANGED, Batch
+from .base import CHANGED, Batch, probe
 
 WORK = Table(
     "batch_work",
@@ -130,7 +129,7 @@ def profile_gone(store: Store, profile_id: Any) -> ColumnElement[bool]:
     ``SKIPS_GONE = True``, and the runner then leaves them to it instead of
     marking them in a pass of its own over ``task_profiles``."""
     p = store.profiles
-    return ~exists().where(p.c.id == profile_id)
+    return ~probe(select(p.c.id).where(p.c.id == profile_id))
 
 
 def count_outcomes(conn: Connection, batch: Batch, updated: int) -> dict[str, int] | None:

@@ -39,7 +39,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     func,
     literal,
     not_,
@@ -50,7 +49,7 @@ from sqlalchemy import (
 from .. import journal
 from .. import models as m
 from . import _work as work
-from .base import CHANGED, ActionContext, Batch, check_keys
+from .base import CHANGED, ActionContext, Batch, check_keys, probe
 
 TYPE = "delete_profiles"
 LABEL = "Delete profiles by conditions"
@@ -97,7 +96,7 @@ def _recently_active(row: Any, since: dt.datetime) -> ColumnElement[bool]:
     or after ``since``: created, stamped or an event in its history.  Never
     NULL (a profile never stamped is not active by its stamp), so that its
     negation counts the same profiles the batch deletes."""
-    event = exists(
+    event = probe(
         select(m.Event.id).where(m.Event.profile_id == row.id, m.Event.occurred_at >= since)
     )
     return or_(

@@ -47,7 +47,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -72,6 +71,7 @@ from .base import (
     check_keys,
     classify,
     insert_trigger_events,
+    probe,
 )
 
 TYPE = "promo_codes"
@@ -126,7 +126,7 @@ def _holds_code(program_id: int, pid: Any, *statuses: str) -> ColumnElement[bool
     query = select(pc.id).where(pc.program_id == program_id, pc.profile_id == pid)
     if statuses:
         query = query.where(pc.status.in_(statuses))
-    return exists(query)
+    return probe(query)
 
 
 #: The free codes a batch may hand out, numbered 1..n by id: a temporary table
@@ -221,7 +221,7 @@ def _take_codes(conn: Connection, ctx: ActionContext) -> None:
     promised = conn.execute(select(func.count()).where(work.changed())).scalar_one()
     if taken == promised:
         return
-    got_it = exists(select(pc.id).where(pc.id == w.c.ref_id, pc.profile_id == w.c.profile_id))
+    got_it = probe(select(pc.id).where(pc.id == w.c.ref_id, pc.profile_id == w.c.profile_id))
     conn.execute(update(w).where(work.changed(), ~got_it).values(state="pool_empty"))
 
 

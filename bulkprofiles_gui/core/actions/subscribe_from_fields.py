@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, case, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, Connection, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from .. import models as m
@@ -51,6 +51,7 @@ from .base import (
     ProfileId,
     check_keys,
     insert_trigger_events,
+    probe,
 )
 
 TYPE = "subscribe_from_fields"
@@ -118,7 +119,7 @@ class ContactField:
         """The field of the profile row ``p`` holds nothing (no item, NULL or blank)."""
         if self.type is FieldType.PHONES:
             plv = aliased(m.ProfileListValue)
-            return ~exists(
+            return ~probe(
                 select(plv.profile_id).where(
                     plv.profile_id == p.c.id,
                     plv.field_id == self.field_id,

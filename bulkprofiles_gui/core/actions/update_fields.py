@@ -33,7 +33,6 @@ from sqlalchemy import (
     and_,
     case,
     delete,
-    exists,
     false,
     func,
     insert,
@@ -57,6 +56,7 @@ from .base import (
     ActionError,
     Batch,
     check_keys,
+    probe,
 )
 
 TYPE = "update_fields"
@@ -269,15 +269,15 @@ def _noop(ctx: ActionContext, change: Change) -> ColumnElement[bool]:
         return false()  # increment by a non-zero number always changes
     items = _items(ctx, change)
     if change.op == "clear" or (change.op == "set" and not change.value):
-        return not_(exists(items))
+        return not_(probe(items))
     if change.op == "add":
-        return and_(*(exists(items.where(lv.value == v)) for v in change.value))
+        return and_(*(probe(items.where(lv.value == v)) for v in change.value))
     if change.op == "remove":
-        return not_(exists(items.where(lv.value.in_(change.value))))
+        return not_(probe(items.where(lv.value.in_(change.value))))
     # set a list: no item outside the new list, and every new item present
     return and_(
-        not_(exists(items.where(lv.value.not_in(change.value)))),
-        *(exists(items.where(lv.value == v)) for v in change.value),
+        not_(probe(items.where(lv.value.not_in(change.value)))),
+        *(probe(items.where(lv.value == v)) for v in change.value),
     )
 
 
@@ -371,10 +371,10 @@ def _new_items(change: Change, changed: Any) -> list[Any]:
     field_id = change.field.id
     sources = []
     for value in change.value if change.op in ("set", "add") else []:
-        already = (
-            select(true())
-            .where(lv.profile_id == id_col, lv.field_id == field_id, lv.value == value)
-            .exists()
+        already = probe(
+            select(true()).where(
+                lv.profile_id == id_col, lv.field_id == field_id, lv.value == value
+            )
         )
         sources.append(select(id_col, literal(field_id), literal(value)).where(~already))
     return sources
