@@ -60,9 +60,7 @@ def _outcomes(task_id: int, check: Any) -> Select[Any]:
 def _gone_rows(task_id: int, check: Any) -> Select[Any]:
     """The frozen profiles no longer in ``profiles``, as a WHERE (an anti-join)."""
     tp = m.TaskProfile.__table__
-    return select(tp.c.profile_id).where(
-        tp.c.task_id == task_id, ~check(_profile_row(tp))
-    )
+    return select(tp.c.profile_id).where(tp.c.task_id == task_id, ~check(_profile_row(tp)))
 
 
 def _plain(query: Select[Any]) -> Any:

@@ -1,10 +1,10 @@
 """The transaction settings a count runs with (``selection.prepare_count``).
 
-On PostgreSQL a count runs without JIT compilation and with at least
-``COUNT_WORK_MEM`` of ``work_mem`` (an exact bitmap for any rule at 10,000,000
-profiles, see docs/scaling.md); a higher ``work_mem`` is kept, and both end
-with the count's transaction.  On SQLite nothing is set.  Either way the
-count is the same.
+On PostgreSQL a count runs with at least ``COUNT_WORK_MEM`` of ``work_mem``
+(an exact bitmap for any rule at 10,000,000 profiles, see docs/scaling.md);
+a higher ``work_mem`` is kept, and the setting ends with the count's
+transaction (and without JIT compilation: that is the connection's).  On
+SQLite nothing is set.  Either way the count is the same.
 """
 
 from __future__ import annotations
@@ -65,13 +65,13 @@ def test_a_count_on_postgresql_runs_without_jit_and_with_an_exact_bitmap_work_me
             selection.count(store, conn, spec)  # sets nothing, fails nothing
         return
     with store.begin() as conn:
-        server_jit = _show(conn, "jit")
+        server_work_mem = _show(conn, "work_mem")
         conn.exec_driver_sql("SET LOCAL work_mem = '4MB'")  # PostgreSQL's default
         selection.count(store, conn, spec)
-        assert _show(conn, "jit") == "off"
+        assert _show(conn, "jit") == "off"  # every store connection's (test_store_session_options)
         assert _show(conn, "work_mem") == COUNT_WORK_MEM
     with store.begin() as conn:
-        assert _show(conn, "jit") == server_jit  # the transaction's settings ended with it
+        assert _show(conn, "work_mem") == server_work_mem  # the count's setting ended with it
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         selection.total(store, conn, spec.database_id)
         assert _show(conn, "jit") == "off"

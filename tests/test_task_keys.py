@@ -7,11 +7,14 @@ and revert on stores without the keys: every job test on PostgreSQL.)
 
 from __future__ import annotations
 
+import pytest
 from migration_helpers import engine_of
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from bulkprofiles_gui.core import migrations
 from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.errors import TaskError
+from bulkprofiles_gui.core.jobs import freeze_profile_ids
 from bulkprofiles_gui.core.store import open_store
 
 TABLES = sorted(model.__tablename__ for model in m.TASK_WRITTEN_TABLES)
@@ -74,3 +77,19 @@ def test_a_store_of_revision_0005_loses_its_task_keys_on_postgresql_only(
     finally:
         store.close()
     assert _keys_to_tasks(store_url) == _expected(store_url)
+
+
+def test_freezing_profiles_for_a_task_that_does_not_exist_fails_and_writes_nothing(
+    store_url: str,
+) -> None:
+    """What the foreign key said on PostgreSQL before 0006, for the tools and
+    tests that freeze an explicit list."""
+    store = open_store(store_url, create=True)
+    try:
+        with pytest.raises(TaskError, match="task 999 does not exist"):
+            freeze_profile_ids(store, 999, [1, 2, 3])
+        with store.begin() as conn:
+            rows = conn.execute(select(func.count()).select_from(m.TaskProfile)).scalar_one()
+    finally:
+        store.close()
+    assert rows == 0

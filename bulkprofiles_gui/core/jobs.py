@@ -440,19 +440,22 @@ def freeze_profile_ids(store: Store, task_id: int, profile_ids: list[int]) -> No
     """Freeze an explicit list of profile ids (in id order) as the task's selection.
 
     For tests and tools that already know the profiles; the runner itself
-    freezes through the selection engine."""
+    freezes through the selection engine.  TaskError for a task that does not
+    exist (on PostgreSQL no foreign key would say so: ``models.TASK_WRITTEN_TABLES``)."""
     rows = [
         {"task_id": task_id, "position": pos, "profile_id": pid}
         for pos, pid in enumerate(sorted(profile_ids))
     ]
     with store.begin() as conn:
-        if rows:
-            conn.execute(insert(m.TaskProfile), rows)
-        conn.execute(
+        found = conn.execute(
             update(m.Task)
             .where(m.Task.id == task_id)
             .values(selected=len(rows), started_at=m.utcnow())
-        )
+        ).rowcount
+        if found != 1:
+            raise TaskError(f"task {task_id} does not exist")
+        if rows:
+            conn.execute(insert(m.TaskProfile), rows)
 
 
 def _mark_frozen(conn: Connection, run: TaskRun) -> None:

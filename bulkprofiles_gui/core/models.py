@@ -525,7 +525,8 @@ def _task_keys_on_sqlite_only() -> None:
     for every inserted row: 0.8 s of a 1.3 s freeze of 300,000 profiles, and
     as much again for every journal or archive row, per row what the job's
     own SQL costs.  Those rows are written only by the runner of a task that
-    exists (it claimed it first), and tasks are never deleted (the journal's
+    exists (it claimed it first; ``jobs.freeze_profile_ids``, for tests and
+    tools, checks), and bulkprofiles never deletes a task (the journal's
     purge deletes its rows itself), so the check can never fail and the
     ``ON DELETE`` never fires.  SQLite checks with a b-tree probe in the same
     process (12 ms per 300,000 rows): there the key stays.

@@ -42,7 +42,7 @@ from sqlalchemy.orm import aliased
 
 from . import journal
 from . import models as m
-from .actions.base import ActionContext
+from .actions.base import ActionContext, probe
 from .outcomes import RESTORED
 
 CONFLICT = "conflict"
@@ -74,7 +74,7 @@ def outcome_of(ctx: ActionContext, params: RevertParams) -> Any:
 
     def outcome(pid: Any) -> ColumnElement[str]:
         if params.archive is not None:
-            present = exists(select(p.c.id).where(p.c.id == pid))
+            present = probe(select(p.c.id).where(p.c.id == pid))
             changed = [present, *_changed_since(params, pid)]  # present: its id is taken again
             return case((or_(*changed), literal(CONFLICT)), else_=literal(RESTORED))
         changed = [*_columns_changed(ctx, params), *_changed_since(params, p.c.id)]
@@ -97,7 +97,7 @@ def _changed_since(params: RevertParams, pid: Any) -> list[ColumnElement[bool]]:
     if params.subscriptions:
         js, s = aliased(m.JournalSubscription), aliased(m.Subscription)
         found.append(
-            exists(
+            probe(
                 select(true())
                 .select_from(js)
                 .outerjoin(s, _same_subscription(s, js))
@@ -149,12 +149,12 @@ def _list_changed(task_id: int, field_id: int, pid: Any) -> ColumnElement[bool]:
         item, now = aliased(m.JournalListItem), aliased(m.ProfileListValue)
         # Two levels down from the profile id: correlated explicitly (automatic
         # correlation only reaches the select right around a sub-select).
-        held = exists(
+        held = probe(
             select(true())
             .where(now.profile_id == pid, now.field_id == field_id, now.value == item.value)
             .correlate_except(now)
         )
-        return exists(
+        return probe(
             select(true()).where(
                 item.task_id == task_id,
                 item.profile_id == pid,
@@ -171,7 +171,7 @@ def _codes_changed(task_id: int, pid: Any) -> ColumnElement[bool]:
     """A code the task wrote is not as it left it, or (to give a detached code
     back) its holder got another code of the program since."""
     jc, c, other = aliased(m.JournalCode), aliased(m.PromoCode), aliased(m.PromoCode)
-    holds_another = exists(
+    holds_another = probe(
         select(true()).where(
             other.program_id == c.program_id,
             other.profile_id == jc.old_profile_id,
@@ -179,7 +179,7 @@ def _codes_changed(task_id: int, pid: Any) -> ColumnElement[bool]:
             other.id != c.id,
         )
     )
-    return exists(
+    return probe(
         select(true())
         .select_from(jc)
         .outerjoin(c, c.id == jc.code_id)
@@ -260,7 +260,7 @@ def _restore_list(conn: Connection, task_id: int, field_id: int, restored: Any) 
                 of_task,
                 jl.after.is_(False),
                 jl.profile_id.in_(restored),
-                ~exists(
+                ~probe(
                     select(true()).where(
                         present.profile_id == jl.profile_id,
                         present.field_id == field_id,
@@ -281,7 +281,7 @@ def _restore_subscriptions(
     conn.execute(
         delete(s).where(
             s.profile_id.in_(restored),
-            exists(
+            probe(
                 select(true()).where(
                     created.task_id == task_id,
                     created.created.is_(True),
@@ -403,7 +403,7 @@ def _field_trigger_sources(
     for column in params.columns:
         jv = aliased(m.JournalValue)
         slot = journal.slot_of(column)
-        differs = exists(
+        differs = probe(
             select(true()).where(
                 jv.task_id == params.reverted,
                 jv.profile_id == m.TaskProfile.profile_id,
@@ -438,7 +438,7 @@ def _list_items_differ(task_id: int, field_id: int) -> ColumnElement[bool]:
     """The task added or took away items of the field (for the profile of the
     current ``task_profiles`` row)."""
     item = aliased(m.JournalListItem)
-    return exists(
+    return probe(
         select(true()).where(
             item.task_id == task_id,
             item.profile_id == m.TaskProfile.profile_id,

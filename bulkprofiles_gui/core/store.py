@@ -41,7 +41,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.dml import UpdateBase
@@ -433,11 +433,8 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(parsed, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_on_connect)
         else:
-            engine = create_engine(
-                parsed,
-                pool_pre_ping=True,
-                connect_args={"connect_timeout": 10, "options": _postgres_options(parsed)},
-            )
+            engine = create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+            event.listen(engine, "connect", _postgres_on_connect)
     except NoSuchModuleError:
         raise StoreError(f"unsupported store URL {redact_url(url)!r}: {_URL_HINT}") from None
     except ModuleNotFoundError as exc:
@@ -448,21 +445,26 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-#: Session settings of every PostgreSQL connection of a store (libpq
-#: ``options``).  No JIT compilation: the tool's statements are counts the
-#: wizard repeats on every edit and a job's batches of a few thousand rows, and
-#: at 1,000,000 profiles the planner JIT-compiled them anyway (50-110 ms per
-#: statement and per parallel worker): promo_codes' job took 6.3 s with it and
-#: 4.3 s without, the same change by hand 1.7-1.9 s (docs/scaling.md).
-POSTGRES_SESSION_OPTIONS = "-c jit=off"
+#: Run on every new PostgreSQL connection of a store: no JIT compilation,
+#: unless it was chosen for this client, role or database.  The tool's
+#: statements are counts the wizard repeats on every edit and a job's batches
+#: of a few thousand rows, and at 1,000,000 profiles the planner JIT-compiled
+#: them anyway (50-110 ms per statement and per parallel worker):
+#: promo_codes' job took 6.3 s with it and 4.3 s without, the same change by
+#: hand 1.7-1.9 s (docs/scaling.md).  Only a setting of the server's defaults
+#: or configuration files is overridden; one the operator gave (``PGOPTIONS``,
+#: ``options`` of the URL or a service file, ``ALTER ROLE`` / ``ALTER
+#: DATABASE ... SET jit``) has another ``source`` and stays.
+_JIT_OFF_UNLESS_CHOSEN = (
+    "SELECT set_config('jit', 'off', false) FROM pg_settings"
+    " WHERE name = 'jit' AND source IN ('default', 'configuration file')"
+)
 
 
-def _postgres_options(url: URL) -> str:
-    """:data:`POSTGRES_SESSION_OPTIONS`, then the URL's own ``options`` (which
-    win: the operator's or DBA's explicit choice)."""
-    given = url.query.get("options")
-    own = " ".join(given) if isinstance(given, tuple) else given
-    return f"{POSTGRES_SESSION_OPTIONS} {own}" if own else POSTGRES_SESSION_OPTIONS
+def _postgres_on_connect(dbapi_conn: Any, _record: Any) -> None:
+    with dbapi_conn.cursor() as cur:
+        cur.execute(_JIT_OFF_UNLESS_CHOSEN)
+    dbapi_conn.commit()  # a session setting made in a transaction ends with a rollback
 
 
 def open_store(url: str, *, create: bool = False) -> Store:

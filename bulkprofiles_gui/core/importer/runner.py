@@ -58,7 +58,7 @@ from sqlalchemy import (
 from .. import models as m
 from ..actions import _subscriptions as subs
 from ..actions import subscribe_from_fields
-from ..actions.base import ActionContext, ActionError, insert_trigger_events
+from ..actions.base import ActionContext, ActionError, insert_trigger_events, probe
 from ..config import Settings
 from ..csvcells import escape_text, unescape_text
 from ..errors import TaskError
@@ -829,7 +829,7 @@ def _mark_unchanged(conn: Connection, run: _Import, lo: int, hi: int) -> None:
             continue
         equal = new.is_not_distinct_from(p.c[c.field.column_name or ""])
         same.append(equal if clears else or_(new.is_(None), equal))
-    profile_same = select(p.c.id).where(p.c.id == rows.c.profile_id, *same).exists()
+    profile_same = probe(select(p.c.id).where(p.c.id == rows.c.profile_id, *same))
     conditions = [profile_same, *(_same_items(run, c, rows, items) for c in run.plan.list_columns)]
     conn.execute(
         update(rows)
@@ -848,14 +848,14 @@ def _same_items(run: _Import, c: ColumnPlan, rows: Any, items: Any) -> ColumnEle
     missing = (
         select(mine.c.value)
         .where(*row_items)
-        .where(~select(lv.c.value).where(*have, lv.c.value == mine.c.value).exists())
+        .where(~probe(select(lv.c.value).where(*have, lv.c.value == mine.c.value)))
     )
     extra = (
         select(lv.c.value)
         .where(*have)
-        .where(~select(mine.c.value).where(*row_items, mine.c.value == lv.c.value).exists())
+        .where(~probe(select(mine.c.value).where(*row_items, mine.c.value == lv.c.value)))
     )
-    equal = and_(~missing.exists(), ~extra.exists())
+    equal = and_(~probe(missing), ~probe(extra))
     given = rows.c[st.given_column(c.index)]
     return equal if run.plan.spec.empty_clears else or_(given.is_(False), equal)
 

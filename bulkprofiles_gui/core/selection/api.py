@@ -125,7 +125,7 @@ def prepare_count(store: Store, conn: Connection) -> None:
     only what it costs to run.  (No JIT compilation either, which would cost
     50-110 ms per process of a count over millions of rows and is not won
     back by a count that reads heap pages: that is every store connection's,
-    ``store.POSTGRES_SESSION_OPTIONS``.)"""
+    ``store._JIT_OFF_UNLESS_CHOSEN``.)"""
     if store.dialect == "postgresql":
         conn.execute(_COUNT_SETTINGS, {"work_mem": COUNT_WORK_MEM})
 
