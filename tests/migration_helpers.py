@@ -63,15 +63,21 @@ def fill_old_store(url: str) -> None:
         store.close()
 
 
-def make_store_at(url: str, revision: str, *, profiles: int = 60) -> None:
-    """An empty location -> a store at ``revision`` (run from nothing by the
-    migrations) holding a small demo, not upgraded further."""
+def upgrade_to(url: str, revision: str = "head") -> None:
+    """Run the migrations on the store location ``url`` up to ``revision``
+    (from nothing, or from where it stands), in one transaction."""
     engine = engine_of(url)
     try:
         with engine.begin() as conn:
             migrations.upgrade(conn, revision)
     finally:
         engine.dispose()
+
+
+def make_store_at(url: str, revision: str, *, profiles: int = 60) -> None:
+    """An empty location -> a store at ``revision`` (run from nothing by the
+    migrations) holding a small demo, not upgraded further."""
+    upgrade_to(url, revision)
     store = Store(make_engine(url), url)  # not open_store: it would upgrade it
     try:
         store.refresh_schema()

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import pg_database_url
-from migration_helpers import LUCKY, engine_of, fill_old_store, make_old_store
+from migration_helpers import LUCKY, engine_of, fill_old_store, make_old_store, upgrade_to
 from sqlalchemy import func, inspect, select, text, update
 
 from bulkprofiles_gui.cli import main
@@ -186,12 +186,7 @@ def test_migrations_from_nothing_build_the_schema_of_the_models(
 ) -> None:
     """The chain 0001 -> head gives what ``models`` creates for a new store, so a
     change of the models without its revision fails here."""
-    engine = engine_of(store_url)
-    try:
-        with engine.begin() as conn:
-            migrations.upgrade(conn)
-    finally:
-        engine.dispose()
+    upgrade_to(store_url)
     open_store(twin_url, create=True).close()
     assert _full_schema(store_url) == _full_schema(twin_url)
     assert (

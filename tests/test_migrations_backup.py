@@ -12,7 +12,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from migration_helpers import engine_of, make_store_at
+from migration_helpers import engine_of, make_store_at, upgrade_to
 from sqlalchemy import text
 
 from bulkprofiles_gui.cli import main
@@ -107,12 +107,7 @@ def test_a_version_only_revision_changes_nothing_else_in_an_sqlite_file(
     make_store_at(url, below)
     before = dump(path)
 
-    engine = engine_of(url)
-    try:
-        with engine.begin() as conn:
-            migrations.upgrade(conn, revision)
-    finally:
-        engine.dispose()
+    upgrade_to(url, revision)
     after = dump(path)
 
     def version_rows(number: str) -> set[str]:

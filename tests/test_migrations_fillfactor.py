@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 from conftest import pg_database_url
-from migration_helpers import engine_of
+from migration_helpers import engine_of, upgrade_to
 from sqlalchemy import Connection, inspect, text
 
-from bulkprofiles_gui.core import migrations
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.actions import update_fields
 from bulkprofiles_gui.core.actions.base import ActionContext, Batch
@@ -70,12 +69,7 @@ def test_a_new_store_fills_profile_pages_to_the_models_fillfactor(store_url: str
 def test_a_store_of_revision_0003_is_upgraded_to_the_fillfactor_keeping_its_profiles(
     store_url: str,
 ) -> None:
-    engine = engine_of(store_url)
-    try:
-        with engine.begin() as conn:
-            migrations.upgrade(conn, "0003")
-    finally:
-        engine.dispose()
+    upgrade_to(store_url, "0003")
     assert _fillfactor(store_url) is None
     assert _schema_version(store_url) == "3"
 
@@ -101,12 +95,7 @@ def test_a_new_store_fills_task_profile_pages_to_the_models_fillfactor(store_url
 def test_a_store_of_revision_0004_is_upgraded_to_the_task_profiles_fillfactor(
     store_url: str,
 ) -> None:
-    engine = engine_of(store_url)
-    try:
-        with engine.begin() as conn:
-            migrations.upgrade(conn, "0004")
-    finally:
-        engine.dispose()
+    upgrade_to(store_url, "0004")
     assert _fillfactor(store_url, "task_profiles") is None
     assert _fillfactor(store_url) == _expected(store_url)
     assert _schema_version(store_url) == "4"

@@ -8,10 +8,9 @@ and revert on stores without the keys: every job test on PostgreSQL.)
 from __future__ import annotations
 
 import pytest
-from migration_helpers import engine_of
+from migration_helpers import engine_of, upgrade_to
 from sqlalchemy import func, inspect, select
 
-from bulkprofiles_gui.core import migrations
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.errors import TaskError
 from bulkprofiles_gui.core.jobs import freeze_profile_ids
@@ -63,12 +62,7 @@ def test_a_new_store_has_task_keys_on_sqlite_only(store_url: str) -> None:
 def test_a_store_of_revision_0005_loses_its_task_keys_on_postgresql_only(
     store_url: str,
 ) -> None:
-    engine = engine_of(store_url)
-    try:
-        with engine.begin() as conn:
-            migrations.upgrade(conn, "0005")
-    finally:
-        engine.dispose()
+    upgrade_to(store_url, "0005")
     assert _keys_to_tasks(store_url) == {table: [("task_id",)] for table in TABLES}
 
     store = open_store(store_url)
