@@ -1,11 +1,14 @@
 """Benchmark: does the GUI main thread stall while the operator works on 1,000,000 profiles?
 
     .venv/bin/python bench/bench_gui_heartbeat.py [--profiles 1000000]
-        [--store PATH] [--copy-of PATH] [--job-range 30] [--repeat 1]
+        [--store PATH] [--copy-of PATH] [--db URL] [--job-range 30] [--repeat 1]
 
 Makes (or reuses, with ``--store`` naming an existing file) a demo store of N
 profiles in an SQLite file; ``--copy-of`` starts from a copy of another demo
-store file instead of generating one (build the 1M store once, reuse copies).
+store file instead of generating one (build the 1M store once, reuse copies);
+``--db`` uses an existing store by URL instead (a PostgreSQL demo made by
+``bench_demo.py``: nothing is made, copied or removed, and the job's update
+stays in it).
 Then, offscreen, it drives the real update wizard and Tasks view while a
 QTimer on the main thread ticks every 10 ms, and reports per scenario the
 largest gap between two ticks (the longest the window could not answer),
@@ -91,6 +94,8 @@ JOB_ACTION = {
 
 
 def prepare_store(args: argparse.Namespace) -> str:
+    if args.db:
+        return str(args.db)
     path = Path(args.store) if args.store else TMP / f"heartbeat_{args.profiles}.sqlite3"
     if args.copy_of:
         print(f"copying {args.copy_of} -> {path}", flush=True)
@@ -349,6 +354,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profiles", type=int, default=1_000_000)
     parser.add_argument("--store", help="SQLite file to use (made if missing)")
     parser.add_argument("--copy-of", help="start from a copy of this demo store file")
+    parser.add_argument("--db", help="an existing store's URL (e.g. a PostgreSQL demo)")
     parser.add_argument(
         "--job-range", type=float, default=30.0, help="%% of the database the job updates"
     )
@@ -380,7 +386,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print_table(bench.rows)
     del app
-    if not args.store:  # the copy / generated store lived in the temp dir
+    if not args.store and not args.db:  # the copy / generated store lived in the temp dir
         shutil.rmtree(TMP, ignore_errors=True)
     return 0
 
