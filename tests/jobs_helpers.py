@@ -11,11 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from sqlalchemy import insert, select
 
+from bulkprofiles_gui.core import jobs
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.actions import get_action
 from bulkprofiles_gui.core.actions.base import ActionContext
@@ -28,6 +31,21 @@ from bulkprofiles_gui.core.store import Store
 
 DB = "Test customers"
 CITIES = ("Berlin", "Paris", "Madrid", None)
+
+#: The job most runner tests run: every profile's bonus points + 100.
+INCREMENT = {
+    "type": "update_fields",
+    "changes": [{"field": "bonus_points", "op": "increment", "value": 100}],
+}
+#: With a long tag each batch of 100 needs new pages (a full disk shows).
+LONG_TAG = "t" * 200
+INCREMENT_AND_TAG = {
+    "type": "update_fields",
+    "changes": [
+        {"field": "bonus_points", "op": "increment", "value": 100},
+        {"field": "tags", "op": "add", "value": [LONG_TAG]},
+    ],
+}
 
 
 @dataclass
@@ -203,3 +221,32 @@ def data_digest(store: Store) -> str:
             for row in conn.execute(stmt):
                 h.update(json.dumps([str(v) for v in row]).encode())
     return h.hexdigest()
+
+
+def break_batch(
+    monkeypatch: pytest.MonkeyPatch,
+    n: int,
+    *,
+    before: Callable[[Any], Any] | None = None,
+    error: BaseException | None = None,
+) -> list[int]:
+    """Make the runner's ``n``-th batch fail: ``before(conn)`` runs in its
+    transaction before the runner takes the write lock and the action runs
+    (a fault of the store, another writer); ``error`` is raised once the
+    batch has done its work (its changes made, then a failure).  Returns the
+    ``lo`` of every batch the runner started."""
+    real = jobs._apply_batch
+    calls: list[int] = []
+
+    def nth_breaks(conn: Any, run: Any, batch: Any) -> Any:
+        calls.append(batch.lo)
+        nth = len(calls) == n
+        if nth and before is not None:
+            before(conn)
+        summary = real(conn, run, batch)
+        if nth and error is not None:
+            raise error
+        return summary
+
+    monkeypatch.setattr(jobs, "_apply_batch", nth_breaks)
+    return calls

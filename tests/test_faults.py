@@ -22,11 +22,20 @@ from typing import Any
 import pytest
 from action_helpers import table_digest
 from fault_helpers import bulkprofiles, error_lines, read_only_sqlite
-from jobs_helpers import Recorder, build_world, column_values, make_task, settings, tags_of
+from jobs_helpers import (
+    INCREMENT_AND_TAG,
+    LONG_TAG,
+    Recorder,
+    break_batch,
+    build_world,
+    column_values,
+    make_task,
+    settings,
+    tags_of,
+)
 from sqlalchemy import event, select
 
 from bulkprofiles_gui import cli
-from bulkprofiles_gui.core import jobs
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.demo import generate_demo
 from bulkprofiles_gui.core.faults import StoreFault, log_path
@@ -105,29 +114,6 @@ def test_a_read_only_store_is_one_line_exit_2_and_unchanged(
 # -- faults in the middle of a job ----------------------------------------------------
 N = 300
 BATCH = 100
-LONG_TAG = "t" * 200
-ACTION = {
-    "type": "update_fields",
-    "changes": [
-        {"field": "bonus_points", "op": "increment", "value": 100},
-        {"field": "tags", "op": "add", "value": [LONG_TAG]},
-    ],
-}
-
-
-def _fail_third_batch(monkeypatch: pytest.MonkeyPatch, before_batch: Any) -> None:
-    """Call ``before_batch(conn)`` in the third batch's transaction, before the
-    action runs (the first two batches commit)."""
-    real = jobs._apply_batch
-    calls: list[int] = []
-
-    def third_fails(conn: Any, run: Any, batch: Any) -> Any:
-        calls.append(batch.lo)
-        if len(calls) == 3:
-            before_batch(conn)
-        return real(conn, run, batch)
-
-    monkeypatch.setattr(jobs, "_apply_batch", third_fails)
 
 
 def _assert_interrupted_then_resumed(store: Store, world: Any, task_id: int) -> None:
@@ -149,13 +135,13 @@ def test_a_full_disk_mid_job_leaves_the_task_interrupted_and_resumable(
     sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = build_world(sqlite_store, n=N)
-    task_id = make_task(sqlite_store, ACTION, world.profile_ids)
+    task_id = make_task(sqlite_store, INCREMENT_AND_TAG, world.profile_ids)
 
     def disk_full(conn: Any) -> None:
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
         conn.exec_driver_sql(f"PRAGMA max_page_count={pages}")  # not one page more
 
-    _fail_third_batch(monkeypatch, disk_full)
+    break_batch(monkeypatch, 3, before=disk_full)  # the first two batches commit
     with pytest.raises(StoreFault) as raised:
         run_task(
             sqlite_store,
@@ -176,7 +162,7 @@ def test_a_lock_held_past_the_timeout_leaves_the_task_interrupted(
     sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world = build_world(sqlite_store, n=N)
-    task_id = make_task(sqlite_store, ACTION, world.profile_ids)
+    task_id = make_task(sqlite_store, INCREMENT_AND_TAG, world.profile_ids)
     path = sqlite_store.engine.url.database
     assert path is not None
     other = sqlite3.connect(path, isolation_level=None)
@@ -186,7 +172,7 @@ def test_a_lock_held_past_the_timeout_leaves_the_task_interrupted(
 
     event.listen(sqlite_store.engine, "connect", short_timeout)
     sqlite_store.engine.dispose()
-    _fail_third_batch(monkeypatch, lambda _conn: other.execute("BEGIN IMMEDIATE"))
+    break_batch(monkeypatch, 3, before=lambda _conn: other.execute("BEGIN IMMEDIATE"))
     try:
         with pytest.raises(StoreFault, match="another program kept the store locked too long"):
             run_task(

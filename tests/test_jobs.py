@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 from jobs_helpers import (
+    INCREMENT,
     Recorder,
+    break_batch,
     build_world,
     column_values,
     data_digest,
@@ -17,16 +19,11 @@ from jobs_helpers import (
 )
 from sqlalchemy import delete, select, update
 
+from bulkprofiles_gui.core import jobs
 from bulkprofiles_gui.core import models as m
-from bulkprofiles_gui.core.actions import update_fields
 from bulkprofiles_gui.core.jobs import TaskError, run_task
 from bulkprofiles_gui.core.store import Store
 from bulkprofiles_gui.core.tasks import get_task
-
-INCREMENT = {
-    "type": "update_fields",
-    "changes": [{"field": "bonus_points", "op": "increment", "value": 100}],
-}
 
 
 def test_runs_in_batches_reporting_progress_after_each(store: Store) -> None:
@@ -89,16 +86,9 @@ def test_failure_inside_a_batch_rolls_it_back_and_marks_the_task_failed(
     bonus = world.columns["bonus_points"]
     before = column_values(store, bonus)
     task_id = make_task(store, INCREMENT, world.profile_ids)
-    real = update_fields.apply_batch
-    calls = []
-
-    def second_batch_breaks(conn, ctx, params, batch):  # type: ignore[no-untyped-def]
-        calls.append(batch.lo)
-        real(conn, ctx, params, batch)  # changes the profiles, then fails
-        if len(calls) == 2:
-            raise RuntimeError("disk on fire\nsecond line")
-
-    monkeypatch.setattr(update_fields, "apply_batch", second_batch_breaks)
+    real = jobs._apply_batch
+    # The second batch changes its profiles, then fails.
+    break_batch(monkeypatch, 2, error=RuntimeError("disk on fire\nsecond line"))
     summary = run_task(
         store, task_id, Recorder().state, settings=settings(batch_size=5, commit_seconds=0)
     )
@@ -114,7 +104,7 @@ def test_failure_inside_a_batch_rolls_it_back_and_marks_the_task_failed(
     assert task.error_detail is not None and "Traceback" in task.error_detail
     assert not task.resumable  # what failed it (a bug, bad input) would fail it again
 
-    monkeypatch.setattr(update_fields, "apply_batch", real)
+    monkeypatch.setattr(jobs, "_apply_batch", real)
     refused = re.escape("cannot be resumed: it failed (RuntimeError: disk on fire)")
     with pytest.raises(TaskError, match=refused):
         run_task(store, task_id, Recorder().state, settings=settings(batch_size=5))

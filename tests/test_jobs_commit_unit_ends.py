@@ -13,29 +13,23 @@ import time
 from typing import Any
 
 import pytest
-from jobs_helpers import Recorder, build_world, column_values, make_task, settings
+from jobs_helpers import (
+    INCREMENT,
+    INCREMENT_AND_TAG,
+    Recorder,
+    break_batch,
+    build_world,
+    column_values,
+    make_task,
+    settings,
+)
 from sqlalchemy import event
 
-from bulkprofiles_gui.core.actions import update_fields
 from bulkprofiles_gui.core.faults import StoreFault
 from bulkprofiles_gui.core.jobs import run_task
 from bulkprofiles_gui.core.progress import JobState, Progress
 from bulkprofiles_gui.core.store import Store
 from bulkprofiles_gui.core.tasks import get_task
-
-INCREMENT = {
-    "type": "update_fields",
-    "changes": [{"field": "bonus_points", "op": "increment", "value": 100}],
-}
-#: With a long tag each batch of 100 needs new pages (a full disk shows).
-LONG_TAG = "t" * 200
-INCREMENT_AND_TAG = {
-    "type": "update_fields",
-    "changes": [
-        {"field": "bonus_points", "op": "increment", "value": 100},
-        {"field": "tags", "op": "add", "value": [LONG_TAG]},
-    ],
-}
 
 
 def test_a_cancel_in_a_unit_commits_the_batches_done(store: Store) -> None:
@@ -103,16 +97,7 @@ def test_a_store_fault_in_a_unit_leaves_the_task_at_its_last_commit(
     bonus = world.columns["bonus_points"]
     before = column_values(store, bonus)
     task_id = make_task(store, INCREMENT_AND_TAG, world.profile_ids)
-    real = update_fields.apply_batch
-    calls: list[int] = []
-
-    def third_batch_breaks(conn: Any, ctx: Any, params: Any, batch: Any) -> Any:
-        calls.append(batch.lo)
-        if len(calls) == 3:
-            _break_the_store(conn)
-        return real(conn, ctx, params, batch)
-
-    monkeypatch.setattr(update_fields, "apply_batch", third_batch_breaks)
+    calls = break_batch(monkeypatch, 3, before=_break_the_store)
     with pytest.raises(StoreFault) as raised:
         run_task(store, task_id, Recorder().state, settings=settings(batch_size=100))
 

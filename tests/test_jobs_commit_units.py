@@ -10,7 +10,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jobs_helpers import Recorder, build_world, column_values, make_task, settings
+from jobs_helpers import (
+    INCREMENT,
+    Recorder,
+    break_batch,
+    build_world,
+    column_values,
+    make_task,
+    settings,
+)
 from sqlalchemy import create_engine, event, select
 
 from bulkprofiles_gui.core import models as m
@@ -19,11 +27,6 @@ from bulkprofiles_gui.core.config import COMMIT_SECONDS
 from bulkprofiles_gui.core.jobs import run_task
 from bulkprofiles_gui.core.store import Store
 from bulkprofiles_gui.core.tasks import get_task
-
-INCREMENT = {
-    "type": "update_fields",
-    "changes": [{"field": "bonus_points", "op": "increment", "value": 100}],
-}
 
 
 class CommittedProgress:
@@ -121,17 +124,7 @@ def test_a_failure_rolls_back_every_batch_of_its_unit(
     bonus = world.columns["bonus_points"]
     before = column_values(store, bonus)
     task_id = make_task(store, INCREMENT, world.profile_ids)
-    real = update_fields.apply_batch
-    calls: list[int] = []
-
-    def second_batch_breaks(conn: Any, ctx: Any, params: Any, batch: Any) -> Any:
-        calls.append(batch.lo)
-        counts = real(conn, ctx, params, batch)
-        if len(calls) == 2:
-            raise RuntimeError("disk on fire")
-        return counts
-
-    monkeypatch.setattr(update_fields, "apply_batch", second_batch_breaks)
+    calls = break_batch(monkeypatch, 2, error=RuntimeError("disk on fire"))
     rec = Recorder()
     summary = run_task(store, task_id, rec.state, settings=settings(batch_size=5))
 

@@ -10,17 +10,12 @@ import threading
 from typing import Any
 
 import pytest
-from jobs_helpers import Recorder, build_world, column_values, make_task, settings
+from jobs_helpers import INCREMENT, Recorder, build_world, column_values, make_task, settings
 from sqlalchemy import Connection, update
 
 from bulkprofiles_gui.core.actions import _work as work
 from bulkprofiles_gui.core.jobs import run_task
 from bulkprofiles_gui.core.store import Store
-
-INCREMENT = {
-    "type": "update_fields",
-    "changes": [{"field": "bonus_points", "op": "increment", "value": 100}],
-}
 
 
 def test_a_write_committed_by_another_connection_during_a_batch_does_not_fail_it(

@@ -408,8 +408,17 @@ def _claim(store: Store, task_id: int, settings: Settings) -> TaskRun:
         )
         summary = summary_of(row, "freezing")
     first = min(settings.batch_size, INITIAL_BATCH)
-    run = TaskRun(task_id, summary, action, None, ctx, first, settings.batch_size, now)
-    run.commit_seconds = settings.commit_seconds
+    run = TaskRun(
+        task_id,
+        summary,
+        action,
+        None,
+        ctx,
+        first,
+        settings.batch_size,
+        now,
+        commit_seconds=settings.commit_seconds,
+    )
     try:
         with store.begin() as conn:
             run.params = action.parse(conn, ctx, job.action)

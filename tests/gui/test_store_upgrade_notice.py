@@ -25,19 +25,24 @@ def _open(qtbot: Any, url: str) -> MainWindow:
     return window
 
 
+def _upgrade_shown(qtbot: Any, url: str) -> tuple[str, str]:
+    """The status bar's message and the store label's tooltip of a window
+    opened on ``url``."""
+    window = _open(qtbot, url)
+    try:
+        return window.statusBar().currentMessage(), window.store_label.toolTip()
+    finally:
+        window.close()
+        window.shutdown()
+
+
 def test_the_status_bar_says_the_store_was_upgraded(qtbot: Any, tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite3"
     url = f"sqlite:///{path}"
     make_old_store(url)
     fill_old_store(url)
 
-    window = _open(qtbot, url)
-    try:
-        message = window.statusBar().currentMessage()
-        tooltip = window.store_label.toolTip()
-    finally:
-        window.close()
-        window.shutdown()
+    message, tooltip = _upgrade_shown(qtbot, url)
     backup = f"store.sqlite3.before-{m.SCHEMA_REVISION}.bak"
     assert message == f"Store upgraded to schema {m.SCHEMA_VERSION}; backup: {backup}"
     assert tooltip == (
@@ -45,13 +50,7 @@ def test_the_status_bar_says_the_store_was_upgraded(qtbot: Any, tmp_path: Path) 
         f"store: {path.with_name(backup)}"
     )
 
-    again = _open(qtbot, url)
-    try:
-        assert again.statusBar().currentMessage() == ""
-        assert again.store_label.toolTip() == ""
-    finally:
-        again.close()
-        again.shutdown()
+    assert _upgrade_shown(qtbot, url) == ("", "")  # opened again: nothing to say
 
 
 def test_the_status_bar_names_no_copy_when_the_upgrade_needed_none(
@@ -61,13 +60,7 @@ def test_the_status_bar_names_no_copy_when_the_upgrade_needed_none(
     url = f"sqlite:///{path}"
     make_store_at(url, "0004")
 
-    window = _open(qtbot, url)
-    try:
-        message = window.statusBar().currentMessage()
-        tooltip = window.store_label.toolTip()
-    finally:
-        window.close()
-        window.shutdown()
+    message, tooltip = _upgrade_shown(qtbot, url)
     assert message == f"Store upgraded to schema {m.SCHEMA_VERSION}"
     assert tooltip == f"upgraded the store from schema version 4 to {m.SCHEMA_VERSION}"
     assert not [p.name for p in tmp_path.iterdir() if ".bak" in p.name]
