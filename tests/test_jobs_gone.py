@@ -3,7 +3,9 @@ table's fill classifies them (``SKIPS_GONE``: the runner makes no pass of its
 own over ``task_profiles`` for them): each is ``profile_gone``, nothing is
 written or journalled for it and no trigger starts for it, while the rest of
 its batch runs as usual; the task's counters are those of ``task_profiles``
-(the runner counts a batch from the work table).  Both backends."""
+(the runner counts a batch from the work table).  And for promo_codes, whose
+gone profiles the runner marks before the batch: a gone profile takes no
+code and is told from a holder and from an empty pool.  Both backends."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 from action_helpers import (
     World,
+    add_codes,
     add_profile,
     add_subscription,
     add_trigger,
@@ -47,6 +50,8 @@ FROM_SHOP = {
     "status": "subscribed",
 }
 FROM_SHOP_TWO = {**FROM_SHOP, "channels": ["email", "sms"]}
+ATTACH = {"type": "promo_codes", "mode": "attach", "program": "Winter sale"}
+DETACH = {**ATTACH, "mode": "detach"}
 UNSUBSCRIBE = {
     "type": "update_subscriptions",
     "resource": "Newsletter",
@@ -164,3 +169,66 @@ def test_gone_profiles_count_once_beside_other_skips(world: World) -> None:
         ids[2]: "changed",
     }
     assert subscriptions(world, ids[0])[("Newsletter", "email")] == ("old0@x.com", "unsubscribed")
+
+
+def _codes(world: World) -> dict[str, tuple[str, int | None]]:
+    """The program's codes: code -> (status, holder)."""
+    pc = m.PromoCode
+    with world.store.begin() as conn:
+        rows = conn.execute(select(pc.code, pc.status, pc.profile_id))
+        return {str(code): (str(status), holder) for code, status, holder in rows}
+
+
+def test_promo_attach_gives_no_code_to_a_gone_profile(world: World) -> None:
+    """promo_codes leaves gone profiles to the runner (``SKIPS_GONE`` False:
+    its fills look up no profile rows); the gone profile is not numbered for a
+    code: the next profile gets it, and the pool runs dry one profile later."""
+    ids = _profiles(world, 4)
+    with world.store.begin() as conn:
+        add_trigger(conn, "promo_attached", name="any code")
+        add_codes(conn, world.programs["Winter sale"], [("A", "free", None), ("B", "free", None)])
+
+    task_id = _run_with_gone(world, ATTACH, ids, [ids[0]])
+
+    assert _outcomes(world.store, task_id) == {
+        ids[0]: "profile_gone",
+        ids[1]: "changed",
+        ids[2]: "changed",
+        ids[3]: "pool_empty",
+    }
+    assert _codes(world) == {"A": ("attached", ids[1]), "B": ("attached", ids[2])}
+    assert ids[0] not in _touched(world.store, task_id)
+
+
+def test_promo_attach_with_a_dry_pool_still_tells_gone_from_holder(world: World) -> None:
+    """No free code at all (the batch writes nothing but outcomes): a holder is
+    already_holds_code, a gone profile profile_gone, the rest pool_empty."""
+    ids = _profiles(world, 3)
+    with world.store.begin() as conn:
+        add_codes(conn, world.programs["Winter sale"], [("H", "attached", ids[2])])
+
+    task_id = _run_with_gone(world, ATTACH, ids, [ids[1]])
+
+    assert _outcomes(world.store, task_id) == {
+        ids[0]: "pool_empty",
+        ids[1]: "profile_gone",
+        ids[2]: "already_holds_code",
+    }
+
+
+def test_promo_detach_skips_a_gone_profile_as_gone(world: World) -> None:
+    """A gone profile's code lost its holder with it (it is free, not the
+    task's to detach); the profile is profile_gone, not no_code."""
+    ids = _profiles(world, 3)
+    program = world.programs["Winter sale"]
+    with world.store.begin() as conn:
+        add_codes(conn, program, [("A", "attached", ids[0]), ("B", "attached", ids[1])])
+
+    task_id = _run_with_gone(world, DETACH, ids, [ids[1]])
+
+    assert _outcomes(world.store, task_id) == {
+        ids[0]: "changed",
+        ids[1]: "profile_gone",
+        ids[2]: "no_code",
+    }
+    assert _codes(world)["A"] == ("free", None)
