@@ -220,6 +220,44 @@ def test_progress_keeps_coming_while_the_selection_is_frozen(
     assert (rec.reports[-1].done, rec.reports[-1].total) == (4, 4)
 
 
+def test_a_report_failing_while_freezing_fails_the_task_without_a_thread_traceback(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A progress report raising in the ticker (a window gone, a closed pipe)
+    ends the task as a report raising in the runner's own thread would:
+    ``failed`` with the error; no traceback of the helper thread."""
+    import threading
+    import time
+
+    from bulkprofiles_gui.core import jobs
+    from bulkprofiles_gui.core.progress import JobState, Progress
+
+    world = build_world(store, n=4)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    with store.begin() as conn:  # unfreeze: the runner freezes through the selection
+        conn.execute(delete(m.TaskProfile).where(m.TaskProfile.task_id == task_id))
+        conn.execute(update(m.Task).where(m.Task.id == task_id).values(started_at=None))
+    real_freeze = jobs._freeze
+
+    def slow_freeze(store_: Store, run: object) -> None:
+        time.sleep(0.35)
+        real_freeze(store_, run)  # type: ignore[arg-type]
+
+    def on_progress(_progress: Progress) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("the progress window is gone")
+
+    thread_errors: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    monkeypatch.setattr(jobs, "_freeze", slow_freeze)
+    monkeypatch.setattr(jobs, "TICK_SECONDS", 0.1)
+    summary = run_task(store, task_id, JobState(on_progress=on_progress), settings=settings())
+    assert summary.status == "failed"
+    assert "the progress window is gone" in (summary.error or "")
+    assert summary.processed == 0
+    assert thread_errors == []
+
+
 def test_classify_gives_each_pending_row_of_the_batch_its_outcome(store: Store) -> None:
     from sqlalchemy import case, literal
 

@@ -321,14 +321,22 @@ def _keep_reporting(report: Callable[[], None], every: float | None = None) -> I
     seconds on a large database; a commit), call ``report`` every ``every``
     seconds (:data:`TICK_SECONDS` unless given) from a helper thread, so the
     operator sees the elapsed time move.  Yields a one-item list that ends up
-    holding how many times it reported."""
+    holding how many times it reported.  If ``report`` raises, the ticks stop
+    and the error is raised here once the statement is done, in the caller's
+    thread, as if its own report had raised (a helper thread's error would
+    only print a traceback)."""
     stop = threading.Event()
     ticks = [0]
+    failed: list[Exception] = []
     interval = TICK_SECONDS if every is None else every
 
     def tick() -> None:
         while not stop.wait(interval):
-            report()
+            try:
+                report()
+            except Exception as exc:
+                failed.append(exc)
+                return
             ticks[0] += 1
 
     thread = threading.Thread(target=tick, name="bulkprofiles-progress", daemon=True)
@@ -338,6 +346,8 @@ def _keep_reporting(report: Callable[[], None], every: float | None = None) -> I
     finally:
         stop.set()
         thread.join()
+    if failed:
+        raise failed[0]
 
 
 def startable_task(conn: Connection, task_id: int, kind: str | None = None) -> Row[Any]:
