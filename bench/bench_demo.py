@@ -56,8 +56,11 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the temporary store")
     args = parser.parse_args()
 
-    folder = None if args.db else Path(tempfile.mkdtemp(prefix="bench-demo-"))
-    url = args.db or f"sqlite:///{folder / 'demo.sqlite3'}"
+    folder: Path | None = None
+    url = args.db
+    if not url:
+        folder = Path(tempfile.mkdtemp(prefix="bench-demo-"))
+        url = f"sqlite:///{folder / 'demo.sqlite3'}"
     load_before = os.getloadavg()
     store = open_store(url, create=True)
     clock = StageClock()

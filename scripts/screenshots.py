@@ -17,6 +17,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from bulkprofiles_gui.core.config import Settings  # noqa: E402
 from bulkprofiles_gui.core.demo import generate_demo  # noqa: E402
 from bulkprofiles_gui.core.export import database_columns  # noqa: E402
 from bulkprofiles_gui.core.fields import FieldType  # noqa: E402
+from bulkprofiles_gui.core.importer import MERGING  # noqa: E402
 from bulkprofiles_gui.core.jobfile import Job  # noqa: E402
 from bulkprofiles_gui.core.jobs import run_job  # noqa: E402
 from bulkprofiles_gui.core.progress import JobState  # noqa: E402
@@ -262,7 +264,7 @@ def shoot_wizard(window: MainWindow, out: Path) -> None:
         wizard.next()
         assert wizard.currentId() != PageId.ACTION
         shown_page = wizard.action_page(action_type)
-        wait_for(lambda p=shown_page: not p.is_loading())  # choices read in the background
+        wait_for(partial(lambda p: not p.is_loading(), shown_page))  # read in the background
         shown_page.load_action(action)
         spin(300)
         save_at_sizes(wizard, out, f"wizard-3-{number}-{action_type.replace('_', '-')}")
@@ -409,7 +411,7 @@ def shoot_confirmation(out: Path, name: str, start: Callable[[], None]) -> None:
         dialog.reject()
         return 0
 
-    ConfirmDialog.exec = render  # type: ignore[method-assign]
+    ConfirmDialog.exec = render  # type: ignore[method-assign, assignment]
     try:
         start()
         wait_for(lambda: bool(shown))
@@ -574,7 +576,10 @@ def slow_import_merge(batch: int, seconds: float) -> Iterator[None]:
         time.sleep(seconds)
         return original(*args, **kwargs)
 
-    runner.FIRST_BATCH, runner._next_size, runner._merge_batch = batch, lambda n, _s: n, slow
+    def same_size(size: int, seconds: float) -> int:
+        return size
+
+    runner.FIRST_BATCH, runner._next_size, runner._merge_batch = batch, same_size, slow
     try:
         yield
     finally:
@@ -588,7 +593,7 @@ def shoot_import_dry_run(wizard: Any, out: Path) -> None:
 
     def part_way() -> bool:
         bar = review.dry_run_progress.bar
-        return review._dry_merging and 0 < bar.value() < bar.maximum()
+        return review.dry_run_phase == MERGING and 0 < bar.value() < bar.maximum()
 
     with slow_import_merge(batch=4, seconds=0.4):
         review.start_dry_run()
@@ -743,13 +748,13 @@ def shoot_store_fault(window: MainWindow, out: Path) -> None:
         return real(conn, run, batch)
 
     window.settings.batch_size = 100
-    jobs._apply_batch = second_batch_fills_the_disk  # type: ignore[assignment]
+    jobs._apply_batch = second_batch_fills_the_disk
     try:
         wizard = open_review_of(window, "store-fault", job)
         wizard.next()
         wait_for(lambda: wizard.run_page.isComplete())
     finally:
-        jobs._apply_batch = real  # type: ignore[assignment]
+        jobs._apply_batch = real
     for width, height in REVIEW_SIZES:
         wizard.resize(width, height)
         spin(300)

@@ -5,6 +5,7 @@ cancel and resume."""
 from __future__ import annotations
 
 import csv
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from sqlalchemy import func, select
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.fields import FieldType
 from bulkprofiles_gui.core.importer import (
+    MERGING,
+    STAGING,
     ImportFileError,
     ImportSpec,
     Subscribe,
@@ -36,7 +39,7 @@ from bulkprofiles_gui.core.importer import (
 )
 from bulkprofiles_gui.core.importer import runner as import_runner
 from bulkprofiles_gui.core.jobs import TaskError
-from bulkprofiles_gui.core.progress import JobState
+from bulkprofiles_gui.core.progress import JobState, Progress
 from bulkprofiles_gui.core.store import Store
 
 DB = "Customers"
@@ -500,6 +503,86 @@ def test_cancelled_import_resumes_to_the_same_end_state(
         assert conn.execute(select(func.count()).select_from(m.TaskProfile)).scalar_one() == 249
     with pytest.raises(TaskError, match="completed"):
         run_import_task(store, task_id, JobState())
+
+
+def _phases(reports: list[Progress]) -> list[str]:
+    """The steps the reports name, each once, in order."""
+    return [phase for phase, _ in itertools.groupby(p.phase for p in reports)]
+
+
+def test_import_reports_name_their_step_staging_then_merging(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The step is in the report (``Progress.phase``), not left to be guessed
+    from a count that starts again: reading the file, then merging it."""
+    monkeypatch.setattr(import_runner, "STAGE_CHUNK", 40)
+    monkeypatch.setattr(import_runner, "FIRST_BATCH", 60)
+    monkeypatch.setattr(import_runner, "MAX_BATCH", 60)
+    make_world(store)
+    task_id = prepare_import(store, ImportSpec(file=str(_big_file(tmp_path)), database=DB))
+    reports: list[Progress] = []
+    state = JobState(on_progress=reports.append)
+    assert run_import_task(store, task_id, state).status == "completed"
+    assert _phases(reports) == [STAGING, MERGING]
+    merging = [p for p in reports if p.phase == MERGING]
+    assert merging[-1].done == merging[-1].total == 250  # every row of the file, rejects too
+    assert all(p.done <= 250 for p in reports if p.phase == STAGING)
+
+
+def test_an_import_resumed_after_staging_reports_merging_from_the_start(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cancelled while merging, then resumed: the file is not read again, and
+    the very first report already says "merging" (its count does not start
+    from 0, so it could not be told from a count that starts again)."""
+    monkeypatch.setattr(import_runner, "STAGE_CHUNK", 40)
+    monkeypatch.setattr(import_runner, "FIRST_BATCH", 60)
+    monkeypatch.setattr(import_runner, "MAX_BATCH", 60)
+    make_world(store)
+    task_id = prepare_import(store, ImportSpec(file=str(_big_file(tmp_path)), database=DB))
+    first = JobState()
+    first.on_progress = lambda p: first.cancel() if p.phase == MERGING and p.done > 0 else None
+    assert run_import_task(store, task_id, first).status == "cancelled"
+    reports: list[Progress] = []
+    resumed = run_import_task(store, task_id, JobState(on_progress=reports.append))
+    assert resumed.status == "completed"
+    assert _phases(reports) == [MERGING]
+    assert reports[0].done > 0
+
+
+def test_a_report_failing_while_an_import_ends_leaves_it_completed_and_logs_it(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task's end is written whatever a progress report does meanwhile:
+    a report raising in the ticker thread then goes to the log, not to the
+    terminal as a thread's traceback, and the import stays completed."""
+    import threading
+    import time
+
+    from bulkprofiles_gui.core.faults import log_path
+
+    make_world(store)
+    task_id = prepare_import(store, ImportSpec(file=str(_big_file(tmp_path)), database=DB))
+    real_finish = import_runner._finish
+
+    def slow_finish(*args: Any) -> None:
+        time.sleep(0.35)
+        real_finish(*args)
+
+    def on_progress(_p: Progress) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("the progress window is gone")
+
+    thread_errors: list[object] = []
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    monkeypatch.setattr(import_runner, "_finish", slow_finish)
+    monkeypatch.setattr(import_runner, "TICK_SECONDS", 0.1)
+    summary = run_import_task(store, task_id, JobState(on_progress=on_progress))
+    assert (summary.status, summary.error) == ("completed", None)
+    assert thread_errors == []
+    logged = log_path().read_text(encoding="utf-8")
+    assert "a progress report failed while an import ended" in logged
+    assert "the progress window is gone" in logged
 
 
 def test_resume_refuses_a_changed_file(

@@ -35,9 +35,8 @@ reported as ``0 of 0`` twice a second.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import Any
@@ -54,7 +53,7 @@ from .faults import end_failed_task
 from .jobfile import Job, JobFileError
 from .outcomes import CHANGED, TaskSummary
 from .process import active_run, current_operator, mark_interrupted, runner_id
-from .progress import JobState
+from .progress import JobState, keep_reporting
 from .selection import SelectionSpec
 from .store import Store
 
@@ -285,7 +284,7 @@ def run_task(
         run = _claim(store, task_id, settings)
         try:
             if run.summary.status == "freezing":
-                with _keep_reporting(lambda: state.report(0, 0)):
+                with keep_reporting(lambda: state.report(0, 0), TICK_SECONDS):
                     _freeze(store, run)
             state.report(run.summary.processed, run.summary.selected, run.summary.changed)
             run_batches(store, run, state)
@@ -313,41 +312,6 @@ TICK_SECONDS = 0.5
 #: The same while a commit runs: short, since the next batch's report comes
 #: at most a batch's time after the last tick.
 COMMIT_TICK_SECONDS = 0.25
-
-
-@contextmanager
-def _keep_reporting(report: Callable[[], None], every: float | None = None) -> Iterator[list[int]]:
-    """While one long statement runs (freezing the selection, which can take
-    seconds on a large database; a commit), call ``report`` every ``every``
-    seconds (:data:`TICK_SECONDS` unless given) from a helper thread, so the
-    operator sees the elapsed time move.  Yields a one-item list that ends up
-    holding how many times it reported.  If ``report`` raises, the ticks stop
-    and the error is raised here once the statement is done, in the caller's
-    thread, as if its own report had raised (a helper thread's error would
-    only print a traceback)."""
-    stop = threading.Event()
-    ticks = [0]
-    failed: list[Exception] = []
-    interval = TICK_SECONDS if every is None else every
-
-    def tick() -> None:
-        while not stop.wait(interval):
-            try:
-                report()
-            except Exception as exc:
-                failed.append(exc)
-                return
-            ticks[0] += 1
-
-    thread = threading.Thread(target=tick, name="bulkprofiles-progress", daemon=True)
-    thread.start()
-    try:
-        yield ticks
-    finally:
-        stop.set()
-        thread.join()
-    if failed:
-        raise failed[0]
 
 
 def startable_task(conn: Connection, task_id: int, kind: str | None = None) -> Row[Any]:
@@ -537,7 +501,7 @@ def _run_commit_unit(conn: Connection, run: TaskRun, state: JobState) -> None:
             if ended - opened >= run.commit_seconds:
                 break
         done = run.summary
-        with _keep_reporting(lambda: _report(state, done), COMMIT_TICK_SECONDS) as ticks:
+        with keep_reporting(lambda: _report(state, done), COMMIT_TICK_SECONDS) as ticks:
             transaction.commit()
             committed = done  # an error from here on leaves the counters at this commit
         if ticks[0]:  # a long commit: the next batch's wait starts from here

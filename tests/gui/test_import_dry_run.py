@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QWizard
 from sqlalchemy import func, select
 
 from bulkprofiles_gui.core import models as m
+from bulkprofiles_gui.core.importer import MERGING
 from bulkprofiles_gui.core.store import Store
 from bulkprofiles_gui.gui.import_wizard import ImportWizard, PageId
 from bulkprofiles_gui.gui.import_wizard.review_page import DRY_RUN_CANCELLED, ReviewPage
@@ -119,7 +120,7 @@ def demo_window(qtbot: Any, demo_store: Store) -> Iterator[MainWindow]:
 
 def merging_part_way(page: ReviewPage) -> bool:
     bar = page.dry_run_progress.bar
-    return page._dry_merging and 0 < bar.value() < ROWS and bar.maximum() == ROWS
+    return page.dry_run_phase == MERGING and 0 < bar.value() < ROWS and bar.maximum() == ROWS
 
 
 def test_the_dry_run_shows_its_phase_and_rows_then_the_counts(

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QWidget, QWizard
 from sqlalchemy import event, func, select
 
 from bulkprofiles_gui.core import models as m
-from bulkprofiles_gui.core.importer import IMPORT_LABEL, NOT_IMPORTED, csvfile, runner
+from bulkprofiles_gui.core.importer import IMPORT_LABEL, MERGING, NOT_IMPORTED, csvfile, runner
 from bulkprofiles_gui.core.progress import JobState
 from bulkprofiles_gui.core.resume import run_any_task
 from bulkprofiles_gui.core.store import FieldInfo, Store, open_store
@@ -477,7 +477,7 @@ def test_cancel_during_a_run_leaves_a_task_that_resumes(
     qtbot.waitUntil(
         lambda: (
             # merging, and the bar shows it (not the file check's final "200 of 200")
-            run._merging
+            run.phase == MERGING
             and 0 < run.progress.bar.value() < rows
             and run.progress.bar.maximum() == rows
         ),
@@ -555,7 +555,7 @@ def test_import_progress_reaches_the_page_thinned_and_shows_both_phases(
     assert received[-1] == (rows, rows)
     assert any(done < before for (before, _), (done, _) in itertools.pairwise(received))
     assert any(": importing: " in text for text in statuses), statuses
-    assert run._merging
+    assert run.phase == MERGING
 
 
 def test_cancel_through_the_page_sets_the_runs_flag_and_ends_cancelled(
@@ -569,7 +569,7 @@ def test_cancel_through_the_page_sets_the_runs_flag_and_ends_cancelled(
     wizard = _to_review(qtbot, window, path)
     go_next(qtbot, wizard)
     page = wizard.run_page
-    qtbot.waitUntil(lambda: page._merging, timeout=30_000)
+    qtbot.waitUntil(lambda: page.phase == MERGING, timeout=30_000)
     assert page.run is not None and not page.run.is_cancelled()
     click(qtbot, page.cancel_button)
     assert page.run.is_cancelled() and page.state is page.run.state
@@ -596,7 +596,7 @@ def test_closing_the_wizard_during_an_import_asks_and_cancels(
         go_next(qtbot, wizard)
     qtbot.waitUntil(lambda: wizard.review_page.facts is not None, timeout=30_000)
     go_next(qtbot, wizard)
-    qtbot.waitUntil(lambda: wizard.run_page._merging, timeout=30_000)
+    qtbot.waitUntil(lambda: wizard.run_page.phase == MERGING, timeout=30_000)
     asked: list[bool] = []
     wizard.ask_cancel_running_import = lambda: asked.append(True) or True
     wizard.reject()

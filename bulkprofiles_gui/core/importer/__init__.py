@@ -5,7 +5,9 @@ from .csvfile import CsvFormat, ImportFileError, preview, sniff
 from .mapping import auto_mapping, infer_type, key_for_column, normalized
 from .plan import ImportPlan, describe_plan, plan_import
 from .runner import (
+    MERGING,
     NOT_IMPORTED,
+    STAGING,
     ImportSummary,
     check_import,
     import_summary,
@@ -27,8 +29,10 @@ __all__ = [
     "DUPLICATES",
     "IMPORT_LABEL",
     "IMPORT_TYPE",
+    "MERGING",
     "MODES",
     "NOT_IMPORTED",
+    "STAGING",
     "CsvFormat",
     "ImportFileError",
     "ImportPlan",

@@ -30,10 +30,9 @@ import csv
 import os
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -62,7 +61,7 @@ from ..actions.base import ActionContext, ActionError, insert_trigger_events, pr
 from ..config import Settings
 from ..csvcells import escape_text, unescape_text
 from ..errors import TaskError
-from ..faults import end_failed_task
+from ..faults import end_failed_task, log_exception
 from ..fields import FieldValueError
 from ..jobs import (
     TaskSummary,
@@ -74,7 +73,7 @@ from ..jobs import (
     summary_of,
 )
 from ..process import active_run, mark_interrupted, runner_id
-from ..progress import JobState
+from ..progress import JobState, keep_reporting
 from ..store import Store
 from . import stage as st
 from .csvfile import CsvReader, ImportFileError, Record, has_undecodable
@@ -294,15 +293,19 @@ def run_import_task(
             status = "completed"
             with run_connection(store, temp_on_disk=True) as conn:
                 if run.summary.status == "staging":
+                    state.phase = STAGING
                     done = _stage_file(conn, run, state)
                     if state.is_cancelled():
                         status = "cancelled"
                     else:
-                        with _ticking(state, done, done):
+                        with keep_reporting(lambda: state.report(done, done), TICK_SECONDS):
                             _freeze(conn, run)
                 if status == "completed":
+                    state.phase = MERGING
                     status = _merge(conn, run, state)
-            with _ticking(state, run.summary.processed, run.summary.selected):
+            ended = (run.summary.processed, run.summary.selected)
+            # The task's end is written whatever a report does meanwhile.
+            with keep_reporting(lambda: state.report(*ended), TICK_SECONDS, _log_report_error):
                 _finish(store, run, status, None)
         except KeyboardInterrupt:
             _finish(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
@@ -637,26 +640,15 @@ def _analyze_profiles(conn: Connection) -> None:
 
 #: How often progress is repeated while one long step (freezing, the end) runs.
 TICK_SECONDS = 0.5
+#: The steps of an import as its progress names them (``Progress.phase``):
+#: reading and checking the file into the staging tables, then merging them.
+STAGING, MERGING = "staging", "merging"
 
 
-@contextmanager
-def _ticking(state: JobState, done: int, total: int) -> Iterator[None]:
-    """Repeat the progress every :data:`TICK_SECONDS` from a helper thread while
-    a step without batches runs (index, duplicates, statistics, rejects file),
-    so the operator sees time move and the window its heartbeat."""
-    stop = threading.Event()
-
-    def tick() -> None:
-        while not stop.wait(TICK_SECONDS):
-            state.report(done, total)
-
-    thread = threading.Thread(target=tick, name="bulkprofiles-import-progress", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+def _log_report_error(exc: Exception) -> None:
+    """A progress report that failed while the task's end was being written:
+    the end stands; the report's error goes to the log."""
+    log_exception(exc, "a progress report failed while an import ended")
 
 
 FIRST_BATCH = 2_000

@@ -62,6 +62,7 @@ from .common import (
     SpecWizard,
     counts_table,
     fill_counts,
+    import_step,
     line_label,
     message_of,
     short_path,
@@ -163,8 +164,8 @@ class ReviewPage(QWizardPage):
         self._dry_run: JobRun | None = None
         self._stopped_runs: list[JobRun] = []
         self._dry_task_id: int | None = None
-        self._dry_merging = False
-        self._dry_last_done = 0
+        #: The step the dry run's last report named (``Progress.phase``).
+        self.dry_run_phase = ""
         self.setTitle("Import profiles: review")
         self.setSubTitle("Check what will happen. Nothing has been changed yet.")
         self.setCommitPage(True)
@@ -327,8 +328,7 @@ class ReviewPage(QWizardPage):
         self.dry_run_error = None
         self.dry_run_cancelled = False
         self._dry_task_id = None
-        self._dry_merging = False
-        self._dry_last_done = 0
+        self.dry_run_phase = ""
         self.dry_run_table.hide()
         show_line(self.dry_run_status, "Dry run: checking the import…", error=False)
         self.dry_run_progress.reset()
@@ -367,9 +367,7 @@ class ReviewPage(QWizardPage):
     def _on_dry_progress(self, run: JobRun, progress: Progress) -> None:
         if run is not self._dry_run:
             return
-        if progress.done < self._dry_last_done:
-            self._dry_merging = True  # the file is staged: the count starts again
-        self._dry_last_done = progress.done
+        self.dry_run_phase = progress.phase
         if not self.dry_run_progress.show_progress(progress) or run.is_cancelled():
             return
         show_line(self.dry_run_status, self._phase_line(progress), error=False)
@@ -377,7 +375,7 @@ class ReviewPage(QWizardPage):
     def _phase_line(self, progress: Progress | None) -> str:
         """The running line, e.g. Dry run (task 7): working out every row: 2,000 of 3,000 rows."""
         task = f" (task {self._dry_task_id})" if self._dry_task_id is not None else ""
-        step = "working out every row" if self._dry_merging else "reading and checking the file"
+        step = import_step(self.dry_run_phase, dry_run=True)
         counts = f": {progress.done:,} of {progress.total:,} rows" if progress else "…"
         return f"Dry run{task}: {step}{counts}"
 

@@ -26,7 +26,13 @@ from PySide6.QtWidgets import (
 
 from ...core.actions.base import SKIP_REASONS
 from ...core.config import Settings
-from ...core.importer import ImportSpec, ImportSummary, import_summary, prepare_import
+from ...core.importer import (
+    STAGING,
+    ImportSpec,
+    ImportSummary,
+    import_summary,
+    prepare_import,
+)
 from ...core.importer import run_import_task as run_task
 from ...core.progress import JobState, Progress
 from ...core.store import Store
@@ -39,6 +45,7 @@ from .common import (
     SpecWizard,
     counts_table,
     fill_counts,
+    import_step,
     line_label,
     message_of,
     show_line,
@@ -119,8 +126,8 @@ class RunPage(QWizardPage):
         self.run: JobRun | None = None
         #: True once the result (or the error) has arrived on the main thread.
         self.finished = False
-        self._merging = False
-        self._last_done = 0
+        #: The step the import's last report named (``Progress.phase``).
+        self.phase = ""
         self.setTitle("Import profiles: run")
         self.setSubTitle("The import runs in the background; the window stays usable.")
         self._build()
@@ -165,8 +172,7 @@ class RunPage(QWizardPage):
         self.summary = None
         self.error = None
         self.finished = False
-        self._merging = False
-        self._last_done = 0
+        self.phase = ""
         self.status_label.setText("Checking the import…")
         show_line(self.error_label, "", error=True)
         self.counts_table.hide()
@@ -208,19 +214,18 @@ class RunPage(QWizardPage):
     @Slot(int)
     def _on_task_created(self, task_id: int) -> None:
         self.task_id = task_id
-        self.status_label.setText(f"Task {task_id}: reading and checking the file…")
+        step = import_step(STAGING, dry_run=False)
+        self.status_label.setText(f"Task {task_id}: {step}…")
         self.show_task_button.setEnabled(True)
 
     @Slot(object)
     def _on_progress(self, progress: Progress) -> None:
-        if progress.done < self._last_done:
-            self._merging = True  # the file is staged: the count starts again for the merge
-        self._last_done = progress.done
+        self.phase = progress.phase
         if not self.progress.show_progress(progress):
             return
         if self.run is None or self.run.is_cancelled():
             return
-        step = "importing" if self._merging else "reading and checking the file"
+        step = import_step(progress.phase, dry_run=False)
         self.status_label.setText(
             f"Task {self.task_id}: {step}: {progress.done:,} of {progress.total:,} rows"
         )
