@@ -581,7 +581,7 @@ def test_a_report_failing_while_an_import_ends_leaves_it_completed_and_logs_it(
     assert (summary.status, summary.error) == ("completed", None)
     assert thread_errors == []
     logged = log_path().read_text(encoding="utf-8")
-    assert "a progress report failed while an import ended" in logged
+    assert "a progress report failed; the job went on without reports" in logged
     assert "the progress window is gone" in logged
 
 

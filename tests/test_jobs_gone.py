@@ -126,7 +126,7 @@ def _touched(store: Store, task_id: int) -> set[int]:
     """Profiles the task journalled or started a trigger for."""
     with store.begin() as conn:
         found: set[int] = set()
-        for model in (m.TriggerEvent, m.JournalValue, m.JournalSubscription):
+        for model in (m.TriggerEvent, m.JournalValue, m.JournalSubscription, m.JournalCode):
             found |= set(
                 conn.execute(select(model.profile_id).where(model.task_id == task_id)).scalars()
             )
@@ -217,8 +217,9 @@ def test_promo_attach_with_a_dry_pool_still_tells_gone_from_holder(world: World)
 
 
 def test_promo_detach_skips_a_gone_profile_as_gone(world: World) -> None:
-    """A gone profile's code lost its holder with it (it is free, not the
-    task's to detach); the profile is profile_gone, not no_code."""
+    """A gone profile's code lost its holder with it (``ON DELETE SET NULL``:
+    still ``attached``, to no one, and not the task's to detach); the profile
+    is profile_gone, not no_code."""
     ids = _profiles(world, 3)
     program = world.programs["Winter sale"]
     with world.store.begin() as conn:
@@ -231,4 +232,5 @@ def test_promo_detach_skips_a_gone_profile_as_gone(world: World) -> None:
         ids[1]: "profile_gone",
         ids[2]: "no_code",
     }
-    assert _codes(world)["A"] == ("free", None)
+    assert _codes(world) == {"A": ("free", None), "B": ("attached", None)}
+    assert _touched(world.store, task_id) == {ids[0]}

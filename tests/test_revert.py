@@ -543,3 +543,29 @@ def _profile(store: Store, pid: int) -> tuple[Any, ...]:
             .order_by(m.ProfileListValue.field_id, m.ProfileListValue.value)
         ).all()
     return (tuple(row), tuple(items))
+
+
+def test_a_revert_reports_while_it_freezes(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A revert freezes the changed profiles of its task the way a job freezes
+    its selection (``jobs.run_claimed``): "0 of 0" every tick meanwhile."""
+    import time
+
+    from bulkprofiles_gui.core import jobs
+
+    task_id = run(world, "update_fields")
+    real_freeze = revert_module._freeze
+
+    def slow_freeze(store: Store, run_: Any) -> None:
+        time.sleep(0.35)
+        real_freeze(store, run_)
+
+    monkeypatch.setattr(revert_module, "_freeze", slow_freeze)
+    monkeypatch.setattr(jobs, "TICK_SECONDS", 0.1)
+    reports: list[Progress] = []
+    summary = revert_task(
+        world.store, task_id, JobState(on_progress=reports.append), settings=SMALL_BATCHES
+    )
+    assert summary.status == "completed", summary.error
+    ticks = [p for p in reports if p.total == 0]
+    assert len(ticks) >= 2 and all(p.done == 0 for p in ticks)
+    assert (reports[-1].done, reports[-1].total) == (summary.selected, summary.selected)

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from typing import Any
@@ -281,19 +281,27 @@ def run_task(
     settings = settings or Settings.load()
     mark_interrupted(store)
     with active_run(task_id):
-        run = _claim(store, task_id, settings)
-        try:
-            if run.summary.status == "freezing":
-                with keep_reporting(lambda: state.report(0, 0), TICK_SECONDS):
-                    _freeze(store, run)
-            state.report(run.summary.processed, run.summary.selected, run.summary.changed)
-            run_batches(store, run, state)
-        except KeyboardInterrupt:
-            finish_run(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
-            raise
-        except Exception as exc:
-            end_run_on_error(store, run, exc)
-        return run.summary
+        return run_claimed(store, _claim(store, task_id, settings), state, _freeze)
+
+
+def run_claimed(
+    store: Store, run: TaskRun, state: JobState, freeze: Callable[[Store, TaskRun], None]
+) -> TaskSummary:
+    """A claimed run to its end: ``freeze`` its selection unless that is done
+    (reporting "0 of 0" meanwhile), then its batches; how it ends is
+    :func:`run_task`'s (a revert runs through here too, with its own freeze)."""
+    try:
+        if run.summary.status == "freezing":
+            with keep_reporting(lambda: state.report(0, 0), TICK_SECONDS):
+                freeze(store, run)
+        state.report(run.summary.processed, run.summary.selected, run.summary.changed)
+        run_batches(store, run, state)
+    except KeyboardInterrupt:
+        finish_run(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
+        raise
+    except Exception as exc:
+        end_run_on_error(store, run, exc)
+    return run.summary
 
 
 def end_run_on_error(store: Store, run: TaskRun, exc: Exception) -> None:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from .faults import log_exception
+
 
 @dataclass
 class Progress:
@@ -39,7 +41,11 @@ class Progress:
 
 @dataclass
 class JobState:
-    """Cancel flag plus a progress callback; safe to share between threads."""
+    """Cancel flag plus a progress callback; safe to share between threads.
+
+    A report is for the operator's eyes and never decides a job's fate: if
+    ``on_progress`` raises (a closed terminal pipe, a window gone), the error
+    goes to the log, reporting stops and the job goes on."""
 
     on_progress: Callable[[Progress], None] | None = None
     _cancel: threading.Event = field(default_factory=threading.Event)
@@ -54,36 +60,31 @@ class JobState:
         return self._cancel.is_set()
 
     def report(self, done: int, total: int, changed: int = 0, skipped: int = 0) -> None:
-        if self.on_progress is not None:
-            elapsed = time.monotonic() - self.started
-            self.on_progress(Progress(done, total, changed, skipped, elapsed, self.phase))
+        on_progress = self.on_progress
+        if on_progress is None:
+            return
+        elapsed = time.monotonic() - self.started
+        try:
+            on_progress(Progress(done, total, changed, skipped, elapsed, self.phase))
+        except Exception as exc:
+            self.on_progress = None
+            log_exception(exc, "a progress report failed; the job went on without reports")
 
 
 @contextmanager
-def keep_reporting(
-    report: Callable[[], None],
-    every: float,
-    on_error: Callable[[Exception], None] | None = None,
-) -> Iterator[list[int]]:
+def keep_reporting(report: Callable[[], None], every: float) -> Iterator[list[int]]:
     """While one long step runs without reports of its own (a statement
     freezing a selection, a commit, an index build), call ``report`` every
     ``every`` seconds from a helper thread, so the operator sees the elapsed
     time move and the window its heartbeat.  Yields a one-item list that ends
-    up holding how many times it reported.  If ``report`` raises, the ticks
-    stop and, once the step is done, the error goes to ``on_error`` or, by
-    default, is raised here in the caller's thread, as if its own report had
-    raised (a helper thread's error would only print a traceback)."""
+    up holding how many times it reported.  ``report`` is a
+    :meth:`JobState.report`, which does not raise."""
     stop = threading.Event()
     ticks = [0]
-    failed: list[Exception] = []
 
     def tick() -> None:
         while not stop.wait(every):
-            try:
-                report()
-            except Exception as exc:
-                failed.append(exc)
-                return
+            report()
             ticks[0] += 1
 
     thread = threading.Thread(target=tick, name="bulkprofiles-progress", daemon=True)
@@ -93,7 +94,3 @@ def keep_reporting(
     finally:
         stop.set()
         thread.join()
-    if failed and on_error is not None:
-        on_error(failed[0])
-    elif failed:
-        raise failed[0]

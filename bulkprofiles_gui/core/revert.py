@@ -66,9 +66,7 @@ from .jobs import (
     TaskSummary,
     action_context,
     claim_task,
-    end_run_on_error,
-    finish_run,
-    run_batches,
+    run_claimed,
     startable_task,
     summary_of,
 )
@@ -277,18 +275,7 @@ def run_revert_task(
     settings = settings or Settings.load()
     mark_interrupted(store)
     with active_run(task_id):
-        run = _claim(store, task_id, settings)
-        try:
-            if run.summary.status == "freezing":
-                _freeze(store, run)
-            state.report(run.summary.processed, run.summary.selected, run.summary.changed)
-            run_batches(store, run, state)
-        except KeyboardInterrupt:
-            finish_run(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
-            raise
-        except Exception as exc:
-            end_run_on_error(store, run, exc)
-        return run.summary
+        return run_claimed(store, _claim(store, task_id, settings), state, _freeze)
 
 
 class _Reverter:

@@ -51,29 +51,35 @@ class JobRelay(QObject):
     task_created = Signal(int)
 
 
+def passes(progress: Progress, last: Progress | None, since_last: float, interval: float) -> bool:
+    """Whether a report is passed on when ``last`` was, ``since_last`` seconds
+    ago: an interval later, and always the final one (done == total) and the
+    first of a new step (``Progress.phase``: an import reads and checks its
+    file, then merges the rows), so the page sees the second step begin even
+    when it follows the first within the interval."""
+    if last is None or progress.done >= progress.total or progress.phase != last.phase:
+        return True
+    return since_last >= interval
+
+
 class Throttle:
-    """Passes a progress report on at most ``per_second`` times a second, and
-    always the final one (done == total) and the one after a final one: a job
-    of two phases (an import reads and checks its file, then merges the rows)
-    starts its count again, and the page must see the second phase begin even
-    when it follows the first within the interval.  Called from the worker
-    thread."""
+    """Passes a progress report on at most ``per_second`` times a second
+    (besides those :func:`passes` always lets through).  Called from the
+    worker thread."""
 
     def __init__(self, emit: Callable[[Progress], None], per_second: int) -> None:
         self._emit = emit
         self._interval = 1 / per_second
-        self._last = float("-inf")
-        self._after_final = False
+        self._last_time = float("-inf")
+        self._last: Progress | None = None
         self._lock = threading.Lock()
 
     def __call__(self, progress: Progress) -> None:
         now = time.monotonic()
         with self._lock:
-            final = progress.done >= progress.total
-            if not (final or self._after_final) and now - self._last < self._interval:
+            if not passes(progress, self._last, now - self._last_time, self._interval):
                 return
-            self._last = now
-            self._after_final = final
+            self._last_time, self._last = now, progress
         self._emit(progress)
 
 
@@ -156,6 +162,7 @@ class ProgressPanel(QWidget):
         super().__init__(parent)
         self.unit = unit
         self._last_update = 0.0
+        self._last_shown: Progress | None = None
         self.bar = QProgressBar()
         self.rate_label = QLabel(NO_VALUE)
         self.left_label = QLabel(NO_VALUE)
@@ -174,6 +181,7 @@ class ProgressPanel(QWidget):
     def reset(self) -> None:
         """Back to "working, nothing counted yet" (a busy bar)."""
         self._last_update = 0.0
+        self._last_shown = None
         self.bar.setRange(0, 0)
         self.bar.setValue(0)
         for label in (self.rate_label, self.left_label, self.elapsed_label):
@@ -193,12 +201,14 @@ class ProgressPanel(QWidget):
         self.bar.setFormat(f"{done:,} of {total:,} {self.unit}{percent}")
 
     def show_progress(self, progress: Progress) -> bool:
-        """Show a report; False when it came too soon after the last one shown."""
+        """Show a report; False when it came too soon after the last one shown
+        (the same rule as the :class:`Throttle`'s)."""
         now = time.monotonic()
         final = progress.done >= progress.total
-        if not final and now - self._last_update < 1 / MAX_UPDATES_PER_SECOND:
+        interval = 1 / MAX_UPDATES_PER_SECOND
+        if not passes(progress, self._last_shown, now - self._last_update, interval):
             return False
-        self._last_update = now
+        self._last_update, self._last_shown = now, progress
         self._show_counts(progress.done, progress.total)
         rate = f"{progress.rate:,.0f} {self.unit}/s" if progress.done else NO_VALUE
         self.rate_label.setText(rate)

@@ -1,7 +1,8 @@
 """The window's one job-run helper (``job_progress``) and who may start threads.
 
-The Throttle thins a job's reports in the worker thread; a job of two phases
-(an import reads its file, then merges) must show its second phase begin.
+The Throttle thins a job's reports in the worker thread, the panel again on
+the page; a job of two steps (an import reads its file, then merges: the
+reports' ``phase``) must show its second step begin.
 Every background thread of the window starts through ``worker.ops`` or a
 ``JobRun``: no other module constructs a ``BackgroundCall``.
 """
@@ -23,26 +24,46 @@ GUI = Path(job_progress.__file__).parent
 THREAD_STARTERS = {GUI / "worker.py", GUI / "job_progress.py"}
 
 
-def report(done: int, total: int) -> Progress:
-    return Progress(done, total, 0, 0, 0.0)
+def report(done: int, total: int, phase: str = "") -> Progress:
+    return Progress(done, total, 0, 0, 0.0, phase)
 
 
-def test_the_throttle_passes_the_final_report_and_the_one_after_it(
+def test_the_throttle_passes_the_final_report_and_the_first_of_a_new_step(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = {"t": 100.0}
     monkeypatch.setattr(job_progress.time, "monotonic", lambda: now["t"])
-    passed: list[tuple[int, int]] = []
-    throttle = Throttle(lambda p: passed.append((p.done, p.total)), per_second=10)
-    throttle(report(1, 50))  # the first passes
-    throttle(report(2, 50))  # too soon
-    throttle(report(50, 50))  # the file is read: final, passes however soon
-    throttle(report(0, 40))  # the merge begins: the one after a final one passes
-    throttle(report(5, 40))  # too soon again
+    passed: list[tuple[int, int, str]] = []
+    throttle = Throttle(lambda p: passed.append((p.done, p.total, p.phase)), per_second=10)
+    throttle(report(1, 50, "staging"))  # the first passes
+    throttle(report(2, 50, "staging"))  # too soon
+    throttle(report(50, 50, "staging"))  # the file is read: final, passes however soon
+    throttle(report(60, 300, "merging"))  # the merge begins: a new step passes however soon
+    throttle(report(65, 300, "merging"))  # too soon again
     now["t"] += 0.15
-    throttle(report(10, 40))  # an interval later
-    throttle(report(40, 40))  # final
-    assert passed == [(1, 50), (50, 50), (0, 40), (10, 40), (40, 40)]
+    throttle(report(70, 300, "merging"))  # an interval later
+    throttle(report(80, 300, "merging"))  # too soon
+    throttle(report(300, 300, "merging"))  # final
+    assert passed == [
+        (1, 50, "staging"),
+        (50, 50, "staging"),
+        (60, 300, "merging"),
+        (70, 300, "merging"),
+        (300, 300, "merging"),
+    ]
+
+
+def test_the_panel_shows_the_first_report_of_a_new_step_however_soon(qtbot: Any) -> None:
+    """The page's own thinning follows the same rule: the first "merging"
+    report is shown (and the page's running line with it) even when it comes
+    right after a "staging" one."""
+    panel = ProgressPanel("rows")
+    qtbot.addWidget(panel)
+    assert panel.show_progress(report(10, 50, "staging"))
+    assert not panel.show_progress(report(11, 50, "staging"))
+    assert panel.show_progress(report(60, 300, "merging"))
+    assert panel.bar.format() == "60 of 300 rows (%p %)"
+    assert not panel.show_progress(report(61, 300, "merging"))
 
 
 def test_the_end_of_a_run_leaves_no_time_left_on_the_panel(qtbot: Any) -> None:

@@ -61,7 +61,7 @@ from ..actions.base import ActionContext, ActionError, insert_trigger_events, pr
 from ..config import Settings
 from ..csvcells import escape_text, unescape_text
 from ..errors import TaskError
-from ..faults import end_failed_task, log_exception
+from ..faults import end_failed_task
 from ..fields import FieldValueError
 from ..jobs import (
     TaskSummary,
@@ -304,8 +304,7 @@ def run_import_task(
                     state.phase = MERGING
                     status = _merge(conn, run, state)
             ended = (run.summary.processed, run.summary.selected)
-            # The task's end is written whatever a report does meanwhile.
-            with keep_reporting(lambda: state.report(*ended), TICK_SECONDS, _log_report_error):
+            with keep_reporting(lambda: state.report(*ended), TICK_SECONDS):
                 _finish(store, run, status, None)
         except KeyboardInterrupt:
             _finish(store, run, "interrupted", "interrupted by the operator (Ctrl-C)")
@@ -643,12 +642,6 @@ TICK_SECONDS = 0.5
 #: The steps of an import as its progress names them (``Progress.phase``):
 #: reading and checking the file into the staging tables, then merging them.
 STAGING, MERGING = "staging", "merging"
-
-
-def _log_report_error(exc: Exception) -> None:
-    """A progress report that failed while the task's end was being written:
-    the end stands; the report's error goes to the log."""
-    log_exception(exc, "a progress report failed while an import ended")
 
 
 FIRST_BATCH = 2_000
