@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select, update
 
 from bulkprofiles_gui.core import jobs
 from bulkprofiles_gui.core import models as m
@@ -157,6 +159,43 @@ class Recorder:
         self.reports.append(progress)
         if self.cancel_after is not None and len(self.reports) >= self.cancel_after:
             self.state.cancel()
+
+
+class DisplayGone:
+    """An ``on_progress`` that fails in every thread but the main one (as a
+    report from a ticker meets a window that is gone), keeping the reports it
+    got and the helper-thread errors Python would print as tracebacks."""
+
+    MESSAGE = "the progress window is gone"
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls: list[Progress] = []
+        self.thread_errors: list[object] = []
+        monkeypatch.setattr(threading, "excepthook", self.thread_errors.append)
+
+    def __call__(self, progress: Progress) -> None:
+        self.calls.append(progress)
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError(self.MESSAGE)
+
+
+def task_with_slow_freeze(store: Store, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A task of 4 profiles still to be frozen, whose freeze takes 0.35 s
+    while the runner ticks every 0.1 s."""
+    world = build_world(store, n=4)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    with store.begin() as conn:  # unfreeze: the runner freezes through the selection
+        conn.execute(delete(m.TaskProfile).where(m.TaskProfile.task_id == task_id))
+        conn.execute(update(m.Task).where(m.Task.id == task_id).values(started_at=None))
+    real_freeze = jobs._freeze
+
+    def slow_freeze(store_: Store, run: jobs.TaskRun) -> None:
+        time.sleep(0.35)
+        real_freeze(store_, run)
+
+    monkeypatch.setattr(jobs, "_freeze", slow_freeze)
+    monkeypatch.setattr(jobs, "TICK_SECONDS", 0.1)
+    return task_id
 
 
 def settings(batch_size: int = 5, commit_seconds: float = COMMIT_SECONDS) -> Settings:

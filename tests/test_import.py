@@ -18,6 +18,7 @@ from action_helpers import (
     make_world,
     table_digest,
 )
+from jobs_helpers import DisplayGone
 from sqlalchemy import func, select
 
 from bulkprofiles_gui.core import models as m
@@ -556,7 +557,6 @@ def test_a_report_failing_while_an_import_ends_leaves_it_completed_and_logs_it(
     """The task's end is written whatever a progress report does meanwhile:
     a report raising in the ticker thread then goes to the log, not to the
     terminal as a thread's traceback, and the import stays completed."""
-    import threading
     import time
 
     from bulkprofiles_gui.core.faults import log_path
@@ -569,20 +569,15 @@ def test_a_report_failing_while_an_import_ends_leaves_it_completed_and_logs_it(
         time.sleep(0.35)
         real_finish(*args)
 
-    def on_progress(_p: Progress) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            raise RuntimeError("the progress window is gone")
-
-    thread_errors: list[object] = []
-    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    display = DisplayGone(monkeypatch)
     monkeypatch.setattr(import_runner, "_finish", slow_finish)
     monkeypatch.setattr(import_runner, "TICK_SECONDS", 0.1)
-    summary = run_import_task(store, task_id, JobState(on_progress=on_progress))
+    summary = run_import_task(store, task_id, JobState(on_progress=display))
     assert (summary.status, summary.error) == ("completed", None)
-    assert thread_errors == []
+    assert display.thread_errors == []
     logged = log_path().read_text(encoding="utf-8")
     assert "a progress report failed; the job went on without reports" in logged
-    assert "the progress window is gone" in logged
+    assert DisplayGone.MESSAGE in logged
 
 
 def test_resume_refuses_a_changed_file(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from jobs_helpers import (
     INCREMENT,
+    DisplayGone,
     Recorder,
     break_batch,
     build_world,
@@ -16,6 +17,7 @@ from jobs_helpers import (
     make_task,
     outcomes,
     settings,
+    task_with_slow_freeze,
 )
 from sqlalchemy import delete, select, update
 
@@ -195,23 +197,7 @@ def test_progress_keeps_coming_while_the_selection_is_frozen(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Freezing is one statement; meanwhile "0 of 0" is reported every tick."""
-    import time
-
-    from bulkprofiles_gui.core import jobs
-
-    world = build_world(store, n=4)
-    task_id = make_task(store, INCREMENT, world.profile_ids)
-    with store.begin() as conn:  # unfreeze: the runner freezes through the selection
-        conn.execute(delete(m.TaskProfile).where(m.TaskProfile.task_id == task_id))
-        conn.execute(update(m.Task).where(m.Task.id == task_id).values(started_at=None))
-    real_freeze = jobs._freeze
-
-    def slow_freeze(store_: Store, run: object) -> None:
-        time.sleep(0.35)
-        real_freeze(store_, run)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(jobs, "_freeze", slow_freeze)
-    monkeypatch.setattr(jobs, "TICK_SECONDS", 0.1)
+    task_id = task_with_slow_freeze(store, monkeypatch)
     rec = Recorder()
     summary = run_task(store, task_id, rec.state, settings=settings())
     ticks = [p for p in rec.reports if p.total == 0]
@@ -226,41 +212,17 @@ def test_a_report_failing_while_freezing_costs_the_reports_not_the_task(
     """A progress report raising in the ticker (a window gone, a closed pipe)
     is the operator's display, not the job: the task completes, the error is
     in the log, no helper thread prints a traceback, and no report follows."""
-    import threading
-    import time
-
-    from bulkprofiles_gui.core import jobs
     from bulkprofiles_gui.core.faults import log_path
-    from bulkprofiles_gui.core.progress import JobState, Progress
+    from bulkprofiles_gui.core.progress import JobState
 
-    world = build_world(store, n=4)
-    task_id = make_task(store, INCREMENT, world.profile_ids)
-    with store.begin() as conn:  # unfreeze: the runner freezes through the selection
-        conn.execute(delete(m.TaskProfile).where(m.TaskProfile.task_id == task_id))
-        conn.execute(update(m.Task).where(m.Task.id == task_id).values(started_at=None))
-    real_freeze = jobs._freeze
-
-    def slow_freeze(store_: Store, run: object) -> None:
-        time.sleep(0.35)
-        real_freeze(store_, run)  # type: ignore[arg-type]
-
-    calls: list[Progress] = []
-
-    def on_progress(progress: Progress) -> None:
-        calls.append(progress)
-        if threading.current_thread() is not threading.main_thread():
-            raise RuntimeError("the progress window is gone")
-
-    thread_errors: list[object] = []
-    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
-    monkeypatch.setattr(jobs, "_freeze", slow_freeze)
-    monkeypatch.setattr(jobs, "TICK_SECONDS", 0.1)
-    summary = run_task(store, task_id, JobState(on_progress=on_progress), settings=settings())
+    task_id = task_with_slow_freeze(store, monkeypatch)
+    display = DisplayGone(monkeypatch)
+    summary = run_task(store, task_id, JobState(on_progress=display), settings=settings())
     assert (summary.status, summary.error) == ("completed", None)
     assert (summary.selected, summary.changed) == (4, 4)
-    assert len(calls) == 1 and calls[0].total == 0  # the failed tick was the last report
-    assert thread_errors == []
-    assert "the progress window is gone" in log_path().read_text(encoding="utf-8")
+    assert len(display.calls) == 1 and display.calls[0].total == 0  # the failed tick: the last
+    assert display.thread_errors == []
+    assert DisplayGone.MESSAGE in log_path().read_text(encoding="utf-8")
 
 
 def test_classify_gives_each_pending_row_of_the_batch_its_outcome(store: Store) -> None:
