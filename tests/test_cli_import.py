@@ -253,6 +253,22 @@ def test_tasks_show_of_an_import_says_added_and_updated(
     assert "  a value of the row is not valid: 1" in out
 
 
+@pytest.mark.parametrize(
+    ("dry_run", "merging"), [(False, "importing"), (True, "working out every row")]
+)
+def test_the_command_lines_import_progress_names_its_steps(
+    demo_store_path: str, tmp_path: Path, dry_run: bool, merging: str
+) -> None:
+    csv_file = tmp_path / "c.csv"
+    csv_file.write_text("email,city\nnew1@x.de,Rome\nnew2@x.de,Oslo\n")
+    args = ["import", str(csv_file), "--database", "Demo customers"]
+    err = bulkprofiles(*args, *(["--dry-run"] if dry_run else []), db=demo_store_path).stderr
+    progress = [line for line in err.splitlines() if line.startswith("progress: ")]
+    assert progress[0].startswith("progress: reading and checking the file: ")
+    assert progress[-1] == f"progress: {merging}: 2/2 rows (100 %), " + progress[-1].split(", ")[-1]
+    assert "Traceback" not in err
+
+
 def test_rejects_to_standard_output(
     demo_store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

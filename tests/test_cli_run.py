@@ -265,6 +265,48 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise() -> None:
     ]
 
 
+def test_an_imports_progress_says_its_step_in_rows() -> None:
+    """An import's reports name their step: each line says which, in rows; a
+    new step prints at once on plain lines and starts a new bar on a
+    terminal; a dry run's merge only works the rows out."""
+    import io
+
+    from bulkprofiles_gui.core.importer import MERGING, STAGING
+    from bulkprofiles_gui.core.progress import Progress
+
+    def report(done: int, total: int, phase: str) -> Progress:
+        return Progress(done, total, 0, 0, 1.0, phase)
+
+    plain = io.StringIO()
+    lines = run_cmd.ProgressPrinter(plain, tty=False, interval=3600)
+    for progress in (
+        report(0, 4, STAGING),
+        report(2, 4, STAGING),  # within the interval: not printed
+        report(4, 4, STAGING),
+        report(0, 3, MERGING),  # a new step: printed at once
+        report(3, 3, MERGING),
+    ):
+        lines(progress)
+    assert plain.getvalue().splitlines() == [
+        "progress: reading and checking the file: 0/4 rows (0 %), 0/s",
+        "progress: reading and checking the file: 4/4 rows (100 %), 4/s",
+        "progress: importing: 0/3 rows (0 %), 0/s",
+        "progress: importing: 3/3 rows (100 %), 3/s",
+    ]
+
+    tty = io.StringIO()
+    bar = run_cmd.ProgressPrinter(tty, tty=True, dry_run=True)
+    bar(report(4, 4, STAGING))
+    bar(report(3, 3, MERGING))
+    bar.close()
+    assert tty.getvalue().split("\n") == [
+        "\r[##############################] reading and checking the file: 4/4 rows"
+        " (100 %), 4/s   ",
+        "\r[##############################] working out every row: 3/3 rows (100 %), 3/s   ",
+        "",
+    ]
+
+
 def test_first_ctrl_c_cancels_between_batches_the_second_interrupts() -> None:
     """...and the handler the process had before (default, or ignored when
     started in the background) is put back afterwards."""

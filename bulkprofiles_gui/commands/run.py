@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any, TextIO
 
 from ..core.errors import TaskError
+from ..core.importer import step_words
 from ..core.jobfile import Job, naming_job_file
 from ..core.jobs import JobPlan, plan_job, prepare_task
 from ..core.outcomes import OutcomeRow, TaskSummary, outcome_rows
@@ -38,25 +39,35 @@ BAR_WIDTH = 30
 
 
 class ProgressPrinter:
-    """The ``on_progress`` callback of the command line."""
+    """The ``on_progress`` callback of the command line.  An import's reports
+    name their step (``Progress.phase``): its lines say which, in rows."""
 
-    def __init__(self, stream: TextIO, *, tty: bool, interval: float = 1.0) -> None:
+    def __init__(
+        self, stream: TextIO, *, tty: bool, interval: float = 1.0, dry_run: bool = False
+    ) -> None:
         self.stream = stream
         self.tty = tty
         self.interval = interval
+        self.dry_run = dry_run
         self._last: float | None = None
+        self._phase = ""
         self._drawn = False
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
         last = p.done >= p.total > 0
         recent = self._last is not None and now - self._last < self.interval
-        if not self.tty and not last and recent:
+        if not self.tty and not last and recent and p.phase == self._phase:
             return
-        self._last = now
+        if self.tty and self._drawn and p.phase != self._phase:
+            self.stream.write("\n")  # the finished step's bar stays on its line
+        self._last, self._phase = now, p.phase
         percent = 100.0 * p.done / p.total if p.total else 0.0
-        numbers = f"{p.done:,}/{p.total:,} profiles ({percent:.0f} %), {p.rate:,.0f}/s"
-        if p.total == 0:
+        unit = "rows" if p.phase else "profiles"
+        numbers = f"{p.done:,}/{p.total:,} {unit} ({percent:.0f} %), {p.rate:,.0f}/s"
+        if p.phase:
+            numbers = f"{step_words(p.phase, dry_run=self.dry_run)}: {numbers}"
+        elif p.total == 0:
             numbers = f"selecting the profiles ({p.elapsed:,.0f} s)"
         if self.tty:
             filled = int(BAR_WIDTH * percent / 100)
@@ -115,7 +126,8 @@ def ctrl_c_cancels(state: JobState, stream: TextIO) -> Iterator[None]:
 
 def execute_task(store: Store, task_id: int, *, quiet: bool = False) -> TaskSummary:
     """Run (or resume) a task with terminal progress and Ctrl-C handling."""
-    printer = ProgressPrinter(sys.stderr, tty=sys.stderr.isatty() and not quiet)
+    dry_run = get_task(store, task_id).dry_run
+    printer = ProgressPrinter(sys.stderr, tty=sys.stderr.isatty() and not quiet, dry_run=dry_run)
     state = JobState(on_progress=printer)
     try:
         with ctrl_c_cancels(state, sys.stderr):

@@ -14,6 +14,7 @@ from .runner import (
     prepare_import,
     run_import,
     run_import_task,
+    step_words,
 )
 from .spec import (
     DUPLICATES,
@@ -53,4 +54,5 @@ __all__ = [
     "run_import",
     "run_import_task",
     "sniff",
+    "step_words",
 ]

@@ -644,6 +644,15 @@ TICK_SECONDS = 0.5
 STAGING, MERGING = "staging", "merging"
 
 
+def step_words(phase: str, *, dry_run: bool = False) -> str:
+    """What an import is doing in the step ``phase``, in the operator's words
+    (the window's running line, the command line's progress); a dry run's
+    merge only works every row out."""
+    if phase == MERGING:
+        return "working out every row" if dry_run else "importing"
+    return "reading and checking the file"
+
+
 FIRST_BATCH = 2_000
 MAX_BATCH = 50_000
 TARGET_BATCH_SECONDS = 0.5

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QTreeWidget, QTreeWidgetItem, Q
 
 from ...core.config import Settings
 from ...core.faults import StoreFault
-from ...core.importer import MERGING, CsvFormat, ImportSpec
+from ...core.importer import CsvFormat, ImportSpec
 from ...core.store import Store, StoreError
 from ..views.base import operator_message
 from ..worker import ops
@@ -37,14 +37,6 @@ COUNT_LABEL_WIDTH = 380
 COUNT_NUMBER_WIDTH = 110
 #: Rows a table of counts shows before it scrolls.
 COUNT_ROWS_SHOWN = 12
-
-
-def import_step(phase: str, *, dry_run: bool) -> str:
-    """What an import is doing in the step its progress names
-    (``Progress.phase``), in the words of the running line."""
-    if phase == MERGING:
-        return "working out every row" if dry_run else "importing"
-    return "reading and checking the file"
 
 
 class SpecWizard(Protocol):

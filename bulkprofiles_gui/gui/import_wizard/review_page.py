@@ -48,6 +48,7 @@ from ...core.importer import (
     plan_import,
     prepare_import,
     run_import_task,
+    step_words,
 )
 from ...core.progress import JobState, Progress
 from ...core.store import Store
@@ -62,7 +63,6 @@ from .common import (
     SpecWizard,
     counts_table,
     fill_counts,
-    import_step,
     line_label,
     message_of,
     short_path,
@@ -375,7 +375,7 @@ class ReviewPage(QWizardPage):
     def _phase_line(self, progress: Progress | None) -> str:
         """The running line, e.g. Dry run (task 7): working out every row: 2,000 of 3,000 rows."""
         task = f" (task {self._dry_task_id})" if self._dry_task_id is not None else ""
-        step = import_step(self.dry_run_phase, dry_run=True)
+        step = step_words(self.dry_run_phase, dry_run=True)
         counts = f": {progress.done:,} of {progress.total:,} rows" if progress else "…"
         return f"Dry run{task}: {step}{counts}"
 

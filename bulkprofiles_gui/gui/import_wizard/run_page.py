@@ -32,6 +32,7 @@ from ...core.importer import (
     ImportSummary,
     import_summary,
     prepare_import,
+    step_words,
 )
 from ...core.importer import run_import_task as run_task
 from ...core.progress import JobState, Progress
@@ -45,7 +46,6 @@ from .common import (
     SpecWizard,
     counts_table,
     fill_counts,
-    import_step,
     line_label,
     message_of,
     show_line,
@@ -214,7 +214,7 @@ class RunPage(QWizardPage):
     @Slot(int)
     def _on_task_created(self, task_id: int) -> None:
         self.task_id = task_id
-        step = import_step(STAGING, dry_run=False)
+        step = step_words(STAGING)
         self.status_label.setText(f"Task {task_id}: {step}…")
         self.show_task_button.setEnabled(True)
 
@@ -225,7 +225,7 @@ class RunPage(QWizardPage):
             return
         if self.run is None or self.run.is_cancelled():
             return
-        step = import_step(progress.phase, dry_run=False)
+        step = step_words(progress.phase)
         self.status_label.setText(
             f"Task {self.task_id}: {step}: {progress.done:,} of {progress.total:,} rows"
         )
