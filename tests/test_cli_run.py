@@ -250,14 +250,14 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise() -> None:
     bar(Progress(done=50, total=200, changed=50, skipped=0, elapsed=1.0))
     bar(Progress(done=200, total=200, changed=200, skipped=0, elapsed=4.0))
     bar.close()
-    assert tty.getvalue() == (
-        "\r[#######.......................] 50/200 profiles (25 %), 50/s, 3 s left   "
-        "\r[##############################] 200/200 profiles (100 %), 50/s   \n"
-    )
+    first = "[#######.......................] 50/200 profiles (25 %), 50/s, 3 s left"
+    second = "[##############################] 200/200 profiles (100 %), 50/s"
+    # The shorter line is padded over the longer one before it: no "s left" tail.
+    assert tty.getvalue() == f"\r{first}   \r{second.ljust(len(first))}   \n"
 
     plain = io.StringIO()
     lines = run_cmd.ProgressPrinter(plain, tty=False, interval=3600)
-    for done in (0, 10, 20, 30):
+    for done in (0, 10, 20, 30, 30, 30):  # the end repeated while a commit ticks
         lines(Progress(done=done, total=30, changed=done, skipped=0, elapsed=1.0))
     assert plain.getvalue().splitlines() == [
         "progress: 0/30 profiles (0 %), 0/s",
@@ -296,13 +296,18 @@ def test_an_imports_progress_says_its_step_in_rows() -> None:
 
     tty = io.StringIO()
     bar = run_cmd.ProgressPrinter(tty, tty=True, dry_run=True)
+    bar(report(2, 4, STAGING))
     bar(report(4, 4, STAGING))
     bar(report(3, 3, MERGING))
     bar.close()
+    reading = "[###############...............] reading and checking the file: 2/4 rows"
+    reading += " (50 %), 2/s, 1 s left"
+    read = "[##############################] reading and checking the file: 4/4 rows"
+    read += " (100 %), 4/s"
+    merged = "[##############################] working out every row: 3/3 rows (100 %), 3/s"
     assert tty.getvalue().split("\n") == [
-        "\r[##############################] reading and checking the file: 4/4 rows"
-        " (100 %), 4/s   ",
-        "\r[##############################] working out every row: 3/3 rows (100 %), 3/s   ",
+        f"\r{reading}   \r{read.ljust(len(reading))}   ",  # the finished step keeps its line
+        f"\r{merged}   ",
         "",
     ]
 

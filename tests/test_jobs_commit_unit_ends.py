@@ -154,3 +154,43 @@ def test_a_report_failing_after_a_commit_stops_the_reports_not_the_run(store: St
     assert (task.status, task.processed, task.changed) == ("completed", 12, 12)
     assert (summary.status, summary.processed, summary.changed) == ("completed", 12, 12)
     assert "BrokenPipeError" in log_path().read_text(encoding="utf-8")
+
+
+class CtrlCAfterATick(BrokenAfterATick):
+    """The operator's Ctrl-C arrives at the first report of the main thread
+    after one of the commit's ticker (a report's own errors no longer end a
+    run; an interrupt does)."""
+
+    def _on(self, _progress: Progress) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            self.ticked = True
+        elif self.ticked:
+            self.broke = True
+            raise KeyboardInterrupt
+
+
+def test_a_ctrl_c_right_after_a_commit_keeps_the_unit_and_the_resume_adds_nothing(
+    store: Store,
+) -> None:
+    world = build_world(store, n=12)
+    bonus = world.columns["bonus_points"]
+    before = column_values(store, bonus)
+    task_id = make_task(store, INCREMENT, world.profile_ids)
+    progress = CtrlCAfterATick()
+
+    def slow_disk(_conn: Any) -> None:  # every commit takes 0.6 s more: it ticks
+        time.sleep(0.6)
+
+    event.listen(store.engine, "commit", slow_disk)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            run_task(store, task_id, progress.state, settings=settings(batch_size=5))
+    finally:
+        event.remove(store.engine, "commit", slow_disk)
+
+    task = get_task(store, task_id)
+    assert progress.broke
+    assert (task.status, task.processed, task.changed) == ("interrupted", 12, 12)
+    summary = run_task(store, task_id, Recorder().state, settings=settings(batch_size=5))
+    assert (summary.status, summary.processed, summary.changed) == ("completed", 12, 12)
+    assert column_values(store, bonus) == {pid: v + 100 for pid, v in before.items()}

@@ -51,6 +51,8 @@ class ProgressPrinter:
         self.dry_run = dry_run
         self._last: float | None = None
         self._phase = ""
+        self._printed: tuple[int, int, str] | None = None  # the last plain line's counts
+        self._width = 0  # of the bar's text on the terminal now
         self._drawn = False
 
     def __call__(self, p: Progress) -> None:
@@ -59,8 +61,11 @@ class ProgressPrinter:
         recent = self._last is not None and now - self._last < self.interval
         if not self.tty and not last and recent and p.phase == self._phase:
             return
+        if not self.tty and self._printed == (p.done, p.total, p.phase):
+            return  # a step's end repeated while a long statement runs
         if self.tty and self._drawn and p.phase != self._phase:
             self.stream.write("\n")  # the finished step's bar stays on its line
+            self._width = 0
         self._last, self._phase = now, p.phase
         percent = 100.0 * p.done / p.total if p.total else 0.0
         unit = "rows" if p.phase else "profiles"
@@ -74,10 +79,14 @@ class ProgressPrinter:
             bar = "#" * filled + "." * (BAR_WIDTH - filled)
             left = p.seconds_left
             eta = f", {left:,.0f} s left" if left is not None and not last else ""
-            self.stream.write(f"\r[{bar}] {numbers}{eta}   ")
+            text = f"[{bar}] {numbers}{eta}"
+            # Padded over the longer line before it ("..., 3 s left" left no tail).
+            self.stream.write(f"\r{text.ljust(self._width)}   ")
+            self._width = len(text)
             self._drawn = True
         else:
             self.stream.write(f"progress: {numbers}\n")
+            self._printed = (p.done, p.total, p.phase)
         self.stream.flush()
 
     def close(self) -> None:
