@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -114,11 +116,13 @@ def test_a_store_fault_in_a_unit_leaves_the_task_at_its_last_commit(
     assert column_values(store, bonus) == {pid: v + 100 for pid, v in before.items()}
 
 
-class BrokenAfterATick:
-    """Progress whose output breaks (a closed stderr pipe) at the first
-    report of the main thread after one of the commit's ticker."""
+class BreaksAfterATick:
+    """Progress that raises ``error`` at the first report of the main thread
+    after one of the commit's ticker: a closed stderr pipe, or the operator's
+    Ctrl-C."""
 
-    def __init__(self) -> None:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
         self.ticked = False
         self.broke = False
         self.state = JobState(on_progress=self._on)
@@ -128,7 +132,21 @@ class BrokenAfterATick:
             self.ticked = True
         elif self.ticked:
             self.broke = True
-            raise BrokenPipeError(32, "Broken pipe")
+            raise self.error
+
+
+@contextmanager
+def slow_commits(store: Store, seconds: float = 0.6) -> Iterator[None]:
+    """Every commit takes ``seconds`` more (a slow disk): the commit ticks."""
+
+    def slow_disk(_conn: Any) -> None:
+        time.sleep(seconds)
+
+    event.listen(store.engine, "commit", slow_disk)
+    try:
+        yield
+    finally:
+        event.remove(store.engine, "commit", slow_disk)
 
 
 def test_a_report_failing_after_a_commit_stops_the_reports_not_the_run(store: Store) -> None:
@@ -138,16 +156,10 @@ def test_a_report_failing_after_a_commit_stops_the_reports_not_the_run(store: St
     the log."""
     world = build_world(store, n=12)
     task_id = make_task(store, INCREMENT, world.profile_ids)
-    progress = BrokenAfterATick()
+    progress = BreaksAfterATick(BrokenPipeError(32, "Broken pipe"))
 
-    def slow_disk(_conn: Any) -> None:  # every commit takes 0.6 s more: it ticks
-        time.sleep(0.6)
-
-    event.listen(store.engine, "commit", slow_disk)
-    try:
+    with slow_commits(store):
         summary = run_task(store, task_id, progress.state, settings=settings(batch_size=5))
-    finally:
-        event.remove(store.engine, "commit", slow_disk)
 
     task = get_task(store, task_id)
     assert progress.ticked and progress.broke
@@ -156,37 +168,19 @@ def test_a_report_failing_after_a_commit_stops_the_reports_not_the_run(store: St
     assert "BrokenPipeError" in log_path().read_text(encoding="utf-8")
 
 
-class CtrlCAfterATick(BrokenAfterATick):
-    """The operator's Ctrl-C arrives at the first report of the main thread
-    after one of the commit's ticker (a report's own errors no longer end a
-    run; an interrupt does)."""
-
-    def _on(self, _progress: Progress) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            self.ticked = True
-        elif self.ticked:
-            self.broke = True
-            raise KeyboardInterrupt
-
-
 def test_a_ctrl_c_right_after_a_commit_keeps_the_unit_and_the_resume_adds_nothing(
     store: Store,
 ) -> None:
+    """A report's own errors no longer end a run; the operator's interrupt
+    does, and the unit just committed stays."""
     world = build_world(store, n=12)
     bonus = world.columns["bonus_points"]
     before = column_values(store, bonus)
     task_id = make_task(store, INCREMENT, world.profile_ids)
-    progress = CtrlCAfterATick()
+    progress = BreaksAfterATick(KeyboardInterrupt())
 
-    def slow_disk(_conn: Any) -> None:  # every commit takes 0.6 s more: it ticks
-        time.sleep(0.6)
-
-    event.listen(store.engine, "commit", slow_disk)
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            run_task(store, task_id, progress.state, settings=settings(batch_size=5))
-    finally:
-        event.remove(store.engine, "commit", slow_disk)
+    with slow_commits(store), pytest.raises(KeyboardInterrupt):
+        run_task(store, task_id, progress.state, settings=settings(batch_size=5))
 
     task = get_task(store, task_id)
     assert progress.broke

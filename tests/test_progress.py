@@ -55,3 +55,21 @@ def test_keep_reporting_ticks_while_the_step_runs_and_stops_after_it() -> None:
     counted = ticks[0]
     time.sleep(0.06)
     assert counted >= 2 and dones == [7] * counted
+
+
+def test_what_is_shown_an_interval_later_the_end_and_a_new_step_at_once() -> None:
+    """One rule for the window's throttle and panel and the command line:
+    ``passes``.  0 of 0 (a selection being frozen) is no end: it waits its
+    interval like any other report."""
+    from bulkprofiles_gui.core.progress import passes
+
+    def at(done: int, total: int, phase: str = "") -> Progress:
+        return Progress(done, total, 0, 0, 1.0, phase)
+
+    shown = at(1, 10)
+    assert passes(at(2, 10), None, 0.0, 1.0)  # the first report
+    assert not passes(at(2, 10), shown, 0.5, 1.0)
+    assert passes(at(2, 10), shown, 1.0, 1.0)
+    assert passes(at(10, 10), shown, 0.0, 1.0)  # the end
+    assert passes(at(0, 5, "merging"), shown, 0.0, 1.0)  # a new step
+    assert not passes(at(0, 0), at(0, 0), 0.5, 1.0)  # freezing: no end yet

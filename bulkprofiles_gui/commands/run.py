@@ -29,7 +29,7 @@ from ..core.jobfile import Job, naming_job_file
 from ..core.jobs import JobPlan, plan_job, prepare_task
 from ..core.outcomes import OutcomeRow, TaskSummary, outcome_rows
 from ..core.preflight import Preflight, preflight
-from ..core.progress import JobState, Progress
+from ..core.progress import JobState, Progress, passes
 from ..core.resume import run_any_task
 from ..core.store import Store
 from ..core.tasks import get_task
@@ -49,24 +49,28 @@ class ProgressPrinter:
         self.tty = tty
         self.interval = interval
         self.dry_run = dry_run
-        self._last: float | None = None
-        self._phase = ""
-        self._printed: tuple[int, int, str] | None = None  # the last plain line's counts
+        self._last_time = float("-inf")
+        self._last: Progress | None = None  # the last report shown
         self._width = 0  # of the bar's text on the terminal now
         self._drawn = False
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
         last = p.done >= p.total > 0
-        recent = self._last is not None and now - self._last < self.interval
-        if not self.tty and not last and recent and p.phase == self._phase:
-            return
-        if not self.tty and self._printed == (p.done, p.total, p.phase):
-            return  # a step's end repeated while a long statement runs
-        if self.tty and self._drawn and p.phase != self._phase:
+        shown = self._last
+        if not self.tty:
+            if not passes(p, shown, now - self._last_time, self.interval):
+                return
+            if shown is not None and (shown.done, shown.total, shown.phase) == (
+                p.done,
+                p.total,
+                p.phase,
+            ):
+                return  # a step's end repeated while a long statement runs
+        if self.tty and self._drawn and shown is not None and p.phase != shown.phase:
             self.stream.write("\n")  # the finished step's bar stays on its line
             self._width = 0
-        self._last, self._phase = now, p.phase
+        self._last_time, self._last = now, p
         percent = 100.0 * p.done / p.total if p.total else 0.0
         unit = "rows" if p.phase else "profiles"
         numbers = f"{p.done:,}/{p.total:,} {unit} ({percent:.0f} %), {p.rate:,.0f}/s"
@@ -86,7 +90,6 @@ class ProgressPrinter:
             self._drawn = True
         else:
             self.stream.write(f"progress: {numbers}\n")
-            self._printed = (p.done, p.total, p.phase)
         self.stream.flush()
 
     def close(self) -> None:

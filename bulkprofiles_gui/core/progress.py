@@ -39,6 +39,19 @@ class Progress:
         return (self.total - self.done) / self.rate
 
 
+def passes(progress: Progress, last: Progress | None, since_last: float, interval: float) -> bool:
+    """Whether a report is shown when ``last`` was, ``since_last`` seconds ago
+    (the window's throttle and panel, the command line's plain lines): an
+    interval later, and always the final one (done == total > 0) and the first of
+    a new step (``Progress.phase``: an import reads and checks its file, then
+    merges the rows), so the second step is seen to begin even when it
+    follows the first within the interval."""
+    final = progress.done >= progress.total > 0  # 0 of 0: nothing counted yet
+    if last is None or final or progress.phase != last.phase:
+        return True
+    return since_last >= interval
+
+
 @dataclass
 class JobState:
     """Cancel flag plus a progress callback; safe to share between threads.

@@ -22,7 +22,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
-from ..core.progress import JobState, Progress
+from ..core.progress import JobState, Progress, passes
 from .worker import BackgroundCall
 
 #: At most this many progress updates per second reach the widgets.
@@ -49,17 +49,6 @@ class JobRelay(QObject):
 
     progressed = Signal(object)  # Progress
     task_created = Signal(int)
-
-
-def passes(progress: Progress, last: Progress | None, since_last: float, interval: float) -> bool:
-    """Whether a report is passed on when ``last`` was, ``since_last`` seconds
-    ago: an interval later, and always the final one (done == total) and the
-    first of a new step (``Progress.phase``: an import reads and checks its
-    file, then merges the rows), so the page sees the second step begin even
-    when it follows the first within the interval."""
-    if last is None or progress.done >= progress.total or progress.phase != last.phase:
-        return True
-    return since_last >= interval
 
 
 class Throttle:
