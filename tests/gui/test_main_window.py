@@ -451,3 +451,27 @@ def test_open_job_while_a_wizard_is_open_asks_before_replacing_it(
     assert replaced.selection_page.selection()["limit"] == 11
     replaced.reject()
     qtbot.waitUntil(lambda: window.wizard is None)
+
+
+def test_a_job_with_a_value_the_command_line_refuses_cannot_be_run_from_the_window(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """The window used to show "vip = Yes" for "maybe" and run the job (audit):
+    the value is kept as written, the condition says why, and Next stays off."""
+    rule = {"field": "vip", "operator": "=", "value": "maybe"}
+    path = tmp_path / "maybe.json"
+    job = {
+        "database": DEMO,
+        "rules": {"combinator": "and", "not": False, "rules": [rule]},
+        "action": {"type": "global_unsubscribe"},
+    }
+    path.write_text(json.dumps(job), encoding="utf-8")
+    wizard = window.open_job_path(str(path))
+    assert wizard is not None
+    page = wizard.selection_page
+    qtbot.waitUntil(lambda: page.rule_builder.problems() != [], timeout=30_000)
+    assert page.rule_builder.rules()["rules"] == [rule]
+    assert [p.message for p in page.rule_builder.problems()] == ["“maybe” is not yes or no"]
+    qtbot.wait(300)  # a count that would have made the page complete has had time
+    assert not page.isComplete()
+    wizard.reject()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from sqlalchemy import insert
 
@@ -31,6 +31,8 @@ from bulkprofiles_gui.gui.widgets.rule_builder import (
     SubscriptionEditor,
 )
 from bulkprofiles_gui.gui.widgets.value_editors import (
+    ChoiceEditor,
+    DateEditor,
     FieldSourceEditor,
     ListEditor,
     NumberEditor,
@@ -591,3 +593,87 @@ def test_narrow_rows_wrap_their_editor_and_keep_the_buttons(
     group_right = inner.add_group_button.mapTo(builder, inner.add_group_button.rect().topRight())
     assert group_right.x() <= builder.width()
     assert builder.minimumSizeHint().width() <= 620
+
+
+@pytest.mark.parametrize(
+    ("condition", "reason"),
+    [
+        (
+            {"field": "birthday", "operator": "=", "value": "2026-02-30"},
+            "“2026-02-30” is not a date",
+        ),
+        (
+            {"field": "birthday", "operator": "between", "value": ["1990-01-01", "1990-02-31"]},
+            "To: “1990-02-31” is not a date",
+        ),
+        ({"field": "birthday", "operator": "between", "value": "1990-01-01"}, "is not two values"),
+        (
+            {"field": "registered_at", "operator": ">=", "value": "2026-13-01T10:00:00"},
+            "“2026-13-01T10:00:00” is not a date-time",
+        ),
+        (
+            {
+                "field": "$event",
+                "operator": "had",
+                "value": {"type": "opened", "lastDays": 0, "atLeast": 1},
+            },
+            "“0” is not a number of days from 1 to 36,500",
+        ),
+        (
+            {"field": "$event", "operator": "had", "value": {"type": "opened", "atLeast": 0}},
+            "“at least 0” is not a count",
+        ),
+        (
+            {"field": "$subscription", "operator": "has", "value": "Newsletter"},
+            "is not a condition",
+        ),
+        ({"field": "$promo", "operator": "holds", "value": ["Winter sale"]}, "is not a condition"),
+    ],
+)
+def test_a_value_from_a_job_no_editor_can_show_is_kept_and_reported(
+    builder: RuleBuilder, condition: dict[str, Any], reason: str
+) -> None:
+    """Never the widget's default in its place (today's date for a 30 February):
+    the window would otherwise run a job the command line refuses."""
+    rules = {"combinator": "and", "not": False, "rules": [condition]}
+    builder.set_rules(rules)
+    assert builder.rules() == rules
+    problems = builder.problems()
+    assert len(problems) == 1 and reason in problems[0].message, problems
+
+
+def test_a_refused_value_goes_once_the_operator_edits_the_editor(builder: RuleBuilder) -> None:
+    rules = {
+        "combinator": "and",
+        "not": False,
+        "rules": [{"field": "birthday", "operator": "=", "value": "2026-02-30"}],
+    }
+    builder.set_rules(rules)
+    editor = value_editor(last_row(builder.root))
+    assert isinstance(editor, DateEditor)
+    editor.edit.setDate(QDate(2026, 2, 28))
+    assert builder.rules()["rules"][0]["value"] == "2026-02-28"
+    assert builder.problems() == []
+
+
+def test_a_date_time_keeps_its_seconds(builder: RuleBuilder) -> None:
+    rules = {
+        "combinator": "and",
+        "not": False,
+        "rules": [{"field": "registered_at", "operator": ">=", "value": "2026-03-01T10:30:45"}],
+    }
+    builder.set_rules(rules)
+    assert builder.rules() == rules
+
+
+def test_yes_or_no_keeps_a_value_that_is_neither() -> None:
+    boolean = editor_for("boolean")
+    boolean.set_value("maybe")
+    assert boolean.value() == "maybe"
+    assert boolean.problem() == "“maybe” is not yes or no"
+    boolean.set_value("true")
+    assert boolean.value() is True and boolean.problem() is None
+    boolean.set_value("maybe")
+    assert isinstance(boolean, ChoiceEditor)
+    boolean.combo.setCurrentIndex(1)  # the operator picks No
+    assert boolean.value() is False and boolean.problem() is None

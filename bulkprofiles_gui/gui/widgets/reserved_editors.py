@@ -98,7 +98,7 @@ class _CompositeEditor(ValueEditor):
 
     def _choice(self, label: str, options: Sequence[Any]) -> ChoiceEditor:
         editor = ChoiceEditor(options)
-        editor.changed.connect(self.changed)
+        editor.changed.connect(self._edited)
         self._add(label, editor)
         return editor
 
@@ -110,6 +110,13 @@ class _CompositeEditor(ValueEditor):
 
     def _finish(self) -> None:
         self._layout.addStretch(1)
+
+    def _refuse_unless_object(self, value: Any) -> bool:
+        """A value that is not a JSON object is kept and reported (True)."""
+        if isinstance(value, dict):
+            return False
+        self._refuse(value, f"“{value}” is not a condition of this kind")
+        return True
 
 
 def _set_optional(editor: ChoiceEditor, value: Any) -> None:
@@ -140,6 +147,8 @@ class SubscriptionEditor(_CompositeEditor):
         self.channel.set_options(_optional_options(self._channels(), channel_word))
 
     def value(self) -> Any:
+        if self._refused is not None:
+            return self._refused[0]
         value: dict[str, Any] = {"resource": self.resource.value()}
         if self.channel.value():
             value["channel"] = self.channel.value()
@@ -148,7 +157,7 @@ class SubscriptionEditor(_CompositeEditor):
         return value
 
     def set_value(self, value: Any) -> None:
-        if not isinstance(value, dict):
+        if self._refuse_unless_object(value):
             return
         self.resource.set_value(value.get("resource"))
         _set_optional(self.channel, value.get("channel"))
@@ -158,6 +167,8 @@ class SubscriptionEditor(_CompositeEditor):
         _set_optional(self.status, status)
 
     def problem(self) -> str | None:
+        if self._refused is not None:
+            return self._refused[1]
         if self.resource.combo.count() == 0:
             return "No resource is attached to this database"
         for editor in (self.resource, self.channel, self.status):
@@ -190,9 +201,9 @@ class EventEditor(_CompositeEditor):
         self.at_least.setToolTip("How many such events at least")
         for widget in (self.days, self.dates, self.at_least):
             self._add("", widget)
-        self.days.changed.connect(self.changed)
-        self.dates.changed.connect(self.changed)
-        self.at_least.valueChanged.connect(self.changed)
+        self.days.changed.connect(self._edited)
+        self.dates.changed.connect(self._edited)
+        self.at_least.valueChanged.connect(self._edited)
         self.period.changed.connect(self._show_period)
         self._finish()
         self._show_period()
@@ -211,6 +222,8 @@ class EventEditor(_CompositeEditor):
         return kept
 
     def value(self) -> Any:
+        if self._refused is not None:
+            return self._refused[0]
         value: dict[str, Any] = {"type": self.type.value()}
         if self.channel.value():
             value["channel"] = self.channel.value()
@@ -224,7 +237,7 @@ class EventEditor(_CompositeEditor):
         return value
 
     def set_value(self, value: Any) -> None:
-        if not isinstance(value, dict):
+        if self._refuse_unless_object(value):
             return
         self.type.set_value(value.get("type"))
         _set_optional(self.channel, value.get("channel"))
@@ -237,15 +250,23 @@ class EventEditor(_CompositeEditor):
             self.dates.set_value([value.get("from"), value.get("to")])
         else:
             self.period.set_value("any")
-        if isinstance(value.get("atLeast"), int):
-            self.at_least.setValue(value["atLeast"])
+        at_least = value.get("atLeast", 1)
+        lo, hi = self.at_least.minimum(), self.at_least.maximum()
+        if isinstance(at_least, bool) or not isinstance(at_least, int) or not lo <= at_least <= hi:
+            self._refuse(value, f"“at least {at_least}” is not a count from {lo} to {hi:,}")
+            return
+        self.at_least.setValue(at_least)
+        self._refused = None
 
     def problem(self) -> str | None:
+        if self._refused is not None:
+            return self._refused[1]
         for editor in (self.type, self.channel, self.resource):
             reason = editor.problem()
             if reason:
                 return reason
-        return self.dates.problem() if self.period.value() == "dates" else None
+        period = {"dates": self.dates, "days": self.days}.get(self.period.value())
+        return period.problem() if period is not None else None
 
 
 class PromoEditor(_CompositeEditor):
@@ -257,13 +278,15 @@ class PromoEditor(_CompositeEditor):
         self._finish()
 
     def value(self) -> Any:
-        return {"program": self.program.value()}
+        return self._refused[0] if self._refused is not None else {"program": self.program.value()}
 
     def set_value(self, value: Any) -> None:
-        if isinstance(value, dict):
+        if not self._refuse_unless_object(value):
             self.program.set_value(value.get("program"))
 
     def problem(self) -> str | None:
+        if self._refused is not None:
+            return self._refused[1]
         if self.program.combo.count() == 0:
             return "No loyalty program is available for this database"
         return self.program.problem()

@@ -101,6 +101,11 @@ class ValueEditor(QWidget):
     """Base of every editor: a widget holding one JSON value."""
 
     changed = Signal()
+    #: A value given to :meth:`set_value` that the editor cannot show (a date
+    #: that does not exist, "maybe" for yes or no), with why: kept as written
+    #: and reported (never replaced by the widget's default) until the operator
+    #: changes the editor.
+    _refused: tuple[Any, str] | None = None
 
     def value(self) -> Any:
         raise NotImplementedError
@@ -115,6 +120,15 @@ class ValueEditor(QWidget):
     def focus_widgets(self) -> list[QWidget]:
         """The widgets Tab visits inside this editor, in order (for tab chains)."""
         return [self.focusProxy() or self]
+
+    def _refuse(self, value: Any, reason: str) -> None:
+        self._refused = (value, reason)
+        self.changed.emit()
+
+    def _edited(self) -> None:
+        """The operator changed the editor: what it shows is its value now."""
+        self._refused = None
+        self.changed.emit()
 
     def _single(self, inner: QWidget) -> None:
         """Lay out one inner widget that takes the focus for the editor."""
@@ -209,10 +223,12 @@ class DateEditor(ValueEditor):
         self.edit.setCalendarPopup(True)
         self.edit.setDisplayFormat("yyyy-MM-dd")
         self.edit.setDate(QDate.currentDate())
-        self.edit.dateChanged.connect(self.changed)
+        self.edit.dateChanged.connect(self._edited)
         self._single(self.edit)
 
     def value(self) -> Any:
+        if self._refused is not None:
+            return self._refused[0]
         d = self.edit.date()
         return dt.date(d.year(), d.month(), d.day()).isoformat()
 
@@ -221,9 +237,14 @@ class DateEditor(ValueEditor):
             return
         try:
             parsed = coerce_value(FieldType.DATE, value)
-        except FieldValueError:
+        except FieldValueError as exc:
+            self._refuse(value, _reason(str(value), exc, FieldType.DATE))
             return
+        self._refused = None
         self.edit.setDate(QDate(parsed.year, parsed.month, parsed.day))
+
+    def problem(self) -> str | None:
+        return None if self._refused is None else self._refused[1]
 
 
 class DateTimeEditor(ValueEditor):
@@ -236,27 +257,36 @@ class DateTimeEditor(ValueEditor):
         self.edit.setDisplayFormat("yyyy-MM-dd HH:mm")
         now = QDateTime.currentDateTime()
         self.edit.setDateTime(QDateTime(now.date(), QTime(now.time().hour(), 0)))
-        self.edit.dateTimeChanged.connect(self.changed)
+        self.edit.dateTimeChanged.connect(self._edited)
         self._single(self.edit)
 
     def value(self) -> Any:
+        if self._refused is not None:
+            return self._refused[0]
         qdt = self.edit.dateTime()
         d, t = qdt.date(), qdt.time()
-        return dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute()).isoformat()
+        # The seconds are not shown but kept: a job file's 10:30:45 stays 10:30:45.
+        moment = dt.datetime(d.year(), d.month(), d.day(), t.hour(), t.minute(), t.second())
+        return moment.isoformat()
 
     def set_value(self, value: Any) -> None:
         if value in (None, ""):
             return
         try:
             parsed = coerce_value(FieldType.DATETIME, value)
-        except FieldValueError:
+        except FieldValueError as exc:
+            self._refuse(value, _reason(str(value), exc, FieldType.DATETIME))
             return
+        self._refused = None
         self.edit.setDateTime(
             QDateTime(
                 QDate(parsed.year, parsed.month, parsed.day),
                 QTime(parsed.hour, parsed.minute, parsed.second),
             )
         )
+
+    def problem(self) -> str | None:
+        return None if self._refused is None else self._refused[1]
 
 
 class ChoiceEditor(ValueEditor):
@@ -266,7 +296,7 @@ class ChoiceEditor(ValueEditor):
         super().__init__(parent)
         self.combo = QComboBox()
         self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        self.combo.currentIndexChanged.connect(self.changed)
+        self.combo.currentIndexChanged.connect(self._edited)
         self._single(self.combo)
         self.set_options(options)
 
@@ -310,12 +340,23 @@ class BooleanEditor(ChoiceEditor):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__((("Yes", True), ("No", False)), parent)
 
+    def value(self) -> Any:
+        return super().value() if self._refused is None else self._refused[0]
+
     def set_value(self, value: Any) -> None:
         try:
             value = coerce_value(FieldType.BOOLEAN, value)
-        except FieldValueError:
+        except FieldValueError as exc:
+            self.combo.blockSignals(True)
+            self.combo.setCurrentIndex(-1)  # neither Yes nor No is what was given
+            self.combo.blockSignals(False)
+            self._refuse(value, _reason(str(value), exc, FieldType.BOOLEAN))
             return
+        self._refused = None
         self.combo.setCurrentIndex(0 if value else 1)
+
+    def problem(self) -> str | None:
+        return super().problem() if self._refused is None else self._refused[1]
 
 
 class ListEditor(ValueEditor):
@@ -407,22 +448,29 @@ class PairEditor(ValueEditor):
         layout.addWidget(self.high)
         layout.addStretch(1)
         self.setFocusProxy(self.low)
-        self.low.changed.connect(self.changed)
-        self.high.changed.connect(self.changed)
+        self.low.changed.connect(self._edited)
+        self.high.changed.connect(self._edited)
 
     def focus_widgets(self) -> list[QWidget]:
         return self.low.focus_widgets() + self.high.focus_widgets()
 
     def value(self) -> Any:
+        if self._refused is not None:
+            return self._refused[0]
         return [self.low.value(), self.high.value()]
 
     def set_value(self, value: Any) -> None:
         pair = pair_of(value)
-        if pair is not None:
-            self.low.set_value(pair[0])
-            self.high.set_value(pair[1])
+        if pair is None:
+            self._refuse(value, f"“{value}” is not two values (from, to)")
+            return
+        self.low.set_value(pair[0])
+        self.high.set_value(pair[1])
+        self._refused = None
 
     def problem(self) -> str | None:
+        if self._refused is not None:
+            return self._refused[1]
         for side, editor in (("From", self.low), ("To", self.high)):
             reason = editor.problem()
             if reason:
@@ -448,17 +496,25 @@ class DaysEditor(ValueEditor):
         self.spin.setValue(30)
         self.spin.setSuffix(" days")
         self.spin.setAccelerated(True)
-        self.spin.valueChanged.connect(self.changed)
+        self.spin.valueChanged.connect(self._edited)
         self._single(self.spin)
 
     def value(self) -> Any:
-        return self.spin.value()
+        return self.spin.value() if self._refused is None else self._refused[0]
 
     def set_value(self, value: Any) -> None:
-        try:
-            self.spin.setValue(int(value))
-        except (TypeError, ValueError):
+        days = value
+        if isinstance(days, str) and days.strip().isdecimal() and len(days.strip()) <= 6:
+            days = int(days.strip())
+        lo, hi = self.spin.minimum(), self.spin.maximum()
+        if not isinstance(days, int) or isinstance(days, bool) or not lo <= days <= hi:
+            self._refuse(value, f"“{value}” is not a number of days from {lo} to {hi:,}")
             return
+        self._refused = None
+        self.spin.setValue(days)
+
+    def problem(self) -> str | None:
+        return None if self._refused is None else self._refused[1]
 
 
 def pair_of(value: Any) -> list[Any] | None:
