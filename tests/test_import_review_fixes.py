@@ -20,6 +20,7 @@ from bulkprofiles_gui.core.fields import FieldType
 from bulkprofiles_gui.core.importer import (
     ImportFileError,
     ImportSpec,
+    import_summary,
     prepare_import,
     run_import,
     run_import_task,
@@ -184,6 +185,53 @@ def test_rejects_into_a_missing_folder_is_refused_before_import(
     target = tmp_path / "nope" / "r.csv"
     with pytest.raises(ImportFileError, match=r"no folder .*nope"):
         do_import(world, write(tmp_path / "n.csv", "email\na@x.de\nbad\n"), rejects=str(target))
+
+
+def test_rejects_into_a_folder_is_refused_before_import(world: World, tmp_path: Path) -> None:
+    """A folder passed every permission check (audit): the rows were then lost."""
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    with pytest.raises(ImportFileError, match=r"adir: that is a folder"):
+        do_import(world, write(tmp_path / "n.csv", "email\na@x.de\nbad\n"), rejects=str(folder))
+    assert emails(world) == []
+
+
+def test_rejects_where_no_new_file_can_be_made_are_refused_before_import(
+    world: World, tmp_path: Path
+) -> None:
+    """/proc refuses every new file, though root may write anywhere by permissions."""
+    with pytest.raises(ImportFileError, match=r"/proc/r.csv: cannot be written"):
+        do_import(world, write(tmp_path / "n.csv", "email\na@x.de\nbad\n"), rejects="/proc/r.csv")
+    assert emails(world) == []
+
+
+def test_rejects_that_cannot_be_written_at_the_end_go_to_the_log_folder(
+    world: World, tmp_path: Path
+) -> None:
+    """Checked at the start, gone at the end (here a folder took its name): the
+    rows not imported are kept beside the log and the summary says where and why."""
+    from bulkprofiles_gui.commands.import_ import summary_lines
+    from bulkprofiles_gui.core.faults import log_path
+    from bulkprofiles_gui.gui.import_wizard.run_page import outcome_notes
+
+    target = tmp_path / "r.csv"
+    path = write(tmp_path / "n.csv", "email\na@x.de\nbad\n")
+    spec = ImportSpec(file=str(path), database=DB, rejects=str(target))
+    task = prepare_import(world.store, spec)
+    target.mkdir()
+    assert run_import_task(world.store, task, JobState()).status == "completed"
+    s = import_summary(world.store, task)
+    assert s.added == 1
+    kept = log_path().parent / f"rejects-of-task-{task}.csv"
+    assert s.rejects_file == str(kept)
+    assert (
+        s.rejects_problem == f"could not write {target}: Is a directory; written to {kept} instead"
+    )
+    assert kept.read_text(encoding="utf-8").splitlines()[1].startswith("3,email,bad,")
+    shown = [line.split(":", 1)[1].strip() for line in summary_lines(s, 1.0) if "Rejects" in line]
+    assert shown == [s.rejects_problem]
+    assert outcome_notes(s) == f"Rejects: {s.rejects_problem}."
+    assert "writing the rejects of task" in log_path().read_text(encoding="utf-8")
 
 
 def test_rejects_file_is_not_the_input(world: World, tmp_path: Path) -> None:

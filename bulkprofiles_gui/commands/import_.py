@@ -101,7 +101,9 @@ def summary_lines(s: ImportSummary, seconds: float) -> list[str]:
     if s.new_fields:
         rows.append(("New fields", ", ".join(s.new_fields)))
     rows.append(("Trigger events", f"{s.trigger_events:,}"))
-    if s.rejects_file:
+    if s.rejects_problem:
+        rows.append(("Rejects", s.rejects_problem))
+    elif s.rejects_file:
         rows.append(
             ("Rejects written to", "standard output" if s.rejects_file == "-" else s.rejects_file)
         )

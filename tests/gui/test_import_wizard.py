@@ -719,7 +719,7 @@ def test_a_rejects_folder_that_does_not_exist_blocks_the_import(
     go_next(qtbot, wizard)
     review = wizard.review_page
     qtbot.waitUntil(lambda: not review.is_checking(), timeout=30_000)
-    assert review.problem == f"{target}: the folder does not exist or is not writable"
+    assert review.problem == f"{target}: no folder {target.parent}"
     assert review.problem_label.text() == f"This import cannot run: {review.problem}"
     assert not review.dry_run_button.isEnabled()
     assert not next_enabled(wizard)

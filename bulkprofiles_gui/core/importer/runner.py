@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -61,7 +60,7 @@ from ..actions.base import ActionContext, ActionError, insert_trigger_events, pr
 from ..config import Settings
 from ..csvcells import escape_text, unescape_text
 from ..errors import TaskError
-from ..faults import end_failed_task
+from ..faults import end_failed_task, log_dir, log_exception
 from ..fields import FieldValueError
 from ..jobs import (
     TaskSummary,
@@ -117,6 +116,8 @@ class ImportSummary:
     trigger_events: int = 0
     new_fields: list[str] = field(default_factory=list)
     rejects_file: str | None = None
+    #: Why the rejects are not in the file the import named (and where they are).
+    rejects_problem: str | None = None
     error: str | None = None
 
     @property
@@ -138,6 +139,7 @@ class ImportSummary:
             "trigger_events": self.trigger_events,
             "new_fields": list(self.new_fields),
             "rejects_file": self.rejects_file,
+            "rejects_problem": self.rejects_problem,
             "error": self.error,
         }
 
@@ -206,18 +208,33 @@ def check_import(
 
 
 def _check_rejects_file(spec: ImportSpec) -> None:
-    """The rejects file can be written, and is not the file being imported."""
+    reason = rejects_file_problem(spec)
+    if reason:
+        raise ImportSpecError(f"--rejects {spec.rejects}: {reason}")
+
+
+def rejects_file_problem(spec: ImportSpec) -> str | None:
+    """Why the rejects file could not be written at the end (None: it can).
+
+    Tried for real, with a temporary file in its folder (as the end writes it
+    before renaming it over the file): a permission check says yes to root,
+    and to folders like /proc that refuse every new file."""
     if not spec.rejects or spec.rejects == STDOUT:
-        return
+        return None
     target = Path(spec.rejects).resolve()
     if target == Path(spec.file).resolve():
-        raise ImportSpecError(f"--rejects {spec.rejects}: that is the file being imported")
+        return "that is the file being imported"
     if not target.parent.is_dir():
-        raise ImportSpecError(f"--rejects {spec.rejects}: no folder {target.parent}")
-    if not os.access(target.parent, os.W_OK) or (
-        target.exists() and not os.access(target, os.W_OK)
-    ):
-        raise ImportSpecError(f"--rejects {spec.rejects}: cannot be written (permission denied)")
+        return f"no folder {target.parent}"
+    if target.is_dir():
+        return "that is a folder"
+    try:
+        fd, probe_file = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        return f"cannot be written ({exc.strerror or exc})"
+    os.close(fd)
+    Path(probe_file).unlink(missing_ok=True)
+    return None
 
 
 def _check_subscription(
@@ -1002,8 +1019,7 @@ def _advance(
 
 # -- the end -------------------------------------------------------------------------
 def _finish(store: Store, run: _Import, status: str, error: str | None) -> None:
-    with suppress(Exception):
-        _write_rejects(store, run)
+    _keep_rejects(store, run)
     _remember_outcomes(store, run)
     _record_status(store, run, status, error)
     if status in ("completed", "failed"):  # a failed import cannot be resumed
@@ -1074,10 +1090,34 @@ def _reject_rows(conn: Connection, run: _Import) -> Iterator[tuple[Any, ...]]:
         yield line, col or "", "" if value is None else str(value), NOT_IMPORTED.get(reason, reason)
 
 
-def _write_rejects(store: Store, run: _Import) -> None:
+def _keep_rejects(store: Store, run: _Import) -> None:
+    """Write the rows not imported before their staging tables go.  When the
+    file named cannot be written now (the disk filled up since the check),
+    they go to the log folder instead and the task records where and why;
+    only if that fails too are they lost, and the task says so."""
+    target = run.plan.spec.rejects
+    try:
+        _write_rejects(store, run, target)
+        return
+    except Exception as exc:  # whatever it was, the rows must go somewhere
+        log_exception(exc, f"writing the rejects of task {run.task_id} to {target}")
+        reason = f"could not write {target}: {getattr(exc, 'strerror', None) or exc}"
+    fallback = str(log_dir() / f"rejects-of-task-{run.task_id}.csv")
+    try:
+        _write_rejects(store, run, fallback)
+        note = f"{reason}; written to {fallback} instead"
+    except Exception as again:
+        log_exception(again, f"writing the rejects of task {run.task_id} to {fallback}")
+        fallback, note = "", f"{reason}; the rows not imported were not kept (see the log)"
+    with store.begin() as conn:
+        job = dict(conn.execute(select(m.Task.job).where(m.Task.id == run.task_id)).scalar_one())
+        job["rejects"], job["rejects_problem"] = fallback or None, note
+        conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(job=job))
+
+
+def _write_rejects(store: Store, run: _Import, target: str | None) -> None:
     """The rows not imported as CSV: to the file named (replaced whole at the
     end, never half-written), or to standard output for ``-``."""
-    target = run.plan.spec.rejects
     if not target:
         return
     if target == STDOUT:
@@ -1130,5 +1170,6 @@ def import_summary(store: Store, task_id: int) -> ImportSummary:
         trigger_events=row.trigger_events,
         new_fields=sorted(job.get("new_fields") or job.get("created_fields") or {}),
         rejects_file=job.get("rejects"),
+        rejects_problem=job.get("rejects_problem"),
         error=(row.error or "").splitlines()[0] if row.error else None,
     )

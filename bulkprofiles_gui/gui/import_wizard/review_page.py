@@ -16,7 +16,6 @@ drops its result.  It is the commit page: Next is "Import".
 from __future__ import annotations
 
 import html
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -47,6 +46,7 @@ from ...core.importer import (
     import_summary,
     plan_import,
     prepare_import,
+    rejects_file_problem,
     run_import_task,
     step_words,
 )
@@ -87,10 +87,9 @@ def check_import(store: Store, spec: ImportSpec) -> ReviewFacts:
     """Check the whole import again (worker thread); nothing is written."""
     with store.begin() as conn:
         plan = plan_import(store, conn, spec)
-    if spec.rejects:
-        folder = Path(spec.rejects).parent
-        if not folder.is_dir() or not os.access(folder, os.W_OK):
-            raise ImportSpecError(f"{spec.rejects}: the folder does not exist or is not writable")
+    reason = rejects_file_problem(spec)
+    if reason:
+        raise ImportSpecError(f"{spec.rejects}: {reason}")
     encoding = ENCODING_NAMES.get(plan.fmt.encoding, plan.fmt.encoding)
     file_text = (
         f"{spec.file} ({encoding}, {plan.fmt.delimiter_name}-separated, {len(plan.header)} columns)"
@@ -392,7 +391,9 @@ class ReviewPage(QWizardPage):
             show_line(self.dry_run_status, f"The dry run failed: {self.dry_run_error}", error=True)
             return
         text = f"Dry run (task {summary.task_id}): nothing was changed. Import would do this now."
-        if summary.rejects_file and summary.not_imported_total:
+        if summary.rejects_problem:
+            text += f" Rejects: {summary.rejects_problem}."
+        elif summary.rejects_file and summary.not_imported_total:
             text += f" The rows not imported are in {Path(summary.rejects_file).name}."
         show_line(self.dry_run_status, text, error=False)
         self.dry_run_status.setToolTip(summary.rejects_file or "")

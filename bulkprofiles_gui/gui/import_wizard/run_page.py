@@ -106,7 +106,9 @@ def outcome_notes(summary: ImportSummary) -> str:
     notes = []
     if summary.new_fields and not summary.dry_run:
         notes.append(f"New fields: {', '.join(summary.new_fields)}.")
-    if summary.rejects_file and summary.not_imported_total:
+    if summary.rejects_problem:
+        notes.append(f"Rejects: {summary.rejects_problem}.")
+    elif summary.rejects_file and summary.not_imported_total:
         notes.append(f"The rows not imported are listed in {summary.rejects_file}")
     return "\n".join(notes)
 
