@@ -28,6 +28,7 @@ from bulkprofiles_gui.core.actions.base import ActionContext, ActionError
 from bulkprofiles_gui.core.config import Settings
 from bulkprofiles_gui.core.fields import SYSTEM_FIELDS
 from bulkprofiles_gui.core.jobs import TaskSummary, run_job, run_task
+from bulkprofiles_gui.core.limits import INT64_MAX, INT64_MIN
 from bulkprofiles_gui.core.store import Store
 
 
@@ -162,6 +163,51 @@ def test_increment_adds_and_counts_an_empty_value_as_zero(store: Store) -> None:
     assert [bonus[pid] for pid in world.profile_ids] == [-3, -2, -1, 0]
     scores = column_values(store, score)
     assert [scores[pid] for pid in world.profile_ids] == [1.75, 0.5, 0.5, 0.5]
+
+
+def test_an_increment_beyond_the_fields_range_skips_the_profile(store: Store) -> None:
+    """SQLite stored 9.2e18 (a decimal) or Infinity in the field, PostgreSQL
+    failed the whole task (audit): such a profile is ``out_of_range``, none of
+    its fields changes and no trigger starts for it."""
+    world = build_world(store, n=4)
+    p0, p1, p2, p3 = world.profile_ids
+    bonus, score = world.columns["bonus_points"], world.columns["score"]
+    with store.begin() as conn:
+        for pid, values in ((p0, {bonus: INT64_MAX - 5}), (p2, {score: 1.7e308})):
+            conn.execute(store.profiles.update().where(store.profiles.c.id == pid).values(values))
+    summary = run(
+        store,
+        world,
+        [
+            {"field": "bonus_points", "op": "increment", "value": 10},
+            {"field": "score", "op": "increment", "value": 1e308},
+        ],
+    )
+    assert outcomes(store, summary.task_id) == {
+        p0: "out_of_range",
+        p1: "changed",
+        p2: "out_of_range",
+        p3: "changed",
+    }
+    assert summary.changed == 2 and summary.skipped == {"out_of_range": 2}
+    bonuses, scores = column_values(store, bonus), column_values(store, score)
+    assert [bonuses[p] for p in world.profile_ids] == [INT64_MAX - 5, 11, 2, 13]
+    assert [scores[p] for p in world.profile_ids] == [None, 1e308, 1.7e308, 1e308]
+    assert {pid for _name, pid in trigger_events(store)} == {p1, p3}
+
+
+def test_a_negative_increment_stops_at_the_smallest_whole_number(store: Store) -> None:
+    world = build_world(store, n=2)
+    bonus = world.columns["bonus_points"]
+    low = world.profile_ids[0]
+    with store.begin() as conn:
+        conn.execute(
+            store.profiles.update().where(store.profiles.c.id == low).values({bonus: INT64_MIN + 2})
+        )
+    change = {"field": "bonus_points", "op": "increment", "value": -3}
+    summary = run(store, world, [change])
+    assert outcomes(store, summary.task_id)[low] == "out_of_range"
+    assert [column_values(store, bonus)[p] for p in world.profile_ids] == [INT64_MIN + 2, -2]
 
 
 def test_add_and_remove_only_for_tags(store: Store) -> None:

@@ -32,6 +32,7 @@ NOT_PROCESSED = "not_processed"
 #: Skip reasons, with the words the operator sees.
 SKIP_REASONS: dict[str, str] = {
     "unchanged": "already had the new value",
+    "out_of_range": "the increment would take the value out of the field's range",
     "no_contact": "no contact in the source field",
     "invalid_contact": "contact is not valid for the channel",
     "unsafe_status": "existing subscription has an unsafe status",

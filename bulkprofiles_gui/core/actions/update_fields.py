@@ -15,6 +15,10 @@ Decisions (domain.md leaves them open):
   disjoint tags may be combined on the same tags field;
 - a profile all of whose fields already hold the new values is skipped as
   ``unchanged``: its ``updated_at`` stays and no trigger starts for it;
+- a profile an increment would take beyond its field's range (64-bit whole
+  numbers, finite decimals) is skipped as ``out_of_range``, none of its
+  fields changed: SQLite would store a rounded decimal or Infinity in the
+  field, PostgreSQL fail the whole task;
 - ``field_updated`` triggers: one with no field starts for every changed
   profile; one on a field starts only for the profiles whose *that* field
   changed (decided on the values before the update, in the same
@@ -23,6 +27,7 @@ Decisions (domain.md leaves them open):
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +52,7 @@ from sqlalchemy import (
 from .. import journal
 from .. import models as m
 from ..fields import FieldType, FieldValueError, coerce_value, to_json_value
-from ..limits import MAX_LIST_ITEM_CHARS, list_problem, quote, text_problem
+from ..limits import INT64_MAX, INT64_MIN, MAX_LIST_ITEM_CHARS, list_problem, quote, text_problem
 from ..store import FieldInfo, Store
 from . import _work as work
 from .base import (
@@ -238,16 +243,36 @@ def _fill_work(
     tp, pending = work.pending_rows(batch)
     groups: list[tuple[int | None, list[Change]]] = [(None, list(params.changes))]
     groups += list(watched.items())
+    beyond = [_out_of_range(ctx, c) for c in params.changes if c.op == "increment"]
     for part, (field_id, group) in enumerate(groups):
         # A key look-up of the profile's row per pending row, not a join: with
         # batches of tens of thousands PostgreSQL would hash-join the whole table.
         # No row: the profile was deleted since the freeze (SKIPS_GONE).
         noop = and_(*(_noop(ctx, c) for c in group))
-        verdict = case((noop, literal("unchanged")), else_=literal(CHANGED))
+        whens = [(noop, literal("unchanged"))]
+        if beyond:  # in every part: no field of such a profile changes, no trigger
+            whens.insert(0, (or_(*beyond), literal("out_of_range")))
+        verdict = case(*whens, else_=literal(CHANGED))
         looked_up = select(verdict).where(p.c.id == tp.c.profile_id).scalar_subquery()
         state = func.coalesce(looked_up, literal("profile_gone"))
         rows = select(tp.c.profile_id, literal(part), state, literal(field_id, BigInteger))
         work.fill(conn, ["profile_id", "part", "state", "ref_id"], rows.where(*pending))
+
+
+def _out_of_range(ctx: ActionContext, change: Change) -> ColumnElement[bool]:
+    """True for a profile (correlated to ``store.profiles``) the increment
+    would take beyond the field's range; the bound is worked out here so that
+    the comparison itself cannot overflow."""
+    column = func.coalesce(ctx.store.field_column(change.field), 0)
+    top: float
+    bottom: float
+    if change.field.type == FieldType.INTEGER:
+        top, bottom = INT64_MAX, INT64_MIN
+    else:
+        top, bottom = sys.float_info.max, -sys.float_info.max
+    if change.value > 0:
+        return column > top - change.value
+    return column < bottom - change.value
 
 
 def _items(ctx: ActionContext, change: Change) -> Any:
