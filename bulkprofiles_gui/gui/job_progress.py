@@ -127,10 +127,15 @@ class JobRun(QObject):
     def wait(self, msecs: int = 60_000) -> bool:
         return self._call.wait(msecs)
 
-    def stop(self, msecs: int = 60_000) -> bool:
-        """Cancel, drop the result and wait for the thread (the window is closing)."""
+    def abandon(self) -> None:
+        """Cancel and drop the result without waiting: what it was for is gone
+        (the operator went back and changed the job)."""
         self.cancel()
         self._call.discard()
+
+    def stop(self, msecs: int = 60_000) -> bool:
+        """Cancel, drop the result and wait for the thread (the window is closing)."""
+        self.abandon()
         return self._call.wait(msecs)
 
     def _on_finished(self) -> None:

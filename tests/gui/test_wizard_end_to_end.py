@@ -539,6 +539,41 @@ def test_dry_run_shows_counts_and_changes_nothing(
     qtbot.waitUntil(review.isComplete)
 
 
+def test_a_dry_run_of_the_job_left_by_back_is_not_shown_for_the_next_one(
+    qtbot: Any, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Audit: Back in the middle of a dry run, another action, Next: the old
+    dry run's counts appeared under the new action.  It is cancelled now."""
+    window.settings.batch_size = 10
+    module = ACTIONS["global_unsubscribe"]
+    slow_batch = module.apply_batch
+
+    def apply_batch(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.05)
+        return slow_batch(*args, **kwargs)
+
+    monkeypatch.setattr(module, "apply_batch", apply_batch)
+    wizard = _to_review(qtbot, window, "global_unsubscribe", {"type": "global_unsubscribe"})
+    review = wizard.review_page
+    qtbot.waitUntil(review.dry_run_button.isEnabled)
+    click(qtbot, review.dry_run_button)
+    qtbot.waitUntil(review.dry_running)
+    abandoned = review._dry_run
+    assert abandoned is not None
+    wizard.back()
+    wizard.back()
+    choose_action(qtbot, wizard, "update_fields")
+    wizard.action_page("update_fields").load_action(ACTIONS_UNDER_TEST["update_fields"])
+    go_next(qtbot, wizard)
+    qtbot.waitUntil(lambda: review.facts is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not abandoned.is_running(), timeout=60_000)
+    qtbot.wait(100)
+    assert abandoned.is_cancelled()
+    assert review.dry_run_summary is None
+    assert review.dry_run_status.text() == ""
+    assert not review.dry_run_table.isVisibleTo(wizard)
+
+
 def test_saved_job_reopens_the_wizard_prefilled(
     qtbot: Any, window: MainWindow, tmp_path: Path
 ) -> None:

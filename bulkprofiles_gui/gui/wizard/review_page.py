@@ -110,6 +110,9 @@ class ReviewPage(QWizardPage):
         self.problem: str | None = None
         self.dry_run_summary: TaskSummary | None = None
         self._dry_run: JobRun | None = None
+        #: Dry runs of a job the operator went back from: cancelled, their
+        #: results dropped, waited for only when the window closes.
+        self._abandoned: list[JobRun] = []
         self.setTitle("Review and run")
         self.setSubTitle("Check what will happen. Nothing has been changed yet.")
         self.setCommitPage(True)
@@ -205,6 +208,7 @@ class ReviewPage(QWizardPage):
 
     # -- opening -------------------------------------------------------------------
     def initializePage(self) -> None:
+        self._abandon_dry_run()
         job = self.job()
         self.set_skip_triggers(job.skip_triggers)
         self.facts = None
@@ -266,6 +270,17 @@ class ReviewPage(QWizardPage):
         self.count_label.setText("–")
         self.action_label.setText("–")
         self.completeChanged.emit()
+
+    def cleanupPage(self) -> None:
+        """Back: a dry run still going was for this job, which may now change."""
+        self._abandon_dry_run()
+        super().cleanupPage()
+
+    def _abandon_dry_run(self) -> None:
+        run, self._dry_run = self._dry_run, None
+        if run is not None and run.is_running():
+            run.abandon()
+            self._abandoned.append(run)
 
     def dry_running(self) -> bool:
         return self._dry_run is not None and self._dry_run.is_running()
@@ -402,6 +417,7 @@ class ReviewPage(QWizardPage):
         return True
 
     def shutdown(self) -> None:
-        if self._dry_run is not None:
-            self._dry_run.stop()
+        for run in [*self._abandoned, self._dry_run]:
+            if run is not None:
+                run.stop()
         ops.wait(owner=self)
