@@ -51,3 +51,10 @@ def test_parts_of_the_changed_row_follow_it() -> None:
         ("added", 5, "Changed"),
         ("updated", 2, "Changed"),
     ]
+
+
+def test_a_dry_run_shows_no_trigger_events_row() -> None:
+    """A dry run records no trigger events; its 0 read as what Run would record
+    (audit: 0 in the dry run, 271 in the run)."""
+    dry = outcome_rows(_summary(processed=10, changed=10, dry_run=True))
+    assert "Trigger events" not in [r.label for r in dry]

@@ -165,7 +165,8 @@ def outcome_rows(
     wherever it is shown (the window's run page, review page and Tasks view,
     ``run`` and ``tasks show``): selected, processed, changed (``changed_parts``
     detail it, e.g. an import's added and updated), skipped with each reason
-    (most first), not processed (when some are), trigger events."""
+    (most first), not processed (when some are), trigger events (not for a
+    dry run: it records none, and 0 would read as what Run will record)."""
     changed = changed_label(dry_run=summary.dry_run, revert=revert)
     skipped = "Would skip" if summary.dry_run else "Skipped"
     rows = [
@@ -179,5 +180,6 @@ def outcome_rows(
     rows += [OutcomeRow(reason_text(reason), n, skipped) for reason, n in by_count]
     if summary.processed < summary.selected:
         rows.append(OutcomeRow("Not processed", summary.selected - summary.processed))
-    rows.append(OutcomeRow("Trigger events", summary.trigger_events))
+    if not summary.dry_run:
+        rows.append(OutcomeRow("Trigger events", summary.trigger_events))
     return rows
