@@ -100,6 +100,8 @@ class MainWindow(QMainWindow):
         self.store: Store | None = None
         self.connection_name: str | None = None
         self.wizard: UpdateWizard | None = None
+        #: Closed update wizards whose threads have not ended yet.
+        self._retiring: list[UpdateWizard] = []
         self.import_wizard: ImportWizard | None = None
         self._open_call: BackgroundCall | None = None
         self._progress: QProgressDialog | None = None
@@ -344,7 +346,7 @@ class MainWindow(QMainWindow):
     def set_store(self, store: Store, name: str | None = None) -> None:
         old = self.store
         for view in self.views.values():
-            view.wait_idle()
+            ops.abandon(owner=view)  # loads of the old store: dropped, never waited for
         self.store = store
         self.connection_name = name
         label = f"{name} — {store.display_url}" if name else store.display_url
@@ -479,10 +481,24 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_wizard_closed(self) -> None:
-        if self.wizard is not None:
-            self.wizard.shutdown()
-            self.wizard.deleteLater()
-            self.wizard = None
+        wizard, self.wizard = self.wizard, None
+        if wizard is not None:
+            wizard.abandon()
+            self._retiring.append(wizard)
+            self._delete_ended_wizards()
+
+    @Slot()
+    def _delete_ended_wizards(self) -> None:
+        """Delete the closed wizards whose threads have ended (a QThread must
+        not be destroyed while it runs); look again shortly for the others.
+        The window never waits for them, except when it closes itself."""
+        for wizard in list(self._retiring):
+            if not wizard.threads_running():
+                self._retiring.remove(wizard)
+                wizard.shutdown()  # nothing left to wait for
+                wizard.deleteLater()
+        if self._retiring:
+            QTimer.singleShot(100, self._delete_ended_wizards)
 
     # -- the import wizard -------------------------------------------------------------
     @Slot()
@@ -576,8 +592,10 @@ class MainWindow(QMainWindow):
         ops.wait(owner=self)  # opening a store: its result is dropped
         for view in self.views.values():
             view.shutdown()
-        if self.wizard is not None:
-            self.wizard.shutdown()
+        for wizard in [*self._retiring, self.wizard]:
+            if wizard is not None:
+                wizard.shutdown()
+        self._retiring.clear()
         if self.import_wizard is not None:
             self.import_wizard.shutdown()
         if self.store is not None:

@@ -388,15 +388,25 @@ class StoreOps:
         """How many op threads have not ended yet."""
         return sum(1 for call in self._running if call.is_running())
 
-    def wait(self, msecs: int = 30_000, owner: object | None = None) -> bool:
-        """Drop pending results and wait for the threads: every op, or those of
-        ``owner`` (keys are tuples whose first item is the owner)."""
+    def abandon(self, owner: object | None = None) -> None:
+        """Drop pending results and stop the statements of cancellable ops,
+        without waiting: every op, or those of ``owner``.  The threads end on
+        their own (``busy`` says when); the main thread never waits for a
+        store that is slow or locked."""
         for call, key in list(self._running.items()):
             if owner is not None and not _owned_by(key, owner):
                 continue
             if key is not None:
                 self.drop(key)
             call.discard()
+
+    def wait(self, msecs: int = 30_000, owner: object | None = None) -> bool:
+        """Drop pending results and wait for the threads: every op, or those of
+        ``owner`` (keys are tuples whose first item is the owner)."""
+        self.abandon(owner)
+        for call, key in list(self._running.items()):
+            if owner is not None and not _owned_by(key, owner):
+                continue
             if not call.wait(msecs):
                 return False
         return True

@@ -276,6 +276,15 @@ class ReviewPage(QWizardPage):
         self._abandon_dry_run()
         super().cleanupPage()
 
+    def abandon(self) -> None:
+        """The wizard closed: its dry run and check are dropped, never waited for."""
+        self._abandon_dry_run()
+        ops.abandon(owner=self)
+
+    def threads_running(self) -> bool:
+        runs = [r for r in (*self._abandoned, self._dry_run) if r is not None]
+        return ops.busy(self) or any(r.thread_running() for r in runs)
+
     def _abandon_dry_run(self) -> None:
         run, self._dry_run = self._dry_run, None
         if run is not None and run.is_running():

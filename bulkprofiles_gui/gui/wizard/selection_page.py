@@ -404,6 +404,19 @@ class SelectionPage(QWizardPage):
         exported = self._stop_export(msecs)
         return ops.wait(msecs, owner=self) and exported
 
+    def abandon(self) -> None:
+        """The wizard closed: no count starts, an export is cancelled (nothing
+        is written), the loads still running are dropped; nothing waits."""
+        self._stopped = True
+        self.count_timer.stop()
+        if self.export_run is not None and self.export_run.is_running():
+            self.export_run.cancel()
+        ops.abandon(owner=self)
+
+    def threads_running(self) -> bool:
+        exporting = self.export_run is not None and self.export_run.is_running()
+        return exporting or ops.busy(self)
+
     def is_busy(self) -> bool:
         """True while a count, the catalog or the database list is being loaded."""
         return ops.busy(self) or self.count_timer.isActive()

@@ -223,6 +223,24 @@ class UpdateWizard(QWizard):
     def _remember(self) -> None:
         ui_settings().setValue("wizard/geometry", self.saveGeometry())
 
+    def abandon(self) -> None:
+        """Closed: drop what the pages still load or work out and stop their
+        statements, without waiting (a locked or slow store would freeze the
+        window); :meth:`threads_running` says when they have ended."""
+        if self._review_page is not None:
+            self._review_page.abandon()
+        self.selection_page.abandon()
+        for page in self.built_action_pages():
+            page.abandon()
+
+    def threads_running(self) -> bool:
+        run = self._run_page.run if self._run_page is not None else None
+        pages: list[Any] = [self.selection_page, *self.built_action_pages()]
+        if self._review_page is not None:
+            pages.append(self._review_page)
+        running = run is not None and run.thread_running()
+        return running or any(page.threads_running() for page in pages)
+
     def shutdown(self) -> None:
         """Cancel what still runs and wait for every thread of the wizard's
         built pages (a page never built has nothing running)."""

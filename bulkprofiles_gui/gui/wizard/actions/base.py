@@ -319,6 +319,14 @@ class ActionPage(QWizardPage):
         """True while the choices are being read in the background."""
         return self._loading
 
+    def abandon(self) -> None:
+        """Drop a background read without waiting (the wizard closed)."""
+        self._loading = False
+        ops.abandon(owner=self)
+
+    def threads_running(self) -> bool:
+        return ops.busy(self)
+
     def shutdown(self) -> None:
         """Drop and wait for a background read (the wizard closes, a test ends)."""
         self._loading = False
