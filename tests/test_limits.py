@@ -362,3 +362,34 @@ def test_limits_are_documented() -> None:
     text = (Path(__file__).resolve().parents[1] / "docs" / "limits.md").read_text("utf-8")
     for number in ("5 MB", "256", "100", "10,000", "20,000", "9,223,372,036,854,775,807", "200"):
         assert number in text, number
+
+
+@pytest.mark.parametrize("where", ["database", "rule", "update", "tag", "resource"])
+def test_lone_surrogates_are_refused_on_both_backends(store: Store, where: str) -> None:
+    """A JSON file may write "\\ud800" (half of a UTF-16 pair): no store can hold
+    it, and it was an unexpected error with exit 1 (audit)."""
+    build_world(store, n=4)
+    rule = {"field": "city", "operator": "=", "value": "\ud800"}
+    subscribe = {
+        "type": "subscribe_from_resource",
+        "source_resource": "\udc00",
+        "resource": "R",
+        "channels": ["email"],
+    }
+    docs: dict[str, dict[str, Any]] = {
+        "database": {"database": "Test\ud800", "action": SET_LYON},
+        "rule": {"database": DB, "rules": nested(1, rule), "action": SET_LYON},
+        "update": {
+            "database": DB,
+            "action": upd({"field": "city", "op": "set", "value": "a\udc00"}),
+        },
+        "tag": {"database": DB, "action": upd({"field": "tags", "op": "add", "value": ["\ud83d"]})},
+        "resource": {"database": DB, "action": subscribe},
+    }
+    before = data_digest(store)
+    with pytest.raises(job_error_types()) as caught, store.begin() as conn:
+        plan_job(store, conn, Job.from_dict(docs[where]), Settings())
+    assert "holds half of a UTF-16 pair (a lone surrogate), which is no character" in str(
+        caught.value
+    )
+    assert data_digest(store) == before

@@ -127,9 +127,14 @@ def text_problem(value: str, max_chars: int | None, what: str = "the field") -> 
 
 
 def nul_problem(text: str) -> str | None:
-    """Why a text cannot be stored: PostgreSQL text holds no NUL character."""
+    """Why a text cannot be stored: PostgreSQL text holds no NUL character, and
+    no store holds half of a UTF-16 pair (a JSON file may write one, ``\\ud800``)."""
     if "\x00" in text:
         return f"{quote(text)} holds a NUL character (\\x00), which no text may hold"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return f"{quote(text)} holds half of a UTF-16 pair (a lone surrogate), which is no character"
     return None
 
 
