@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..core.fields import CHANNELS, FieldType
+from ..core.limits import INT64_MAX, INT64_MIN
 
 Configure = Callable[[argparse.ArgumentParser], None]
 
@@ -103,13 +104,39 @@ DEMO_PROFILES = 100_000
 DEMO_DATABASE_NAME = "Demo customers"
 
 
+#: The most profiles ``demo`` makes: 10x the largest store measured (docs/scaling.md).
+MAX_DEMO_PROFILES = 100_000_000
+
+
 def _profile_count(raw: str) -> int:
     try:
         value = int(raw.replace("_", "").replace(",", ""))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+    if not 1 <= value <= MAX_DEMO_PROFILES:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {MAX_DEMO_PROFILES:,}")
+    return value
+
+
+def _task_id(raw: str) -> int:
+    """A task id as the store holds it: a 64-bit whole number (an unknown one
+    is then "no task with id N"; beyond 64 bits the driver could not even ask)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a task id") from None
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a task id (beyond 64 bits)")
+    return value
+
+
+def _at_least_one(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if not 1 <= value <= INT64_MAX:
+        raise argparse.ArgumentTypeError(f"must be from 1 to {INT64_MAX:,}, not {raw}")
     return value
 
 
@@ -342,9 +369,11 @@ def configure_tasks(parser: argparse.ArgumentParser) -> None:
         help="list (default), show ID, resume ID, export ID --csv OUT [--columns KEYS], "
         "revert ID [--dry-run] [--yes] [--triggers]",
     )
-    parser.add_argument("task_id", nargs="?", type=int, metavar="ID")
+    parser.add_argument("task_id", nargs="?", type=_task_id, metavar="ID")
     parser.add_argument("--status", choices=TASK_STATUSES, help="list only tasks with this status")
-    parser.add_argument("--limit", type=int, default=50, help="list at most N tasks (default 50)")
+    parser.add_argument(
+        "--limit", type=_at_least_one, default=50, help="list at most N tasks (default 50)"
+    )
     parser.add_argument("--csv", metavar="OUT", help="export: the CSV file to write ('-' = stdout)")
     parser.add_argument(
         "--columns",

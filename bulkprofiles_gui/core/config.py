@@ -95,7 +95,7 @@ class Settings:
             return cls()
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:  # ValueError: bad JSON, or not UTF-8 at all
             raise ConfigError(f"settings file {path} is not valid JSON: {exc}") from None
         if not isinstance(raw, dict):
             raise ConfigError(f"settings file {path} must hold a JSON object")

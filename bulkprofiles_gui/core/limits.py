@@ -134,7 +134,8 @@ def nul_problem(text: str) -> str | None:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return f"{quote(text)} holds half of a UTF-16 pair (a lone surrogate), which is no character"
+        half = "half of a UTF-16 pair (a lone surrogate)"
+        return f"{quote(text)} holds {half}, which is no character"
     return None
 
 

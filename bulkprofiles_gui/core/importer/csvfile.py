@@ -14,6 +14,7 @@ rejected by :func:`has_undecodable`.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -111,7 +112,14 @@ def sniff(
     if not sample.strip():
         raise ImportFileError(f"{path}: the file is empty (a CSV file needs a header line)")
     chosen = _encoding_of(path, sample, encoding)
-    text = sample.decode(chosen, errors="surrogateescape")
+    try:
+        # Decoded the way the reader will read it (text files decode
+        # incrementally: bytes.decode takes a UTF-16 file without a byte order
+        # mark that the reader then refuses).
+        decoder = codecs.getincrementaldecoder(chosen)(errors="surrogateescape")
+        text = decoder.decode(sample, final=len(sample) < SAMPLE_BYTES)
+    except UnicodeError as exc:  # "UTF-16 stream does not start with BOM" and the like
+        raise ImportFileError(f"{path}: cannot be read as {short(chosen)}: {exc}") from None
     if len(sample) == SAMPLE_BYTES:  # do not sniff a cut last line
         text = text[: text.rfind("\n") + 1] or text
     return CsvFormat(chosen, _delimiter_of(path, text, delimiter))

@@ -148,7 +148,11 @@ class RuleCompiler:
         if not isinstance(node, dict):
             self._problem(path, "expected a rule or a group object")
             return None
-        if node.get("disabled") is True:
+        disabled = node.get("disabled", False)
+        if not isinstance(disabled, bool):  # "yes" read as enabled, silently
+            self._problem(path, f"'disabled' must be true or false, not {quote(disabled)}")
+            return None
+        if disabled:
             return None
         if "rules" in node or "combinator" in node:
             return self._group(node, path)
