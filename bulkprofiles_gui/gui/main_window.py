@@ -104,6 +104,8 @@ class MainWindow(QMainWindow):
         self._retiring: list[UpdateWizard] = []
         self.import_wizard: ImportWizard | None = None
         self._open_call: BackgroundCall | None = None
+        #: The status bar's store line before "Connecting to …" (a failed open shows it again).
+        self._connected_text = "Not connected"
         self._progress: QProgressDialog | None = None
         self.setWindowTitle("bulkprofiles")
         self._build_views()
@@ -296,6 +298,8 @@ class MainWindow(QMainWindow):
         if not self._close_import_wizard():
             return
         self._close_progress()  # of an open this one replaces
+        if self._open_call is None or not self._open_call.is_running():
+            self._connected_text = self.store_label.text()  # shown again if this fails
         self.store_label.setText(f"Connecting to {redact_url(url)}…")
         days = self.settings.archive_days
         self._open_call = ops.call(
@@ -365,7 +369,7 @@ class MainWindow(QMainWindow):
     def _on_open_failed(self, url: str, exc: object) -> None:
         self._close_progress()
         message = operator_message(exc)
-        self.store_label.setText("Not connected" if self.store is None else self.store_label.text())
+        self.store_label.setText("Not connected" if self.store is None else self._connected_text)
         if self.ask_open_connections(message):
             self.show_connections()
 

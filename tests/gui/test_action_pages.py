@@ -706,6 +706,27 @@ def test_promo_codes_takes_the_count_from_the_job_draft(qtbot: Any, ctx: WizardC
     assert page.isComplete()  # a dry pool is reported, not refused
 
 
+def test_the_pool_warning_follows_the_selection_count(qtbot: Any, ctx: WizardContext) -> None:
+    """It kept warning about the selection before the operator went back and
+    narrowed it (audit): not counted yet says nothing, a count that lands on
+    the page is taken."""
+    ctx.draft = Job(database="Shop customers")
+    ctx.selected_count = 40
+    page = PromoCodesPage(ctx)
+    qtbot.addWidget(page)
+    page.initializePage()
+    qtbot.waitUntil(lambda: not page.is_loading())
+    assert "selection holds 40 profiles" in page.pool_warning.text()
+    ctx.selected_count = None  # back, a condition added, Next before the count
+    page.initializePage()
+    qtbot.waitUntil(lambda: not page.is_loading())
+    assert page.pool_warning.text() == ""
+    page.selection_counted(1)
+    assert page.pool_warning.text() == ""  # one profile: the free codes suffice
+    page.selection_counted(41)
+    assert "selection holds 41 profiles" in page.pool_warning.text()
+
+
 def test_global_unsubscribe_explains_itself(qtbot: Any, ctx: WizardContext) -> None:
     page = _page(qtbot, GlobalUnsubscribePage, ctx)
     assert "any channel" in page.explanation_label.text()

@@ -163,6 +163,22 @@ def test_a_store_that_cannot_be_opened_says_why_and_offers_connections(
         window.shutdown()
 
 
+def test_a_failed_switch_shows_the_store_still_connected(
+    qtbot: Any, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It kept "Connecting to …" in the status bar for good (audit)."""
+    told: list[str] = []
+    monkeypatch.setattr(window, "ask_open_connections", lambda msg: told.append(msg) or False)
+    before = window.store_label.text()
+    assert before.startswith("Connected to: ")
+    not_a_store = tmp_path / "notes.txt"
+    not_a_store.write_text("just some notes", encoding="utf-8")
+    window.connect_store(f"sqlite:///{not_a_store}", None)
+    assert window.store_label.text().startswith("Connecting to ")
+    qtbot.waitUntil(lambda: bool(told), timeout=30_000)
+    assert window.store_label.text() == before
+
+
 def test_connections_add_test_default_and_password_in_the_keyring(
     qtbot: Any, window: MainWindow, gui_store_url: str, memory_keyring: Any
 ) -> None:

@@ -574,6 +574,28 @@ def test_a_dry_run_of_the_job_left_by_back_is_not_shown_for_the_next_one(
     assert not review.dry_run_table.isVisibleTo(wizard)
 
 
+def test_a_count_that_lands_on_the_promo_page_updates_its_pool_warning(
+    qtbot: Any, window: MainWindow
+) -> None:
+    wizard = open_wizard_from_context_menu(qtbot, window)
+    go_next(qtbot, wizard)
+    choose_action(qtbot, wizard, "promo_codes")
+    page = wizard.action_page("promo_codes")
+    page.load_action({"type": "promo_codes", "mode": "attach", "program": "Winter sale"})
+    qtbot.waitUntil(lambda: "will be reported" in page.pool_warning.text(), timeout=30_000)
+    wizard.back()
+    wizard.back()
+    root = wizard.selection_page.rule_builder.root
+    click(qtbot, root.add_condition_button)
+    set_condition(qtbot, last_row(root), "id", "<=", "10")
+    go_next(qtbot, wizard)
+    go_next(qtbot, wizard)
+    assert wizard.currentId() == ACTION_PAGE_IDS["promo_codes"]
+    qtbot.waitUntil(lambda: wizard.selection_page.counted(), timeout=30_000)
+    assert wizard.selection_page.selected_count == 10
+    assert page.pool_warning.text() == ""
+
+
 def test_saved_job_reopens_the_wizard_prefilled(
     qtbot: Any, window: MainWindow, tmp_path: Path
 ) -> None:

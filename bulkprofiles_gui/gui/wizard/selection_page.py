@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
@@ -169,6 +169,9 @@ def count_selection(store: Store, job: Job, generation: int) -> CountResult:
 
 class SelectionPage(QWizardPage):
     """Database/segment, rules, range and limit; sets ``ctx.database_*`` as it goes."""
+
+    #: A count of the current selection landed (the operator may be on a later page).
+    counted_now = Signal(object)  # int: a Qt int is 32 bits
 
     def __init__(self, ctx: WizardContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -606,6 +609,7 @@ class SelectionPage(QWizardPage):
             return  # stale: the selection changed since
         self._counted_generation = result.generation
         self.selected_count = self.ctx.selected_count = result.selected
+        self.counted_now.emit(result.selected)
         total = self._schema.total if self._schema is not None else result.selected
         self.count_label.setText(count_text(result.selected, total))
         self.count_status.setText("")

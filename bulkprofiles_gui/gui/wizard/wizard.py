@@ -18,7 +18,7 @@ import copy
 from enum import IntEnum
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Signal
+from PySide6.QtCore import QByteArray, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 
 from ...core.jobfile import Job
@@ -67,6 +67,7 @@ class UpdateWizard(QWizard):
         self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
         self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.selection_page = SelectionPage(ctx)
+        self.selection_page.counted_now.connect(self._on_selection_counted)
         self.action_choice_page = ActionChoicePage(ctx)
         self._action_pages: dict[str, ActionPage] = {}
         self._review_page: ReviewPage | None = None
@@ -119,6 +120,11 @@ class UpdateWizard(QWizard):
             page.completeChanged.connect(lambda page=page: self._take_action(page))
             self._action_pages[action_type] = page
         return page
+
+    @Slot(object)
+    def _on_selection_counted(self, count: int) -> None:
+        for page in self.built_action_pages():
+            page.selection_counted(count)
 
     def built_action_pages(self) -> list[ActionPage]:
         """The action pages built so far (opening the wizard builds none)."""

@@ -418,6 +418,10 @@ class ActionPage(QWizardPage):
         draft = self.ctx.draft
         return {"database": draft.database, "segment": draft.segment, "rules": draft.rules}
 
+    def selection_counted(self, count: int) -> None:
+        """The selection's count landed while the wizard is past the selection
+        page; a page that says something about it brings it up to date."""
+
     def wizard_selected_count(self) -> int | None:
         """How many profiles the draft's selection holds, once counted."""
         return self.ctx.selected_count

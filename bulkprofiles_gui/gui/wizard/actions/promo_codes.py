@@ -72,9 +72,11 @@ class PromoCodesPage(ActionPage):
 
     def initializePage(self) -> None:
         super().initializePage()
-        known = self.wizard_selected_count()
-        if known is not None:
-            self.set_expected_profiles(known)
+        # None (not counted yet) clears a warning about an earlier selection.
+        self.set_expected_profiles(self.wizard_selected_count())
+
+    def selection_counted(self, count: int) -> None:
+        self.set_expected_profiles(count)
 
     def set_expected_profiles(self, count: int | None) -> None:
         """How many profiles the selection holds, when known (for the pool warning)."""
