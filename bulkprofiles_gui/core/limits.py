@@ -62,6 +62,10 @@ MAX_LIST_ITEMS = 10_000
 MAX_NAME = 200
 #: List items (tags, phones) are kept in a String(255) column.
 MAX_LIST_ITEM_CHARS = 255
+#: Columns of a CSV file to import: each may become a field, i.e. a column of
+#: ``profiles`` (SQLite holds at most 2,000, PostgreSQL 1,600); the window
+#: shows one row per column to map.
+MAX_IMPORT_COLUMNS = 1_000
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 #: How much of the operator's text a message repeats.

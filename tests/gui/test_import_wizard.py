@@ -364,6 +364,24 @@ def _show_in_tasks(
 
 
 # -- a broken file ------------------------------------------------------------------------------
+def test_a_header_of_too_many_columns_is_one_line_and_blocks_next(
+    qtbot: Any, window: MainWindow, tmp_path: Path
+) -> None:
+    """A 1 MB header of 100,001 columns froze the window for seconds on this
+    page and for more than ten minutes on the next, one row per column (audit)."""
+    path = tmp_path / "wide.csv"
+    path.write_text("email," + ",".join(f"col{i}" for i in range(100_000)) + "\n")
+    wizard = open_import_wizard(qtbot, window)
+    page = wizard.file_page
+    choose_file(qtbot, wizard, path)
+    assert page.problem == (
+        f"{path}: the header has 100,001 columns; an import takes at most 1,000 "
+        "(is the delimiter right?)"
+    )
+    assert page.preview_table.columnCount() == 0
+    assert not next_enabled(wizard)
+
+
 def test_a_repeated_column_name_shows_one_line_and_blocks_next(
     qtbot: Any, window: MainWindow, tmp_path: Path
 ) -> None:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..limits import short
+from ..limits import MAX_IMPORT_COLUMNS, short
 from ..store import StoreError
 
 SAMPLE_BYTES = 64 * 1024
@@ -176,6 +176,11 @@ class CsvReader:
             raise ImportFileError(f"{self.path}: the file is empty (no header line)") from None
         except csv.Error as exc:
             raise ImportFileError(f"{self.path}: line 1: {exc}") from None
+        if len(header) > MAX_IMPORT_COLUMNS:
+            raise ImportFileError(
+                f"{self.path}: the header has {len(header):,} columns; an import takes at "
+                f"most {MAX_IMPORT_COLUMNS:,} (is the delimiter right?)"
+            )
         return [h.strip() for h in header]
 
     def records(self, start: int = 0) -> Iterator[Record]:
