@@ -293,6 +293,13 @@ class MainWindow(QMainWindow):
 
         An open wizard works on the current store: it is closed first (and a
         running job keeps the store until the operator has cancelled it)."""
+        if self.tasks_view.run_active():
+            # A resume or revert works on this store and reports to this window.
+            self.tell_store_busy(
+                "A task is running in Tasks (a resume or a revert). Cancel it there, or "
+                "wait for it to end, then switch stores."
+            )
+            return
         if self.wizard is not None and self.wizard.isVisible() and not self.wizard.close():
             return
         if not self._close_import_wizard():
@@ -372,6 +379,10 @@ class MainWindow(QMainWindow):
         self.store_label.setText("Not connected" if self.store is None else self._connected_text)
         if self.ask_open_connections(message):
             self.show_connections()
+
+    def tell_store_busy(self, message: str) -> None:
+        """Why the store cannot be switched now (tests replace this method)."""
+        QMessageBox.information(self, "Switch store", message)
 
     def ask_open_connections(self, message: str) -> bool:
         """Tell the operator the store cannot be opened; True to open Connections."""

@@ -91,3 +91,54 @@ def test_switching_the_store_while_a_view_loads_does_not_wait(
     assert time.monotonic() - started < 5.0  # opening the other store, not the held load
     assert str(other) in window.store_label.text()
     held.set()
+
+
+def test_switching_the_store_while_a_resume_runs_in_tasks_is_refused_with_why(
+    qtbot: Any,
+    window: MainWindow,
+    held: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+    gui_store_url: str,
+    tmp_path: Path,
+) -> None:
+    """The switch happened at once and the resume went on on the old store,
+    its end never reported (audit): it is refused with why, the store kept."""
+    from bulkprofiles_gui.core.actions import ACTIONS
+    from bulkprofiles_gui.core.config import Settings
+    from bulkprofiles_gui.core.jobfile import Job
+    from bulkprofiles_gui.core.jobs import prepare_task, run_task
+    from bulkprofiles_gui.core.progress import JobState
+
+    store = window.store
+    assert store is not None
+    job = Job.from_dict(
+        {
+            "database": DEMO,
+            "rules": {"rules": [{"field": "age", "operator": ">=", "value": 0}]},
+            "action": {"type": "global_unsubscribe"},
+        },
+        require_action=True,
+    )
+    task_id = prepare_task(store, job)
+    first_batch = JobState()
+    first_batch.on_progress = lambda p: p.done > 0 and first_batch.cancel()
+    run_task(store, task_id, first_batch, settings=Settings(batch_size=50))
+    module = ACTIONS["global_unsubscribe"]
+    monkeypatch.setattr(module, "apply_batch", holding(held, module.apply_batch))
+    tasks = window.tasks_view
+    tasks.refresh()
+    qtbot.waitUntil(lambda: tasks.selected_task() is not None, timeout=30_000)
+    tasks.select_task(task_id)
+    qtbot.waitUntil(tasks.resume_button.isEnabled, timeout=30_000)
+    tasks.resume_button.click()
+    assert tasks.run_active()
+    told: list[str] = []
+    monkeypatch.setattr(window, "tell_store_busy", told.append)
+    before = window.store_label.text()
+    other = tmp_path / "other.sqlite3"
+    shutil.copyfile(gui_store_url.removeprefix("sqlite:///"), other)
+    window.connect_store(f"sqlite:///{other}", None)
+    assert told and "A task is running in Tasks" in told[0]
+    assert window.store is store and window.store_label.text() == before
+    held.set()
+    qtbot.waitUntil(lambda: not tasks.run_active(), timeout=30_000)
