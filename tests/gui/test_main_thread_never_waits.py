@@ -107,7 +107,7 @@ def test_switching_the_store_while_a_resume_runs_in_tasks_is_refused_with_why(
     from bulkprofiles_gui.core.config import Settings
     from bulkprofiles_gui.core.jobfile import Job
     from bulkprofiles_gui.core.jobs import prepare_task, run_task
-    from bulkprofiles_gui.core.progress import JobState
+    from bulkprofiles_gui.core.progress import JobState, Progress
 
     store = window.store
     assert store is not None
@@ -121,7 +121,12 @@ def test_switching_the_store_while_a_resume_runs_in_tasks_is_refused_with_why(
     )
     task_id = prepare_task(store, job)
     first_batch = JobState()
-    first_batch.on_progress = lambda p: p.done > 0 and first_batch.cancel()
+
+    def cancel_after_a_batch(progress: Progress) -> None:
+        if progress.done > 0:
+            first_batch.cancel()
+
+    first_batch.on_progress = cancel_after_a_batch
     run_task(store, task_id, first_batch, settings=Settings(batch_size=50))
     module = ACTIONS["global_unsubscribe"]
     monkeypatch.setattr(module, "apply_batch", holding(held, module.apply_batch))
