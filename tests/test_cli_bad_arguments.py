@@ -70,3 +70,13 @@ def test_utf16_chosen_for_a_file_without_a_byte_order_mark_is_one_line(
     with pytest.raises(ImportFileError) as caught:
         sniff(path, encoding="utf-16")
     assert str(caught.value).startswith(f"{path}: cannot be read as utf-16: ")
+
+
+def test_a_job_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    """Notepad writes one; it was refused in Python's words (audit)."""
+    from bulkprofiles_gui.core.jobfile import Job
+
+    path = tmp_path / "job.json"
+    path.write_bytes(b"\xef\xbb\xbf" + b'{"database": "Demo customers", "limit": 7}')
+    job = Job.load(path)
+    assert (job.database, job.limit) == ("Demo customers", 7)

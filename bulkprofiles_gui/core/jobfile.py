@@ -133,7 +133,7 @@ class Job:
                     f"{path}: the job file is larger than {MAX_JOB_FILE_BYTES // 2**20} MB "
                     "(the limit)"
                 )
-            text = data.decode("utf-8")
+            text = data.decode("utf-8-sig")  # Notepad and Excel write a byte order mark
         except FileNotFoundError:
             raise JobFileError(f"{path}: no such job file") from None
         except (OSError, UnicodeDecodeError) as exc:
