@@ -219,6 +219,15 @@ def test_add_and_remove_only_for_tags(store: Store) -> None:
         parse(store, [{"field": "tags", "op": "remove", "value": []}])
 
 
+def test_a_tag_may_not_hold_the_list_separator_of_csv_files(store: Store) -> None:
+    """'vip;gold' was stored as one tag, exported as 'vip;gold' and imported
+    back as two (audit)."""
+    build_world(store, n=1)
+    for op in ("add", "set"):
+        with pytest.raises(ActionError, match=r"'vip;gold' holds ';', which separates tags"):
+            parse(store, [{"field": "tags", "op": op, "value": ["vip;gold"]}])
+
+
 def test_add_and_remove_tags_skip_profiles_already_so(store: Store) -> None:
     world = build_world(store, n=4)  # vip on profiles 0 and 2
     summary = run(

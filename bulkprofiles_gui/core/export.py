@@ -36,6 +36,7 @@ from sqlalchemy import Connection, Select, select
 
 from . import models as m
 from .csvcells import escape_text
+from .fields import LIST_SEPARATOR
 from .jobfile import Job
 from .limits import quote
 from .outcomes import outcome_words
@@ -46,7 +47,6 @@ from .tasks import get_task
 
 #: Rows fetched (and list values looked up) per round trip.
 CHUNK = 2000
-LIST_SEPARATOR = ";"
 STDOUT = "-"
 #: The columns of a task export that come before the chosen profile columns.
 OUTCOME_COLUMNS = ("profile_id", "outcome", "reason", "reason_text")

@@ -137,6 +137,9 @@ SYSTEM_FIELD_KEYS: frozenset[str] = frozenset(f.key for f in SYSTEM_FIELDS)
 FIELD_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+#: Between the items of a list field (tags, phones) in one CSV cell, exported
+#: and imported alike: so no tag may hold it.
+LIST_SEPARATOR = ";"
 
 
 class FieldValueError(ValueError):
@@ -240,6 +243,13 @@ def coerce_value(ftype: FieldType, raw: Any, options: tuple[str, ...] | list[str
         unusable = next((p for i in cleaned if (p := nul_problem(i))), None)
         if unusable:
             raise FieldValueError(unusable)
+        if ftype is FieldType.TAGS:
+            joined = next((i for i in cleaned if LIST_SEPARATOR in i), None)
+            if joined is not None:
+                raise FieldValueError(
+                    f"{quote(joined)} holds {LIST_SEPARATOR!r}, which separates tags in CSV "
+                    "files; give them as separate tags"
+                )
         if ftype is FieldType.PHONES:
             for phone in cleaned:
                 if not PHONE_RE.match(phone):

@@ -18,10 +18,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ..fields import EMAIL_RE, PHONE_RE, FieldType, FieldValueError
+from ..fields import EMAIL_RE, LIST_SEPARATOR, PHONE_RE, FieldType, FieldValueError
 
 Converter = Callable[[str], Any]
-LIST_SEPARATOR = ";"
 INT64 = (-(2**63), 2**63 - 1)
 _TRUE = frozenset({"true", "yes", "1"})
 _FALSE = frozenset({"false", "no", "0"})
