@@ -120,6 +120,9 @@ def test_non_utf8_file_is_refused_with_a_hint_and_works_with_its_encoding(
     ("header", "message"),
     [
         (["email", "city", "email"], "appears twice"),
+        # both would map to one field; with --create-fields one became city_2 (audit)
+        (["email", "City", "city"], r"columns 'City' \(2\) and 'city' \(3\) differ only in case"),
+        (["e-mail", "E_Mail"], "differ only in case, spaces"),
         (["email", "", "city"], "column 2 of the header has no name"),
         (["nothing", "known"], "no column maps to a field"),
         (["city"], "no column maps to the match field 'email'"),

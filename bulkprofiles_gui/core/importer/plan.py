@@ -28,6 +28,7 @@ from .mapping import (
     field_for_column,
     infer_column_type,
     key_for_column,
+    normalized,
 )
 from .spec import ImportSpec, ImportSpecError
 
@@ -78,6 +79,7 @@ def check_header(path: Path, header: list[str]) -> None:
     """ImportFileError for a header with an empty or a repeated column name
     (public: the wizard checks a file before any mapping)."""
     seen: dict[str, int] = {}
+    alike: dict[str, tuple[str, int]] = {}  # by the form names are matched to fields in
     for position, name in enumerate(header, start=1):
         if not name:
             raise ImportFileError(f"{path}: column {position} of the header has no name")
@@ -87,6 +89,13 @@ def check_header(path: Path, header: list[str]) -> None:
                 f"(columns {seen[name]} and {position})"
             )
         seen[name] = position
+        other = alike.setdefault(normalized(name), (name, position))
+        if other[1] != position:
+            # "City" and "city" would both map to one field: one silently became city_2.
+            raise ImportFileError(
+                f"{path}: columns {short(other[0])!r} ({other[1]}) and {short(name)!r} "
+                f"({position}) differ only in case, spaces, '_' or '-'; rename one"
+            )
 
 
 def _column_length(store: Store, info: FieldInfo) -> int | None:
