@@ -253,6 +253,26 @@ def test_tasks_show_of_an_import_says_added_and_updated(
     assert "  a value of the row is not valid: 1" in out
 
 
+def test_tasks_resume_of_an_import_says_what_import_says(
+    demo_store_path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It printed an update's table (Selected, Changed) for an import (audit)."""
+    from bulkprofiles_gui.core.importer import ImportSpec, prepare_import
+
+    csv_file = tmp_path / "c.csv"
+    csv_file.write_text("email,city\nnew1@x.de,Rome\nnew2@x.de,Oslo\nbad,Rome\n")
+    store = open_store(demo_store_path)
+    try:  # a task prepared and never run: what an import killed before its start leaves
+        task_id = prepare_import(store, ImportSpec(file=str(csv_file), database="Demo customers"))
+    finally:
+        store.close()
+    assert main(["--db", demo_store_path, "tasks", "resume", str(task_id)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"Import task {task_id} completed"
+    assert "  Added:                      2" in out
+    assert not any(line.lstrip().startswith("Selected:") for line in out)
+
+
 @pytest.mark.parametrize(
     ("dry_run", "merging"), [(False, "importing"), (True, "working out every row")]
 )

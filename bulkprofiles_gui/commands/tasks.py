@@ -15,7 +15,7 @@ import time
 from ..core.actions import ACTIONS
 from ..core.errors import TaskError
 from ..core.export import STDOUT, export_task, parse_columns
-from ..core.importer import IMPORT_TYPE
+from ..core.importer import IMPORT_TYPE, import_summary
 from ..core.outcomes import outcome_rows
 from ..core.revert import RevertPlan, plan_revert, prepare_revert, revert_problem
 from ..core.selection.describe import database_labels, describe_job_conditions
@@ -133,7 +133,24 @@ def _dispatch(store: Store, args: argparse.Namespace) -> int:
         return _revert(store, args)
     started = time.monotonic()
     summary = execute_task(store, args.task_id, quiet=args.json)
-    return report(store, summary, as_json=args.json, seconds=time.monotonic() - started)
+    seconds = time.monotonic() - started
+    if get_task(store, args.task_id).action_type == IMPORT_TYPE:
+        return _report_import(store, args, seconds)
+    return report(store, summary, as_json=args.json, seconds=seconds)
+
+
+def _report_import(store: Store, args: argparse.Namespace, seconds: float) -> int:
+    """A resumed import says what ``import`` says (added, updated, not imported)."""
+    from .import_ import summary_lines
+
+    summary = import_summary(store, args.task_id)
+    if args.json:
+        print_json({**summary.to_dict(), "elapsed_seconds": round(seconds, 3)})
+    else:
+        print("\n".join(summary_lines(summary, seconds)))
+    if summary.status == "failed":
+        print(f"bulkprofiles: error: task {args.task_id} failed: {summary.error}", file=sys.stderr)
+    return 0 if summary.status == "completed" else 1
 
 
 def ask_revert(plan: RevertPlan) -> bool:
