@@ -100,8 +100,8 @@ class MainWindow(QMainWindow):
         self.store: Store | None = None
         self.connection_name: str | None = None
         self.wizard: UpdateWizard | None = None
-        #: Closed update wizards whose threads have not ended yet.
-        self._retiring: list[UpdateWizard] = []
+        #: Closed wizards (update or import) whose threads have not ended yet.
+        self._retiring: list[UpdateWizard | ImportWizard] = []
         self.import_wizard: ImportWizard | None = None
         self._open_call: BackgroundCall | None = None
         #: The status bar's store line before "Connecting to …" (a failed open shows it again).
@@ -542,10 +542,11 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _on_import_wizard_closed(self) -> None:
-        if self.import_wizard is not None:
-            self.import_wizard.shutdown()
-            self.import_wizard.deleteLater()
-            self.import_wizard = None
+        wizard, self.import_wizard = self.import_wizard, None
+        if wizard is not None:
+            wizard.abandon()
+            self._retiring.append(wizard)
+            self._delete_ended_wizards()
 
     def _close_import_wizard(self) -> bool:
         """Close the import wizard (it asks about a running import); False if it stays."""

@@ -147,3 +147,21 @@ def test_switching_the_store_while_a_resume_runs_in_tasks_is_refused_with_why(
     assert window.store is store and window.store_label.text() == before
     held.set()
     qtbot.waitUntil(lambda: not tasks.run_active(), timeout=30_000)
+
+
+def test_closing_the_import_wizard_while_it_loads_does_not_wait(
+    qtbot: Any, window: MainWindow, held: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bulkprofiles_gui.gui.import_wizard import file_page
+
+    monkeypatch.setattr(file_page, "database_names", holding(held, file_page.database_names))
+    wizard = window.open_import_wizard(DEMO)
+    assert wizard is not None
+    qtbot.waitUntil(wizard.threads_running)
+    started = time.monotonic()
+    wizard.reject()
+    assert time.monotonic() - started < 1.0
+    assert window.import_wizard is None
+    assert wizard in window._retiring
+    held.set()
+    qtbot.waitUntil(lambda: window._retiring == [], timeout=10_000)

@@ -336,6 +336,11 @@ class FilePage(QWizardPage):
             cells.append([item.text() if item is not None else "" for item in items])
         return cells
 
+    def abandon(self) -> None:
+        self._typing.stop()
+        for call in (self._inspect, self._databases_call):
+            call.discard()
+
     def shutdown(self) -> None:
         self._typing.stop()
         for call in (self._inspect, self._databases_call):

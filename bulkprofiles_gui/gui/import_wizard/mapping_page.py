@@ -503,6 +503,11 @@ class MappingPage(QWizardPage):
             and not self.is_checking()
         )
 
+    def abandon(self) -> None:
+        self._check_timer.stop()
+        for call in (self._load, self._check):
+            call.discard()
+
     def shutdown(self) -> None:
         self._check_timer.stop()
         for call in (self._load, self._check):

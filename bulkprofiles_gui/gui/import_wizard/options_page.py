@@ -264,6 +264,9 @@ class OptionsPage(QWizardPage):
     def isComplete(self) -> bool:
         return not self.problems()
 
+    def abandon(self) -> None:
+        self._load.discard()
+
     def shutdown(self) -> None:
         self._load.wait()
         self._load.discard()

@@ -453,6 +453,14 @@ class ReviewPage(QWizardPage):
         self.dry_run_progress.hide()
         self._set_busy()
 
+    def abandon(self) -> None:
+        self._stop_dry_run()
+        self._check.discard()
+
+    def threads_running(self) -> bool:
+        runs = [r for r in (self._dry_run, *self._stopped_runs) if r is not None]
+        return any(r.thread_running() for r in runs)
+
     def shutdown(self) -> None:
         """Cancel a dry run and wait for the threads (the wizard is closing)."""
         for run in [r for r in (self._dry_run, *self._stopped_runs) if r is not None]:

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QMessageBox, QWidget, QWizard
 from ...core.importer import ImportSpec
 from ..resources import icon
 from ..ui_settings import ui_settings
-from .common import ImportContext, wait_for_import_calls
+from ..worker import ops
+from .common import IMPORT_CALLS, ImportContext, wait_for_import_calls
 from .file_page import FilePage
 from .mapping_page import MappingPage
 from .options_page import OptionsPage
@@ -110,6 +111,19 @@ class ImportWizard(QWizard):
 
     def _remember(self) -> None:
         ui_settings().setValue(GEOMETRY_KEY, self.saveGeometry())
+
+    def abandon(self) -> None:
+        """Closed: a dry run still going is cancelled, the pages' reads and
+        checks are dropped; nothing waits (see the update wizard's)."""
+        self.review_page.abandon()
+        for page in (self.file_page, self.mapping_page, self.options_page):
+            page.abandon()
+        ops.abandon(owner=IMPORT_CALLS)
+
+    def threads_running(self) -> bool:
+        run = self.run_page.run
+        running = run is not None and run.thread_running()
+        return running or self.review_page.threads_running() or ops.busy(IMPORT_CALLS)
 
     def shutdown(self) -> None:
         """Cancel what still runs and wait for every thread of the wizard."""
