@@ -298,6 +298,32 @@ def test_phones_and_tags_take_several_values_and_replace_the_list(
     assert profiles_by_email(world)["old@x.de"]["phones"] == ["+33612345678", "+491701234567"]
 
 
+def test_phones_swapped_between_two_profiles_are_written_not_taken_as_unchanged(
+    world: World, tmp_path: Path
+) -> None:
+    """The unchanged check's inner look-ups were not tied to their own row: a
+    profile holding another row's phone counted as holding this row's, so a
+    swap was "unchanged" on both sides (and every look-up scanned all staged
+    rows: 20,000 unchanged rows took 21 s instead of 0.5 s)."""
+    first = write_csv(
+        tmp_path / "a.csv",
+        [["email", "phones"], ["a@x.de", "+491700000001"], ["b@x.de", "+491700000002"]],
+    )
+    assert do_import(world, first).added == 2
+    swapped = write_csv(
+        tmp_path / "b.csv",
+        [["email", "phones"], ["a@x.de", "+491700000002"], ["b@x.de", "+491700000001"]],
+    )
+    summary = do_import(world, swapped)
+    assert (summary.updated, summary.unchanged) == (2, 0)
+    found = profiles_by_email(world)
+    assert (found["a@x.de"]["phones"], found["b@x.de"]["phones"]) == (
+        ["+491700000002"],
+        ["+491700000001"],
+    )
+    assert do_import(world, swapped).unchanged == 2  # the same file again changes nothing
+
+
 # -- validation and rejects -------------------------------------------------------------
 def test_invalid_rows_are_rejected_whole_with_line_column_value_reason(
     world: World, tmp_path: Path
