@@ -182,6 +182,10 @@ def test_type_inference_and_keys_for_new_fields() -> None:
     assert infer_type(["1", "-20", ""]) is FieldType.INTEGER
     assert infer_type(["1.5", "2"]) is FieldType.FLOAT
     assert infer_type(["yes", "No", "TRUE"]) is FieldType.BOOLEAN
+    # what the boolean converter reads (audit: yes/no/1/0 became a text field)
+    assert infer_type(["yes", "1", "0", "no"]) is FieldType.BOOLEAN
+    assert infer_type(["1", "0", "1"]) is FieldType.INTEGER
+    assert infer_type(["10115", "01067"]) is FieldType.STRING  # a leading zero: a code
     assert infer_type(["2024-01-31", "2023-12-01"]) is FieldType.DATE
     assert infer_type(["2024-01-31T10:00", "2023-12-01 08:30:00"]) is FieldType.DATETIME
     assert infer_type(["2024-01-31", "soon"]) is FieldType.STRING
@@ -189,6 +193,22 @@ def test_type_inference_and_keys_for_new_fields() -> None:
     assert key_for_column("loyaltyLevel") == "loyalty_level"
     assert key_for_column("External ID") == "external_id"
     assert key_for_column("2nd phone") == "f_2nd_phone"
+
+
+def test_a_leading_zero_in_a_number_field_is_a_reject_not_a_lost_digit(
+    world: World, tmp_path: Path
+) -> None:
+    """Guessed from the first 1,000 values, a field was integer; a later 01067
+    was stored as 1067 without a word (audit)."""
+    rows = [["email", "zip"], *([f"l{i}@x.de", str(10115 + i)] for i in range(1000))]
+    path = write_csv(tmp_path / "late.csv", [*rows, ["late@x.de", "01067"]])
+    rejects = tmp_path / "rejects.csv"
+    summary = do_import(world, path, create_fields=True, rejects=str(rejects))
+    assert (summary.added, summary.not_imported) == (1000, {"rejected": 1})
+    assert "late@x.de" not in profiles_by_email(world)
+    [reject] = read_rejects(rejects)
+    assert (reject["line"], reject["column"], reject["value"]) == ("1002", "zip", "01067")
+    assert "a leading zero: a code, not a number" in reject["reason"]
 
 
 def test_create_fields_makes_typed_custom_fields(world: World, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +23,8 @@ from ..fields import EMAIL_RE, LIST_SEPARATOR, PHONE_RE, FieldType, FieldValueEr
 
 Converter = Callable[[str], Any]
 INT64 = (-(2**63), 2**63 - 1)
-_TRUE = frozenset({"true", "yes", "1"})
-_FALSE = frozenset({"false", "no", "0"})
+TRUE_WORDS = frozenset({"true", "yes", "1"})
+FALSE_WORDS = frozenset({"false", "no", "0"})
 #: Characters dropped from a phone before it is checked (``+49 (170) 123-45``).
 _PHONE_NOISE = str.maketrans("", "", " -().\u00a0")
 
@@ -54,10 +55,18 @@ def _email(length: int | None) -> Converter:
     return convert
 
 
+#: Digits with a leading zero are a code (zip, customer number), not a number:
+#: 01067 read as 1067 would lose a digit without a word.
+LEADING_ZERO = re.compile(r"[-+]?0\d+")
+_CODE_NOT_NUMBER = "a leading zero: a code, not a number (import the column as text)"
+
+
 def _integer(cell: str) -> int | None:
     value = cell.strip()
     if not value:
         return None
+    if LEADING_ZERO.fullmatch(value):
+        raise FieldValueError(_CODE_NOT_NUMBER)
     try:
         number = int(value)
     except ValueError:
@@ -71,6 +80,8 @@ def _float(cell: str) -> float | None:
     value = cell.strip()
     if not value:
         return None
+    if LEADING_ZERO.fullmatch(value):
+        raise FieldValueError(_CODE_NOT_NUMBER)
     try:
         number = float(value)
     except ValueError:
@@ -84,9 +95,9 @@ def _boolean(cell: str) -> bool | None:
     value = cell.strip().lower()
     if not value:
         return None
-    if value in _TRUE:
+    if value in TRUE_WORDS:
         return True
-    if value in _FALSE:
+    if value in FALSE_WORDS:
         return False
     raise FieldValueError("not true or false (true/false, yes/no, 1/0)")
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 
 from ..fields import FIELD_KEY_RE, FieldType
 from ..store import FieldInfo
+from .converters import FALSE_WORDS, LEADING_ZERO, TRUE_WORDS
 
 INFER_ROWS = 1000
 #: Fields that are never written by an import (``id`` only serves as a match key).
@@ -23,9 +24,8 @@ NOT_IMPORTABLE = frozenset({"created_at", "updated_at", "last_interaction_at"})
 
 _SEPARATORS = re.compile(r"[\s_\-]+")
 _INTEGER = re.compile(r"[-+]?\d{1,19}")
-#: Digits with a leading zero are a code (zip, customer number), not a number.
-_CODE = re.compile(r"[-+]?0\d+")
-_BOOLEAN_WORDS = frozenset({"true", "false", "yes", "no"})
+#: What the boolean converter reads (a column of only 1 and 0 is integer first).
+_BOOLEAN_WORDS = TRUE_WORDS | FALSE_WORDS
 
 
 def normalized(name: str) -> str:
@@ -94,13 +94,13 @@ def _is_datetime(value: str) -> bool:
 
 
 def _is_integer(value: str) -> bool:
-    if not _INTEGER.fullmatch(value) or _CODE.fullmatch(value):
+    if not _INTEGER.fullmatch(value) or LEADING_ZERO.fullmatch(value):
         return False
     return -(2**63) <= int(value) < 2**63
 
 
 def _is_float(value: str) -> bool:
-    if _CODE.fullmatch(value):
+    if LEADING_ZERO.fullmatch(value):
         return False
     try:
         number = float(value)
