@@ -458,3 +458,12 @@ def test_task_export_writes_other_outcomes_as_they_are(
         ["updated", "", ""],
         ["skipped", "already_exists", "a profile already matches (mode: add new only)"],
     ]
+
+
+@pytest.mark.parametrize("text", ["=1+2", "'=1+2", "''=1+2", "'quoted", "'", "", "+49", "plain"])
+def test_spreadsheet_escaping_reads_back_as_it_was_written(text: str) -> None:
+    from bulkprofiles_gui.core.csvcells import FORMULA_TRIGGERS, escape_text, unescape_text
+
+    written = escape_text(text)
+    assert unescape_text(written) == text
+    assert not written.startswith(FORMULA_TRIGGERS)  # never a formula to a spreadsheet
