@@ -296,6 +296,23 @@ def test_dry_run_builds_no_index(world: World, tmp_path: Path) -> None:
     assert not any("cf_" in n for n in names)
 
 
+def test_a_dry_run_by_a_custom_field_counts_what_the_real_run_does(
+    world: World, tmp_path: Path
+) -> None:
+    """Without the field's index (a dry run makes none) each row was a scan of
+    profiles (audit: 717 s for 20,500 rows at 175,693 profiles); it looks the
+    keys up in a temporary table of its own now, and counts the same."""
+    path = write(tmp_path / "i.csv", "email,push_id\na@x.de,P1\nb@x.de,P2\n")
+    assert do_import(world, path, match="push_id").added == 2
+    update = write(tmp_path / "u.csv", "push_id,city\nP1,Rome\nP2,\nP3,Oslo\nP1,Bonn\n")
+    dry = do_import(world, update, match="push_id", mode="update", dry_run=True)
+    real = do_import(world, update, match="push_id", mode="update")
+    counts = ("updated", "unchanged", "added", "not_imported")
+    assert [getattr(dry, c) for c in counts] == [getattr(real, c) for c in counts]
+    assert (real.updated, real.unchanged) == (1, 1)
+    assert real.not_imported == {"duplicate_in_file": 1, "not_found": 1}
+
+
 # 9: removing a field an unfinished import maps to named no one.
 def test_field_usage_names_an_import_that_maps_the_field(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -281,5 +281,9 @@ def test_closing_the_wizard_during_a_dry_run_stops_it(
     assert run is not None and task_id is not None
     wizard.button(QWizard.WizardButton.CancelButton).click()
     qtbot.waitUntil(lambda: window.import_wizard is None, timeout=30_000)
-    assert run.is_cancelled() and not run.thread_running()
+    assert run.is_cancelled()
+    # The window does not wait for the thread (it never waits on the store): the
+    # dry run stops at its next batch, and the closed wizard goes after it.
+    qtbot.waitUntil(lambda: not run.thread_running(), timeout=30_000)
+    qtbot.waitUntil(lambda: window._retiring == [], timeout=30_000)
     assert task_row(window.store, task_id) == ("cancelled", True)

@@ -37,10 +37,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
     ColumnElement,
     Connection,
     Index,
+    MetaData,
     Select,
+    Table,
     and_,
     case,
     delete,
@@ -277,6 +281,8 @@ class _Import:
     ctx: ActionContext
     summary: TaskSummary
     subscribe: Any = None  # subscribe_from_fields.Params
+    #: A dry run's keys of a custom match field (``_dry_run_keys``), once made.
+    keys: Table | None = None
 
 
 def run_import(
@@ -754,8 +760,44 @@ def _looked_up(run: _Import, lo: int, hi: int, dialect: str) -> Any:
     )
 
 
+#: A dry run matched by a custom field looks keys up here: a temporary table of
+#: the database's (key, id), made in one pass and indexed.  The real run gives
+#: the field an index of the store (``_ensure_match_index``); a dry run makes
+#: no DDL on the store (a CREATE INDEX locks out writers while it builds), and
+#: without an index each row was a scan of profiles: 20,500 rows at 175,693
+#: profiles took 717 s against 7 s for the real run.
+DRY_RUN_KEYS = "import_match_keys"
+
+
+def _dry_run_keys(conn: Connection, run: _Import) -> Table | None:
+    """The dry run's key table (made on the first batch of this connection), or
+    None when the match field is not a custom scalar field or this is no dry run."""
+    info = run.plan.match.field
+    if not run.ctx.dry_run or info.is_system or info.type.is_list or not info.column_name:
+        return None
+    if run.keys is None:
+        column = run.ctx.store.profiles.c[info.column_name]
+        quote = conn.dialect.identifier_preparer.quote
+        where = "pg_temp." if conn.dialect.name == "postgresql" else "temp."
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {where}{DRY_RUN_KEYS}")
+        conn.exec_driver_sql(
+            f"CREATE TEMPORARY TABLE {DRY_RUN_KEYS} AS SELECT {quote(column.name)} AS k, id "
+            f"FROM profiles WHERE database_id = {int(run.ctx.database_id)} "
+            f"AND {quote(column.name)} IS NOT NULL"
+        )
+        conn.exec_driver_sql(f"CREATE INDEX {DRY_RUN_KEYS}_k ON {DRY_RUN_KEYS} (k, id)")
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ANALYZE {DRY_RUN_KEYS}")
+        run.keys = Table(
+            DRY_RUN_KEYS, MetaData(), Column("k", column.type), Column("id", BigInteger)
+        )
+    return run.keys
+
+
 def _matching_ids(run: _Import) -> Select[Any]:
     """(id, key) of the database's profiles by their match field."""
+    if run.keys is not None:
+        return select(run.keys.c.id.label("id"), run.keys.c.k.label("key"))
     info = run.plan.match.field
     mp = run.ctx.store.profiles.alias("mp")
     if info.type.is_list:
@@ -775,6 +817,11 @@ def _match_of(run: _Import, key: Any) -> Select[Any]:
     """How many of the database's profiles have ``key`` in their match field,
     and the smallest and largest of their ids (one row, correlated to ``key``).
     The count(*) keeps PostgreSQL from turning min/max into index walks."""
+    if run.keys is not None:
+        ids = run.keys.c.id
+        return select(
+            func.count().label("n"), func.min(ids).label("low"), func.max(ids).label("high")
+        ).where(run.keys.c.k == key)
     info = run.plan.match.field
     mp = run.ctx.store.profiles.alias("mp")
     if info.type.is_list:
@@ -800,6 +847,7 @@ def _classify(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     the sequence on PostgreSQL; on SQLite after the largest id, the write lock
     being held, leaving gaps for the rows that add nothing)."""
     rows, mode = run.tables.rows, run.plan.spec.mode
+    _dry_run_keys(conn, run)
     looked = _looked_up(run, lo, hi, conn.dialect.name)
     found = looked.c.low.is_not(None)
     whens: list[tuple[ColumnElement[bool], Any]] = []
