@@ -28,7 +28,6 @@ from .mapping import (
     field_for_column,
     infer_column_type,
     key_for_column,
-    normalized,
 )
 from .spec import ImportSpec, ImportSpecError
 
@@ -79,7 +78,6 @@ def check_header(path: Path, header: list[str]) -> None:
     """ImportFileError for a header with an empty or a repeated column name
     (public: the wizard checks a file before any mapping)."""
     seen: dict[str, int] = {}
-    alike: dict[str, tuple[str, int]] = {}  # by the form names are matched to fields in
     for position, name in enumerate(header, start=1):
         if not name:
             raise ImportFileError(f"{path}: column {position} of the header has no name")
@@ -89,13 +87,6 @@ def check_header(path: Path, header: list[str]) -> None:
                 f"(columns {seen[name]} and {position})"
             )
         seen[name] = position
-        other = alike.setdefault(normalized(name), (name, position))
-        if other[1] != position:
-            # "City" and "city" would both map to one field: one silently became city_2.
-            raise ImportFileError(
-                f"{path}: columns {short(other[0])!r} ({other[1]}) and {short(name)!r} "
-                f"({position}) differ only in case, spaces, '_' or '-'; rename one"
-            )
 
 
 def _column_length(store: Store, info: FieldInfo) -> int | None:
@@ -155,9 +146,11 @@ def plan_import(store: Store, conn: Connection, spec: ImportSpec) -> ImportPlan:
     columns: list[ColumnPlan] = []
     skipped: list[str] = []
     taken_keys = set(by_key)
+    mapped_from = {key: column for column, key in mapping.items() if key is not None}
     for index, name in enumerate(header):
         key = mapping.get(name)
         if key is None and name in new_types:
+            _refuse_a_second_field_for(path, name, mapped_from, by_key)
             info = _new_field(path, database_id, name, new_types[name], taken_keys)
             taken_keys.add(info.key)
             columns.append(ColumnPlan(index, name, info, _convert(store, info), new=True))
@@ -178,6 +171,20 @@ def plan_import(store: Store, conn: Connection, spec: ImportSpec) -> ImportPlan:
 
 def _convert(store: Store, info: FieldInfo) -> Converter:
     return converter_for(info.type, info.options, _column_length(store, info))
+
+
+def _refuse_a_second_field_for(
+    path: Path, column: str, mapped_from: dict[str, str], by_key: dict[str, FieldInfo]
+) -> None:
+    """A column whose field another column already fills (``City`` and ``city``:
+    the first maps to field city) would silently become a new field city_2."""
+    key = key_for_column(column)
+    if key in by_key and key in mapped_from:
+        raise ImportSpecError(
+            f"{path}: column {short(column)!r} would become a new field '{key}_2' beside "
+            f"field {key!r}, which column {short(mapped_from[key])!r} fills; map it to a "
+            f"field or skip it (--map {short(column)}=)"
+        )
 
 
 def _new_field(
