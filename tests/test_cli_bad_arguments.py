@@ -59,17 +59,25 @@ def test_a_settings_file_that_is_not_utf8_is_one_line_exit_2(
     assert line.startswith(f"bulkprofiles: error: settings file {path} is not valid JSON: ")
 
 
-@pytest.mark.parametrize("text", ["email,city\na@x.de,Berlin\n", "email,city\na@x.de,Bonn\n"])
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("email,city\na@x.de,Bonn1\n", "UTF-16 stream does not start with BOM"),  # 24 bytes
+        ("email,city\na@x.de,Berlin\n", "truncated data"),  # 25 bytes
+    ],
+)
 def test_utf16_chosen_for_a_file_without_a_byte_order_mark_is_one_line(
-    tmp_path: Path, text: str
+    tmp_path: Path, text: str, why: str
 ) -> None:
     """An even number of bytes decoded "fine" as a whole and failed in the
     reader (an unexpected error, exit 1); an odd one failed in the check."""
     path = tmp_path / "plain.csv"
     path.write_text(text, encoding="utf-8")
+    assert len(text.encode()) % 2 == (0 if "BOM" in why else 1)
     with pytest.raises(ImportFileError) as caught:
         sniff(path, encoding="utf-16")
     assert str(caught.value).startswith(f"{path}: cannot be read as utf-16: ")
+    assert why in str(caught.value)
 
 
 def test_a_job_file_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:

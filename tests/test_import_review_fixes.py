@@ -234,6 +234,28 @@ def test_rejects_that_cannot_be_written_at_the_end_go_to_the_log_folder(
     assert "writing the rejects of task" in log_path().read_text(encoding="utf-8")
 
 
+def test_a_cancelled_import_whose_rejects_failed_resumes_into_the_file_named(
+    world: World, tmp_path: Path
+) -> None:
+    """The fallback was written into the job document, the spec a resume reads:
+    the resume refused it as an unknown key (review).  It is the result's now."""
+    path = write(
+        tmp_path / "n.csv", "email\n" + "".join(f"a{i}@x.de\n" for i in range(50)) + "bad\n"
+    )
+    target = tmp_path / "r.csv"
+    task = prepare_import(world.store, ImportSpec(file=str(path), database=DB, rejects=str(target)))
+    target.mkdir()  # the end of this run cannot write it
+    cancelled = JobState()
+    cancelled.cancel()
+    assert run_import_task(world.store, task, cancelled).status == "cancelled"
+    assert import_summary(world.store, task).rejects_problem is not None
+    target.rmdir()
+    assert run_import_task(world.store, task, JobState()).status == "completed"
+    summary = import_summary(world.store, task)
+    assert (summary.added, summary.rejects_file, summary.rejects_problem) == (50, str(target), None)
+    assert target.read_text(encoding="utf-8").splitlines()[1].startswith("52,email,bad,")
+
+
 def test_rejects_file_is_not_the_input(world: World, tmp_path: Path) -> None:
     path = write(tmp_path / "n.csv", "email\na@x.de\nbad\n")
     before = path.read_bytes()

@@ -604,11 +604,11 @@ def test_combinator_is_case_insensitive(population: Population) -> None:
 # -- invalid rules ------------------------------------------------------------
 
 INVALID: list[tuple[dict[str, Any], str, str]] = [
-    # "yes" was read as enabled (audit): only true and false say it
+    # "yes" was read as enabled (audit): only true and false say it (limits.rules_problem)
     (
         _group({**_rule("city", "=", "Berlin"), "disabled": "yes"}),
-        "rules[0]",
-        "'disabled' must be true or false, not 'yes'",
+        "",
+        "'disabled' of a condition must be true or false, not 'yes'",
     ),
     (_group(_rule("nope", "=", 1)), "rules[0]", "unknown field 'nope'"),
     (_group(_rule("age", "contains", "3")), "rules[0]", "not valid for 'age'"),

@@ -100,7 +100,8 @@ def summary_lines(s: ImportSummary, seconds: float) -> list[str]:
         rows.append((words, f"{n:,}"))
     if s.new_fields:
         rows.append(("New fields", ", ".join(s.new_fields)))
-    rows.append(("Trigger events", f"{s.trigger_events:,}"))
+    if not s.dry_run:  # a dry run records none (the update's table leaves it out too)
+        rows.append(("Trigger events", f"{s.trigger_events:,}"))
     if s.rejects_problem:
         rows.append(("Rejects", s.rejects_problem))
     elif s.rejects_file:

@@ -256,12 +256,19 @@ def value_count(value: Any, budget: int) -> int:
 
 
 def rules_problem(rules: Any) -> str | None:
-    """Why a rule tree is beyond the limits (None when it is within them).
+    """Why a rule tree is beyond the limits, or says yes or no in other words
+    than true and false (None when neither).
 
     Stops at the first limit passed, so a tree of a million conditions is
     refused after looking at ten thousand of them."""
     nodes = values = 0
     for node, depth in rule_nodes(rules):
+        flag = next(
+            (k for k in ("not", "disabled") if not isinstance(node.get(k, False), bool)), None
+        )
+        if flag is not None:  # the window read "yes" as true, or dropped it (audit)
+            where = "a group" if is_group(node) else "a condition"
+            return f"{flag!r} of {where} must be true or false, not {quote(node[flag])}"
         if is_group(node) and depth > MAX_GROUP_DEPTH:
             return f"groups are nested more than {MAX_GROUP_DEPTH} deep (the limit)"
         if node is rules:

@@ -491,3 +491,34 @@ def test_a_job_with_a_value_the_command_line_refuses_cannot_be_run_from_the_wind
     qtbot.wait(300)  # a count that would have made the page complete has had time
     assert not page.isComplete()
     wizard.reject()
+
+
+@pytest.mark.parametrize(
+    ("rules", "reason"),
+    [
+        (
+            {"rules": [{"field": "city", "operator": "=", "value": "x", "disabled": "yes"}]},
+            "'disabled' of a condition must be true or false, not 'yes'",
+        ),
+        (
+            {"not": "true", "rules": [{"field": "city", "operator": "=", "value": "x"}]},
+            "'not' of a group must be true or false, not 'true'",
+        ),
+    ],
+)
+def test_a_job_whose_rules_say_yes_in_other_words_is_refused_as_on_the_command_line(
+    window: MainWindow,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    rules: dict[str, Any],
+    reason: str,
+) -> None:
+    """The window ran "disabled": "yes" as an enabled condition and "not":
+    "true" as a negation while the command line refused them (review)."""
+    path = tmp_path / "flags.json"
+    path.write_text(json.dumps({"database": DEMO, "rules": rules}), encoding="utf-8")
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a, **k: shown.append(text))
+    assert window.open_job_path(str(path)) is None
+    assert shown == [f"{path}: job.rules: {reason}"]
+    assert window.wizard is None

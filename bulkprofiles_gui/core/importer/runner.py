@@ -1065,8 +1065,8 @@ def _advance(
 
 # -- the end -------------------------------------------------------------------------
 def _finish(store: Store, run: _Import, status: str, error: str | None) -> None:
-    _keep_rejects(store, run)
-    _remember_outcomes(store, run)
+    kept = _keep_rejects(store, run)
+    _remember_outcomes(store, run, kept)
     _record_status(store, run, status, error)
     if status in ("completed", "failed"):  # a failed import cannot be resumed
         with store.begin() as conn:
@@ -1085,7 +1085,7 @@ def _record_status(store: Store, run: _Import, status: str, error: str | None) -
     run.summary.error = error.splitlines()[0] if error else None
 
 
-def _remember_outcomes(store: Store, run: _Import) -> None:
+def _remember_outcomes(store: Store, run: _Import, kept: dict[str, str | None]) -> None:
     """Keep added/updated and the subscription outcomes in the task's document
     (``result``): the staging tables that hold them are dropped next."""
     rows = run.tables.rows
@@ -1110,6 +1110,7 @@ def _remember_outcomes(store: Store, run: _Import) -> None:
             ADDED: int(outcomes.get(ADDED, 0)),
             UPDATED: int(outcomes.get(UPDATED, 0)),
             "subscriptions": {str(k): int(v) for k, v in subs_counts.items()},
+            **kept,
         }
         conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(job=job))
 
@@ -1136,15 +1137,16 @@ def _reject_rows(conn: Connection, run: _Import) -> Iterator[tuple[Any, ...]]:
         yield line, col or "", "" if value is None else str(value), NOT_IMPORTED.get(reason, reason)
 
 
-def _keep_rejects(store: Store, run: _Import) -> None:
+def _keep_rejects(store: Store, run: _Import) -> dict[str, str | None]:
     """Write the rows not imported before their staging tables go.  When the
     file named cannot be written now (the disk filled up since the check),
-    they go to the log folder instead and the task records where and why;
-    only if that fails too are they lost, and the task says so."""
+    they go to the log folder instead; only if that fails too are they lost.
+    Returns where they went and why, for the task's result (empty: as asked).
+    The job document (the spec a resume reads) keeps the file the operator named."""
     target = run.plan.spec.rejects
     try:
         _write_rejects(store, run, target)
-        return
+        return {}
     except Exception as exc:  # whatever it was, the rows must go somewhere
         log_exception(exc, f"writing the rejects of task {run.task_id} to {target}")
         reason = f"could not write {target}: {getattr(exc, 'strerror', None) or exc}"
@@ -1155,10 +1157,7 @@ def _keep_rejects(store: Store, run: _Import) -> None:
     except Exception as again:
         log_exception(again, f"writing the rejects of task {run.task_id} to {fallback}")
         fallback, note = "", f"{reason}; the rows not imported were not kept (see the log)"
-    with store.begin() as conn:
-        job = dict(conn.execute(select(m.Task.job).where(m.Task.id == run.task_id)).scalar_one())
-        job["rejects"], job["rejects_problem"] = fallback or None, note
-        conn.execute(update(m.Task).where(m.Task.id == run.task_id).values(job=job))
+    return {"rejects_file": fallback or None, "rejects_problem": note}
 
 
 def _write_rejects(store: Store, run: _Import, target: str | None) -> None:
@@ -1215,7 +1214,7 @@ def import_summary(store: Store, task_id: int) -> ImportSummary:
         subscriptions=dict(result.get("subscriptions") or {}),
         trigger_events=row.trigger_events,
         new_fields=sorted(job.get("new_fields") or job.get("created_fields") or {}),
-        rejects_file=job.get("rejects"),
-        rejects_problem=job.get("rejects_problem"),
+        rejects_file=result.get("rejects_file", job.get("rejects")),
+        rejects_problem=result.get("rejects_problem"),
         error=(row.error or "").splitlines()[0] if row.error else None,
     )

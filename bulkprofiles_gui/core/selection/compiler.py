@@ -148,11 +148,7 @@ class RuleCompiler:
         if not isinstance(node, dict):
             self._problem(path, "expected a rule or a group object")
             return None
-        disabled = node.get("disabled", False)
-        if not isinstance(disabled, bool):  # "yes" read as enabled, silently
-            self._problem(path, f"'disabled' must be true or false, not {quote(disabled)}")
-            return None
-        if disabled:
+        if node.get("disabled") is True:  # other values: limits.rules_problem refuses them
             return None
         if "rules" in node or "combinator" in node:
             return self._group(node, path)

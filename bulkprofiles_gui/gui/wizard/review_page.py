@@ -14,6 +14,7 @@ and Run asks before starting a second one.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -288,7 +289,10 @@ class ReviewPage(QWizardPage):
     def _abandon_dry_run(self) -> None:
         run, self._dry_run = self._dry_run, None
         if run is not None and run.is_running():
-            run.abandon()
+            run.abandon()  # no result arrives; no late report or end either:
+            for signal in (run.progressed, run.finished):
+                with contextlib.suppress(RuntimeError, TypeError):
+                    signal.disconnect()  # it would show progress, or enable Dry run
             self._abandoned.append(run)
 
     def dry_running(self) -> bool:
