@@ -137,5 +137,18 @@ def gui_store(gui_store_url: str) -> Iterator[Store]:
         opened.close()
 
 
+@pytest.fixture
+def demo_window(qtbot: Any, gui_store_url: str) -> Iterator[Any]:
+    """The main window on a fresh copy of the small demo store, its databases listed."""
+    from bulkprofiles_gui.gui.app import start_main_window
+
+    win = start_main_window(gui_store_url)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.databases_view.selected_database() is not None, timeout=60_000)
+    yield win
+    win.close()
+    win.shutdown()
+
+
 def wait_until(qtbot: Any, condition: Any, timeout: int = 30_000) -> None:
     qtbot.waitUntil(condition, timeout=timeout)

@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 
 from bulkprofiles_gui.core import models as m
 from bulkprofiles_gui.core.store import Store, open_store
-from bulkprofiles_gui.gui.app import start_main_window
 from bulkprofiles_gui.gui.main_window import MainWindow
 from bulkprofiles_gui.gui.widgets.rule_builder import ConditionRow
 from bulkprofiles_gui.gui.wizard.actions import UpdateFieldsPage
@@ -89,13 +88,8 @@ class Operator:
 
 
 @pytest.fixture
-def window(qtbot: Any, gui_store_url: str) -> Iterator[MainWindow]:
-    win = start_main_window(gui_store_url)
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.databases_view.selected_database() is not None, timeout=60_000)
-    yield win
-    win.close()
-    win.shutdown()
+def window(demo_window: MainWindow) -> MainWindow:
+    return demo_window
 
 
 @pytest.fixture

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from bulkprofiles_gui.gui.app import start_main_window
 from bulkprofiles_gui.gui.main_window import MainWindow
 from bulkprofiles_gui.gui.views import databases
 from bulkprofiles_gui.gui.wizard import selection_page
@@ -29,13 +28,8 @@ DEMO = "Demo customers"
 
 
 @pytest.fixture
-def window(qtbot: Any, gui_store_url: str) -> Iterator[MainWindow]:
-    win = start_main_window(gui_store_url)
-    qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: win.databases_view.selected_database() is not None, timeout=60_000)
-    yield win
-    win.close()
-    win.shutdown()
+def window(demo_window: MainWindow) -> MainWindow:
+    return demo_window
 
 
 @pytest.fixture
@@ -54,21 +48,42 @@ def holding(release: threading.Event, fn: Any) -> Any:
     return slow
 
 
-def test_closing_the_wizard_while_it_loads_does_not_wait(
-    qtbot: Any, window: MainWindow, held: threading.Event, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("kind", ["update", "import"])
+def test_closing_a_wizard_while_it_loads_does_not_wait(
+    qtbot: Any,
+    window: MainWindow,
+    held: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
 ) -> None:
-    monkeypatch.setattr(selection_page, "load_sources", holding(held, selection_page.load_sources))
-    wizard = window.open_update_wizard(DEMO)
+    from bulkprofiles_gui.gui.import_wizard import file_page
+
+    wizard: Any
+    if kind == "update":
+        monkeypatch.setattr(
+            selection_page, "load_sources", holding(held, selection_page.load_sources)
+        )
+        wizard = window.open_update_wizard(DEMO)
+    else:
+        monkeypatch.setattr(file_page, "database_names", holding(held, file_page.database_names))
+        wizard = window.open_import_wizard(DEMO)
     assert wizard is not None
     qtbot.waitUntil(wizard.threads_running)
     started = time.monotonic()
     wizard.reject()
     assert time.monotonic() - started < 1.0
-    assert window.wizard is None
+    assert (window.wizard, window.import_wizard) == (None, None)
     assert wizard in window._retiring  # kept until its thread ends
     held.set()
     qtbot.waitUntil(lambda: window._retiring == [], timeout=10_000)
-    assert not wizard.threads_running()
+
+
+@pytest.fixture
+def other(gui_store_url: str, tmp_path: Path) -> Path:
+    """A second store to switch to: a copy of the first."""
+    copy = tmp_path / "other.sqlite3"
+    shutil.copyfile(gui_store_url.removeprefix("sqlite:///"), copy)
+    return copy
 
 
 def test_switching_the_store_while_a_view_loads_does_not_wait(
@@ -76,11 +91,8 @@ def test_switching_the_store_while_a_view_loads_does_not_wait(
     window: MainWindow,
     held: threading.Event,
     monkeypatch: pytest.MonkeyPatch,
-    gui_store_url: str,
-    tmp_path: Path,
+    other: Path,
 ) -> None:
-    other = tmp_path / "other.sqlite3"
-    shutil.copyfile(gui_store_url.removeprefix("sqlite:///"), other)
     monkeypatch.setattr(databases, "_list", holding(held, databases._list))
     window.databases_view.refresh()
     old = window.store
@@ -98,8 +110,7 @@ def test_switching_the_store_while_a_resume_runs_in_tasks_is_refused_with_why(
     window: MainWindow,
     held: threading.Event,
     monkeypatch: pytest.MonkeyPatch,
-    gui_store_url: str,
-    tmp_path: Path,
+    other: Path,
 ) -> None:
     """The switch happened at once and the resume went on on the old store,
     its end never reported (audit): it is refused with why, the store kept."""
@@ -140,28 +151,8 @@ def test_switching_the_store_while_a_resume_runs_in_tasks_is_refused_with_why(
     told: list[str] = []
     monkeypatch.setattr(window, "tell_store_busy", told.append)
     before = window.store_label.text()
-    other = tmp_path / "other.sqlite3"
-    shutil.copyfile(gui_store_url.removeprefix("sqlite:///"), other)
     window.connect_store(f"sqlite:///{other}", None)
     assert told and "A task is running in Tasks" in told[0]
     assert window.store is store and window.store_label.text() == before
     held.set()
     qtbot.waitUntil(lambda: not tasks.run_active(), timeout=30_000)
-
-
-def test_closing_the_import_wizard_while_it_loads_does_not_wait(
-    qtbot: Any, window: MainWindow, held: threading.Event, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bulkprofiles_gui.gui.import_wizard import file_page
-
-    monkeypatch.setattr(file_page, "database_names", holding(held, file_page.database_names))
-    wizard = window.open_import_wizard(DEMO)
-    assert wizard is not None
-    qtbot.waitUntil(wizard.threads_running)
-    started = time.monotonic()
-    wizard.reject()
-    assert time.monotonic() - started < 1.0
-    assert window.import_wizard is None
-    assert wizard in window._retiring
-    held.set()
-    qtbot.waitUntil(lambda: window._retiring == [], timeout=10_000)
