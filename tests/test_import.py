@@ -451,6 +451,51 @@ def test_match_by_custom_field_gets_an_index(world: World, tmp_path: Path) -> No
     assert any(n and n.startswith("ix_profiles_database_cf_") for n in names)
 
 
+def _index_names(world: World) -> set[str]:
+    """By name: SQLAlchemy's SQLite reflection skips expression indexes."""
+    with world.store.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'index'"
+        else:
+            query = "SELECT indexname FROM pg_indexes WHERE tablename = 'profiles'"
+        return {str(name) for name in conn.exec_driver_sql(query).scalars()}
+
+
+def test_emails_match_ignoring_case(world: World, tmp_path: Path) -> None:
+    """ANN@Example.com added a second profile beside ann@example.com (audit):
+    one person, one profile.  Rows that differ only in case are one key; the
+    dry run (which makes no index) counts what the run does."""
+    first = write_csv(tmp_path / "a.csv", [["email", "city"], ["ann@example.com", "A"]])
+    assert do_import(world, first).added == 1
+    again = write_csv(
+        tmp_path / "b.csv",
+        [["email", "city"], ["ANN@Example.com", "B"], ["new@x.de", "N"], ["ann@EXAMPLE.com", "C"]],
+    )
+    counts = ("added", "updated", "unchanged", "not_imported")
+    assert "ix_profiles_email_lower" in _index_names(world)  # made by the real run
+    dry = do_import(world, again, dry_run=True)
+    summary = do_import(world, again)
+    assert [getattr(dry, c) for c in counts] == [getattr(summary, c) for c in counts]
+    assert (summary.added, summary.updated) == (1, 1)
+    assert summary.not_imported == {"duplicate_in_file": 1}
+    found = profiles_by_email(world)
+    assert sorted(found) == ["ann@EXAMPLE.com", "new@x.de"]  # the file's spelling, last row
+    assert found["ann@EXAMPLE.com"]["city"] == "C"
+
+
+def test_a_dry_run_by_email_before_any_import_matches_ignoring_case_too(
+    world: World, tmp_path: Path
+) -> None:
+    """No index of lower(email) yet and none made by a dry run: it looks the
+    keys up in a temporary table of its own."""
+    _existing(world)
+    before = _index_names(world)
+    path = write_csv(tmp_path / "d.csv", [["email", "city"], ["OLD@X.DE", "Paris"]])
+    summary = do_import(world, path, dry_run=True)
+    assert (summary.added, summary.updated) == (0, 1)
+    assert _index_names(world) == before
+
+
 def test_match_by_phone_and_by_id(world: World, tmp_path: Path) -> None:
     _existing(world)
     path = write_csv(tmp_path / "p.csv", [["phones", "city"], ["+49 1111 1111", "Paris"]])
