@@ -146,9 +146,7 @@ class SubscriptionEditor(_CompositeEditor):
     def _refill_channels(self) -> None:
         self.channel.set_options(_optional_options(self._channels(), channel_word))
 
-    def value(self) -> Any:
-        if self._refused is not None:
-            return self._refused[0]
+    def _shown_value(self) -> Any:
         value: dict[str, Any] = {"resource": self.resource.value()}
         if self.channel.value():
             value["channel"] = self.channel.value()
@@ -166,9 +164,7 @@ class SubscriptionEditor(_CompositeEditor):
             status = status[0]
         _set_optional(self.status, status)
 
-    def problem(self) -> str | None:
-        if self._refused is not None:
-            return self._refused[1]
+    def _shown_problem(self) -> str | None:
         if self.resource.combo.count() == 0:
             return "No resource is attached to this database"
         for editor in (self.resource, self.channel, self.status):
@@ -221,9 +217,7 @@ class EventEditor(_CompositeEditor):
             kept += widget.focus_widgets() if isinstance(widget, ValueEditor) else [widget]
         return kept
 
-    def value(self) -> Any:
-        if self._refused is not None:
-            return self._refused[0]
+    def _shown_value(self) -> Any:
         value: dict[str, Any] = {"type": self.type.value()}
         if self.channel.value():
             value["channel"] = self.channel.value()
@@ -258,9 +252,7 @@ class EventEditor(_CompositeEditor):
         self.at_least.setValue(at_least)
         self._refused = None
 
-    def problem(self) -> str | None:
-        if self._refused is not None:
-            return self._refused[1]
+    def _shown_problem(self) -> str | None:
         for editor in (self.type, self.channel, self.resource):
             reason = editor.problem()
             if reason:
@@ -277,16 +269,14 @@ class PromoEditor(_CompositeEditor):
         self.program = self._choice("", choice.options or _detail(choice, "programs"))
         self._finish()
 
-    def value(self) -> Any:
-        return self._refused[0] if self._refused is not None else {"program": self.program.value()}
+    def _shown_value(self) -> Any:
+        return {"program": self.program.value()}
 
     def set_value(self, value: Any) -> None:
         if not self._refuse_unless_object(value):
             self.program.set_value(value.get("program"))
 
-    def problem(self) -> str | None:
-        if self._refused is not None:
-            return self._refused[1]
+    def _shown_problem(self) -> str | None:
         if self.program.combo.count() == 0:
             return "No loyalty program is available for this database"
         return self.program.problem()

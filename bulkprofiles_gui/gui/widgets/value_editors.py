@@ -108,13 +108,20 @@ class ValueEditor(QWidget):
     _refused: tuple[Any, str] | None = None
 
     def value(self) -> Any:
-        raise NotImplementedError
+        """The JSON value: a refused one as it was given, else what the editor shows."""
+        return self._shown_value() if self._refused is None else self._refused[0]
 
     def set_value(self, value: Any) -> None:
         raise NotImplementedError
 
     def problem(self) -> str | None:
         """Why the value cannot be used, in the operator's words; None if it can."""
+        return self._shown_problem() if self._refused is None else self._refused[1]
+
+    def _shown_value(self) -> Any:
+        raise NotImplementedError
+
+    def _shown_problem(self) -> str | None:
         return None
 
     def focus_widgets(self) -> list[QWidget]:
@@ -153,13 +160,13 @@ class TextEditor(ValueEditor):
         self.line.textChanged.connect(self.changed)
         self._single(self.line)
 
-    def value(self) -> Any:
+    def _shown_value(self) -> Any:
         return self.line.text().strip()
 
     def set_value(self, value: Any) -> None:
         self.line.setText("" if value is None else str(value))
 
-    def problem(self) -> str | None:
+    def _shown_problem(self) -> str | None:
         text = self.value()
         if not text:
             return "Enter a value"
@@ -198,13 +205,13 @@ class NumberEditor(ValueEditor):
         except FieldValueError:
             return None
 
-    def value(self) -> Any:
+    def _shown_value(self) -> Any:
         return self._parse()
 
     def set_value(self, value: Any) -> None:
         self.line.setText("" if value is None else str(value))
 
-    def problem(self) -> str | None:
+    def _shown_problem(self) -> str | None:
         text = self.line.text().strip()
         if not text:
             return "Enter a number"
@@ -226,9 +233,7 @@ class DateEditor(ValueEditor):
         self.edit.dateChanged.connect(self._edited)
         self._single(self.edit)
 
-    def value(self) -> Any:
-        if self._refused is not None:
-            return self._refused[0]
+    def _shown_value(self) -> Any:
         d = self.edit.date()
         return dt.date(d.year(), d.month(), d.day()).isoformat()
 
@@ -242,9 +247,6 @@ class DateEditor(ValueEditor):
             return
         self._refused = None
         self.edit.setDate(QDate(parsed.year, parsed.month, parsed.day))
-
-    def problem(self) -> str | None:
-        return None if self._refused is None else self._refused[1]
 
 
 class DateTimeEditor(ValueEditor):
@@ -260,9 +262,7 @@ class DateTimeEditor(ValueEditor):
         self.edit.dateTimeChanged.connect(self._edited)
         self._single(self.edit)
 
-    def value(self) -> Any:
-        if self._refused is not None:
-            return self._refused[0]
+    def _shown_value(self) -> Any:
         qdt = self.edit.dateTime()
         d, t = qdt.date(), qdt.time()
         # The seconds are not shown but kept: a job file's 10:30:45 stays 10:30:45.
@@ -284,9 +284,6 @@ class DateTimeEditor(ValueEditor):
                 QTime(parsed.hour, parsed.minute, parsed.second),
             )
         )
-
-    def problem(self) -> str | None:
-        return None if self._refused is None else self._refused[1]
 
 
 class ChoiceEditor(ValueEditor):
@@ -313,7 +310,7 @@ class ChoiceEditor(ValueEditor):
             self.set_value(current)
         self.changed.emit()
 
-    def value(self) -> Any:
+    def _shown_value(self) -> Any:
         return self.combo.currentData() if self.combo.currentIndex() >= 0 else None
 
     def set_value(self, value: Any) -> None:
@@ -324,7 +321,7 @@ class ChoiceEditor(ValueEditor):
             index = self.combo.count() - 1
         self.combo.setCurrentIndex(index)
 
-    def problem(self) -> str | None:
+    def _shown_problem(self) -> str | None:
         if self.combo.count() == 0:
             return "Nothing to choose from"
         if self.combo.currentIndex() < 0:
@@ -340,9 +337,6 @@ class BooleanEditor(ChoiceEditor):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__((("Yes", True), ("No", False)), parent)
 
-    def value(self) -> Any:
-        return super().value() if self._refused is None else self._refused[0]
-
     def set_value(self, value: Any) -> None:
         try:
             value = coerce_value(FieldType.BOOLEAN, value)
@@ -354,9 +348,6 @@ class BooleanEditor(ChoiceEditor):
             return
         self._refused = None
         self.combo.setCurrentIndex(0 if value else 1)
-
-    def problem(self) -> str | None:
-        return super().problem() if self._refused is None else self._refused[1]
 
 
 class ListEditor(ValueEditor):
@@ -403,7 +394,7 @@ class ListEditor(ValueEditor):
                 return values, _reason(text, exc, self._item_type)
         return values, None
 
-    def value(self) -> Any:
+    def _shown_value(self) -> Any:
         values, _ = self._coerced()
         return values
 
@@ -416,7 +407,7 @@ class ListEditor(ValueEditor):
             items = [value]
         self.line.setText(", ".join(str(v) for v in items))
 
-    def problem(self) -> str | None:
+    def _shown_problem(self) -> str | None:
         if not self._items():
             return "Enter at least one value"
         return self._coerced()[1]
@@ -428,7 +419,7 @@ class TagsEditor(ListEditor):
     def __init__(self, options: Options = (), parent: QWidget | None = None) -> None:
         super().__init__("tags", options, parent, placeholder="tag 1, tag 2, ...")
 
-    def problem(self) -> str | None:
+    def _shown_problem(self) -> str | None:
         return "Enter at least one tag" if not self._items() else None
 
 
@@ -454,9 +445,7 @@ class PairEditor(ValueEditor):
     def focus_widgets(self) -> list[QWidget]:
         return self.low.focus_widgets() + self.high.focus_widgets()
 
-    def value(self) -> Any:
-        if self._refused is not None:
-            return self._refused[0]
+    def _shown_value(self) -> Any:
         return [self.low.value(), self.high.value()]
 
     def set_value(self, value: Any) -> None:
@@ -468,9 +457,7 @@ class PairEditor(ValueEditor):
         self.high.set_value(pair[1])
         self._refused = None
 
-    def problem(self) -> str | None:
-        if self._refused is not None:
-            return self._refused[1]
+    def _shown_problem(self) -> str | None:
         for side, editor in (("From", self.low), ("To", self.high)):
             reason = editor.problem()
             if reason:
@@ -499,8 +486,8 @@ class DaysEditor(ValueEditor):
         self.spin.valueChanged.connect(self._edited)
         self._single(self.spin)
 
-    def value(self) -> Any:
-        return self.spin.value() if self._refused is None else self._refused[0]
+    def _shown_value(self) -> Any:
+        return self.spin.value()
 
     def set_value(self, value: Any) -> None:
         days = value
@@ -512,9 +499,6 @@ class DaysEditor(ValueEditor):
             return
         self._refused = None
         self.spin.setValue(days)
-
-    def problem(self) -> str | None:
-        return None if self._refused is None else self._refused[1]
 
 
 def pair_of(value: Any) -> list[Any] | None:
@@ -538,7 +522,7 @@ class FieldPairEditor(PairEditor):
         self.low.set_value(pair[0])
         self.high.set_value(pair[1])
 
-    def problem(self) -> str | None:
+    def _shown_problem(self) -> str | None:
         for side, editor in (("From", self.low), ("To", self.high)):
             reason = editor.problem()
             if reason:
@@ -605,7 +589,7 @@ class FieldSourceEditor(ValueEditor):
         self.field_editor.setVisible(by_field)
         self.setFocusProxy(self._active().focusProxy() or self._active())
 
-    def value(self) -> Any:
+    def _shown_value(self) -> Any:
         return self._active().value()
 
     def set_value(self, value: Any) -> None:
@@ -621,7 +605,7 @@ class FieldSourceEditor(ValueEditor):
             return None if pair is None else [catalog_key(self._keys, v) for v in pair]
         return catalog_key(self._keys, value)
 
-    def problem(self) -> str | None:
+    def _shown_problem(self) -> str | None:
         if self.value_source() == "field" and not self._keys:
             return "No other field of a comparable type"
         if self.value_source() == "field":
