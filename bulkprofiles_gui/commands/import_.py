@@ -139,15 +139,23 @@ def cmd_import(args: argparse.Namespace) -> int:
             _print_plan(spec, plan)
         execute_task(store, task_id, quiet=args.json)
         summary = import_summary(store, task_id)
-        seconds = time.monotonic() - started
-        # With --rejects - the rejects are the output; the summary goes to stderr.
-        out = sys.stderr if spec.rejects == STDOUT else sys.stdout
-        if args.json:
-            print(json.dumps({**summary.to_dict(), "elapsed_seconds": round(seconds, 3)}), file=out)
-        else:
-            print("\n".join(summary_lines(summary, seconds)), file=out)
     finally:
         store.close()
+    return report_import(summary, time.monotonic() - started, spec.rejects, as_json=args.json)
+
+
+def report_import(
+    summary: ImportSummary, seconds: float, rejects: str | None, *, as_json: bool
+) -> int:
+    """Print an import's summary (run or resumed); the exit code (0 only when completed)."""
+    # With --rejects - the rejects are the output; the summary goes to stderr.
+    out = sys.stderr if rejects == STDOUT else sys.stdout
+    if as_json:
+        print(json.dumps({**summary.to_dict(), "elapsed_seconds": round(seconds, 3)}), file=out)
+    else:
+        print("\n".join(summary_lines(summary, seconds)), file=out)
     if summary.status == "failed":
-        print(f"bulkprofiles: error: task {task_id} failed: {summary.error}", file=sys.stderr)
+        print(
+            f"bulkprofiles: error: task {summary.task_id} failed: {summary.error}", file=sys.stderr
+        )
     return 0 if summary.status == "completed" else 1

@@ -9,7 +9,6 @@ its own, with progress, Ctrl-C to cancel and ``tasks resume`` to go on."""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
@@ -142,19 +141,10 @@ def _dispatch(store: Store, args: argparse.Namespace) -> int:
 
 def _report_import(store: Store, args: argparse.Namespace, seconds: float) -> int:
     """A resumed import says what ``import`` says (added, updated, not imported)."""
-    from .import_ import summary_lines
+    from .import_ import report_import
 
-    summary = import_summary(store, args.task_id)
-    # With --rejects - the rejects are the output; the summary goes to stderr.
-    out = sys.stderr if get_task(store, args.task_id).job.get("rejects") == STDOUT else sys.stdout
-    if args.json:
-        data = {**summary.to_dict(), "elapsed_seconds": round(seconds, 3)}
-        print(json.dumps(data), file=out)
-    else:
-        print("\n".join(summary_lines(summary, seconds)), file=out)
-    if summary.status == "failed":
-        print(f"bulkprofiles: error: task {args.task_id} failed: {summary.error}", file=sys.stderr)
-    return 0 if summary.status == "completed" else 1
+    rejects = get_task(store, args.task_id).job.get("rejects")
+    return report_import(import_summary(store, args.task_id), seconds, rejects, as_json=args.json)
 
 
 def ask_revert(plan: RevertPlan) -> bool:

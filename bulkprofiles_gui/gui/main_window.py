@@ -497,6 +497,11 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_wizard_closed(self) -> None:
         wizard, self.wizard = self.wizard, None
+        self._retire(wizard)
+
+    def _retire(self, wizard: UpdateWizard | ImportWizard | None) -> None:
+        """A closed wizard: what it still loads is dropped now, the wizard goes
+        once its threads have ended."""
         if wizard is not None:
             wizard.abandon()
             self._retiring.append(wizard)
@@ -543,10 +548,7 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_import_wizard_closed(self) -> None:
         wizard, self.import_wizard = self.import_wizard, None
-        if wizard is not None:
-            wizard.abandon()
-            self._retiring.append(wizard)
-            self._delete_ended_wizards()
+        self._retire(wizard)
 
     def _close_import_wizard(self) -> bool:
         """Close the import wizard (it asks about a running import); False if it stays."""

@@ -20,9 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from ..fields import EMAIL_RE, LIST_SEPARATOR, PHONE_RE, FieldType, FieldValueError
+from ..limits import INT64_MAX, INT64_MIN
 
 Converter = Callable[[str], Any]
-INT64 = (-(2**63), 2**63 - 1)
 TRUE_WORDS = frozenset({"true", "yes", "1"})
 FALSE_WORDS = frozenset({"false", "no", "0"})
 #: Characters dropped from a phone before it is checked (``+49 (170) 123-45``).
@@ -71,7 +71,7 @@ def _integer(cell: str) -> int | None:
         number = int(value)
     except ValueError:
         raise FieldValueError("not a whole number") from None
-    if not INT64[0] <= number <= INT64[1]:
+    if not INT64_MIN <= number <= INT64_MAX:
         raise FieldValueError("whole number out of range (64-bit)")
     return number
 

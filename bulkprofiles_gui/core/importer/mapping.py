@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from ..fields import FIELD_KEY_RE, FieldType
+from ..limits import INT64_MAX, INT64_MIN
 from ..store import FieldInfo
 from .converters import FALSE_WORDS, LEADING_ZERO, TRUE_WORDS
 
@@ -96,7 +97,7 @@ def _is_datetime(value: str) -> bool:
 def _is_integer(value: str) -> bool:
     if not _INTEGER.fullmatch(value) or LEADING_ZERO.fullmatch(value):
         return False
-    return -(2**63) <= int(value) < 2**63
+    return INT64_MIN <= int(value) <= INT64_MAX
 
 
 def _is_float(value: str) -> bool:

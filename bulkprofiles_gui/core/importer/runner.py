@@ -309,7 +309,7 @@ class _Import:
     ctx: ActionContext
     summary: TaskSummary
     subscribe: Any = None  # subscribe_from_fields.Params
-    #: A dry run's keys of a custom match field (``_dry_run_keys``), once made.
+    #: A dry run's key table of its match field (``_dry_run_keys``), made by the merge.
     keys: Table | None = None
 
 
@@ -636,6 +636,8 @@ def _merge(conn: Connection, run: _Import, state: JobState) -> str:
     summary = run.summary
     size = FIRST_BATCH
     growth = _Growth(_profile_count(conn, run))
+    with conn.begin():  # once per run: its connection holds the table
+        run.keys = _dry_run_keys(conn, run)
     _report(state, summary)
     while summary.processed < summary.selected:
         if state.is_cancelled():
@@ -806,35 +808,28 @@ DRY_RUN_KEYS = "import_match_keys"
 
 
 def _dry_run_keys(conn: Connection, run: _Import) -> Table | None:
-    """The dry run's key table (made on the first batch of this connection), or
-    None: no dry run, a match field with an index anyway, or the index a real
-    run made is there already."""
+    """The dry run's key table, made now on ``conn``, or None: no dry run, a
+    match field with an index anyway, or the index a real run made is there."""
     info = run.plan.match.field
     index = _match_index_name(info)
-    if not run.ctx.dry_run or index is None or not info.column_name:
+    if not run.ctx.dry_run or index is None or not info.column_name or _has_index(conn, index):
         return None
-    if run.keys is None:
-        if _has_index(conn, index):
-            return None
-        column = run.ctx.store.profiles.c[info.column_name]
-        quote = conn.dialect.identifier_preparer.quote
-        key = quote(column.name)
-        if index == EMAIL_MATCH_INDEX:
-            key = f"lower({key})"
-        where = "pg_temp." if conn.dialect.name == "postgresql" else "temp."
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {where}{DRY_RUN_KEYS}")
-        conn.exec_driver_sql(
-            f"CREATE TEMPORARY TABLE {DRY_RUN_KEYS} AS SELECT {key} AS k, id "
-            f"FROM profiles WHERE database_id = {int(run.ctx.database_id)} "
-            f"AND {quote(column.name)} IS NOT NULL"
-        )
-        conn.exec_driver_sql(f"CREATE INDEX {DRY_RUN_KEYS}_k ON {DRY_RUN_KEYS} (k, id)")
-        if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql(f"ANALYZE {DRY_RUN_KEYS}")
-        run.keys = Table(
-            DRY_RUN_KEYS, MetaData(), Column("k", column.type), Column("id", BigInteger)
-        )
-    return run.keys
+    column = run.ctx.store.profiles.c[info.column_name]
+    quote = conn.dialect.identifier_preparer.quote
+    key = quote(column.name)
+    if index == EMAIL_MATCH_INDEX:
+        key = f"lower({key})"
+    where = "pg_temp." if conn.dialect.name == "postgresql" else "temp."
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {where}{DRY_RUN_KEYS}")
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {DRY_RUN_KEYS} AS SELECT {key} AS k, id "
+        f"FROM profiles WHERE database_id = {int(run.ctx.database_id)} "
+        f"AND {quote(column.name)} IS NOT NULL"
+    )
+    conn.exec_driver_sql(f"CREATE INDEX {DRY_RUN_KEYS}_k ON {DRY_RUN_KEYS} (k, id)")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {DRY_RUN_KEYS}")
+    return Table(DRY_RUN_KEYS, MetaData(), Column("k", column.type), Column("id", BigInteger))
 
 
 def _joined_to_matches(run: _Import, pending: Any, key: Any) -> tuple[Any, Any]:
@@ -902,7 +897,6 @@ def _classify(conn: Connection, run: _Import, lo: int, hi: int) -> None:
     the sequence on PostgreSQL; on SQLite after the largest id, the write lock
     being held, leaving gaps for the rows that add nothing)."""
     rows, mode = run.tables.rows, run.plan.spec.mode
-    _dry_run_keys(conn, run)
     looked = _looked_up(run, lo, hi, conn.dialect.name)
     found = looked.c.low.is_not(None)
     whens: list[tuple[ColumnElement[bool], Any]] = []
